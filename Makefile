@@ -1,0 +1,48 @@
+# psot — the two commands a new user needs are `make sync` and `make test`.
+# Both create .venv when missing and install psot (with its test extras) into it.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.psot-installed
+# `make sync INFRA=examples/multi-gpu-compose/infra.yml` compiles another input.
+INFRA  ?=
+
+.PHONY: help sync plan validate place test bench clean
+
+help:
+	@echo "make sync      compile infra.yml (or infra/) into generated/"
+	@echo "make plan      show what sync would change (no write)"
+	@echo "make validate  report findings only"
+	@echo "make place     show which GPU every consumer gets"
+	@echo "make test      run the whole test suite"
+	@echo "make bench     time load/validate/place/render/write on synthetic inputs"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "psot needs Python 3.11 or newer (found: $$($(PYTHON) --version))"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+sync: $(STAMP)
+	$(BIN)/psot sync $(INFRA)
+
+# `psot plan` exits 2 when there are changes; for make that is not a failure.
+plan: $(STAMP)
+	@$(BIN)/psot plan $(INFRA); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 2 ]
+
+validate: $(STAMP)
+	$(BIN)/psot validate $(INFRA)
+
+place: $(STAMP)
+	$(BIN)/psot place $(INFRA)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache bench/out

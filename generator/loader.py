@@ -1,0 +1,385 @@
+"""Load stage: infra.yml (or an infra/ directory) into plain data with positions.
+
+PyYAML's safe loader (libyaml's C parser when present) composes the node
+graph; this module then builds the Python values itself so that it can
+record where every key and value came from, refuse duplicate keys (which
+PyYAML silently lets the last one win), refuse non-string keys (YAML 1.1
+reads `no:` as `False:`), and bound alias expansion and nesting (a
+billion-laughs file is a finding, not an out-of-memory kill).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from generator.findings import Diagnostics, format_path
+
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# Inputs larger than this are refused with a finding (LOAD004). A real
+# inventory of 10 000 consumers is about 2 MB; 16 MiB leaves ample room.
+MAX_INPUT_BYTES = 16 * 1024 * 1024
+# Mappings and sequences nested deeper than this are refused (YAML004).
+MAX_DEPTH = 64
+# Aliases may re-expand shared nodes; a document may expand to at most this
+# many nodes beyond ten times the nodes actually written (YAML004).
+ALIAS_EXPANSION_SLACK = 100_000
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_DEEP_INDENT = re.compile(r"^[ \t]{%d,}" % (2 * MAX_DEPTH), re.MULTILINE)
+
+Path_ = tuple
+Location = tuple  # (file, line, column), 1-based
+
+
+@dataclass
+class Document:
+    """Loaded data and the source position of every key and value in it."""
+
+    data: Any
+    files: tuple[str, ...]
+    keys: dict[Path_, Location] = field(default_factory=dict)
+    values: dict[Path_, Location] = field(default_factory=dict)
+
+    def locate(self, path: Path_, at: str = "value") -> Location:
+        """Position of the node at `path`; its key with `at="key"`.
+
+        A path that does not exist in the source (a default, a computed
+        value) is located at its nearest ancestor that does.
+        """
+        path = tuple(path)
+        if at == "key" and path in self.keys:
+            return self.keys[path]
+        while path:
+            if path in self.values:
+                return self.values[path]
+            path = path[:-1]
+        return self.values.get((), (self.files[0] if self.files else "infra.yml", 1, 1))
+
+
+class _Abort(Exception):
+    """Raised inside the walk when the document cannot be built further."""
+
+
+class _Builder:
+    """Builds Python values from one file's node graph, recording positions."""
+
+    def __init__(self, loader: Any, file: str, diag: Diagnostics, doc: Document):
+        self.loader = loader
+        self.file = file
+        self.diag = diag
+        self.doc = doc
+        self.seen: set[int] = set()
+        self.visits = 0
+        self.active: set[int] = set()
+
+    def _loc(self, node: Node) -> Location:
+        mark = node.start_mark
+        return (self.file, mark.line + 1, mark.column + 1)
+
+    def _fail(self, code: str, message: str, node: Node, path: Path_) -> None:
+        file, line, col = self._loc(node)
+        self.diag.at_location(code, "error", message, file, line, col, format_path(path))
+
+    def build(self, node: Node, path: Path_ = (), depth: int = 0) -> Any:
+        self.visits += 1
+        if id(node) not in self.seen:
+            self.seen.add(id(node))
+        elif self.visits > 10 * len(self.seen) + ALIAS_EXPANSION_SLACK:
+            self._fail("YAML004", "aliases expand this document beyond the allowed size (a 'billion laughs' file?); "
+                       "write the repeated values out or use fewer nested aliases", node, path)
+            raise _Abort
+        if depth > MAX_DEPTH:
+            self._fail("YAML004", f"nesting deeper than {MAX_DEPTH} levels; infra.yml never needs this much", node, path)
+            raise _Abort
+        self.doc.values[path] = self._loc(node)
+        if isinstance(node, ScalarNode):
+            return self.loader.construct_object(node, deep=True)
+        if id(node) in self.active:
+            self._fail("YAML004", "recursive alias: this node contains itself", node, path)
+            raise _Abort
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
+            return self._mapping(node, path, depth)
+        finally:
+            self.active.discard(id(node))
+
+    def _mapping(self, node: MappingNode, path: Path_, depth: int) -> dict:
+        result: dict = {}
+        own: dict[Any, Node] = {}
+        merges: list[Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merges.extend(value_node.value if isinstance(value_node, SequenceNode) else [value_node])
+                continue
+            key = self._key(key_node, path)
+            if key in own:
+                first = own[key].start_mark
+                self._fail("YAML002", f"duplicate key '{key}' (first defined at line {first.line + 1}, column "
+                           f"{first.column + 1}); remove one of them", key_node, path + (key,))
+                continue
+            own[key] = key_node
+        # Merged keys (`<<: *defaults`) come first so that the mapping's own
+        # keys override them, as YAML specifies; only own keys can clash.
+        for source in merges:
+            if not isinstance(source, MappingNode):
+                self._fail("YAML001", "'<<' merge needs a mapping or a list of mappings", source, path)
+                continue
+            if id(source) in self.active:
+                self._fail("YAML004", "recursive alias: this mapping merges itself", source, path)
+                raise _Abort
+            self.active.add(id(source))
+            try:
+                merged = self._mapping(source, path, depth + 1)
+            finally:
+                self.active.discard(id(source))
+            for key, value in merged.items():
+                result.setdefault(key, value)
+        pairs = {id(k): v for k, v in node.value}
+        for key, key_node in own.items():
+            key_loc = self._loc(key_node)
+            self.doc.keys[path + (key,)] = key_loc
+            value_node = pairs[id(key_node)]
+            result[key] = self.build(value_node, path + (key,), depth + 1)
+            if not isinstance(value_node, ScalarNode):
+                # A finding about a whole mapping or list points at its key line.
+                self.doc.values[path + (key,)] = key_loc
+        return result
+
+    def _key(self, key_node: Node, path: Path_) -> str:
+        if not isinstance(key_node, ScalarNode):
+            self._fail("YAML003", "a key must be a plain name, not a list or mapping", key_node, path)
+            return f"<complex key at line {key_node.start_mark.line + 1}>"
+        key = self.loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            kind = "boolean" if isinstance(key, bool) else "null" if key is None else type(key).__name__
+            self._fail("YAML003", f"key {key_node.value!r} is read by YAML 1.1 as a {kind}, not a name; "
+                       f"quote it: \"{key_node.value}\":", key_node, path + (key_node.value,))
+            return str(key_node.value)
+        return key
+
+
+def _read_text(path: Path, display: str, diag: Diagnostics) -> str | None:
+    try:
+        size = path.stat().st_size
+        if size > MAX_INPUT_BYTES:
+            diag.at_location("LOAD004", "error", f"file is {size} bytes; psot reads at most {MAX_INPUT_BYTES} bytes "
+                             "(split it into infra/base.yml and infra/domains/*.yml)", display, 1, 1)
+            return None
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        diag.at_location("LOAD001", "error", "file not found; create it, or pass the path of your infra.yml",
+                         display, 1, 1)
+        return None
+    except IsADirectoryError:
+        diag.at_location("LOAD001", "error", "is a directory, expected a YAML file", display, 1, 1)
+        return None
+    except OSError as exc:
+        diag.at_location("LOAD002", "error", f"cannot read file: {exc.strerror or exc}", display, 1, 1)
+        return None
+    if b"\x00" in raw:
+        diag.at_location("LOAD003", "error", "binary file (contains NUL bytes); infra.yml must be UTF-8 text",
+                         display, 1, 1)
+        return None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        diag.at_location("LOAD003", "error", f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+                         display, line, column)
+        return None
+
+
+def _nesting_beyond_limit(text: str) -> Any:
+    """Mark where nesting first exceeds MAX_DEPTH, or None.
+
+    libyaml's composer recurses on the C stack and crashes the process on
+    very deep nesting, so texts that could nest deeply (many brackets, or
+    very deep indentation) are first scanned event by event, which does not
+    recurse. Ordinary files skip the scan.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH and not _DEEP_INDENT.search(text):
+        return None
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=SafeLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # the real load reports the syntax error with its position
+    return None
+
+
+def _load_file(path: Path, display: str, diag: Diagnostics, doc: Document, prefix: Path_ = ()) -> tuple[bool, Any]:
+    """Load one YAML file into `doc`'s position maps under `prefix`.
+
+    Returns (ok, data); ok is False when nothing usable came out of it.
+    """
+    text = _read_text(path, display, diag)
+    if text is None:
+        return False, None
+    too_deep = _nesting_beyond_limit(text)
+    if too_deep is not None:
+        diag.at_location("YAML004", "error", f"nesting deeper than {MAX_DEPTH} levels; infra.yml never needs this much",
+                         display, too_deep.line + 1, too_deep.column + 1)
+        return False, None
+    loader = SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            diag.at_location("LOAD005", "error", "file is empty; infra.yml must be a mapping with project_name, "
+                             "global and domains", display, 1, 1)
+            return False, None
+        sub = Document(None, (display,))
+        data = _Builder(loader, display, diag, sub).build(node)
+    except _Abort:
+        return False, None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or "invalid YAML"
+        if exc.context:
+            problem = f"{problem} ({exc.context})"
+        diag.at_location("YAML001", "error", f"not valid YAML: {problem}", display, line, column)
+        return False, None
+    except yaml.YAMLError as exc:
+        diag.at_location("YAML001", "error", f"not valid YAML: {exc}", display, 1, 1)
+        return False, None
+    except RecursionError:
+        diag.at_location("YAML004", "error", "nesting too deep to read", display, 1, 1)
+        return False, None
+    finally:
+        loader.dispose()
+    for p, loc in sub.keys.items():
+        doc.keys[prefix + p] = loc
+    for p, loc in sub.values.items():
+        doc.values[prefix + p] = loc
+    return True, data
+
+
+def display_name(path: Path) -> str:
+    """How findings name a file: relative to the working directory when under it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return rel if not rel.startswith("..") else str(path)
+
+
+def default_infra_path(cwd: Path | None = None) -> Path:
+    """SPEC §6: `infra/` when it exists, else `infra.yml`."""
+    cwd = cwd or Path.cwd()
+    return cwd / "infra" if (cwd / "infra").is_dir() else cwd / "infra.yml"
+
+
+def load(path: Path, diag: Diagnostics) -> Document | None:
+    """Load infra.yml or an infra/ directory. None when it cannot be loaded at all."""
+    path = Path(path)
+    if path.is_dir():
+        return _load_directory(path, diag)
+    display = display_name(path)
+    doc = Document(None, (display,))
+    diag.document = doc
+    diag.default_file = display
+    ok, data = _load_file(path, display, diag, doc)
+    if not ok:
+        return None
+    doc.data = data
+    return doc
+
+
+def _load_directory(root: Path, diag: Diagnostics) -> Document | None:
+    """Directory mode: base.yml, then domains/*.yml in sorted order, then policies.yml."""
+    base = root / "base.yml"
+    base_display = display_name(base)
+    diag.default_file = base_display
+    if not base.is_file():
+        diag.at_location("LOAD006", "error", f"directory {display_name(root)}/ has no base.yml; create it with "
+                         "project_name, global and domains (or pass an infra.yml file)", base_display, 1, 1)
+        return None
+    domain_files = sorted((root / "domains").glob("*.yml")) if (root / "domains").is_dir() else []
+    policies = root / "policies.yml"
+    files = [base] + domain_files + ([policies] if policies.is_file() else [])
+    doc = Document(None, tuple(display_name(f) for f in files))
+    diag.document = doc
+    ok, data = _load_file(base, base_display, diag, doc)
+    if not ok:
+        return None
+    doc.data = data
+    if not isinstance(data, dict):
+        return doc  # the schema reports the wrong top-level type
+    ok_all = True
+    for file in domain_files:
+        ok_all &= _merge_domains(file, diag, doc)
+    if policies.is_file():
+        ok_all &= _merge_policies(policies, diag, doc)
+    return doc if ok_all else None
+
+
+def _merge_domains(file: Path, diag: Diagnostics, doc: Document) -> bool:
+    display = display_name(file)
+    part_doc = Document(None, (display,))
+    ok, part = _load_file(file, display, diag, part_doc)
+    if not ok:
+        return False
+    if not isinstance(part, dict):
+        diag.at_location("LOAD007", "error", "a domain file must be a mapping {domain-name: domain}", display, 1, 1)
+        return False
+    domains = doc.data.setdefault("domains", {})
+    if not isinstance(domains, dict):
+        return True  # the schema reports `domains` of the wrong type in base.yml
+    for name, value in part.items():
+        if name in domains:
+            where = doc.locate(("domains", name), at="key")
+            file_, line, col = part_doc.keys.get((name,), (display, 1, 1))
+            diag.at_location("YAML002", "error", f"domain '{name}' is already defined at {where[0]}:{where[1]}:{where[2]}; "
+                             "define each domain once", file_, line, col, f"domains.{name}")
+            continue
+        domains[name] = value
+        _copy_locations(part_doc, doc, (name,), ("domains", name))
+    return True
+
+
+def _merge_policies(file: Path, diag: Diagnostics, doc: Document) -> bool:
+    display = display_name(file)
+    part_doc = Document(None, (display,))
+    ok, part = _load_file(file, display, diag, part_doc)
+    if not ok:
+        return False
+    if not isinstance(part, dict):
+        diag.at_location("LOAD007", "error", "policies.yml must be a mapping (e.g. network_policies: [...])",
+                         display, 1, 1)
+        return False
+    for key, value in part.items():
+        if key in doc.data:
+            where = doc.locate((key,), at="key")
+            file_, line, col = part_doc.keys.get((key,), (display, 1, 1))
+            diag.at_location("YAML002", "error", f"'{key}' is already defined at {where[0]}:{where[1]}:{where[2]}; "
+                             "define it in one file", file_, line, col, key)
+            continue
+        doc.data[key] = value
+        _copy_locations(part_doc, doc, (key,), (key,))
+    return True
+
+
+def _copy_locations(src: Document, dst: Document, src_prefix: Path_, dst_prefix: Path_) -> None:
+    n = len(src_prefix)
+    for table_src, table_dst in ((src.keys, dst.keys), (src.values, dst.values)):
+        for p, loc in table_src.items():
+            if p[:n] == src_prefix:
+                table_dst[dst_prefix + p[n:]] = loc

@@ -1,0 +1,301 @@
+"""Validate stage, second half: the schema-valid document as typed data.
+
+Builds the GPU inventory (hosts and their GPUs) and the list of GPU
+consumers (Incus machines with GPU access, and workloads), and resolves the
+names they refer to: a workload's `host`, a request's `pin`. Every object
+keeps the data path it came from, so later findings can point at it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from generator.findings import Diagnostics
+from generator.schema import closest
+
+DEFAULT_STRATEGY = "vram_based"
+DEFAULT_HEADROOM_GB = 0.5
+DEFAULT_BUDGET_ENV = "VRAM_BUDGET_GB"
+ALL_TARGETS = ("incus", "proxmox", "compose", "kubernetes")
+
+
+@dataclass(frozen=True)
+class Gpu:
+    host: str
+    name: str
+    vendor: str
+    vram_gb: float
+    index: int | None
+    pci: str | None
+    pci_id: str | None
+    model: str | None
+    architecture: str | None
+    compute_capability: str | None
+    driver: str | None
+    tdp_watts: float | None
+    speed: float | None
+    status: str
+    path: tuple
+
+    @property
+    def key(self) -> str:
+        return f"{self.host}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    platform: str | None
+    iommu: bool
+    gpus: tuple[Gpu, ...]
+    path: tuple
+    spec: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Budget:
+    env: str
+    gb: float
+    path: tuple
+
+
+@dataclass(frozen=True)
+class Request:
+    vram_gb: float
+    count: int = 1
+    vendor: str = "any"
+    min_compute_capability: str | None = None
+    pin: str | None = None          # as written in infra.yml
+    pin_gpu: str | None = None      # resolved `host/gpu`, None when unresolved
+    latency_critical: bool = False
+    isolate: bool = False
+    passthrough: bool = False
+    budget: Budget | None = None
+    path: tuple = ()
+
+
+@dataclass(frozen=True)
+class Consumer:
+    name: str
+    kind: str                 # "machine" or "workload"
+    target: str               # incus, compose, kubernetes, proxmox
+    host: str | None
+    domain: str | None
+    request: Request
+    model_name: str | None
+    path: tuple
+    spec: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def label(self) -> str:
+        """What messages call it: the model it loads when known (seed 001), else its name."""
+        return self.model_name or self.name
+
+
+@dataclass(frozen=True)
+class Infra:
+    project_name: str
+    gpu_policy: str
+    strategy: str
+    headroom_gb: float
+    targets: tuple[str, ...]
+    hosts: Mapping[str, Host]
+    gpus: Mapping[str, Gpu]            # `host/gpu` -> Gpu, sorted by key
+    consumers: Mapping[str, Consumer]  # name -> Consumer, sorted by name
+    data: Mapping[str, Any] = field(repr=False)
+
+    def gpu_label(self, key: str) -> str:
+        """`GPU 1` as nvidia-smi users know it when there is one GPU host, else `host/gpu`."""
+        gpu = self.gpus[key]
+        single_host = len({g.host for g in self.gpus.values()}) == 1
+        return f"GPU {gpu.index}" if single_host and gpu.index is not None else key
+
+
+def _num(value: Any, default: float | None = None) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+def build(data: Mapping[str, Any], diag: Diagnostics) -> Infra:
+    """The typed model of a schema-valid document; reference errors go to `diag`."""
+    glob = data.get("global") or {}
+    placement = glob.get("placement") or {}
+    hosts, gpus = _hosts(data.get("hosts") or {})
+    consumers: dict[str, Consumer] = {}
+    first_seen: dict[str, tuple] = {}
+    for consumer in _machines(data.get("domains") or {}) + _workloads(data.get("workloads") or {}):
+        if consumer.name in first_seen:
+            other = ".".join(first_seen[consumer.name])
+            diag.error("NAME002", f"'{consumer.name}' is already used by {other}; machine and workload names share "
+                       "one namespace (they key the placement): rename one", consumer.path, at="key")
+            continue
+        first_seen[consumer.name] = consumer.path
+        consumers[consumer.name] = _resolve(consumer, hosts, gpus, diag)
+    _check_compose(consumers, hosts, diag)
+    targets = tuple(glob.get("targets") or _targets_with_input(consumers))
+    return Infra(
+        project_name=str(data.get("project_name", "")),
+        gpu_policy=glob.get("gpu_policy", "exclusive"),
+        strategy=placement.get("strategy", DEFAULT_STRATEGY),
+        headroom_gb=_num(placement.get("headroom_gb"), DEFAULT_HEADROOM_GB),
+        targets=targets,
+        hosts=MappingProxyType(dict(sorted(hosts.items()))),
+        gpus=MappingProxyType(dict(sorted(gpus.items()))),
+        consumers=MappingProxyType(dict(sorted(consumers.items()))),
+        data=data,
+    )
+
+
+def _check_compose(consumers: Mapping[str, Consumer], hosts: Mapping[str, Host], diag: Diagnostics) -> None:
+    """What the compose override needs: one workload per service and host, GPU indexes."""
+    services: dict[tuple, str] = {}
+    compose_hosts = set()
+    for consumer in consumers.values():
+        if consumer.target != "compose":
+            continue
+        compose_hosts.add(consumer.host)
+        key = (consumer.host, consumer.spec.get("service", consumer.name))
+        if key in services:
+            diag.error("NAME003", f"{consumer.name}: compose service '{key[1]}' on host '{key[0]}' is already "
+                       f"configured by workload '{services[key]}'; set a different `service`", consumer.path)
+        else:
+            services[key] = consumer.name
+    for host_name in sorted(h for h in compose_hosts if h in hosts):
+        for gpu in hosts[host_name].gpus:
+            if gpu.index is None and gpu.status != "unavailable":
+                diag.error("COMPOSE001", f"GPU {gpu.key} has no `index`; compose workloads run on host "
+                           f"'{host_name}' and Docker selects GPUs by index (nvidia-smi's GPU number)", gpu.path)
+
+
+def _targets_with_input(consumers: Mapping[str, Consumer]) -> list[str]:
+    present = {c.target for c in consumers.values()}
+    return [t for t in ALL_TARGETS if t in present]
+
+
+def _hosts(section: Mapping[str, Any]) -> tuple[dict[str, Host], dict[str, Gpu]]:
+    hosts: dict[str, Host] = {}
+    gpus: dict[str, Gpu] = {}
+    for host_name, spec in section.items():
+        spec = spec or {}
+        path = ("hosts", host_name)
+        host_gpus = []
+        for gpu_name, g in (spec.get("gpus") or {}).items():
+            gpu = Gpu(
+                host=host_name, name=gpu_name, vendor=g["vendor"], vram_gb=float(g["vram_gb"]),
+                index=g.get("index"), pci=(g.get("pci") or "").lower() or None, pci_id=g.get("pci_id"),
+                model=g.get("model"), architecture=g.get("architecture"),
+                compute_capability=g.get("compute_capability"), driver=g.get("driver"),
+                tdp_watts=_num(g.get("tdp_watts")), speed=_num(g.get("speed")),
+                status=g.get("status", "ok"), path=path + ("gpus", gpu_name),
+            )
+            host_gpus.append(gpu)
+            gpus[gpu.key] = gpu
+        hosts[host_name] = Host(host_name, spec.get("platform"), bool(spec.get("iommu", False)),
+                                tuple(sorted(host_gpus, key=lambda x: x.name)), path, spec)
+    return hosts, gpus
+
+
+def _request(raw: Any, path: tuple, default_vram: float, passthrough_default: bool) -> Request:
+    """A request from `gpu: true` or a request mapping (SPEC §2 "GPU consumers")."""
+    if not isinstance(raw, dict):
+        return Request(vram_gb=default_vram, passthrough=passthrough_default, path=path)
+    budget = None
+    if isinstance(raw.get("budget"), dict):
+        b = raw["budget"]
+        budget = Budget(env=b.get("env", DEFAULT_BUDGET_ENV), gb=float(b["gb"]), path=path + ("budget", "gb"))
+    return Request(
+        vram_gb=_num(raw.get("vram_gb"), default_vram),
+        count=int(raw.get("count", 1)),
+        vendor=raw.get("vendor", "any"),
+        min_compute_capability=raw.get("min_compute_capability"),
+        pin=raw.get("pin"),
+        latency_critical=bool(raw.get("latency_critical", False)),
+        isolate=bool(raw.get("isolate", False)),
+        passthrough=bool(raw.get("passthrough", passthrough_default)),
+        budget=budget,
+        path=path,
+    )
+
+
+def _gpu_devices(devices: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(devices, dict):
+        return []
+    return [d for _, d in sorted(devices.items()) if isinstance(d, dict) and d.get("type") == "gpu"]
+
+
+def _machines(domains: Mapping[str, Any]) -> list[Consumer]:
+    """Incus machines with GPU access: `gpu:`, a profile of their domain with a
+    `gpu` device (AnKLuMe's indirect detection), or a `gpu` device of their own."""
+    out = []
+    for domain_name, domain in domains.items():
+        domain = domain or {}
+        profiles = domain.get("profiles") or {}
+        for machine_name, machine in (domain.get("machines") or {}).items():
+            machine = machine or {}
+            path = ("domains", domain_name, "machines", machine_name)
+            devices = _gpu_devices(machine.get("devices"))
+            for profile in machine.get("profiles") or []:
+                if isinstance(profile, str) and isinstance(profiles.get(profile), dict):
+                    devices += _gpu_devices(profiles[profile].get("devices"))
+            gpu = machine.get("gpu", False)
+            if gpu is False and not devices:
+                continue
+            is_vm = machine.get("type") == "vm"
+            request = _request(gpu, path + ("gpu",) if "gpu" in machine else path, 0.0, is_vm)
+            pci = next((d["pci"] for d in devices if isinstance(d.get("pci"), str)), None)
+            if pci and request.pin is None:
+                # A profile that names the card by PCI address pins the machine to it.
+                request = replace(request, pin=f"pci:{pci.lower()}")
+            out.append(Consumer(machine_name, "machine", "incus", None, domain_name, request, None, path, machine))
+    return out
+
+
+def _workloads(section: Mapping[str, Any]) -> list[Consumer]:
+    out = []
+    for name, spec in section.items():
+        spec = spec or {}
+        gpu = spec.get("gpu", True)
+        if gpu is False:
+            continue
+        path = ("workloads", name)
+        model = spec.get("model") or {}
+        target = spec["target"]
+        request = _request(gpu, path + ("gpu",) if "gpu" in spec else path,
+                           _num(model.get("vram_gb"), 0.0), target == "proxmox")
+        out.append(Consumer(name, "workload", target, spec.get("host"), None, request, model.get("name"), path, spec))
+    return out
+
+
+def _resolve(consumer: Consumer, hosts: Mapping[str, Host], gpus: Mapping[str, Gpu], diag: Diagnostics) -> Consumer:
+    """Check the consumer's `host` and resolve its `pin` to a `host/gpu` key."""
+    if consumer.host is not None and consumer.host not in hosts:
+        hint = closest(consumer.host, hosts)
+        diag.error("REF001", f"{consumer.name}: host '{consumer.host}' is not defined under hosts"
+                   + (f"; did you mean '{hint}'?" if hint else ""), consumer.path + ("host",))
+    pin = consumer.request.pin
+    if pin is None:
+        return consumer
+    pin_path = consumer.request.path + ("pin",)
+    if pin.startswith("pci:"):
+        matches = [k for k, g in gpus.items() if g.pci == pin[4:]]
+        if not matches:
+            # Without an inventory entry for that address the device is rendered as written.
+            return consumer
+    elif "/" in pin:
+        matches = [pin] if pin in gpus else []
+    else:
+        matches = [k for k, g in gpus.items() if g.name == pin]
+        if len(matches) > 1 and consumer.host:
+            matches = [k for k in matches if gpus[k].host == consumer.host]
+    if len(matches) == 1:
+        return replace(consumer, request=replace(consumer.request, pin_gpu=matches[0]))
+    if not matches:
+        names = sorted({g.name for g in gpus.values()} | set(gpus))
+        hint = closest(pin, names)
+        diag.error("REF002", f"{consumer.name}: pin '{pin}' names no GPU in hosts"
+                   + (f"; did you mean '{hint}'?" if hint else ""), pin_path)
+    else:
+        diag.error("REF002", f"{consumer.name}: pin '{pin}' matches {', '.join(sorted(matches))}; "
+                   "write it as host/gpu", pin_path)
+    return consumer

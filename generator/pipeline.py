@@ -1,0 +1,74 @@
+"""The stages of SPEC §1 chained: load → validate → place → render.
+
+`compile_infra` runs them in order and stops at the first stage that
+reports an error, so nothing downstream (and nothing on disk) ever sees an
+input that failed validation. Plan and write are separate (see cli.py),
+because only `sync` writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from generator import loader, model, schema
+from generator.findings import Diagnostics
+from generator.model import Infra
+from generator.placement import Placement, place
+from generator.render import render
+
+DEFAULT_OUTPUT_DIR = "generated"
+
+
+@dataclass
+class Compilation:
+    source: Path
+    output_dir: Path
+    diag: Diagnostics
+    infra: Infra | None = None
+    placement: Placement | None = None
+    tree: dict[str, bytes] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.diag.has_errors
+
+
+def source_label(path: Path) -> str:
+    """How generated headers name the input: `infra.yml`, or `infra/` in directory mode."""
+    return f"{path.name}/" if path.is_dir() else path.name
+
+
+def _output_dir(path: Path, data: dict | None, override: Path | None, diag: Diagnostics) -> Path:
+    """`--output-dir`, else `global.output_dir`, else generated/ beside infra.yml (or infra/)."""
+    project_root = path.resolve().parent
+    if override is not None:
+        return Path(override)
+    configured = ((data or {}).get("global") or {}).get("output_dir") if isinstance(data, dict) else None
+    if isinstance(configured, str):
+        rel = PurePosixPath(configured)
+        if rel.is_absolute() or ".." in rel.parts:
+            diag.error("PATH001", f"output_dir '{configured}' must stay inside the project: write a relative "
+                       "path without '..' (or pass --output-dir)", ("global", "output_dir"))
+        else:
+            return project_root / rel
+    return project_root / DEFAULT_OUTPUT_DIR
+
+
+def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path | None = None,
+                  until: str = "render") -> Compilation:
+    """Run the pipeline on `path` up to `until` ("validate", "place" or "render")."""
+    path = Path(path)
+    diag = Diagnostics(default_file=loader.display_name(path))
+    doc = loader.load(path, diag)
+    result = Compilation(path, _output_dir(path, doc.data if doc else None, output_dir, diag), diag)
+    if doc is None or diag.has_errors or not schema.validate(doc, diag):
+        return result
+    result.infra = model.build(doc.data, diag)
+    if diag.has_errors:
+        return result
+    result.placement = place(result.infra, diag, strategy)
+    if diag.has_errors or until == "validate" or until == "place":
+        return result
+    result.tree = render(result.infra, result.placement, source_label(path))
+    return result

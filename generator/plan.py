@@ -1,0 +1,127 @@
+"""Plan stage: the rendered tree against generated/ on disk, per file and key.
+
+Like `terraform plan`, a plan lists what will be added (`+`), changed (`~`)
+and destroyed (`-`). YAML files are compared as data, so a file whose keys
+were only reordered is no change; each changed YAML file lists the keys
+that differ. Files psot generated earlier that the new tree no longer has
+are orphans: planned for deletion, deleted by `sync --clean-orphans`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from deepdiff import DeepDiff
+
+from generator.serialize import HEADER_MARK, load_yaml
+
+YAML_SUFFIXES = (".yml", ".yaml")
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    action: str               # add, update, delete
+    keys: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "action": self.action, "keys": list(self.keys)}
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...]
+    output_dir: Path = field(compare=False)
+
+    def count(self, action: str) -> int:
+        return sum(1 for c in self.changes if c.action == action)
+
+    @property
+    def summary(self) -> dict:
+        return {"add": self.count("add"), "update": self.count("update"), "delete": self.count("delete")}
+
+    def to_dict(self) -> dict:
+        return {"changes": [c.to_dict() for c in self.changes], "summary": self.summary}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+    def to_text(self) -> str:
+        if not self.changes:
+            return f"No changes. {self.output_dir.name}/ is up to date.\n"
+        marks = {"add": "+", "update": "~", "delete": "-"}
+        lines = []
+        for change in self.changes:
+            lines.append(f"{marks[change.action]} {change.path}")
+            lines.extend(f"    {key}" for key in change.keys)
+        s = self.summary
+        lines.append("")
+        lines.append(f"Plan: {s['add']} to add, {s['update']} to change, {s['delete']} to destroy.")
+        return "\n".join(lines) + "\n"
+
+
+def is_generated(content: bytes) -> bool:
+    """A file psot wrote: its first line is psot's header."""
+    first = content.split(b"\n", 1)[0]
+    return HEADER_MARK.encode() in first
+
+
+def read_tree(root: Path) -> dict[str, bytes]:
+    """Regular files under `root` by relative path; symlinks are never followed."""
+    tree: dict[str, bytes] = {}
+    if not root.is_dir() or root.is_symlink():
+        return tree
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not os.path.islink(os.path.join(dirpath, d)))
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            if os.path.islink(full) or not os.path.isfile(full):
+                continue
+            rel = os.path.relpath(full, root).replace(os.sep, "/")
+            with open(full, "rb") as fh:
+                tree[rel] = fh.read()
+    return tree
+
+
+def changed_keys(old: bytes, new: bytes) -> tuple[str, ...] | None:
+    """Dotted keys that differ between two YAML files; () when equal as data; None if unreadable."""
+    try:
+        before, after = load_yaml(old), load_yaml(new)
+    except yaml.YAMLError:
+        return None
+    if before == after:
+        return ()
+    diff = DeepDiff(before, after, view="tree", verbose_level=0)
+    keys = set()
+    for level in diff.values():
+        for item in level:
+            parts = []
+            for part in item.path(output_format="list"):
+                if isinstance(part, int):
+                    break  # a list changed: name the list, not an index into it
+                parts.append(str(part))
+            keys.add(".".join(parts) if parts else "(whole file)")
+    return tuple(sorted(keys))
+
+
+def make_plan(tree: dict[str, bytes], output_dir: Path) -> Plan:
+    on_disk = read_tree(output_dir)
+    changes = []
+    for path in sorted(set(tree) | {p for p, c in on_disk.items() if is_generated(c)}):
+        if path not in on_disk:
+            changes.append(Change(path, "add"))
+        elif path not in tree:
+            changes.append(Change(path, "delete"))
+        elif on_disk[path] != tree[path]:
+            if path.endswith(YAML_SUFFIXES):
+                keys = changed_keys(on_disk[path], tree[path])
+                if keys == ():
+                    continue  # same data, other formatting or key order: no change
+                changes.append(Change(path, "update", keys or ("(file is not valid YAML)",)))
+            else:
+                changes.append(Change(path, "update"))
+    return Plan(tuple(changes), output_dir)

@@ -1,0 +1,227 @@
+"""Validate stage, first half: infra.yml against schemas/infra.schema.json.
+
+jsonschema finds the violations; this module words them as a compiler
+would (what was expected, what was found, what to write instead) and
+applies SPEC §3's rule for unknown keys: a warning, and the key is ignored,
+unless it is within edit distance 2 of a key allowed there, which makes it
+an error that says `did you mean '…'?`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from typing import Any, Iterable
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from generator.findings import Diagnostics
+from generator.loader import Document
+from generator.resources import data_dir
+
+SCHEMA_FILE = "infra.schema.json"
+
+# Human wording of the patterns the schema uses, keyed by the pattern itself.
+_PATTERN_HINTS = {
+    r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$":
+        "use lower-case letters, digits and '-', starting and ending with a letter or digit",
+    r"^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$": "write a PCI address like 0000:01:00.0",
+    r"^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$": "write vendor:device like 10de:2c05",
+    r"^[0-9]+\.[0-9]+$": "write a version like \"8.6\" (quoted)",
+    r"^[0-9]+(\.[0-9]+)*$": "write a version like \"570.86.16\" (quoted)",
+    r"^[A-Z_][A-Z0-9_]*$": "use upper-case letters, digits and '_' (an environment variable name)",
+}
+
+
+@functools.cache
+def infra_schema() -> dict:
+    return json.loads((data_dir("schemas") / SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(infra_schema())
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: Levenshtein plus adjacent transpositions."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
+
+
+def closest(word: str, candidates: Iterable[str], limit: int = 2) -> str | None:
+    """The candidate nearest to `word` within `limit` edits (ties: alphabetical)."""
+    scored = sorted((edit_distance(word, c), c) for c in candidates if isinstance(c, str))
+    return scored[0][1] if scored and scored[0][0] <= limit else None
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
+_TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
+               "number": "a number", "boolean": "true or false", "null": "null"}
+
+
+def _expected(types: Any) -> str:
+    types = types if isinstance(types, list) else [types]
+    return " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+
+
+def _field(path: tuple) -> str:
+    for part in reversed(path):
+        if isinstance(part, str):
+            return part
+    return "value"
+
+
+def validate(doc: Document, diag: Diagnostics) -> bool:
+    """Report schema violations; drop unknown keys that are only warnings.
+
+    Returns True when the document has no schema error, i.e. later stages
+    may rely on its types.
+    """
+    errors_before = diag.error_count
+    ignored: list[tuple] = []
+    for error in _validator().iter_errors(doc.data):
+        _report(error, diag, ignored)
+    for path in sorted(ignored, key=lambda p: (len(p), [str(x) for x in p]), reverse=True):
+        parent = doc.data
+        for part in path[:-1]:
+            parent = parent[part]
+        parent.pop(path[-1], None)
+    return diag.error_count == errors_before
+
+
+def _report(error: ValidationError, diag: Diagnostics, ignored: list[tuple]) -> None:
+    path = tuple(error.absolute_path)
+    kind = error.validator
+    if "propertyNames" in error.absolute_schema_path:
+        _report_name(error, diag, path)
+        return
+    if kind in ("anyOf", "oneOf") and error.context:
+        _report_alternatives(error, diag, ignored)
+        return
+    if kind == "additionalProperties" and isinstance(error.instance, dict):
+        _report_unknown_keys(error, diag, path, ignored)
+        return
+    if kind == "type":
+        if not path:
+            diag.error("SCHEMA001", f"infra.yml must be a mapping with project_name, global and domains; "
+                       f"got {_kind(error.instance)}", path)
+        else:
+            diag.error("SCHEMA001", f"'{_field(path)}' must be {_expected(error.validator_value)}, "
+                       f"got {_kind(error.instance)}", path)
+        return
+    if kind == "enum":
+        options = [o for o in error.validator_value if isinstance(o, str)]
+        hint = closest(error.instance, options) if isinstance(error.instance, str) else None
+        message = f"{error.instance!r} is not a valid {_field(path)}; expected one of: " + ", ".join(
+            str(o) for o in error.validator_value)
+        if hint:
+            message += f" (did you mean '{hint}'?)"
+        diag.error("SCHEMA001", message, path)
+        return
+    if kind == "required":
+        present = error.instance if isinstance(error.instance, dict) else {}
+        for key in error.validator_value:
+            if key not in present:
+                where = f"'{_field(path)}'" if path else "infra.yml"
+                diag.error("SCHEMA001", f"{where} is missing the required key '{key}'", path, at="key")
+        return
+    if kind == "pattern":
+        hint = _PATTERN_HINTS.get(error.validator_value, f"it must match {error.validator_value}")
+        diag.error("SCHEMA001", f"{error.instance!r} is not a valid {_field(path)}: {hint}", path)
+        return
+    bounds = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
+    if kind in bounds:
+        diag.error("SCHEMA001", f"'{_field(path)}' must be {bounds[kind]} {error.validator_value}, "
+                   f"got {error.instance}", path)
+        return
+    if kind in ("maxLength", "minLength"):
+        word = "at most" if kind == "maxLength" else "at least"
+        diag.error("SCHEMA001", f"'{_field(path)}' must be {word} {error.validator_value} characters", path)
+        return
+    if kind == "uniqueItems":
+        diag.error("SCHEMA001", f"'{_field(path)}' lists the same item twice", path)
+        return
+    diag.error("SCHEMA001", f"'{_field(path)}': {error.message}", path)
+
+
+def _report_name(error: ValidationError, diag: Diagnostics, path: tuple) -> None:
+    name = error.instance
+    container = _field(path)
+    if error.validator == "maxLength":
+        problem = f"is longer than {error.validator_value} characters"
+    elif error.validator == "pattern":
+        problem = "is not a valid name: " + _PATTERN_HINTS.get(error.validator_value, error.message)
+    else:
+        problem = f"is not a valid name: {error.message}"
+    diag.error("NAME001", f"{container} name {name!r} {problem} (names become file names)", path + (name,), at="key")
+
+
+def _report_alternatives(error: ValidationError, diag: Diagnostics, ignored: list[tuple]) -> None:
+    """`gpu: true` or a request mapping: report against the branch the value's type chose."""
+    here = list(error.absolute_path)
+    branches: dict[int, list[ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    type_misses = {i for i, errs in branches.items()
+                   if any(e.validator == "type" and list(e.absolute_path) == here for e in errs)}
+    matching = [errs for i, errs in sorted(branches.items()) if i not in type_misses]
+    if len(matching) == 1:
+        for sub in matching[0]:
+            _report(sub, diag, ignored)
+        return
+    if not matching:
+        expected = []
+        for errs in branches.values():
+            for e in errs:
+                if e.validator == "type" and list(e.absolute_path) == here:
+                    expected.append(_expected(e.validator_value))
+        path = tuple(error.absolute_path)
+        diag.error("SCHEMA001", f"'{_field(path)}' must be {' or '.join(dict.fromkeys(expected))}, "
+                   f"got {_kind(error.instance)}", path)
+        return
+    _report(best_match(error.context), diag, ignored)
+
+
+def _report_unknown_keys(error: ValidationError, diag: Diagnostics, path: tuple, ignored: list[tuple]) -> None:
+    allowed = list(error.schema.get("properties", {}))
+    patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+    for key in error.instance:
+        if key in allowed or any(p.search(key) for p in patterns):
+            continue
+        hint = closest(key, allowed)
+        where = f"in '{_field(path)}'" if path else "at the top level"
+        if hint:
+            diag.error("KEY002", f"unknown key '{key}' {where}: did you mean '{hint}'?", path + (key,), at="key")
+        else:
+            diag.warning("KEY001", f"unknown key '{key}' {where} is ignored; allowed keys: " + ", ".join(allowed),
+                         path + (key,), at="key")
+            ignored.append(path + (key,))

@@ -1,0 +1,195 @@
+"""Write stage: make generated/ match the plan, atomically for the whole tree.
+
+The new tree is assembled in a sibling staging directory: files that do
+not change are hard links to the current ones (so their mtimes and inodes
+stay), changed files are written and fsync'ed. Then the staging directory
+and generated/ swap places in one `renameat2(RENAME_EXCHANGE)` call, so a
+crash or a kill at any moment leaves either the whole old tree or the whole
+new one. Where the kernel or filesystem cannot exchange, two renames are
+used and the next run repairs an interrupted swap (see `_recover`).
+
+A lock file beside generated/ serialises concurrent syncs. Symlinks found
+in generated/ are copied as links and never followed; a generated file
+whose path runs through one replaces it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import os
+import shutil
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from generator.plan import Plan
+
+LOCK_TIMEOUT_S = 60.0
+_NEW = ".psot-new-"
+_OLD = ".psot-old-"
+
+
+class WriteError(Exception):
+    """generated/ could not be written; the message says why and what to do."""
+
+
+@contextmanager
+def locked(output_dir: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold an exclusive lock on `output_dir` (a `.NAME.psot-lock` file beside it)."""
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = output_dir.parent / f".{output_dir.name}.psot-lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WriteError(f"another psot is writing {output_dir} (lock {lock_path} held for "
+                                     f"{timeout:.0f} s); wait for it to finish and run again") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two directories; False when the platform cannot."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _recover(output_dir: Path) -> None:
+    """Finish or undo what a killed sync left beside `output_dir`."""
+    parent, name = output_dir.parent, output_dir.name
+    olds = sorted(parent.glob(f".{name}{_OLD}*"))
+    if not output_dir.exists() and olds:
+        # Killed between the two renames of the fallback swap: the old tree is whole.
+        os.rename(olds[-1], output_dir)
+        olds = olds[:-1]
+    for stale in olds + sorted(parent.glob(f".{name}{_NEW}*")):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _copy_links(src: Path, dst: Path, skip: set[str]) -> None:
+    """Mirror `src` into `dst` with hard links (files) and symlinks (links), except `skip`."""
+    for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
+        rel_dir = os.path.relpath(dirpath, src)
+        target_dir = dst / rel_dir if rel_dir != "." else dst
+        for d in dirnames:
+            if os.path.islink(os.path.join(dirpath, d)):
+                filenames.append(d)
+        dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
+        for d in dirnames:
+            (target_dir / d).mkdir(exist_ok=True)
+            shutil.copymode(os.path.join(dirpath, d), target_dir / d)
+        for f in filenames:
+            rel = os.path.normpath(os.path.join(rel_dir, f)).replace(os.sep, "/")
+            if rel in skip:
+                continue
+            source = os.path.join(dirpath, f)
+            if os.path.islink(source):
+                os.symlink(os.readlink(source), target_dir / f)
+            else:
+                os.link(source, target_dir / f, follow_symlinks=False)
+
+
+def _write_file(root: Path, rel: str, content: bytes) -> None:
+    """Write `root/rel`, replacing (never following) symlinks on the way."""
+    current = root
+    for part in rel.split("/")[:-1]:
+        current = current / part
+        if current.is_symlink() or (current.exists() and not current.is_dir()):
+            current.unlink()
+        if not current.exists():
+            current.mkdir()
+    target = current / rel.split("/")[-1]
+    if target.is_symlink() or target.exists():
+        target.unlink()
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(content)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _remove_empty_dirs(root: Path, rel: str) -> None:
+    parent = (root / rel).parent
+    while parent != root:
+        try:
+            parent.rmdir()
+        except OSError:
+            return
+        parent = parent.parent
+
+
+def write(plan: Plan, tree: dict[str, bytes], clean_orphans: bool = False) -> list[str]:
+    """Apply `plan` to its output directory; returns the paths written or deleted."""
+    output_dir = plan.output_dir
+    writes = [c.path for c in plan.changes if c.action in ("add", "update")]
+    deletes = [c.path for c in plan.changes if c.action == "delete"] if clean_orphans else []
+    if not writes and not deletes:
+        return []
+    if output_dir.is_symlink() or (output_dir.exists() and not output_dir.is_dir()):
+        raise WriteError(f"{output_dir} is not a directory psot can replace (a symlink or a file); "
+                         "remove it or choose another output directory")
+    try:
+        with locked(output_dir):
+            _recover(output_dir)
+            staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}{_NEW}", dir=output_dir.parent))
+            try:
+                if output_dir.exists():
+                    shutil.copymode(output_dir, staging)
+                    _copy_links(output_dir, staging, set(writes) | set(deletes))
+                else:
+                    umask = os.umask(0)
+                    os.umask(umask)
+                    os.chmod(staging, 0o777 & ~umask)
+                for rel in writes:
+                    _write_file(staging, rel, tree[rel])
+                for rel in deletes:
+                    _remove_empty_dirs(staging, rel)
+                _fsync_dir(staging)
+                _swap(staging, output_dir)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            _fsync_dir(output_dir.parent)
+    except OSError as exc:
+        raise WriteError(f"cannot write {output_dir}: {exc.strerror or exc}") from exc
+    return writes + deletes
+
+
+def _swap(staging: Path, output_dir: Path) -> None:
+    """Put the staged tree at `output_dir`; afterwards `staging` holds the old tree (or nothing)."""
+    if not output_dir.exists():
+        os.rename(staging, output_dir)
+        return
+    if _exchange(staging, output_dir):
+        return
+    old = output_dir.parent / f".{output_dir.name}{_OLD}{os.getpid()}"
+    os.rename(output_dir, old)
+    os.rename(staging, output_dir)
+    shutil.rmtree(old, ignore_errors=True)
