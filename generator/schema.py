@@ -85,12 +85,14 @@ def _kind(value: Any) -> str:
 
 
 _TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
-               "number": "a number", "boolean": "true or false", "null": "null"}
+               "number": "a number", "boolean": "true/false", "null": "null"}
 
 
 def _expected(types: Any) -> str:
     types = types if isinstance(types, list) else [types]
-    return " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+    # `null` is tolerated where AnKLuMe reads a missing section as empty; it is not advice.
+    words = [_TYPE_WORDS.get(t, t) for t in types if t != "null" or len(types) == 1]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def _field(path: tuple) -> str:

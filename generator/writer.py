@@ -146,7 +146,8 @@ def _remove_empty_dirs(root: Path, rel: str) -> None:
         parent = parent.parent
 
 
-def write(plan: Plan, tree: dict[str, bytes], clean_orphans: bool = False) -> list[str]:
+def write(plan: Plan, tree: dict[str, bytes], clean_orphans: bool = False,
+          lock_timeout: float = LOCK_TIMEOUT_S) -> list[str]:
     """Apply `plan` to its output directory; returns the paths written or deleted."""
     output_dir = plan.output_dir
     writes = [c.path for c in plan.changes if c.action in ("add", "update")]
@@ -157,7 +158,7 @@ def write(plan: Plan, tree: dict[str, bytes], clean_orphans: bool = False) -> li
         raise WriteError(f"{output_dir} is not a directory psot can replace (a symlink or a file); "
                          "remove it or choose another output directory")
     try:
-        with locked(output_dir):
+        with locked(output_dir, lock_timeout):
             _recover(output_dir)
             staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}{_NEW}", dir=output_dir.parent))
             try:

@@ -1,0 +1,114 @@
+"""Bad input of every kind: exit 1 and a located finding, never a traceback (issue 2 acceptance)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import run_psot
+
+VALID_HEAD = """\
+project_name: demo
+global:
+  gpu_policy: exclusive
+"""
+
+CASES = [
+    # (id, infra.yml text, expected "file:line:col: severity[CODE]" prefix, expected message fragment)
+    ("empty-file", "", "infra.yml:1:1: error[LOAD005]", "file is empty"),
+    ("not-yaml", "project_name: demo\nglobal: {gpu_policy: [exclusive\n",
+     "infra.yml:3:1: error[YAML001]", "not valid YAML"),
+    ("top-level-list", "- project_name: demo\n- global: {}\n",
+     "infra.yml:1:1: error[SCHEMA001]", "infra.yml must be a mapping with project_name, global and domains; got a list"),
+    ("domains-string", VALID_HEAD + "domains: \"ai-tools\"\n",
+     "infra.yml:4:10: error[SCHEMA001]", "'domains' must be a mapping, got a string"),
+    ("machines-list", VALID_HEAD + "domains:\n  ai-tools:\n    machines:\n      - gpu-server\n",
+     "infra.yml:6:5: error[SCHEMA001]", "'machines' must be a mapping, got a list"),
+    ("duplicate-key", VALID_HEAD + "domains:\n  ai-tools: {}\n  ai-tools: {}\n",
+     "infra.yml:6:3: error[YAML002]", "duplicate key 'ai-tools' (first defined at line 5, column 3)"),
+    ("gpu-yes", VALID_HEAD + "domains:\n  ai-tools:\n    machines:\n      gpu-server:\n        gpu: \"yes\"\n",
+     "infra.yml:8:14: error[SCHEMA001]", "'gpu' must be true/false or a mapping, got a string"),
+    ("gpu-policy-maybe", "project_name: demo\nglobal:\n  gpu_policy: maybe\ndomains: {}\n",
+     "infra.yml:3:15: error[SCHEMA001]", "'maybe' is not a valid gpu_policy; expected one of: exclusive, shared"),
+    ("did-you-mean", VALID_HEAD + "domains:\n  ai-tools:\n    machnes: {}\n",
+     "infra.yml:6:5: error[KEY002]", "unknown key 'machnes' in 'ai-tools': did you mean 'machines'?"),
+    ("name-with-slash", VALID_HEAD + "domains:\n  ai-tools:\n    machines:\n      a/b: {}\n",
+     "infra.yml:7:7: error[NAME001]", "machines name 'a/b' is not a valid name"),
+    ("name-with-dotdot", VALID_HEAD + "domains:\n  ../etc: {}\n",
+     "infra.yml:5:3: error[NAME001]", "domains name '../etc' is not a valid name"),
+    ("non-string-key", VALID_HEAD + "domains:\n  no: {}\n",
+     "infra.yml:5:3: error[YAML003]", "key 'no' is read by YAML 1.1 as a boolean"),
+    ("binary-file", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "infra.yml:1:1: error[LOAD003]", "binary file"),
+    ("missing-required", "project_name: demo\ndomains: {}\n",
+     "infra.yml:1:1: error[SCHEMA001]", "infra.yml is missing the required key 'global'"),
+]
+
+
+@pytest.mark.parametrize("text,prefix,message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_gets_a_located_finding(tmp_path, text, prefix, message):
+    path = tmp_path / "infra.yml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    result = run_psot("validate", "infra.yml", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith(prefix)]
+    assert lines, f"no finding starting {prefix!r} in:\n{result.stdout}"
+    assert message in lines[0]
+
+
+def test_missing_file(tmp_path):
+    result = run_psot("validate", "nowhere.yml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.startswith("nowhere.yml:1:1: error[LOAD001] file not found")
+    assert "Traceback" not in result.stderr
+
+
+def test_directory_without_base_yml(tmp_path):
+    (tmp_path / "infra" / "domains").mkdir(parents=True)
+    result = run_psot("validate", "infra", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.startswith("infra/base.yml:1:1: error[LOAD006] directory infra/ has no base.yml")
+
+
+def test_default_input_is_infra_yml_in_the_working_directory(tmp_path):
+    result = run_psot("validate", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.startswith("infra.yml:1:1: error[LOAD001]")
+
+
+def test_unknown_key_far_from_any_allowed_key_is_a_warning_and_ignored(infra_file):
+    path = infra_file(VALID_HEAD + "domains: {}\nhomelab_notes: anything\n")
+    result = run_psot("validate", str(path))
+    assert result.returncode == 0, result.stdout
+    assert re.search(r"infra.yml:5:1: warning\[KEY001\] unknown key 'homelab_notes' at the top level is ignored",
+                     result.stdout)
+
+
+def test_json_findings_have_the_spec_shape(tmp_path):
+    (tmp_path / "infra.yml").write_text(VALID_HEAD + "domains:\n  ai-tools:\n    machnes: {}\n")
+    result = run_psot("validate", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 1
+    body = json.loads(result.stdout)
+    assert body == {"ok": False, "findings": [{
+        "code": "KEY002", "severity": "error",
+        "message": "unknown key 'machnes' in 'ai-tools': did you mean 'machines'?",
+        "file": "infra.yml", "line": 6, "column": 5, "path": "domains.ai-tools.machnes"}]}
+
+
+def test_findings_are_sorted_by_location(tmp_path):
+    (tmp_path / "infra.yml").write_text(
+        "project_name: demo\nglobal:\n  gpu_policy: maybe\ndomains:\n  b/c: {}\n  ai:\n    machnes: {}\n")
+    result = run_psot("validate", cwd=tmp_path)
+    positions = [tuple(int(x) for x in line.split(":")[1:3]) for line in result.stdout.splitlines()
+                 if line.startswith("infra.yml:")]
+    assert positions == sorted(positions) and len(positions) == 3
+
+
+def test_nothing_is_written_when_there_is_an_error(tmp_path):
+    (tmp_path / "infra.yml").write_text("project_name: demo\nglobal: {gpu_policy: maybe}\ndomains: {}\n")
+    result = run_psot("sync", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "nothing was written" in result.stderr
+    assert not (tmp_path / "generated").exists()

@@ -1,0 +1,235 @@
+"""Placement: vram_based and manual, pins, budgets, exact assignments."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from generator.pipeline import compile_infra
+from tests.conftest import SEED_001, run_psot
+
+
+def compiled(path: Path, **kwargs):
+    result = compile_infra(path, until="place", **kwargs)
+    return result, {f.code: f for f in result.diag.findings}
+
+
+def gpus_of(result) -> dict[str, list[str]]:
+    return {name: list(a.gpus) for name, a in result.placement.assignments.items()}
+
+
+def test_seed_001_vram_based_exact_assignment():
+    result, _ = compiled(SEED_001)
+    assert result.ok
+    assert gpus_of(result) == {
+        "ai-clip": ["ws/rtx-a5500"],
+        "ai-enrichment": ["ws/rtx-a400"],
+        "ai-florence": ["ws/rtx-a5500"],
+        "ai-llm": ["ws/rtx-a5500"],
+        "ai-yolo26": ["ws/rtx-a400"],
+    }
+    assert result.placement.unplaced == ()
+
+
+def test_seed_001_budget_is_adjusted_with_the_seed_warning():
+    result, by_code = compiled(SEED_001)
+    enrichment = result.placement.assignments["ai-enrichment"]
+    assert enrichment.budget_gb == 3.5
+    warning = by_code["VRAM001"]
+    assert warning.severity == "warning"
+    assert warning.message == "ai-enrichment budget (6.8 GB) exceeds GPU 1 (4 GB). Auto-adjusted to 3.5 GB."
+    assert warning.path == "workloads.ai-enrichment.gpu.budget.gb"
+    assert (warning.line, warning.column) == (60, 41)
+
+
+def test_place_json_has_the_spec_shape():
+    result = run_psot("place", str(SEED_001), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert list(body) == ["strategy", "assignments", "gpus", "unplaced", "findings"]
+    assert body["assignments"]["ai-llm"] == {"gpus": ["ws/rtx-a5500"], "vram_gb": 21.7, "budget_gb": None,
+                                             "fallback": ["ws/rtx-a400"]}
+    assert body["gpus"]["ws/rtx-a400"] == {"capacity_gb": 4, "used_gb": 4.15,
+                                           "consumers": ["ai-enrichment", "ai-yolo26"], "status": "ok"}
+    assert {f["code"] for f in body["findings"]} == {"VRAM001", "VRAM002"}
+
+
+INVENTORY = """
+project_name: t
+global:
+  gpu_policy: {policy}
+  placement: {{strategy: {strategy}}}
+domains: {{}}
+hosts:
+  ws:
+    platform: docker
+    gpus:
+      big: {{vendor: nvidia, vram_gb: 24, index: 0, compute_capability: "8.6"}}
+      small: {{vendor: nvidia, vram_gb: 8, index: 1, compute_capability: "7.5", status: {small_status}}}
+      radeon: {{vendor: amd, vram_gb: 16, index: 2}}
+workloads:
+{workloads}
+"""
+
+
+def make(infra_file, workloads: str, policy="shared", strategy="vram_based", small_status="ok") -> Path:
+    body = textwrap.indent(textwrap.dedent(workloads).strip("\n"), "  ")
+    return infra_file(INVENTORY.format(policy=policy, strategy=strategy, small_status=small_status,
+                                       workloads=body))
+
+
+def test_largest_first_each_to_the_gpu_with_most_free_vram(infra_file):
+    path = make(infra_file, """
+        a: {target: compose, host: ws, gpu: {vram_gb: 10}}
+        b: {target: compose, host: ws, gpu: {vram_gb: 6}}
+        c: {target: compose, host: ws, gpu: {vram_gb: 6}}
+        d: {target: compose, host: ws, gpu: {vram_gb: 1}}
+    """)
+    result, _ = compiled(path)
+    # a -> big (23.5 free); b -> radeon (15.5 > 13.5); c -> big (13.5 > 9.5); d -> radeon (9.5 > 7.5)
+    assert gpus_of(result) == {"a": ["ws/big"], "b": ["ws/radeon"], "c": ["ws/big"], "d": ["ws/radeon"]}
+
+
+def test_ties_are_broken_by_name(infra_file):
+    path = make(infra_file, """
+        zeta: {target: compose, host: ws, gpu: {vram_gb: 2, vendor: nvidia}}
+        alpha: {target: compose, host: ws, gpu: {vram_gb: 2, vendor: nvidia}}
+    """)
+    result, _ = compiled(path)
+    # Same request: alpha goes first (name order) and takes the GPU with the most free VRAM.
+    assert gpus_of(result) == {"alpha": ["ws/big"], "zeta": ["ws/big"]}
+
+
+def test_vendor_and_compute_capability_restrict_eligible_gpus(infra_file):
+    path = make(infra_file, """
+        rocm: {target: compose, host: ws, gpu: {vram_gb: 1, vendor: amd}}
+        cuda: {target: compose, host: ws, gpu: {vram_gb: 1, min_compute_capability: "8.0"}}
+        old: {target: compose, host: ws, gpu: {vram_gb: 30, vendor: nvidia}}
+    """)
+    result, by_code = compiled(path)
+    assert gpus_of(result)["rocm"] == ["ws/radeon"]
+    assert gpus_of(result)["cuda"] == ["ws/big"]
+    assert by_code["VRAM003"].message == "old requires ~30 GB, GPU 0 only has 24 GB"
+
+
+def test_exclusive_gives_each_consumer_a_gpu_of_its_own(infra_file):
+    path = make(infra_file, """
+        a: {target: compose, host: ws, gpu: {vram_gb: 2}}
+        b: {target: compose, host: ws, gpu: {vram_gb: 2}}
+        c: {target: compose, host: ws, gpu: {vram_gb: 2}}
+    """, policy="exclusive")
+    result, _ = compiled(path)
+    assert sorted(g for gs in gpus_of(result).values() for g in gs) == ["ws/big", "ws/radeon", "ws/small"]
+
+
+def test_pins_win_and_budget_follows_the_pinned_gpu(infra_file):
+    path = make(infra_file, """
+        llm: {target: compose, host: ws, gpu: {vram_gb: 20, pin: small}}
+        enrich: {target: compose, host: ws, gpu: {pin: ws/small, budget: {gb: 12}}}
+    """)
+    result, by_code = compiled(path)
+    assert gpus_of(result) == {"enrich": ["ws/small"], "llm": ["ws/small"]}
+    assert result.placement.assignments["enrich"].budget_gb == 7.5
+    assert by_code["VRAM003"].message == "llm requires ~20 GB, GPU 1 only has 8 GB"
+    assert by_code["VRAM001"].message == "enrich budget (12 GB) exceeds GPU 1 (8 GB). Auto-adjusted to 7.5 GB."
+
+
+def test_pin_to_an_unavailable_gpu_falls_back_with_a_warning(infra_file):
+    path = make(infra_file, """
+        svc: {target: compose, host: ws, gpu: {vram_gb: 4, pin: small}}
+    """, small_status="unavailable")
+    result, by_code = compiled(path)
+    assert gpus_of(result) == {"svc": ["ws/big"]}
+    assert by_code["PLACE003"].message == ("svc is pinned to ws/small, which is unavailable; "
+                                           "it falls back to the next eligible GPU")
+    assert result.placement.gpus["ws/small"].consumers == ()
+
+
+def test_unknown_pin_is_an_error_with_a_suggestion(infra_file):
+    path = make(infra_file, """
+        svc: {target: compose, host: ws, gpu: {pin: smal}}
+    """)
+    result, by_code = compiled(path)
+    assert not result.ok
+    assert by_code["REF002"].message == "svc: pin 'smal' names no GPU in hosts; did you mean 'small'?"
+
+
+def test_unknown_host_is_an_error(infra_file):
+    path = make(infra_file, """
+        svc: {target: compose, host: wss, gpu: {vram_gb: 1}}
+    """)
+    result, by_code = compiled(path)
+    assert by_code["REF001"].message == "svc: host 'wss' is not defined under hosts; did you mean 'ws'?"
+
+
+def test_no_eligible_gpu_is_reported_never_dropped(infra_file):
+    path = make(infra_file, """
+        arc: {target: compose, host: ws, gpu: {vendor: intel}}
+    """)
+    result, by_code = compiled(path)
+    assert result.placement.unplaced == ("arc",)
+    assert by_code["PLACE002"].message == "arc gets no GPU: no available intel GPU on host 'ws'"
+
+
+def test_manual_places_pins_and_refuses_unpinned(infra_file):
+    path = make(infra_file, """
+        pinned: {target: compose, host: ws, gpu: {pin: radeon}}
+        loose: {target: compose, host: ws}
+    """, strategy="manual")
+    result, by_code = compiled(path)
+    assert not result.ok
+    assert gpus_of(result) == {"loose": [], "pinned": ["ws/radeon"]}
+    assert by_code["PLACE005"].message == ("strategy is 'manual' but loose has no usable pin; "
+                                           "set gpu.pin to a GPU (name or host/gpu)")
+
+
+@pytest.mark.parametrize("strategy", ["latency_optimized", "isolation_first", "balanced"])
+def test_strategies_not_built_yet_are_refused_with_a_finding(infra_file, strategy):
+    path = make(infra_file, "a: {target: compose, host: ws}", strategy=strategy)
+    result, by_code = compiled(path)
+    assert not result.ok and result.placement is None
+    assert by_code["PLACE001"].message.startswith(f"placement strategy '{strategy}' is not available")
+    assert by_code["PLACE001"].path == "global.placement.strategy"
+
+
+def test_headroom_is_kept_free_when_placing(infra_file):
+    path = make(infra_file, """
+        a: {target: compose, host: ws, gpu: {vram_gb: 7.6, vendor: nvidia, min_compute_capability: "7.5"}}
+        b: {target: compose, host: ws, gpu: {vram_gb: 16, vendor: nvidia}}
+    """)
+    result, _ = compiled(path)
+    # b takes big first (16 of 23.5); a (7.6) fits neither small (7.5 usable) nor big (7.5 left):
+    # both overflow, and big has the most free VRAM left.
+    assert gpus_of(result) == {"a": ["ws/big"], "b": ["ws/big"]}
+
+
+def test_count_takes_several_gpus_and_warns_when_short(infra_file):
+    path = make(infra_file, """
+        train: {target: compose, host: ws, gpu: {vram_gb: 4, count: 4}}
+    """)
+    result, by_code = compiled(path)
+    assert gpus_of(result) == {"train": ["ws/big", "ws/radeon", "ws/small"]}
+    assert by_code["PLACE006"].message.startswith("train asks for 4 GPUs but gets 3")
+
+
+def test_anklume_file_without_inventory_places_nothing_and_warns_nothing(infra_file):
+    path = infra_file("""
+        project_name: lab
+        global: {gpu_policy: exclusive}
+        domains:
+          ai-tools:
+            profiles:
+              nvidia-compute:
+                devices:
+                  gpu: {type: gpu, gputype: physical}
+            machines:
+              gpu-server: {type: lxc, gpu: true, profiles: [default, nvidia-compute]}
+              worker: {type: lxc, profiles: [nvidia-compute]}
+    """)
+    result, _ = compiled(path)
+    assert result.ok and result.diag.findings == []
+    assert set(result.placement.assignments) == {"gpu-server", "worker"}
+    assert result.placement.unplaced == ()

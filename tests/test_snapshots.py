@@ -1,0 +1,43 @@
+"""Snapshots of the generated tree of every example and of the default infra.yml.
+
+A change here is a change of what users get: review the snapshot diff like
+code. Regenerate with `make test PYTEST_ARGS="--snapshot-update"`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.pipeline import compile_infra
+from tests.conftest import EXAMPLES, REPO
+
+INPUTS = {p.parent.name: p for p in sorted(EXAMPLES.glob("*/infra.yml"))} | {"default": REPO / "infra.yml"}
+
+
+def nested(tree: dict[str, bytes]) -> dict:
+    """{"a/b.yml": bytes} -> {"a": {"b.yml": str}}, the shape assert_match_dir compares."""
+    root: dict = {}
+    for path, content in tree.items():
+        *dirs, name = path.split("/")
+        node = root
+        for d in dirs:
+            node = node.setdefault(d, {})
+        node[name] = content.decode("utf-8")
+    return root
+
+
+@pytest.mark.parametrize("name", sorted(INPUTS))
+def test_generated_tree_matches_snapshot(name, snapshot):
+    result = compile_infra(INPUTS[name])
+    assert result.ok, [f.format() for f in result.diag.findings]
+    snapshot.snapshot_dir = Path(__file__).parent / "snapshots"
+    snapshot.assert_match_dir(nested(result.tree), name)
+
+
+def test_every_example_compiles_without_errors():
+    assert len(INPUTS) >= 2
+    for name, path in INPUTS.items():
+        result = compile_infra(path)
+        assert result.ok, (name, [f.format() for f in result.diag.findings])
