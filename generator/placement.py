@@ -236,11 +236,16 @@ STRATEGIES: dict[str, Callable[[_State, Diagnostics], None]] = {
 
 def place(infra: Infra, diag: Diagnostics, strategy: str | None = None) -> Placement | None:
     """Place every consumer; None when the strategy cannot run (an error is reported)."""
+    from_command_line = strategy is not None
     strategy = strategy or infra.strategy
     sub = Diagnostics(diag.document, diag.default_file)
     if strategy not in STRATEGIES:
-        diag.error("PLACE001", f"placement strategy '{strategy}' is not available in this version of psot; "
-                   f"use one of: {', '.join(sorted(STRATEGIES))}", ("global", "placement", "strategy"))
+        message = (f"placement strategy '{strategy}' is not available in this version of psot; "
+                   f"use one of: {', '.join(sorted(STRATEGIES))}")
+        if from_command_line:
+            diag.at_location("PLACE001", "error", message, "<command line>", 1, 1, "--strategy")
+        else:
+            diag.error("PLACE001", message, ("global", "placement", "strategy"))
         return None
     state = _State(infra)
     if infra.gpus:

@@ -233,3 +233,10 @@ def test_anklume_file_without_inventory_places_nothing_and_warns_nothing(infra_f
     assert result.ok and result.diag.findings == []
     assert set(result.placement.assignments) == {"gpu-server", "worker"}
     assert result.placement.unplaced == ()
+
+
+def test_a_strategy_from_the_command_line_is_blamed_on_the_command_line():
+    result = run_psot("place", str(SEED_001), "--strategy", "balanced")
+    assert result.returncode == 1
+    assert result.stderr.startswith("<command line>:1:1: error[PLACE001] placement strategy 'balanced' is not "
+                                    "available in this version of psot; use one of: manual, vram_based")
