@@ -325,55 +325,41 @@ def _load_directory(root: Path, diag: Diagnostics) -> Document | None:
         return doc  # the schema reports the wrong top-level type
     ok_all = True
     for file in domain_files:
-        ok_all &= _merge_domains(file, diag, doc)
+        ok_all &= _merge_part(file, diag, doc, ("domains",), "domain ", "a domain file ({domain-name: domain})")
     if policies.is_file():
-        ok_all &= _merge_policies(policies, diag, doc)
+        ok_all &= _merge_part(policies, diag, doc, (), "", "policies.yml (e.g. network_policies: [...])")
     return doc if ok_all else None
 
 
-def _merge_domains(file: Path, diag: Diagnostics, doc: Document) -> bool:
+def _merge_part(file: Path, diag: Diagnostics, doc: Document, prefix: Path_, noun: str, shape: str) -> bool:
+    """Load `file`, a mapping, and add its keys to the document under `prefix`.
+
+    A key that is already there is an error naming both places (AnKLuMe
+    silently lets the later file win; a compiler should not lose data).
+    """
     display = display_name(file)
     part_doc = Document(None, (display,))
     ok, part = _load_file(file, display, diag, part_doc)
     if not ok:
         return False
     if not isinstance(part, dict):
-        diag.at_location("LOAD007", "error", "a domain file must be a mapping {domain-name: domain}", display, 1, 1)
+        diag.at_location("LOAD007", "error", f"{shape} must be a mapping", display, 1, 1)
         return False
-    domains = doc.data.setdefault("domains", {})
-    if not isinstance(domains, dict):
-        return True  # the schema reports `domains` of the wrong type in base.yml
-    for name, value in part.items():
-        if name in domains:
-            where = doc.locate(("domains", name), at="key")
-            file_, line, col = part_doc.keys.get((name,), (display, 1, 1))
-            diag.at_location("YAML002", "error", f"domain '{name}' is already defined at {where[0]}:{where[1]}:{where[2]}; "
-                             "define each domain once", file_, line, col, f"domains.{name}")
-            continue
-        domains[name] = value
-        _copy_locations(part_doc, doc, (name,), ("domains", name))
-    return True
-
-
-def _merge_policies(file: Path, diag: Diagnostics, doc: Document) -> bool:
-    display = display_name(file)
-    part_doc = Document(None, (display,))
-    ok, part = _load_file(file, display, diag, part_doc)
-    if not ok:
-        return False
-    if not isinstance(part, dict):
-        diag.at_location("LOAD007", "error", "policies.yml must be a mapping (e.g. network_policies: [...])",
-                         display, 1, 1)
-        return False
+    target = doc.data
+    for key in prefix:
+        target = target.setdefault(key, {})
+    if not isinstance(target, dict):
+        return True  # the schema reports the wrong type in base.yml
     for key, value in part.items():
-        if key in doc.data:
-            where = doc.locate((key,), at="key")
+        path = prefix + (key,)
+        if key in target:
+            where = doc.locate(path, at="key")
             file_, line, col = part_doc.keys.get((key,), (display, 1, 1))
-            diag.at_location("YAML002", "error", f"'{key}' is already defined at {where[0]}:{where[1]}:{where[2]}; "
-                             "define it in one file", file_, line, col, key)
+            diag.at_location("YAML002", "error", f"{noun}'{key}' is already defined at {where[0]}:{where[1]}:"
+                             f"{where[2]}; define it in one file", file_, line, col, format_path(path))
             continue
-        doc.data[key] = value
-        _copy_locations(part_doc, doc, (key,), (key,))
+        target[key] = value
+        _copy_locations(part_doc, doc, (key,), path)
     return True
 
 

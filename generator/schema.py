@@ -66,22 +66,15 @@ def closest(word: str, candidates: Iterable[str], limit: int = 2) -> str | None:
     return scored[0][1] if scored and scored[0][0] <= limit else None
 
 
+# bool before int: True is an int to isinstance, but a boolean to the user.
+_KINDS = ((bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"),
+          (list, "a list"), (dict, "a mapping"))
+
+
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return f"a {type(value).__name__}"
+    return next((word for kind, word in _KINDS if isinstance(value, kind)), f"a {type(value).__name__}")
 
 
 _TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
