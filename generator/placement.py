@@ -102,6 +102,12 @@ class _State:
         self.on_gpu: dict[str, list[str]] = {k: [] for k in infra.gpus}
         self.passthrough_taken: set[str] = set()
         self.placed: dict[str, tuple[str, ...]] = {}
+        self._eligible: dict[str, list[Gpu]] = {}
+
+    def eligible(self, consumer: Consumer) -> list[Gpu]:
+        if consumer.name not in self._eligible:
+            self._eligible[consumer.name] = eligible(consumer, self.infra)
+        return self._eligible[consumer.name]
 
     def usable(self, gpu: Gpu) -> float:
         """What a consumer may use on `gpu`: its VRAM less the headroom kept free."""
@@ -139,11 +145,19 @@ def _host_ok(consumer: Consumer, gpu: Gpu, infra: Infra) -> bool:
     return host.platform in ("incus", None)
 
 
+def _candidate_gpus(consumer: Consumer, infra: Infra) -> tuple[Gpu, ...] | list[Gpu]:
+    """Only the GPUs of the consumer's host when it names one, so placement stays linear in hosts."""
+    if consumer.host is not None and consumer.target != "incus":
+        host = infra.hosts.get(consumer.host)
+        return host.gpus if host is not None else ()
+    return list(infra.gpus.values())
+
+
 def eligible(consumer: Consumer, infra: Infra) -> list[Gpu]:
-    """GPUs the consumer could run on at all, ignoring what else is placed."""
+    """GPUs the consumer could run on at all, ignoring what else is placed (sorted by `host/gpu`)."""
     request = consumer.request
     out = []
-    for gpu in infra.gpus.values():
+    for gpu in _candidate_gpus(consumer, infra):
         if gpu.status == "unavailable" or not _host_ok(consumer, gpu, infra):
             continue
         if request.vendor not in ("any", gpu.vendor):
@@ -192,7 +206,7 @@ def _choose(state: _State, consumer: Consumer, diag: Diagnostics, auto: bool) ->
             diag.error("PLACE005", f"strategy is 'manual' but {consumer.name} has no usable pin; "
                        "set gpu.pin to a GPU (name or host/gpu)", request.path)
         else:
-            candidates = [g for g in eligible(consumer, infra)
+            candidates = [g for g in state.eligible(consumer)
                           if g.key not in chosen and g.key not in state.passthrough_taken
                           and not (request.passthrough and state.on_gpu[g.key])]
             while len(chosen) < request.count and candidates:
@@ -322,7 +336,7 @@ def _fallback(state: _State, consumer: Consumer) -> tuple[str, ...]:
     own = set(state.placed.get(consumer.name, ()))
     if not own:
         return ()
-    others = [g for g in eligible(consumer, state.infra) if g.key not in own
+    others = [g for g in state.eligible(consumer) if g.key not in own
               and not (consumer.request.passthrough and state.on_gpu[g.key])
               and g.key not in state.passthrough_taken]
     others.sort(key=lambda g: (g.status == "degraded", state.free(g.key) < state.charge(consumer, g),
