@@ -11,6 +11,7 @@ billion-laughs file is a finding, not an out-of-memory kill).
 from __future__ import annotations
 
 import gc
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -102,7 +103,12 @@ class _Builder:
             raise _Abort
         self.doc.values[path] = self._loc(node)
         if isinstance(node, ScalarNode):
-            return self.loader.construct_object(node, deep=True)
+            value = self.loader.construct_object(node, deep=True)
+            if type(value) is float and not math.isfinite(value):
+                # NaN passes every range check (all comparisons are false) and inf breaks arithmetic.
+                self._fail("YAML005", f"{node.value!r} is not a finite number; write a number like 24 or 0.5",
+                           node, path)
+            return value
         if id(node) in self.active:
             self._fail("YAML004", "recursive alias: this node contains itself", node, path)
             raise _Abort

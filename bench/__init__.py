@@ -1,0 +1,1 @@
+"""psot's benchmark harness: `python -m bench` (see bench/README.md)."""

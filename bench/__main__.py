@@ -1,0 +1,493 @@
+"""Benchmark harness: time every pipeline stage of psot on synthetic inputs.
+
+Run from the repository root:
+
+    .venv/bin/python -m bench                      # default sizes (what `make bench` runs)
+    .venv/bin/python -m bench --sizes small        # a few seconds; what the smoke test runs
+    .venv/bin/python -m bench --markdown           # also print the table as Markdown
+    .venv/bin/python -m bench --profile            # also cProfile one end-to-end run of the slowest input
+
+What it does:
+
+1. Generates synthetic infra.yml files with a fixed random seed into the
+   output directory (`bench/out/` by default, git-ignored): AnKLuMe-style
+   files (D domains x M machines, a few GPUs on an Incus host) and compose
+   inventories (W compose workloads over G GPUs on docker hosts of 8 GPUs).
+   Each one is compiled once first and must give no error.
+2. Times each stage of SPEC §1 in-process with `time.perf_counter`, best of
+   `--repeat` runs: load, validate (JSON Schema + typed model), place,
+   render, write (plan + write into a fresh empty directory), resync (plan +
+   write against the tree just written, which must write nothing), and end
+   to end (compile_infra + plan + write into a fresh directory).
+3. Prints one row per input, one column per stage, in milliseconds.
+
+This is a developer tool, not part of the psot CLI, hence argparse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import platform
+import pstats
+import random
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from generator import loader, model, schema
+from generator.findings import Diagnostics, render_text
+from generator.pipeline import compile_infra, source_label
+from generator.placement import place
+from generator.plan import make_plan
+from generator.render import render
+from generator.writer import write
+
+SEED = 20240601
+BENCH_DIR = Path(__file__).resolve().parent
+DEFAULT_OUT = BENCH_DIR / "out"
+
+# The YAML dumper that writes the synthetic inputs; psot's own loader is
+# generator.loader.SafeLoader (libyaml's CSafeLoader when PyYAML has it).
+INPUT_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+STAGES = ("load", "validate", "place", "render", "write", "resync", "e2e")
+STAGE_HELP = {
+    "load": "loader.load: read + parse YAML, record line/column of every node",
+    "validate": "schema.validate (JSON Schema) + model.build (typed model, references)",
+    "place": "placement.place (vram_based)",
+    "render": "render.render: the in-memory tree {path: bytes}",
+    "write": "plan.make_plan + writer.write into a fresh, empty directory (first full write)",
+    "resync": "plan.make_plan + writer.write against the tree just written (writes nothing)",
+    "e2e": "pipeline.compile_infra + make_plan + write into a fresh directory",
+}
+
+
+# --------------------------------------------------------------------------
+# Synthetic inputs
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Spec:
+    """One synthetic input: `kind` is anklume (a, b = domains, machines) or compose (a, b = workloads, GPUs)."""
+
+    kind: str
+    a: int
+    b: int
+
+    @property
+    def name(self) -> str:
+        if self.kind == "anklume":
+            return f"anklume-{self.a}x{self.b}"
+        return f"compose-{self.a}w-{self.b}g"
+
+
+SMALL = (Spec("anklume", 10, 10), Spec("compose", 100, 10))
+DEFAULT = (
+    Spec("anklume", 10, 10), Spec("anklume", 50, 20), Spec("anklume", 100, 100),
+    Spec("compose", 100, 10), Spec("compose", 1_000, 100), Spec("compose", 10_000, 1_000),
+)
+LARGE = DEFAULT + (Spec("anklume", 200, 150), Spec("compose", 30_000, 3_000))
+SIZES = {"small": SMALL, "default": DEFAULT, "large": LARGE}
+
+_NVIDIA = (  # model, vram_gb, architecture, compute capability, tdp
+    ("RTX A5500", 24, "ampere", "8.6", 230),
+    ("RTX A400", 4, "ampere", "8.6", 50),
+    ("GeForce RTX 5070 Ti", 16, "blackwell", "12.0", 285),
+    ("L40S", 48, "ada", "8.9", 350),
+    ("A100 80GB", 80, "ampere", "8.0", 300),
+    ("H100", 80, "hopper", "9.0", 700),
+)
+_AMD = (("Radeon PRO W7900", 48, "rdna3", 295), ("Instinct MI210", 64, "cdna2", 300))
+_INTEL = (("Arc Pro A60", 12, "alchemist", 130), ("Data Center GPU Flex 170", 16, "alchemist", 150))
+_MODELS = (  # name, vram_gb, relative weight
+    ("YOLO26", 0.65, 6), ("CLIP ViT-L", 1.2, 6), ("Florence-2-Large", 1.5, 5), ("whisper-large-v3", 3.0, 3),
+    ("Model Zoo", 6.8, 2), ("llama3.1-8b-q8", 9.5, 2), ("Nemotron-3-Nano-30B", 21.7, 1),
+)
+_ROLES = ("base_system", "dev_tools", "ollama_server", "stt_server", "monitoring", "backup_agent", "web_proxy")
+_TRUST = ("admin", "trusted", "semi-trusted", "untrusted", "disposable")
+
+
+def _gpu(rng: random.Random, index: int, vendor: str) -> dict[str, Any]:
+    bus = f"0000:{index + 1:02x}:00.0"
+    if vendor == "nvidia":
+        name, vram, arch, cc, tdp = rng.choice(_NVIDIA)
+        return {"vendor": "nvidia", "model": name, "vram_gb": vram, "index": index, "pci": bus,
+                "architecture": arch, "compute_capability": cc, "driver": "575.64.03", "tdp_watts": tdp}
+    name, vram, arch, tdp = rng.choice(_AMD if vendor == "amd" else _INTEL)
+    return {"vendor": vendor, "model": name, "vram_gb": vram, "index": index, "pci": bus,
+            "architecture": arch, "tdp_watts": tdp}
+
+
+def anklume_doc(domains: int, machines: int, rng: random.Random) -> dict[str, Any]:
+    """An AnKLuMe infra.yml: D domains x M machines, ~5% with GPU access, plus an Incus GPU inventory."""
+    doc: dict[str, Any] = {
+        "project_name": f"bench-anklume-{domains}x{machines}",
+        "global": {
+            "base_subnet": "10.100",
+            "default_os_image": "images:debian/13",
+            "default_connection": "community.general.incus",
+            "default_user": "root",
+            "gpu_policy": "shared",
+            "placement": {"strategy": "vram_based", "headroom_gb": 0.5},
+        },
+        "domains": {},
+    }
+    for d in range(domains):
+        dname = f"dom-{d:03d}"
+        domain: dict[str, Any] = {
+            "description": f"Synthetic domain {d}",
+            "trust_level": rng.choice(_TRUST),
+            "ephemeral": rng.random() < 0.3,
+            "profiles": {
+                "nvidia-compute": {
+                    "description": "NVIDIA GPU access",
+                    "devices": {"gpu": {"type": "gpu", "gputype": "physical"}},
+                    "config": {"nvidia.runtime": "true"},
+                },
+                "limits-small": {"config": {"limits.cpu": "2", "limits.memory": "4GiB"}},
+            },
+            "machines": {},
+        }
+        if d < 255:
+            domain["subnet_id"] = d
+        for m in range(machines):
+            machine: dict[str, Any] = {
+                "description": f"Synthetic machine {m} of {dname}",
+                "type": "vm" if rng.random() < 0.2 else "lxc",
+                "config": {"limits.cpu": str(rng.choice((1, 2, 4, 8))),
+                           "limits.memory": f"{rng.choice((1, 2, 4, 8, 16))}GiB"},
+                "roles": ["base_system"] + rng.sample(_ROLES[1:], rng.randint(0, 3)),
+                "profiles": ["default"] if rng.random() < 0.7 else ["default", "limits-small"],
+            }
+            if d < 255 and m < 244:
+                machine["ip"] = f"10.100.{d}.{m + 10}"
+            if rng.random() < 0.05:
+                # GPU machines are containers: a GPU VM defaults to passthrough (a whole GPU each).
+                machine["type"] = "lxc"
+                machine["profiles"] = ["default", "nvidia-compute"]
+                machine["gpu"] = True if rng.random() < 0.75 else {"vram_gb": rng.choice((0.5, 1, 2, 4))}
+            domain["machines"][f"d{d:03d}-m{m:03d}"] = machine
+        doc["domains"][dname] = domain
+    # A few GPUs per Incus host; one more host per 2 500 machines.
+    hosts = max(1, domains * machines // 2_500)
+    doc["hosts"] = {
+        f"incus-{h:02d}": {"platform": "incus", "iommu": True, "psu_watts": 2000,
+                           "gpus": {f"gpu-{i}": _gpu(rng, i, "nvidia") for i in range(4)}}
+        for h in range(hosts)
+    }
+    return doc
+
+
+def compose_doc(workloads: int, gpus: int, rng: random.Random) -> dict[str, Any]:
+    """W compose workloads over G GPUs on docker hosts of 8 GPUs each (mostly NVIDIA, some AMD/Intel)."""
+    host_names = [f"gpu-host-{h:03d}" for h in range((gpus + 7) // 8)]
+    hosts: dict[str, Any] = {}
+    gpu_hosts = []  # the host of every GPU, so workloads spread evenly over GPUs
+    for h, host in enumerate(host_names):
+        count = min(8, gpus - 8 * h)
+        gpu_map = {}
+        for i in range(count):
+            vendor = rng.choices(("nvidia", "amd", "intel"), weights=(8, 1, 1))[0]
+            gpu_map[f"gpu-{i}"] = _gpu(rng, i, vendor)
+            gpu_hosts.append(host)
+        hosts[host] = {"platform": "docker", "psu_watts": 3000, "gpus": gpu_map}
+    models = [m[:2] for m in _MODELS]
+    weights = [m[2] for m in _MODELS]
+    section: dict[str, Any] = {}
+    for w in range(workloads):
+        name, vram = rng.choices(models, weights=weights)[0]
+        spec: dict[str, Any] = {
+            "target": "compose",
+            "host": gpu_hosts[w % len(gpu_hosts)],
+            "model": {"name": name, "vram_gb": vram},
+        }
+        if rng.random() < 0.2:
+            spec["gpu"] = {"budget": {"env": "VRAM_BUDGET_GB", "gb": round(vram * rng.uniform(1.0, 1.5), 1)}}
+        if rng.random() < 0.1:
+            spec["environment"] = {"LOG_LEVEL": "info", "WORKERS": rng.randint(1, 8)}
+        section[f"svc-{w:05d}"] = spec
+    return {
+        "project_name": f"bench-compose-{workloads}w-{gpus}g",
+        "global": {"gpu_policy": "shared", "placement": {"strategy": "vram_based", "headroom_gb": 0.5}},
+        "domains": {},
+        "hosts": hosts,
+        "workloads": section,
+    }
+
+
+def generate(spec: Spec, out: Path) -> Path:
+    """Write the input of `spec` under `out`; the same bytes on every run (fixed seed)."""
+    rng = random.Random(f"{SEED}:{spec.name}")
+    data = anklume_doc(spec.a, spec.b, rng) if spec.kind == "anklume" else compose_doc(spec.a, spec.b, rng)
+    path = out / spec.name / "infra.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.dump(data, Dumper=INPUT_DUMPER, sort_keys=False, default_flow_style=False, width=4096)
+    path.write_text(f"# Synthetic psot benchmark input {spec.name} (seed {SEED}); regenerated by python -m bench.\n"
+                    + text, encoding="utf-8")
+    return path
+
+
+def check_compiles(path: Path, out_dir: Path) -> tuple[int, int, int]:
+    """Compile once (untimed); exit with the findings when there is an error. Returns (consumers, GPUs, findings)."""
+    result = compile_infra(path, output_dir=out_dir)
+    if not result.ok or result.tree is None:
+        sys.stderr.write(render_text(result.diag.findings))
+        raise SystemExit(f"bench: the synthetic input {path} does not compile (findings above); "
+                         "this is a bug in the harness or in generator/")
+    return len(result.infra.consumers), len(result.infra.gpus), len(result.diag.findings)
+
+
+# --------------------------------------------------------------------------
+# Timing
+# --------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    name: str
+    bytes: int = 0
+    consumers: int = 0
+    gpus: int = 0
+    files: int = 0
+    findings: int = 0
+    ms: dict[str, float] = field(default_factory=dict)
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    gc.collect()
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
+
+
+def _best(stage: str, row: Row, samples: list[float]) -> None:
+    row.ms[stage] = min(samples) * 1000.0
+
+
+def _fresh_dir(scratch: Path) -> Path:
+    """A directory that does not exist yet, inside a new empty temporary directory."""
+    return Path(tempfile.mkdtemp(prefix="gen-", dir=scratch)) / "generated"
+
+
+def bench_input(spec: Spec, out: Path, repeat: int) -> Row:
+    path = generate(spec, out)
+    scratch = out / spec.name / "scratch"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    row = Row(spec.name, bytes=path.stat().st_size)
+    row.consumers, row.gpus, row.findings = check_compiles(path, _fresh_dir(scratch))
+    source = source_label(path)
+
+    samples = []
+    for _ in range(repeat):
+        t, doc = _timed(lambda: loader.load(path, Diagnostics()))
+        samples.append(t)
+        del doc  # only one document alive at a time: the heap the garbage collector walks stays the same
+    _best("load", row, samples)
+
+    # Every repetition validates a freshly loaded document (loaded untimed):
+    # schema.validate may mutate doc.data (it drops ignored unknown keys).
+    samples = []
+    infra = None
+    for _ in range(repeat):
+        infra = None
+        diag = Diagnostics()
+        doc = loader.load(path, diag)
+
+        def validate() -> Any:
+            if not schema.validate(doc, diag):
+                return None
+            return model.build(doc.data, diag)
+        t, infra = _timed(validate)
+        assert infra is not None and not diag.has_errors, render_text(diag.findings)
+        samples.append(t)
+    _best("validate", row, samples)
+    del doc
+
+    samples = []
+    placement = None
+    for _ in range(repeat):
+        diag = Diagnostics()
+        t, placement = _timed(lambda: place(infra, diag))
+        samples.append(t)
+    _best("place", row, samples)
+
+    samples = []
+    tree: dict[str, bytes] = {}
+    for _ in range(repeat):
+        t, tree = _timed(lambda: render(infra, placement, source))
+        samples.append(t)
+    _best("render", row, samples)
+    row.files = len(tree)
+
+    write_samples, resync_samples = [], []
+    for _ in range(repeat):
+        target = _fresh_dir(scratch)
+        t, written = _timed(lambda: write(make_plan(tree, target), tree))
+        assert len(written) == len(tree), f"first write wrote {len(written)} of {len(tree)} files"
+        write_samples.append(t)
+        t, written = _timed(lambda: write(make_plan(tree, target), tree))
+        assert written == [], f"resync against an up-to-date tree wrote {written[:5]}"
+        resync_samples.append(t)
+    _best("write", row, write_samples)
+    _best("resync", row, resync_samples)
+
+    samples = []
+    for _ in range(repeat):
+        target = _fresh_dir(scratch)
+        t, _ = _timed(lambda: end_to_end(path, target))
+        samples.append(t)
+    _best("e2e", row, samples)
+
+    shutil.rmtree(scratch, ignore_errors=True)
+    return row
+
+
+def end_to_end(path: Path, target: Path) -> list[str]:
+    result = compile_infra(path, output_dir=target)
+    assert result.ok and result.tree is not None, render_text(result.diag.findings)
+    return write(make_plan(result.tree, result.output_dir), result.tree)
+
+
+# --------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------
+
+def _size(n: int) -> str:
+    return f"{n / 1024:,.0f} KiB" if n < 1024 * 1024 else f"{n / (1024 * 1024):,.1f} MiB"
+
+
+def table(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
+    header = ["input", "bytes", "consumers", "GPUs", "files"] + [f"{s} ms" for s in STAGES]
+    body = [[r.name, _size(r.bytes), f"{r.consumers:,}", f"{r.gpus:,}", f"{r.files:,}"]
+            + [f"{r.ms[s]:,.1f}" for s in STAGES] for r in rows]
+    return header, body
+
+
+def plain(header: list[str], body: list[list[str]]) -> str:
+    widths = [max(len(x) for x in col) for col in zip(header, *body)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return "\n".join([line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in body]) + "\n"
+
+
+def markdown(header: list[str], body: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in body]
+    return "\n".join(lines) + "\n"
+
+
+def environment() -> str:
+    c_loader = loader.SafeLoader.__name__.startswith("C")
+    c_dumper = INPUT_DUMPER.__name__.startswith("C")
+    return (f"Python {platform.python_version()} ({platform.python_implementation()}), PyYAML {yaml.__version__}; "
+            f"psot loader: {loader.SafeLoader.__name__} ({'C, libyaml' if c_loader else 'pure Python'}); "
+            f"input dumper: {INPUT_DUMPER.__name__} ({'C, libyaml' if c_dumper else 'pure Python'})")
+
+
+def gc_share(path: Path, scratch: Path) -> str:
+    """One unprofiled end-to-end run, timing the cyclic garbage collector through gc.callbacks."""
+    spent = [0.0]
+    counts = [0, 0, 0]
+    began = [0.0]
+
+    def callback(phase: str, info: dict) -> None:
+        if phase == "start":
+            began[0] = time.perf_counter()
+        else:
+            spent[0] += time.perf_counter() - began[0]
+            counts[info["generation"]] += 1
+
+    gc.collect()
+    gc.callbacks.append(callback)
+    try:
+        t, _ = _timed(lambda: end_to_end(path, _fresh_dir(scratch)))
+    finally:
+        gc.callbacks.remove(callback)
+    return (f"end to end {t * 1000:,.0f} ms, of which {spent[0] * 1000:,.0f} ms ({100 * spent[0] / t:.0f}%) in the "
+            f"cyclic garbage collector ({counts[0]}/{counts[1]}/{counts[2]} collections of generation 0/1/2)")
+
+
+def profile(row_spec: Spec, out: Path, top: int = 20) -> str:
+    """cProfile one end-to-end run (compile + plan + write) of `row_spec`'s input."""
+    path = out / row_spec.name / "infra.yml"
+    if not path.is_file():
+        path = generate(row_spec, out)
+    scratch = out / row_spec.name / "scratch-profile"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    gc_line = gc_share(path, scratch)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    end_to_end(path, _fresh_dir(scratch))
+    profiler.disable()
+    shutil.rmtree(scratch, ignore_errors=True)
+    text = io.StringIO()
+    text.write(gc_line + "\n")
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    return text.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", choices=sorted(SIZES), default="default",
+                        help="which inputs: small (seconds; the smoke test), default (make bench), "
+                             "large (default plus bigger inputs)")
+    parser.add_argument("--repeat", type=int, default=3, metavar="N", help="repetitions per stage; the best is "
+                        "reported (default: 3)")
+    parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                        help=f"where inputs and scratch trees go (default: {DEFAULT_OUT.relative_to(BENCH_DIR.parent)})")
+    parser.add_argument("--profile", action="store_true",
+                        help="also cProfile one end-to-end run of the slowest input and print the top functions")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    specs = SIZES[args.sizes]
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+
+    print(f"psot benchmark: --sizes {args.sizes}, best of {args.repeat}, in-process, times in ms")
+    print(environment())
+    print(f"inputs: {out}", flush=True)
+    started = time.perf_counter()
+    rows = []
+    for spec in specs:
+        t0 = time.perf_counter()
+        row = bench_input(spec, out, args.repeat)
+        rows.append(row)
+        print(f"  {row.name}: {_size(row.bytes)}, {row.consumers:,} consumers, {row.gpus:,} GPUs, "
+              f"{row.files:,} files, {row.findings:,} warnings ({time.perf_counter() - t0:.1f} s)",
+              file=sys.stderr, flush=True)
+    header, body = table(rows)
+    print()
+    print(plain(header, body), end="")
+    print("\nstages:")
+    for stage in STAGES:
+        print(f"  {stage:<8} {STAGE_HELP[stage]}")
+    if args.markdown:
+        print()
+        print(markdown(header, body), end="")
+    if args.profile:
+        slowest = max(zip(rows, specs), key=lambda rs: rs[0].ms["e2e"])[1]
+        print(f"\ncProfile of one end-to-end run of {slowest.name}:")
+        print(profile(slowest, out))
+    print(f"\ntotal: {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
