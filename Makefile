@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.psot-installed
 # `make sync INFRA=examples/multi-gpu-compose/infra.yml` compiles another input.
 INFRA  ?=
 
-.PHONY: help sync plan validate place test bench clean
+.PHONY: help sync plan validate place test bench docs clean
 
 help:
 	@echo "make sync      compile infra.yml (or infra/) into generated/"
@@ -17,6 +17,7 @@ help:
 	@echo "make place     show which GPU every consumer gets"
 	@echo "make test      run the whole test suite"
 	@echo "make bench     time load/validate/place/render/write on synthetic inputs"
+	@echo "make docs      regenerate the README's rule table from generator/rules/"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -43,6 +44,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+docs: $(STAMP)
+	$(BIN)/python -m generator.rules README.md
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache bench/out

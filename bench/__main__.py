@@ -43,7 +43,7 @@ from typing import Any, Callable
 
 import yaml
 
-from generator import loader, model, schema
+from generator import loader, model, rules, schema
 from generator.findings import Diagnostics, render_text
 from generator.pipeline import compile_infra, source_label
 from generator.placement import place
@@ -62,8 +62,8 @@ INPUT_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 STAGES = ("load", "validate", "place", "render", "write", "resync", "e2e")
 STAGE_HELP = {
     "load": "loader.load: read + parse YAML, record line/column of every node",
-    "validate": "schema.validate (JSON Schema) + model.build (typed model, references)",
-    "place": "placement.place (vram_based)",
+    "validate": "schema.validate (JSON Schema) + model.build (typed model) + the model-stage rules",
+    "place": "placement.place (vram_based) + the rules that judge the placement",
     "render": "render.render: the in-memory tree {path: bytes}",
     "write": "plan.make_plan + writer.write into a fresh, empty directory (first full write)",
     "resync": "plan.make_plan + writer.write against the tree just written (writes nothing)",
@@ -305,7 +305,9 @@ def bench_input(spec: Spec, out: Path, repeat: int) -> Row:
         def validate() -> Any:
             if not schema.validate(doc, diag):
                 return None
-            return model.build(doc.data, diag)
+            infra = model.build(doc.data)
+            rules.run("model", infra, None, diag)
+            return infra
         t, infra = _timed(validate)
         assert infra is not None and not diag.has_errors, render_text(diag.findings)
         samples.append(t)
@@ -316,7 +318,11 @@ def bench_input(spec: Spec, out: Path, repeat: int) -> Row:
     placement = None
     for _ in range(repeat):
         diag = Diagnostics()
-        t, placement = _timed(lambda: place(infra, diag))
+        def place_and_judge() -> Any:
+            placed = place(infra, diag)
+            rules.run("placement", infra, placed, diag)
+            return placed
+        t, placement = _timed(place_and_judge)
         samples.append(t)
     _best("place", row, samples)
 

@@ -2,8 +2,9 @@
 
 Builds the GPU inventory (hosts and their GPUs) and the list of GPU
 consumers (Incus machines with GPU access, and workloads), and resolves the
-names they refer to: a workload's `host`, a request's `pin`. Every object
-keeps the data path it came from, so later findings can point at it.
+names they refer to where it can (a request's `pin`). It reports nothing:
+the rules in generator/rules/ judge the model. Every object keeps the data
+path it came from, so a finding can point at it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from generator.findings import Diagnostics
-from generator.schema import closest
+from generator import drivers
 
 DEFAULT_STRATEGY = "vram_based"
 DEFAULT_HEADROOM_GB = 0.5
@@ -36,7 +36,8 @@ class Gpu:
     driver: str | None
     tdp_watts: float | None
     speed: float | None
-    status: str
+    status: str               # effective: the worse of `declared_status` and what the driver allows
+    declared_status: str      # as written in infra.yml (default ok)
     path: tuple
 
     @property
@@ -67,7 +68,7 @@ class Request:
     count: int = 1
     vendor: str = "any"
     min_compute_capability: str | None = None
-    pin: str | None = None          # as written in infra.yml
+    pin: str | None = None          # as written in infra.yml (or `pci:<address>` from an Incus device)
     pin_gpu: str | None = None      # resolved `host/gpu`, None when unresolved
     latency_critical: bool = False
     isolate: bool = False
@@ -86,12 +87,17 @@ class Consumer:
     request: Request
     model_name: str | None
     path: tuple
+    order: int                # position in infra.yml: messages list consumers as the file does
     spec: Mapping[str, Any] = field(repr=False)
 
     @property
     def label(self) -> str:
         """What messages call it: the model it loads when known (seed 001), else its name."""
         return self.model_name or self.name
+
+    @property
+    def is_vm(self) -> bool:
+        return self.target == "proxmox" or (self.target == "incus" and self.spec.get("type") == "vm")
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,7 @@ class Infra:
     hosts: Mapping[str, Host]
     gpus: Mapping[str, Gpu]            # `host/gpu` -> Gpu, sorted by key
     consumers: Mapping[str, Consumer]  # name -> Consumer, sorted by name
+    duplicates: tuple[tuple[Consumer, Consumer], ...]  # (dropped consumer, the one that kept the name)
     data: Mapping[str, Any] = field(repr=False)
 
     def gpu_label(self, key: str) -> str:
@@ -112,27 +119,28 @@ class Infra:
         single_host = len({g.host for g in self.gpus.values()}) == 1
         return f"GPU {gpu.index}" if single_host and gpu.index is not None else key
 
+    def in_file_order(self, names: Any) -> list[Consumer]:
+        return sorted((self.consumers[n] for n in names), key=lambda c: c.order)
+
 
 def _num(value: Any, default: float | None = None) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
 
 
-def build(data: Mapping[str, Any], diag: Diagnostics) -> Infra:
-    """The typed model of a schema-valid document; reference errors go to `diag`."""
+def build(data: Mapping[str, Any]) -> Infra:
+    """The typed model of a schema-valid document."""
     glob = data.get("global") or {}
     placement = glob.get("placement") or {}
     hosts, gpus = _hosts(data.get("hosts") or {})
     consumers: dict[str, Consumer] = {}
-    first_seen: dict[str, tuple] = {}
-    for consumer in _machines(data.get("domains") or {}) + _workloads(data.get("workloads") or {}):
-        if consumer.name in first_seen:
-            other = ".".join(first_seen[consumer.name])
-            diag.error("NAME002", f"'{consumer.name}' is already used by {other}; machine and workload names share "
-                       "one namespace (they key the placement): rename one", consumer.path, at="key")
+    duplicates = []
+    found = _machines(data.get("domains") or {}) + _workloads(data.get("workloads") or {})
+    for order, consumer in enumerate(found):
+        consumer = replace(consumer, order=order)
+        if consumer.name in consumers:
+            duplicates.append((consumer, consumers[consumer.name]))
             continue
-        first_seen[consumer.name] = consumer.path
-        consumers[consumer.name] = _resolve(consumer, hosts, gpus, diag)
-    _check_compose(consumers, hosts, diag)
+        consumers[consumer.name] = _resolve_pin(consumer, gpus)
     targets = tuple(glob.get("targets") or _targets_with_input(consumers))
     return Infra(
         project_name=str(data.get("project_name", "")),
@@ -143,29 +151,9 @@ def build(data: Mapping[str, Any], diag: Diagnostics) -> Infra:
         hosts=MappingProxyType(dict(sorted(hosts.items()))),
         gpus=MappingProxyType(dict(sorted(gpus.items()))),
         consumers=MappingProxyType(dict(sorted(consumers.items()))),
+        duplicates=tuple(duplicates),
         data=data,
     )
-
-
-def _check_compose(consumers: Mapping[str, Consumer], hosts: Mapping[str, Host], diag: Diagnostics) -> None:
-    """What the compose override needs: one workload per service and host, GPU indexes."""
-    services: dict[tuple, str] = {}
-    compose_hosts = set()
-    for consumer in consumers.values():
-        if consumer.target != "compose":
-            continue
-        compose_hosts.add(consumer.host)
-        key = (consumer.host, consumer.spec.get("service", consumer.name))
-        if key in services:
-            diag.error("NAME003", f"{consumer.name}: compose service '{key[1]}' on host '{key[0]}' is already "
-                       f"configured by workload '{services[key]}'; set a different `service`", consumer.path)
-        else:
-            services[key] = consumer.name
-    for host_name in sorted(h for h in compose_hosts if h in hosts):
-        for gpu in hosts[host_name].gpus:
-            if gpu.index is None and gpu.status != "unavailable":
-                diag.error("COMPOSE001", f"GPU {gpu.key} has no `index`; compose workloads run on host "
-                           f"'{host_name}' and Docker selects GPUs by index (nvidia-smi's GPU number)", gpu.path)
 
 
 def _targets_with_input(consumers: Mapping[str, Consumer]) -> list[str]:
@@ -181,13 +169,17 @@ def _hosts(section: Mapping[str, Any]) -> tuple[dict[str, Host], dict[str, Gpu]]
         path = ("hosts", host_name)
         host_gpus = []
         for gpu_name, g in (spec.get("gpus") or {}).items():
+            declared = g.get("status", "ok")
+            assessment = drivers.assess(g["vendor"], g.get("architecture"), g.get("compute_capability"),
+                                        g.get("driver"))
             gpu = Gpu(
                 host=host_name, name=gpu_name, vendor=g["vendor"], vram_gb=float(g["vram_gb"]),
                 index=g.get("index"), pci=(g.get("pci") or "").lower() or None, pci_id=g.get("pci_id"),
                 model=g.get("model"), architecture=g.get("architecture"),
                 compute_capability=g.get("compute_capability"), driver=g.get("driver"),
                 tdp_watts=_num(g.get("tdp_watts")), speed=_num(g.get("speed")),
-                status=g.get("status", "ok"), path=path + ("gpus", gpu_name),
+                status=drivers.worst(declared, assessment.status) if assessment else declared,
+                declared_status=declared, path=path + ("gpus", gpu_name),
             )
             host_gpus.append(gpu)
             gpus[gpu.key] = gpu
@@ -218,26 +210,33 @@ def _request(raw: Any, path: tuple, default_vram: float, passthrough_default: bo
     )
 
 
-def _gpu_devices(devices: Any) -> list[Mapping[str, Any]]:
+def gpu_devices(devices: Any) -> list[tuple[str, Mapping[str, Any]]]:
+    """(name, device) of the `type: gpu` devices of a devices mapping, by name."""
     if not isinstance(devices, dict):
         return []
-    return [d for _, d in sorted(devices.items()) if isinstance(d, dict) and d.get("type") == "gpu"]
+    return [(n, d) for n, d in sorted(devices.items()) if isinstance(d, dict) and d.get("type") == "gpu"]
+
+
+def machine_gpu_devices(domain: Mapping[str, Any], machine: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """GPU devices a machine gets: its own, and those of its domain's profiles it uses."""
+    profiles = domain.get("profiles") or {}
+    devices = [d for _, d in gpu_devices(machine.get("devices"))]
+    for profile in machine.get("profiles") or []:
+        if isinstance(profile, str) and isinstance(profiles.get(profile), dict):
+            devices += [d for _, d in gpu_devices(profiles[profile].get("devices"))]
+    return devices
 
 
 def _machines(domains: Mapping[str, Any]) -> list[Consumer]:
-    """Incus machines with GPU access: `gpu:`, a profile of their domain with a
+    """Incus machines with GPU access: `gpu:` (direct), a profile of their domain with a
     `gpu` device (AnKLuMe's indirect detection), or a `gpu` device of their own."""
     out = []
     for domain_name, domain in domains.items():
         domain = domain or {}
-        profiles = domain.get("profiles") or {}
         for machine_name, machine in (domain.get("machines") or {}).items():
             machine = machine or {}
             path = ("domains", domain_name, "machines", machine_name)
-            devices = _gpu_devices(machine.get("devices"))
-            for profile in machine.get("profiles") or []:
-                if isinstance(profile, str) and isinstance(profiles.get(profile), dict):
-                    devices += _gpu_devices(profiles[profile].get("devices"))
+            devices = machine_gpu_devices(domain, machine)
             gpu = machine.get("gpu", False)
             if gpu is False and not devices:
                 continue
@@ -247,7 +246,8 @@ def _machines(domains: Mapping[str, Any]) -> list[Consumer]:
             if pci and request.pin is None:
                 # A profile that names the card by PCI address pins the machine to it.
                 request = replace(request, pin=f"pci:{pci.lower()}")
-            out.append(Consumer(machine_name, "machine", "incus", None, domain_name, request, None, path, machine))
+            out.append(Consumer(machine_name, "machine", "incus", None, domain_name, request, None, path, 0,
+                                machine))
     return out
 
 
@@ -263,39 +263,31 @@ def _workloads(section: Mapping[str, Any]) -> list[Consumer]:
         target = spec["target"]
         request = _request(gpu, path + ("gpu",) if "gpu" in spec else path,
                            _num(model.get("vram_gb"), 0.0), target == "proxmox")
-        out.append(Consumer(name, "workload", target, spec.get("host"), None, request, model.get("name"), path, spec))
+        out.append(Consumer(name, "workload", target, spec.get("host"), None, request, model.get("name"), path, 0,
+                            spec))
     return out
 
 
-def _resolve(consumer: Consumer, hosts: Mapping[str, Host], gpus: Mapping[str, Gpu], diag: Diagnostics) -> Consumer:
-    """Check the consumer's `host` and resolve its `pin` to a `host/gpu` key."""
-    if consumer.host is not None and consumer.host not in hosts:
-        hint = closest(consumer.host, hosts)
-        diag.error("REF001", f"{consumer.name}: host '{consumer.host}' is not defined under hosts"
-                   + (f"; did you mean '{hint}'?" if hint else ""), consumer.path + ("host",))
+def match_pin(pin: str, host: str | None, gpus: Mapping[str, Gpu]) -> list[str]:
+    """The `host/gpu` keys a pin can mean: a GPU name, `host/gpu`, or `pci:<address>`.
+
+    A bare name used on several hosts is narrowed to the consumer's host when it has one.
+    """
+    if pin.startswith("pci:"):
+        return [k for k, g in gpus.items() if g.pci == pin[4:]]
+    if "/" in pin:
+        return [pin] if pin in gpus else []
+    matches = [k for k, g in gpus.items() if g.name == pin]
+    if len(matches) > 1 and host:
+        matches = [k for k in matches if gpus[k].host == host]
+    return matches
+
+
+def _resolve_pin(consumer: Consumer, gpus: Mapping[str, Gpu]) -> Consumer:
     pin = consumer.request.pin
     if pin is None:
         return consumer
-    pin_path = consumer.request.path + ("pin",)
-    if pin.startswith("pci:"):
-        matches = [k for k, g in gpus.items() if g.pci == pin[4:]]
-        if not matches:
-            # Without an inventory entry for that address the device is rendered as written.
-            return consumer
-    elif "/" in pin:
-        matches = [pin] if pin in gpus else []
-    else:
-        matches = [k for k, g in gpus.items() if g.name == pin]
-        if len(matches) > 1 and consumer.host:
-            matches = [k for k in matches if gpus[k].host == consumer.host]
-    if len(matches) == 1:
-        return replace(consumer, request=replace(consumer.request, pin_gpu=matches[0]))
-    if not matches:
-        names = sorted({g.name for g in gpus.values()} | set(gpus))
-        hint = closest(pin, names)
-        diag.error("REF002", f"{consumer.name}: pin '{pin}' names no GPU in hosts"
-                   + (f"; did you mean '{hint}'?" if hint else ""), pin_path)
-    else:
-        diag.error("REF002", f"{consumer.name}: pin '{pin}' matches {', '.join(sorted(matches))}; "
-                   "write it as host/gpu", pin_path)
-    return consumer
+    matches = match_pin(pin, consumer.host, gpus)
+    if len(matches) != 1:
+        return consumer  # rule REF002 reports it (an Incus `pci:` without inventory is fine)
+    return replace(consumer, request=replace(consumer.request, pin_gpu=matches[0]))

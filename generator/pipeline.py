@@ -8,11 +8,11 @@ because only `sync` writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from generator import loader, model, schema
-from generator.findings import Diagnostics
+from generator import loader, model, rules, schema
+from generator.findings import Diagnostics, Finding
 from generator.model import Infra
 from generator.placement import Placement, place
 from generator.render import render
@@ -64,10 +64,19 @@ def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path |
     result = Compilation(path, _output_dir(path, doc.data if doc else None, output_dir, diag), diag)
     if doc is None or diag.has_errors or not schema.validate(doc, diag):
         return result
-    result.infra = model.build(doc.data, diag)
+    result.infra = model.build(doc.data)
+    rules.run("model", result.infra, None, diag)
     if diag.has_errors:
         return result
-    result.placement = place(result.infra, diag, strategy)
+    placement = place(result.infra, diag, strategy)
+    if placement is None:
+        return result
+    judged = Diagnostics(diag.document, diag.default_file)
+    rules.run("placement", result.infra, placement, judged)
+    diag.extend(judged.findings)
+    # placement.yml carries the placement's findings and those of the rules that judged it.
+    result.placement = replace(placement, findings=tuple(sorted(placement.findings + tuple(judged.findings),
+                                                                key=Finding.sort_key)))
     if diag.has_errors or until == "validate" or until == "place":
         return result
     result.tree = render(result.infra, result.placement, source_label(path))

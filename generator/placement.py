@@ -271,8 +271,7 @@ def place(infra: Infra, diag: Diagnostics, strategy: str | None = None) -> Place
             if consumer.kind == "workload":
                 sub.warning("PLACE002", f"{consumer.name} gets no GPU: there are no GPUs under hosts",
                             consumer.path)
-    budgets = _budgets(state, sub)
-    _capacity_warnings(state, sub)
+    budgets = _budgets(state)
     placement = Placement(
         strategy=strategy,
         assignments={
@@ -290,8 +289,8 @@ def place(infra: Infra, diag: Diagnostics, strategy: str | None = None) -> Place
     return placement
 
 
-def _budgets(state: _State, diag: Diagnostics) -> dict[str, float]:
-    """Lower each budget to what its smallest GPU can hold (seed 001's auto-adjustment)."""
+def _budgets(state: _State) -> dict[str, float]:
+    """Each budget lowered to what its smallest GPU offers (seed 001's auto-adjustment; rule VRAM001 reports it)."""
     infra = state.infra
     out = {}
     for name, consumer in infra.consumers.items():
@@ -303,32 +302,8 @@ def _budgets(state: _State, diag: Diagnostics) -> dict[str, float]:
             out[name] = budget.gb
             continue
         smallest = min((infra.gpus[k] for k in keys), key=lambda g: (g.vram_gb, g.key))
-        limit = round(state.usable(smallest), 3)
-        if budget.gb > limit:
-            diag.warning("VRAM001", f"{name} budget ({fmt_gb(budget.gb)} GB) exceeds {infra.gpu_label(smallest.key)} "
-                         f"({fmt_gb(smallest.vram_gb)} GB). Auto-adjusted to {fmt_gb(limit)} GB.", budget.path)
-            out[name] = limit
-        else:
-            out[name] = budget.gb
+        out[name] = min(budget.gb, round(state.usable(smallest), 3))
     return out
-
-
-def _capacity_warnings(state: _State, diag: Diagnostics) -> None:
-    """Seed 001's warn-but-allow messages for a request or a GPU that does not fit."""
-    infra = state.infra
-    for name, keys in sorted(state.placed.items()):
-        consumer = infra.consumers[name]
-        if consumer.request.budget is not None:
-            continue  # a budgeted service shrinks to the GPU; VRAM001 speaks for it
-        for key in keys:
-            gpu = infra.gpus[key]
-            if consumer.request.vram_gb > gpu.vram_gb:
-                diag.warning("VRAM003", f"{consumer.label} requires ~{fmt_gb(consumer.request.vram_gb)} GB, "
-                             f"{infra.gpu_label(key)} only has {fmt_gb(gpu.vram_gb)} GB", consumer.request.path)
-    for key, gpu in infra.gpus.items():
-        if state.used[key] > gpu.vram_gb + 1e-9 and len(state.on_gpu[key]) > 1:
-            diag.warning("VRAM002", f"Combined VRAM (~{fmt_gb(state.used[key])} GB) exceeds {infra.gpu_label(key)} "
-                         f"capacity ({fmt_gb(gpu.vram_gb)} GB): {', '.join(sorted(state.on_gpu[key]))}", gpu.path)
 
 
 def _fallback(state: _State, consumer: Consumer) -> tuple[str, ...]:

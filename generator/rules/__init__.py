@@ -1,8 +1,68 @@
-"""Policy rules (SPEC §3), one module per rule, registered here by code.
+"""Policy rules (SPEC §3): one module per finding code.
 
-The rule engine and the rule set arrive with their own issue; the checks
-that placement and rendering cannot do without (names, references, compose
-device indexes) live in generator/model.py until then.
+Every module of this package that defines `CODE` is a rule (see base.py for
+what a rule module contains), so adding a rule is adding its file. The
+README's rule table is generated from the modules' docstrings
+(`make docs`; a test fails when it is stale).
 """
 
-RULES: dict = {}
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import re
+from types import ModuleType
+
+from generator.findings import Diagnostics
+from generator.model import Infra
+from generator.placement import Placement
+from generator.rules.base import Context
+
+
+def _discover() -> dict[str, ModuleType]:
+    found: dict[str, ModuleType] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        code = getattr(module, "CODE", None)
+        if code is None:
+            continue
+        if code in found:
+            raise RuntimeError(f"rule code {code} is defined by {found[code].__name__} and {module.__name__}")
+        found[code] = module
+    return dict(sorted(found.items()))
+
+
+RULES: dict[str, ModuleType] = _discover()
+
+
+def run(stage: str, infra: Infra, placement: Placement | None, diag: Diagnostics) -> None:
+    """Run every rule of `stage` ("model" or "placement") and report what they find."""
+    ctx = Context(infra, placement)
+    for code, module in RULES.items():
+        if module.STAGE != stage:
+            continue
+        for problem in module.check(ctx):
+            diag.add(code, module.SEVERITY, problem.message, problem.path, at=problem.at)
+
+
+def description(module: ModuleType) -> str:
+    return inspect.getdoc(module).splitlines()[0].strip()
+
+
+def examples(module: ModuleType) -> dict[str, str]:
+    """The `Passing::`, `Failing::` and `Finding::` blocks of a rule's docstring."""
+    doc = inspect.getdoc(module)
+    out = {}
+    for name in ("Passing", "Failing", "Finding"):
+        match = re.search(rf"^{name}::\n\n((?:(?: {{4}}.*)?\n)+)", doc + "\n", re.MULTILINE)
+        if match:
+            out[name.lower()] = inspect.cleandoc(match.group(1)) + "\n"
+    return out
+
+
+def table_markdown() -> str:
+    rows = ["| code | severity | stage | rule |", "|---|---|---|---|"]
+    for code, module in RULES.items():
+        rows.append(f"| {code} | {module.SEVERITY} | {module.STAGE} | {description(module)} |")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,65 @@
+"""What a rule module works with: the context it checks and the problems it yields.
+
+A rule module (see STYLE.md, yamllint's rules) defines:
+
+- `CODE` ("GPU001"), `SEVERITY` ("error" or "warning"), `STAGE`
+  ("model": before placement, on the typed model; "placement": after it,
+  when the placement is known);
+- a docstring whose first line is the rule's one-line description (the
+  README table) followed by `Passing::`, `Failing::` and `Finding::` blocks:
+  a complete infra.yml that passes, one that fails, and the exact finding
+  the failing one gives (tests/rules/test_docstrings.py compiles both);
+- `check(ctx)`, a generator of `Problem`s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from generator.model import Consumer, Infra
+from generator.placement import Placement
+from generator.schema import closest
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    path: tuple
+    at: str = "value"   # "key" points at the key of `path` rather than at its value
+
+
+@dataclass(frozen=True)
+class Context:
+    infra: Infra
+    placement: Placement | None = None
+
+    def consumers(self) -> Iterator[Consumer]:
+        """Every consumer, in the order infra.yml lists them."""
+        yield from sorted(self.infra.consumers.values(), key=lambda c: c.order)
+
+    def gpus_of(self, consumer: Consumer) -> tuple[str, ...]:
+        """The `host/gpu` keys placement gave the consumer (empty before placement)."""
+        if self.placement is None:
+            return ()
+        return self.placement.assignments[consumer.name].gpus
+
+
+def names(consumers: list[Consumer]) -> str:
+    return ", ".join(c.name for c in consumers)
+
+
+def did_you_mean(word: str, candidates) -> str:
+    hint = closest(word, candidates)
+    return f"; did you mean '{hint}'?" if hint else ""
+
+
+def vram_path(consumer: Consumer) -> tuple:
+    """Where the consumer's VRAM estimate is written: `gpu.vram_gb`, else `model.vram_gb`."""
+    gpu = consumer.spec.get("gpu")
+    if isinstance(gpu, dict) and "vram_gb" in gpu:
+        return consumer.request.path + ("vram_gb",)
+    model = consumer.spec.get("model")
+    if isinstance(model, dict) and "vram_gb" in model:
+        return consumer.path + ("model", "vram_gb")
+    return consumer.request.path

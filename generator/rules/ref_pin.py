@@ -1,0 +1,56 @@
+"""A `pin` names exactly one GPU of the inventory (`gpu` or `host/gpu`).
+
+Passing::
+
+    project_name: lab
+    global: {}
+    domains: {}
+    hosts:
+      ws:
+        gpus:
+          rtx-a5500: {vendor: nvidia, vram_gb: 24, index: 0}
+    workloads:
+      llm: {target: compose, host: ws, gpu: {pin: rtx-a5500}}
+
+Failing::
+
+    project_name: lab
+    global: {}
+    domains: {}
+    hosts:
+      ws:
+        gpus:
+          rtx-a5500: {vendor: nvidia, vram_gb: 24, index: 0}
+    workloads:
+      llm: {target: compose, host: ws, gpu: {pin: rtx-5500}}
+
+Finding::
+
+    infra.yml:9:47: error[REF002] llm: pin 'rtx-5500' names no GPU in hosts; did you mean 'rtx-a5500'?
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from generator.model import match_pin
+from generator.rules.base import Context, Problem, did_you_mean
+
+CODE = "REF002"
+SEVERITY = "error"
+STAGE = "model"
+
+
+def check(ctx: Context) -> Iterator[Problem]:
+    gpus = ctx.infra.gpus
+    for consumer in ctx.consumers():
+        pin = consumer.request.pin
+        if pin is None or pin.startswith("pci:"):
+            continue  # a PCI address in an Incus device needs no inventory entry
+        matches = match_pin(pin, consumer.host, gpus)
+        path = consumer.request.path + ("pin",)
+        if not matches:
+            candidates = sorted({g.name for g in gpus.values()} | set(gpus))
+            yield Problem(f"{consumer.name}: pin '{pin}' names no GPU in hosts" + did_you_mean(pin, candidates), path)
+        elif len(matches) > 1:
+            yield Problem(f"{consumer.name}: pin '{pin}' matches {', '.join(matches)}; write it as host/gpu", path)

@@ -1,0 +1,54 @@
+"""The consumers placed on one GPU together need more VRAM than it has (seed 001: warn but allow).
+
+Passing::
+
+    project_name: lab
+    global: {gpu_policy: shared}
+    domains: {}
+    hosts:
+      ws:
+        gpus:
+          rtx-a400: {vendor: nvidia, vram_gb: 4, index: 1}
+    workloads:
+      ai-clip: {target: compose, host: ws, model: {name: CLIP ViT-L, vram_gb: 1.2}}
+      ai-florence: {target: compose, host: ws, model: {name: Florence-2-Large, vram_gb: 1.5}}
+
+Failing::
+
+    project_name: lab
+    global: {gpu_policy: shared}
+    domains: {}
+    hosts:
+      ws:
+        gpus:
+          rtx-a400: {vendor: nvidia, vram_gb: 4, index: 1}
+    workloads:
+      ai-clip: {target: compose, host: ws, model: {name: CLIP ViT-L, vram_gb: 1.2}}
+      ai-florence: {target: compose, host: ws, model: {name: Florence-2-Large, vram_gb: 1.5}}
+      ai-whisper: {target: compose, host: ws, model: {name: whisper-large-v3, vram_gb: 3}}
+
+Finding::
+
+    infra.yml:7:7: warning[VRAM002] Combined VRAM (~5.7 GB) exceeds GPU 1 capacity (4 GB): ai-clip, ai-florence, ai-whisper
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from generator.placement import fmt_gb
+from generator.rules.base import Context, Problem, names
+
+CODE = "VRAM002"
+SEVERITY = "warning"
+STAGE = "placement"
+
+
+def check(ctx: Context) -> Iterator[Problem]:
+    infra = ctx.infra
+    for key, use in ctx.placement.gpus.items():
+        gpu = infra.gpus[key]
+        if len(use.consumers) > 1 and use.used_gb > gpu.vram_gb + 1e-9:
+            yield Problem(f"Combined VRAM (~{fmt_gb(use.used_gb)} GB) exceeds {infra.gpu_label(key)} capacity "
+                          f"({fmt_gb(gpu.vram_gb)} GB): {names(infra.in_file_order(use.consumers))}",
+                          gpu.path, at="key")

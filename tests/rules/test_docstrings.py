@@ -1,0 +1,51 @@
+"""Every rule documents itself with a passing and a failing infra.yml and the exact finding.
+
+These tests compile both examples of every rule's docstring: the passing one
+must give no error and no finding of the rule; the failing one must give
+exactly the documented finding (code, severity, line, column, message) and no
+other finding of that rule. The docs cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from generator.pipeline import compile_infra
+from generator.rules import RULES, examples, table_markdown
+from tests.conftest import REPO
+
+
+def compile_text(directory: Path, text: str, monkeypatch):
+    directory.mkdir()
+    (directory / "infra.yml").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(directory)
+    return compile_infra(Path("infra.yml"))
+
+
+@pytest.mark.parametrize("code", sorted(RULES))
+def test_docstring_examples(code, tmp_path, monkeypatch):
+    module = RULES[code]
+    ex = examples(module)
+    assert set(ex) == {"passing", "failing", "finding"}, f"{code}: docstring needs Passing::, Failing::, Finding::"
+    assert module.SEVERITY in ("error", "warning") and module.STAGE in ("model", "placement")
+
+    passing = compile_text(tmp_path / "passing", ex["passing"], monkeypatch)
+    assert [f.format() for f in passing.diag.findings if f.code == code or f.severity == "error"] == []
+
+    failing = compile_text(tmp_path / "failing", ex["failing"], monkeypatch)
+    assert [f.format() for f in failing.diag.findings if f.code == code] == [ex["finding"].strip()]
+
+
+def test_codes_are_unique_and_well_formed():
+    assert all(re.fullmatch(r"[A-Z]+[0-9]{3}", code) for code in RULES)
+    assert len({m.__name__ for m in RULES.values()}) == len(RULES)
+
+
+def test_readme_rule_table_is_generated_from_the_rules():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- rules:begin -->\n(.*?)<!-- rules:end -->", readme, re.DOTALL)
+    assert block, "README.md needs <!-- rules:begin --> / <!-- rules:end --> markers"
+    assert block.group(1) == table_markdown(), "README rule table is stale: run `make docs`"
