@@ -23,6 +23,8 @@ from generator.rules.base import Context
 def _discover() -> dict[str, ModuleType]:
     found: dict[str, ModuleType] = {}
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if info.name.startswith("_") or info.name == "base":
+            continue  # __main__ (the docs command) and the shared types are not rules
         module = importlib.import_module(f"{__name__}.{info.name}")
         code = getattr(module, "CODE", None)
         if code is None:
