@@ -13,7 +13,17 @@ import pytest
 from generator.pipeline import compile_infra
 from tests.conftest import EXAMPLES, REPO
 
-INPUTS = {p.parent.name: p for p in sorted(EXAMPLES.glob("*/infra.yml"))} | {"default": REPO / "infra.yml"}
+# Examples that show a mistake psot catches: they must fail to compile, and
+# their own tests assert the exact findings (tests/rules/test_blackwell_bringup.py).
+FAILING_EXAMPLES = {"blackwell-bringup"}
+
+
+def _name(path: Path) -> str:
+    return "-".join(path.parent.relative_to(EXAMPLES).parts)
+
+
+ALL_EXAMPLES = {_name(p): p for p in sorted(EXAMPLES.rglob("infra.yml")) if "generated" not in p.parts}
+INPUTS = {n: p for n, p in ALL_EXAMPLES.items() if n not in FAILING_EXAMPLES} | {"default": REPO / "infra.yml"}
 
 
 def nested(tree: dict[str, bytes]) -> dict:
@@ -36,8 +46,8 @@ def test_generated_tree_matches_snapshot(name, snapshot):
     snapshot.assert_match_dir(nested(result.tree), name)
 
 
-def test_every_example_compiles_without_errors():
-    assert len(INPUTS) >= 2
-    for name, path in INPUTS.items():
+def test_examples_compile_or_fail_as_documented():
+    assert len(INPUTS) >= 4
+    for name, path in ALL_EXAMPLES.items():
         result = compile_infra(path)
-        assert result.ok, (name, [f.format() for f in result.diag.findings])
+        assert result.ok == (name not in FAILING_EXAMPLES), (name, [f.format() for f in result.diag.findings])

@@ -63,3 +63,21 @@ def vram_path(consumer: Consumer) -> tuple:
     if isinstance(model, dict) and "vram_gb" in model:
         return consumer.path + ("model", "vram_gb")
     return consumer.request.path
+
+
+def gpu_groups(ctx: Context) -> list[tuple[str | None, list[Consumer]]]:
+    """Consumers that share one physical GPU, in file order, per GPU.
+
+    With a `hosts` inventory the groups come from placement. Without one (a
+    plain AnKLuMe file) every Incus machine with GPU access shares the one
+    host GPU (key None), exactly as AnKLuMe counts them.
+    """
+    if ctx.infra.gpus:
+        return [(key, ctx.infra.in_file_order(use.consumers)) for key, use in ctx.placement.gpus.items()]
+    return [(None, [c for c in ctx.consumers() if c.kind == "machine"])]
+
+
+def gpu_words(ctx: Context, key: str) -> str:
+    """`GPU 0 (ws/rtx-a5500)` on a single host, `ws/rtx-a5500` otherwise."""
+    label = ctx.infra.gpu_label(key)
+    return key if label == key else f"{label} ({key})"

@@ -1,0 +1,63 @@
+"""Under `gpu_policy: exclusive`, two or more instances have access to the same GPU (seed 004).
+
+AnKLuMe's table: 0 or 1 GPU instance is fine; 2 or more is an error under
+`exclusive` (the default). An instance has GPU access through `gpu: true`
+(or a request mapping), a profile of its domain with a `type: gpu` device,
+or a `gpu` device of its own. Without a `hosts` inventory all of them share
+the one host GPU, as AnKLuMe counts; with one, `exclusive` means one
+instance per physical GPU after placement, and the message names the GPU.
+A GPU passed through to a VM is PASS001's concern.
+
+Passing::
+
+    project_name: lab
+    global: {gpu_policy: exclusive}
+    domains:
+      ai-tools:
+        profiles:
+          nvidia-compute:
+            devices:
+              gpu: {type: gpu, gputype: physical}
+        machines:
+          gpu-server: {type: lxc, gpu: true, profiles: [default, nvidia-compute]}
+
+Failing::
+
+    project_name: lab
+    global: {gpu_policy: exclusive}
+    domains:
+      ai-tools:
+        profiles:
+          nvidia-compute:
+            devices:
+              gpu: {type: gpu, gputype: physical}
+        machines:
+          gpu-server: {type: lxc, gpu: true, profiles: [default, nvidia-compute]}
+          work-gpu: {type: lxc, profiles: [default, nvidia-compute]}
+
+Finding::
+
+    infra.yml:11:7: error[GPU001] GPU policy is 'exclusive' but 2 instances have GPU access: gpu-server, work-gpu. Set global.gpu_policy: shared to allow this.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from generator.rules.base import Context, Problem, gpu_groups, gpu_words, names
+
+CODE = "GPU001"
+SEVERITY = "error"
+STAGE = "placement"
+
+
+def check(ctx: Context) -> Iterator[Problem]:
+    if ctx.infra.gpu_policy != "exclusive":
+        return
+    for key, group in gpu_groups(ctx):
+        if len(group) < 2 or (key is not None and any(c.request.passthrough for c in group)):
+            continue
+        where = "" if key is None else f" on {gpu_words(ctx, key)}"
+        # The second instance is the one that breaks the policy: the finding points at it.
+        yield Problem(f"GPU policy is 'exclusive' but {len(group)} instances have GPU access{where}: "
+                      f"{names(group)}. Set global.gpu_policy: shared to allow this.", group[1].path, at="key")
