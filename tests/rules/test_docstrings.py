@@ -40,7 +40,7 @@ def test_docstring_examples(code, tmp_path, monkeypatch):
 
 
 def test_codes_are_unique_and_well_formed():
-    assert all(re.fullmatch(r"[A-Z]+[0-9]{3}", code) for code in RULES)
+    assert all(re.fullmatch(r"[A-Z][A-Z0-9]*[0-9]{3}", code) for code in RULES)
     assert len({m.__name__ for m in RULES.values()}) == len(RULES)
 
 

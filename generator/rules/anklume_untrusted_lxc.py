@@ -1,0 +1,76 @@
+"""A machine of an `untrusted` or `disposable` domain should be a VM: an LXC container shares the host kernel.
+
+In AnKLuMe, `untrusted` domains run third-party software and risky
+browsing, and `disposable` ones are the ephemeral sandboxes where untrusted
+code is sent (the lowest trust level): both run code that may attack the
+kernel. A container escape reaches the host; a VM has a kernel of its own.
+GPU access widens the hole, as the container talks to the host's GPU driver.
+A warning, since a container can be a deliberate choice.
+
+AnKLuMe's security audit (FINDING-04, LXC container escape surface): "Default to VM for untrusted/disposable trust levels".
+
+Passing::
+
+    project_name: lab
+    global: {}
+    domains:
+      sandbox:
+        trust_level: untrusted
+        machines:
+          sandbox-web: {type: vm}
+
+Failing::
+
+    project_name: lab
+    global: {}
+    domains:
+      sandbox:
+        trust_level: untrusted
+        machines:
+          sandbox-web: {type: lxc}
+
+Finding::
+
+    infra.yml:7:27: warning[ANK001] sandbox-web: domain 'sandbox' is untrusted, but sandbox-web is an LXC container (type: lxc), which shares the host kernel; set type: vm to give it a kernel of its own
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from generator.model import machine_gpu_devices
+from generator.rules.base import Context, Problem
+
+CODE = "ANK001"
+SEVERITY = "warning"
+STAGE = "model"
+
+LOW_TRUST = ("untrusted", "disposable")
+
+
+def check(ctx: Context) -> Iterator[Problem]:
+    consumers = ctx.infra.consumers
+    for domain_name, domain in (ctx.infra.data.get("domains") or {}).items():
+        domain = domain or {}
+        level = domain.get("trust_level")
+        if level not in LOW_TRUST:
+            continue
+        for machine_name, machine in (domain.get("machines") or {}).items():
+            machine = machine or {}
+            if machine.get("type", "lxc") != "lxc":
+                continue
+            path = ("domains", domain_name, "machines", machine_name)
+            consumer = consumers.get(machine_name)
+            gpu = consumer is not None and consumer.path == path
+            what = "an LXC container with GPU access" if gpu else "an LXC container"
+            written = "type: lxc" if "type" in machine else "type: lxc, the default"
+            shares = "the host kernel and its GPU driver" if gpu else "the host kernel"
+            fix = "set type: vm to give it a kernel of its own"
+            if any(d.get("gputype") == "mig" for d in machine_gpu_devices(domain, machine)):
+                fix += ", and an mdev or sriov GPU instead of mig, which only containers take"
+            message = (f"{machine_name}: domain '{domain_name}' is {level}, but {machine_name} is {what} "
+                       f"({written}), which shares {shares}; {fix}")
+            if "type" in machine:
+                yield Problem(message, path + ("type",))
+            else:
+                yield Problem(message, path, at="key")

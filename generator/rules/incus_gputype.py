@@ -1,0 +1,59 @@
+"""A GPU device's `gputype` is `physical`, `mdev`, `mig` or `sriov` (missing means `physical`).
+
+Incus does not reject an unknown `gputype`: it silently treats it as
+`physical` and passes the whole card, so a typo would hand an instance a
+GPU it was never meant to have. psot refuses the value instead.
+
+Incus documentation, GPU devices: `physical` (the default), `mdev`, `mig`, `sriov`; incusd maps any other value to physical.
+
+Passing::
+
+    project_name: lab
+    global: {}
+    domains:
+      ai-tools:
+        profiles:
+          nvidia-compute:
+            devices:
+              gpu: {type: gpu, gputype: physical}
+        machines:
+          gpu-server: {type: lxc, profiles: [default, nvidia-compute]}
+
+Failing::
+
+    project_name: lab
+    global: {}
+    domains:
+      ai-tools:
+        profiles:
+          nvidia-compute:
+            devices:
+              gpu: {type: gpu, gputype: phisical}
+        machines:
+          gpu-server: {type: lxc, profiles: [default, nvidia-compute]}
+
+Finding::
+
+    infra.yml:8:37: error[INC001] profile 'nvidia-compute' device 'gpu': gputype 'phisical' is not physical, mdev, mig or sriov, and Incus would silently treat it as physical; did you mean 'physical'?
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from generator.rules.base import Context, Problem, did_you_mean
+from generator.rules.devices import GPUTYPES, gpu_device_sites
+
+CODE = "INC001"
+SEVERITY = "error"
+STAGE = "model"
+
+
+def check(ctx: Context) -> Iterator[Problem]:
+    for device in gpu_device_sites(ctx.infra.data):
+        gputype = device.gputype
+        if gputype in GPUTYPES:
+            continue
+        yield Problem(f"{device.label}: gputype '{gputype}' is not physical, mdev, mig or sriov, and Incus would "
+                      f"silently treat it as physical" + did_you_mean(str(gputype), GPUTYPES),
+                      device.path + ("gputype",))

@@ -1,0 +1,97 @@
+"""A GPU device's `gputype` suits the instance: `mdev` and `sriov` only on VMs, `mig` only on containers.
+
+A device in a profile is checked against every machine of its domain that
+uses the profile (and does not override the device with one of the same
+name, as Incus does): one finding per machine. A machine without `type` is
+a container (`lxc`, AnKLuMe's default).
+
+Incus documentation, GPU devices: "mdev (VM only)", "mig (container only)", "sriov (VM only)"; incusd rejects the device otherwise.
+
+Passing::
+
+    project_name: lab
+    global: {}
+    domains:
+      ai-tools:
+        profiles:
+          vgpu:
+            devices:
+              gpu: {type: gpu, gputype: mdev, mdev: nvidia-63}
+        machines:
+          llm-vm: {type: vm, profiles: [default, vgpu]}
+
+Failing::
+
+    project_name: lab
+    global: {}
+    domains:
+      ai-tools:
+        profiles:
+          vgpu:
+            devices:
+              gpu: {type: gpu, gputype: mdev, mdev: nvidia-63}
+        machines:
+          llm-ct: {type: lxc, profiles: [default, vgpu]}
+
+Finding::
+
+    infra.yml:8:37: error[INC002] profile 'vgpu' device 'gpu': gputype 'mdev' works only on VMs, but machine 'llm-ct', which uses the profile, is a container (type: lxc); set type: vm on llm-ct
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Mapping
+
+from generator.rules.base import Context, Problem
+from generator.rules.devices import CONTAINER_ONLY, VM_ONLY, GpuDevice, gpu_device_sites
+
+CODE = "INC002"
+SEVERITY = "error"
+STAGE = "model"
+
+
+def _effective(domain: Mapping[str, Any], machine: Mapping[str, Any],
+               sites: Mapping[tuple, GpuDevice], machine_path: tuple) -> list[GpuDevice]:
+    """The GPU devices the machine ends up with: profiles in order, then its own devices, a later
+    device replacing an earlier one of the same name (Incus's expanded devices)."""
+    profiles = domain.get("profiles") or {}
+    chosen: dict[str, GpuDevice | None] = {}
+    domain_path = machine_path[:2]
+    for profile in machine.get("profiles") or []:
+        if isinstance(profile, str) and isinstance(profiles.get(profile), dict):
+            for name in profiles[profile].get("devices") or {}:
+                chosen[name] = sites.get(domain_path + ("profiles", profile, "devices", name))
+    for name in machine.get("devices") or {}:
+        chosen[name] = sites.get(machine_path + ("devices", name))
+    return [device for device in chosen.values() if device is not None]
+
+
+def check(ctx: Context) -> Iterator[Problem]:
+    data = ctx.infra.data
+    sites = {device.path: device for device in gpu_device_sites(data)}
+    for domain_name, domain in (data.get("domains") or {}).items():
+        domain = domain or {}
+        for machine_name, machine in (domain.get("machines") or {}).items():
+            machine = machine or {}
+            path = ("domains", domain_name, "machines", machine_name)
+            kind = machine.get("type", "lxc")
+            for device in _effective(domain, machine, sites, path):
+                problem = _mismatch(device, machine_name, kind, "type" in machine)
+                if problem:
+                    yield Problem(problem, device.path + ("gputype",))
+
+
+def _mismatch(device: GpuDevice, machine: str, kind: str, explicit: bool) -> str | None:
+    gputype = device.gputype
+    if device.owner == "profile":
+        subject, where = f"machine '{machine}', which uses the profile,", f" on {machine}"
+    else:
+        subject, where = machine, ""
+    written = f"type: {kind}" + ("" if explicit else ", the default")
+    if gputype in VM_ONLY and kind != "vm":
+        return (f"{device.label}: gputype '{gputype}' works only on VMs, but {subject} is a container ({written}); "
+                f"set type: vm{where}")
+    if gputype in CONTAINER_ONLY and kind == "vm":
+        return (f"{device.label}: gputype '{gputype}' works only on containers, but {subject} is a VM ({written}); "
+                f"set type: lxc{where}, or give the VM an mdev or sriov GPU instead")
+    return None

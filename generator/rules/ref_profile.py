@@ -1,0 +1,79 @@
+"""Every profile a machine lists is defined in its own domain's `profiles`, except `default`.
+
+Each domain is an Incus project with its own profiles, so a profile of
+another domain does not count. `default` is Incus's built-in profile, which
+every project has.
+
+AnKLuMe (scripts/psot/validate_machines.py): "Machine 'm': profile 'p' not defined in domain 'd'", with `default` exempt.
+
+Passing::
+
+    project_name: lab
+    global: {}
+    domains:
+      ai-tools:
+        profiles:
+          nvidia-compute:
+            devices:
+              gpu: {type: gpu, gputype: physical}
+        machines:
+          gpu-server: {type: lxc, profiles: [default, nvidia-compute]}
+
+Failing::
+
+    project_name: lab
+    global: {}
+    domains:
+      ai-tools:
+        profiles:
+          nvidia-compute:
+            devices:
+              gpu: {type: gpu, gputype: physical}
+        machines:
+          gpu-server: {type: lxc, profiles: [default, nvidia-compte]}
+
+Finding::
+
+    infra.yml:10:51: error[REF003] gpu-server: profile 'nvidia-compte' is not defined in domain 'ai-tools'; did you mean 'nvidia-compute'?
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from generator.rules.base import Context, Problem, did_you_mean
+
+CODE = "REF003"
+SEVERITY = "error"
+STAGE = "model"
+
+BUILTIN = "default"
+
+
+def check(ctx: Context) -> Iterator[Problem]:
+    domains = ctx.infra.data.get("domains") or {}
+    defined_in = {}  # profile name -> domains defining it, in file order
+    for domain_name, domain in domains.items():
+        for profile in ((domain or {}).get("profiles") or {}):
+            defined_in.setdefault(profile, []).append(domain_name)
+    for domain_name, domain in domains.items():
+        domain = domain or {}
+        own = set(domain.get("profiles") or {})
+        for machine_name, machine in (domain.get("machines") or {}).items():
+            for index, profile in enumerate((machine or {}).get("profiles") or []):
+                if not isinstance(profile, str) or profile == BUILTIN or profile in own:
+                    continue
+                message = f"{machine_name}: profile '{profile}' is not defined in domain '{domain_name}'"
+                elsewhere = defined_in.get(profile)
+                if elsewhere:
+                    message += (f"; it is a profile of {_domains(elsewhere)}, and each domain is its own Incus "
+                                f"project: copy it into domains.{domain_name}.profiles")
+                else:
+                    message += did_you_mean(profile, sorted(own | {BUILTIN})) or (
+                        f"; define it under domains.{domain_name}.profiles")
+                yield Problem(message, ("domains", domain_name, "machines", machine_name, "profiles", index))
+
+
+def _domains(names: list[str]) -> str:
+    quoted = [f"'{n}'" for n in names]
+    return ("domain " if len(names) == 1 else "domains ") + ", ".join(quoted)
