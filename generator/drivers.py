@@ -8,10 +8,13 @@ drivers available"). Older than the recommended version, it works but is
 placement uses it only when nothing else fits.
 
 Minimums are the Linux x86_64 driver of the first CUDA toolkit that supports
-the architecture, from NVIDIA's CUDA Toolkit Release Notes, table "CUDA
-Toolkit and Corresponding Driver Versions". A recommended version is given
-only where a source says a newer branch is needed to run well; elsewhere it
-equals the minimum (no `degraded` range).
+the architecture, from NVIDIA's CUDA Toolkit Release Notes, Table 3 "CUDA
+Toolkit and Corresponding Driver Versions"
+(https://docs.nvidia.com/cuda/cuda-toolkit-release-notes/index.html; every
+row quoted below was checked against that table as the CUDA 13.2 notes print it).
+A recommended version is given only where a source says a newer branch is
+needed to run well; elsewhere it equals the minimum (no `degraded` range).
+Versions compare numerically field by field, so "575" means any 575.x.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from dataclasses import dataclass
 
 # architecture: (minimum, recommended)
 NVIDIA_DRIVERS: dict[str, tuple[str, str]] = {
-    # CUDA 7.0 (7.0.28): >= 346.46, the first toolkit table entry covering Maxwell (sm_50/sm_52).
+    # CUDA 7.0 (7.0.28): >= 346.46, the table's first row, and it covers Maxwell (sm_50/sm_52; the
+    # CUDA 6.x toolkits that introduced Maxwell predate the table).
     "maxwell": ("346.46", "346.46"),
     # CUDA 8.0 (8.0.44): >= 367.48, the first toolkit with Pascal (sm_60/sm_61).
     "pascal": ("367.48", "367.48"),
@@ -35,10 +39,11 @@ NVIDIA_DRIVERS: dict[str, tuple[str, str]] = {
     "ada": ("520.61.05", "520.61.05"),
     # CUDA 11.8 GA: >= 520.61.05, the first toolkit with Hopper (sm_90).
     "hopper": ("520.61.05", "520.61.05"),
-    # Seed 003 (field report): an RTX 5070 Ti (GB203, compute capability 12.0) "properly detected
-    # and configured" on 570.86.16, NVIDIA's first Linux driver for GeForce RTX 50 (CUDA 12.8 needs
-    # >= 570.26); seeds 000 and 003: "NVIDIA 575+ drivers" recommended for Blackwell.
-    "blackwell": ("570.86.16", "575"),
+    # CUDA 12.8 GA: >= 570.26, the first toolkit with Blackwell (sm_100, sm_120). The table's number,
+    # not the driver seed 003 happens to run (570.86.16): a GeForce RTX 50 card still needs a 570
+    # driver that lists it, which the table does not say. Recommended: seeds 000 and 003, "NVIDIA
+    # 575+ drivers" for Blackwell (570.86.16 "functional (suboptimal but workable)").
+    "blackwell": ("570.26", "575"),
 }
 
 # Compute capability (major, minor) -> architecture, for GPUs that give only `compute_capability`.

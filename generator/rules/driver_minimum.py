@@ -1,0 +1,76 @@
+"""An NVIDIA GPU's driver is older than the minimum for its architecture: the GPU is unavailable (seed 000).
+
+The minimum per architecture is the table in generator/drivers.py (the
+driver of the first CUDA toolkit that supports it). Below it the GPU cannot
+run CUDA work, so psot treats it as `unavailable`: placement gives it
+nothing and its workloads fall back to the other GPUs, as seed 000 does by
+hand ("use GTX 970 for all workloads until RTX 5070 Ti drivers available").
+The message names the GPUs of the same host that take over and the driver to
+install (the recommended one where it is newer than the minimum). A GPU
+without `driver`, or of an architecture the table does not know, is not
+judged.
+
+Passing::
+
+    project_name: homelab
+    global: {}
+    domains: {}
+    hosts:
+      pve:
+        gpus:
+          rtx-5070-ti:
+            vendor: nvidia
+            model: GeForce RTX 5070 Ti
+            vram_gb: 16
+            architecture: blackwell
+            driver: "575.57.08"
+          gtx-970: {vendor: nvidia, model: GeForce GTX 970, vram_gb: 4, architecture: maxwell, driver: "575.57.08"}
+
+Failing::
+
+    project_name: homelab
+    global: {}
+    domains: {}
+    hosts:
+      pve:
+        gpus:
+          rtx-5070-ti:
+            vendor: nvidia
+            model: GeForce RTX 5070 Ti
+            vram_gb: 16
+            architecture: blackwell
+            driver: "550.144.03"
+          gtx-970: {vendor: nvidia, model: GeForce GTX 970, vram_gb: 4, architecture: maxwell, driver: "550.144.03"}
+
+Finding::
+
+    infra.yml:12:17: warning[DRV001] pve/rtx-5070-ti (GeForce RTX 5070 Ti): driver 550.144.03 is older than 570.26, the minimum for Blackwell; the GPU is treated as unavailable and its workloads fall back to pve/gtx-970 (GeForce GTX 970). Install driver 575 or newer.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from generator.rules.base import Context, Problem
+from generator.rules.hardware import architecture_name, driver_path, gpu_name, judged_gpus
+
+CODE = "DRV001"
+SEVERITY = "warning"
+STAGE = "model"
+
+
+def check(ctx: Context) -> Iterator[Problem]:
+    infra = ctx.infra
+    for gpu, found in judged_gpus(infra):
+        if found.status != "unavailable":
+            continue
+        listed = (infra.data["hosts"][gpu.host] or {}).get("gpus") or {}
+        others = [infra.gpus[f"{gpu.host}/{name}"] for name in listed if name != gpu.name]
+        others = [g for g in others if g.status != "unavailable"]
+        if others:
+            fallback = "its workloads fall back to " + ", ".join(gpu_name(g) for g in others)
+        else:
+            fallback = f"no other GPU of host '{gpu.host}' can take its workloads"
+        yield Problem(f"{gpu_name(gpu)}: driver {gpu.driver} is older than {found.minimum}, the minimum for "
+                      f"{architecture_name(found.architecture)}; the GPU is treated as unavailable and {fallback}. "
+                      f"Install driver {found.recommended} or newer.", driver_path(gpu))

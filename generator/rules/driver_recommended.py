@@ -1,0 +1,65 @@
+"""An NVIDIA GPU's driver runs it but is older than the recommended one: the GPU is degraded (seed 003).
+
+Seed 003's RTX 5070 Ti works on 570.86.16 ("functional (suboptimal but
+workable)") but Blackwell wants the 575 branch. Between the minimum and the
+recommended driver of its architecture (generator/drivers.py) psot treats
+the GPU as `degraded`: placement gives it a workload only when no `ok` GPU
+fits (and says so, PLACE004). A GPU declared `status: unavailable` gets
+nothing anyway and is not reported here; a driver below the minimum is
+DRV001.
+
+Passing::
+
+    project_name: ai-lab
+    global: {}
+    domains: {}
+    hosts:
+      homelab:
+        gpus:
+          rtx-5070-ti:
+            vendor: nvidia
+            model: GeForce RTX 5070 Ti
+            vram_gb: 16
+            compute_capability: "12.0"
+            driver: "575.57.08"
+
+Failing::
+
+    project_name: ai-lab
+    global: {}
+    domains: {}
+    hosts:
+      homelab:
+        gpus:
+          rtx-5070-ti:
+            vendor: nvidia
+            model: GeForce RTX 5070 Ti
+            vram_gb: 16
+            compute_capability: "12.0"
+            driver: "570.86.16"
+
+Finding::
+
+    infra.yml:12:17: warning[DRV002] homelab/rtx-5070-ti (GeForce RTX 5070 Ti): driver 570.86.16 runs Blackwell (minimum 570.26), but below the recommended 575 the GPU is treated as degraded: it gets a workload only when no other GPU fits it. Upgrade to driver 575 or newer.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from generator.rules.base import Context, Problem
+from generator.rules.hardware import architecture_name, driver_path, gpu_name, judged_gpus
+
+CODE = "DRV002"
+SEVERITY = "warning"
+STAGE = "model"
+
+
+def check(ctx: Context) -> Iterator[Problem]:
+    for gpu, found in judged_gpus(ctx.infra):
+        if found.status != "degraded" or gpu.declared_status == "unavailable":
+            continue
+        yield Problem(f"{gpu_name(gpu)}: driver {gpu.driver} runs {architecture_name(found.architecture)} "
+                      f"(minimum {found.minimum}), but below the recommended {found.recommended} the GPU is treated "
+                      "as degraded: it gets a workload only when no other GPU fits it. "
+                      f"Upgrade to driver {found.recommended} or newer.", driver_path(gpu))

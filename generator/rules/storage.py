@@ -1,0 +1,143 @@
+"""Models need more disk than their storage pool has free (`disk_gb` against `free_gb`, seed 003).
+
+Seed 003's model downloads failed with "No space left on device" on a 20 GB
+root that had 28 KB left: psot catches it at compile time. Every workload
+whose `model` has `disk_gb` and whose host declares `storage` is counted
+against a pool of that host: `model.pool`, or the host's only pool when
+`pool` is not given. A model without `pool` on a host with several pools is
+not counted (psot cannot tell where it goes; write `pool`). Models that
+share a pool add up, in file order; the finding points at the `disk_gb` of
+the model that makes the pool overflow, names the models on the pool when
+there are several, and suggests another pool of the host with room. A pool
+without `free_gb` is not checked; an undefined pool is REF004. Sizes below
+1 GB print in MB or KB (1 GB = 1000 MB = 1,000,000 KB), so that 28 KB free
+does not read "0 GB".
+
+Passing::
+
+    project_name: ai-lab
+    global: {}
+    domains: {}
+    hosts:
+      homelab:
+        storage:
+          root: {size_gb: 20, free_gb: 0.000028}
+          staging-pool: {size_gb: 675, free_gb: 675}
+        gpus:
+          rtx-5070-ti: {vendor: nvidia, vram_gb: 16, index: 0}
+    workloads:
+      ollama:
+        target: compose
+        host: homelab
+        model: {name: "llama3.2:3b", vram_gb: 3.4, disk_gb: 2, pool: staging-pool}
+
+Failing::
+
+    project_name: ai-lab
+    global: {}
+    domains: {}
+    hosts:
+      homelab:
+        storage:
+          root: {size_gb: 20, free_gb: 0.000028}
+          staging-pool: {size_gb: 675, free_gb: 675}
+        gpus:
+          rtx-5070-ti: {vendor: nvidia, vram_gb: 16, index: 0}
+    workloads:
+      ollama:
+        target: compose
+        host: homelab
+        model: {name: "llama3.2:3b", vram_gb: 3.4, disk_gb: 2, pool: root}
+
+Finding::
+
+    infra.yml:15:57: error[STO001] ollama: model llama3.2:3b needs 2 GB on pool 'root' of host 'homelab', which has 28 KB free; free 2 GB there or set model.pool to 'staging-pool' (675 GB free)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+from generator.rules.base import Context, Problem
+from generator.rules.hardware import fmt_size
+
+CODE = "STO001"
+SEVERITY = "error"
+STAGE = "model"
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    workload: str
+    name: str | None
+    disk_gb: float
+    host: str
+    pool: str
+
+    @property
+    def path(self) -> tuple:
+        return ("workloads", self.workload, "model", "disk_gb")
+
+    @property
+    def label(self) -> str:
+        return f"{self.workload} ({self.name})" if self.name else self.workload
+
+
+def pool_of(spec: Mapping[str, Any], hosts: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(host, pool) that holds a workload's model files, when infra.yml says or implies it."""
+    host = spec.get("host")
+    if not isinstance(host, str) or host not in hosts:
+        return None  # kubernetes without a node, or an undefined host (REF001)
+    storage = (hosts[host] or {}).get("storage") or {}
+    pool = (spec.get("model") or {}).get("pool")
+    if pool is None:
+        if len(storage) != 1:
+            return None  # no pools to check against, or several and no way to tell which
+        pool = next(iter(storage))
+    return (host, pool) if pool in storage else None
+
+
+def stored_models(data: Mapping[str, Any]) -> dict[tuple[str, str], list[StoredModel]]:
+    """Models with `disk_gb`, grouped by (host, pool), in file order."""
+    hosts = data.get("hosts") or {}
+    out: dict[tuple[str, str], list[StoredModel]] = {}
+    for name, spec in (data.get("workloads") or {}).items():
+        spec = spec or {}
+        model = spec.get("model") or {}
+        where = pool_of(spec, hosts)
+        if model.get("disk_gb") is None or where is None:
+            continue
+        out.setdefault(where, []).append(StoredModel(name, model.get("name"), float(model["disk_gb"]), *where))
+    return out
+
+
+def check(ctx: Context) -> Iterator[Problem]:
+    hosts = ctx.infra.data.get("hosts") or {}
+    for (host, pool), models in stored_models(ctx.infra.data).items():
+        storage = hosts[host]["storage"]
+        free = storage[pool].get("free_gb")
+        if free is None:
+            continue
+        running = 0.0
+        for culprit in models:
+            running += culprit.disk_gb
+            if running > free:
+                break
+        else:
+            continue
+        needed = sum(m.disk_gb for m in models)
+        if len(models) == 1:
+            what = "its model needs" if culprit.name is None else f"model {culprit.name} needs"
+            text = (f"{culprit.workload}: {what} {fmt_size(needed)} on pool '{pool}' of host '{host}', "
+                    f"which has {fmt_size(free)} free")
+        else:
+            listed = ", ".join(f"{m.label} {fmt_size(m.disk_gb)}" for m in models)
+            text = (f"{culprit.workload}: pool '{pool}' of host '{host}' has {fmt_size(free)} free but its "
+                    f"models need {fmt_size(needed)} ({listed})")
+        text += f"; free {fmt_size(needed - free)} there"
+        roomy = [(name, p.get("free_gb")) for name, p in storage.items()
+                 if name != pool and (p or {}).get("free_gb") is not None and p["free_gb"] >= culprit.disk_gb]
+        if roomy:
+            text += " or set model.pool to " + " or ".join(f"'{name}' ({fmt_size(room)} free)" for name, room in roomy)
+        yield Problem(text, culprit.path)
