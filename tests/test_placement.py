@@ -54,7 +54,7 @@ def test_place_json_has_the_spec_shape():
                                              "fallback": ["ws/rtx-a400"]}
     assert body["gpus"]["ws/rtx-a400"] == {"capacity_gb": 4, "used_gb": 4.15,
                                            "consumers": ["ai-enrichment", "ai-yolo26"], "status": "ok"}
-    assert {f["code"] for f in body["findings"]} == {"VRAM001", "VRAM002"}
+    assert {f["code"] for f in body["findings"]} == {"GPU002", "VRAM001", "VRAM002"}
 
 
 INVENTORY = """
@@ -166,12 +166,18 @@ def test_unknown_host_is_an_error(infra_file):
 
 
 def test_no_eligible_gpu_is_reported_never_dropped(infra_file):
+    # The only GPU with compute capability 7.5 is unavailable: the request is sound (FIT003 passes),
+    # but nothing can take it now.
     path = make(infra_file, """
-        arc: {target: compose, host: ws, gpu: {vendor: intel}}
-    """)
+        turing: {target: compose, host: ws, gpu: {vendor: nvidia, min_compute_capability: "7.5"}}
+        ok: {target: compose, host: ws, gpu: {vendor: amd}}
+    """, small_status="unavailable")
+    path.write_text(path.read_text().replace('compute_capability: "8.6"', 'compute_capability: "7.0"'))
     result, by_code = compiled(path)
-    assert result.placement.unplaced == ("arc",)
-    assert by_code["PLACE002"].message == "arc gets no GPU: no available intel GPU on host 'ws'"
+    assert result.ok
+    assert result.placement.unplaced == ("turing",)
+    assert by_code["PLACE002"].message == ("turing gets no GPU: no available nvidia compute capability >= 7.5 "
+                                           "GPU on host 'ws'")
 
 
 def test_manual_places_pins_and_refuses_unpinned(infra_file):
@@ -207,18 +213,19 @@ def test_headroom_is_kept_free_when_placing(infra_file):
 
 
 def test_count_takes_several_gpus_and_warns_when_short(infra_file):
+    # Three GPUs match (FIT003 passes), but one is unavailable: placement gives two and says so.
     path = make(infra_file, """
-        train: {target: compose, host: ws, gpu: {vram_gb: 4, count: 4}}
-    """)
+        train: {target: compose, host: ws, gpu: {vram_gb: 4, count: 3}}
+    """, small_status="unavailable")
     result, by_code = compiled(path)
-    assert gpus_of(result) == {"train": ["ws/big", "ws/radeon", "ws/small"]}
-    assert by_code["PLACE006"].message.startswith("train asks for 4 GPUs but gets 3")
+    assert gpus_of(result) == {"train": ["ws/big", "ws/radeon"]}
+    assert by_code["PLACE006"].message.startswith("train asks for 3 GPUs but gets 2")
 
 
 def test_anklume_file_without_inventory_places_nothing_and_warns_nothing(infra_file):
     path = infra_file("""
         project_name: lab
-        global: {gpu_policy: exclusive}
+        global: {gpu_policy: shared}
         domains:
           ai-tools:
             profiles:
@@ -230,7 +237,7 @@ def test_anklume_file_without_inventory_places_nothing_and_warns_nothing(infra_f
               worker: {type: lxc, profiles: [nvidia-compute]}
     """)
     result, _ = compiled(path)
-    assert result.ok and result.diag.findings == []
+    assert result.ok and [f.code for f in result.diag.findings] == ["GPU002"]
     assert set(result.placement.assignments) == {"gpu-server", "worker"}
     assert result.placement.unplaced == ()
 

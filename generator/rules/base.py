@@ -81,3 +81,41 @@ def gpu_words(ctx: Context, key: str) -> str:
     """`GPU 0 (ws/rtx-a5500)` on a single host, `ws/rtx-a5500` otherwise."""
     label = ctx.infra.gpu_label(key)
     return key if label == key else f"{label} ({key})"
+
+
+def pin_path(consumer: Consumer, otherwise: str) -> tuple:
+    """`gpu.pin` when infra.yml writes one, else the request's `otherwise` key (a pin from an Incus `pci`)."""
+    gpu = consumer.spec.get("gpu")
+    key = "pin" if isinstance(gpu, dict) and "pin" in gpu else otherwise
+    return consumer.request.path + (key,)
+
+
+def workloads_by_node(ctx: Context) -> dict[str, list[str]]:
+    """Node -> the Kubernetes workloads that run on it, in file order.
+
+    A workload runs on its `host` and on the hosts of the GPUs placement
+    gave it; a workload without either runs on no node psot knows.
+    """
+    infra = ctx.infra
+    out: dict[str, list[str]] = {}
+    for name, spec in (infra.data.get("workloads") or {}).items():
+        spec = spec or {}
+        if spec.get("target") != "kubernetes":
+            continue
+        nodes = {spec["host"]} if spec.get("host") else set()
+        consumer = infra.consumers.get(name)
+        if consumer is not None and consumer.path == ("workloads", name):
+            nodes |= {infra.gpus[key].host for key in ctx.gpus_of(consumer)}
+        for node in sorted(nodes):
+            out.setdefault(node, []).append(name)
+    return out
+
+
+def taint_text(taint: dict) -> str:
+    """kubectl's form: `key=value:Effect`."""
+    text = str(taint.get("key", ""))
+    if taint.get("value") is not None:
+        text += f"={taint['value']}"
+    if taint.get("effect"):
+        text += f":{taint['effect']}"
+    return text
