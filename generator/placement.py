@@ -136,7 +136,7 @@ def _cc(text: str | None) -> tuple[int, ...]:
     return tuple(int(x) for x in text.split(".")) if text else ()
 
 
-def _host_ok(consumer: Consumer, gpu: Gpu, infra: Infra) -> bool:
+def host_ok(consumer: Consumer, gpu: Gpu, infra: Infra) -> bool:
     host = infra.hosts[gpu.host]
     if consumer.target in ("compose", "proxmox"):
         return gpu.host == consumer.host
@@ -145,7 +145,7 @@ def _host_ok(consumer: Consumer, gpu: Gpu, infra: Infra) -> bool:
     return host.platform in ("incus", None)
 
 
-def _candidate_gpus(consumer: Consumer, infra: Infra) -> tuple[Gpu, ...] | list[Gpu]:
+def candidate_gpus(consumer: Consumer, infra: Infra) -> tuple[Gpu, ...] | list[Gpu]:
     """Only the GPUs of the consumer's host when it names one, so placement stays linear in hosts."""
     if consumer.host is not None and consumer.target != "incus":
         host = infra.hosts.get(consumer.host)
@@ -157,8 +157,8 @@ def eligible(consumer: Consumer, infra: Infra) -> list[Gpu]:
     """GPUs the consumer could run on at all, ignoring what else is placed (sorted by `host/gpu`)."""
     request = consumer.request
     out = []
-    for gpu in _candidate_gpus(consumer, infra):
-        if gpu.status == "unavailable" or not _host_ok(consumer, gpu, infra):
+    for gpu in candidate_gpus(consumer, infra):
+        if gpu.status == "unavailable" or not host_ok(consumer, gpu, infra):
             continue
         if request.vendor not in ("any", gpu.vendor):
             continue

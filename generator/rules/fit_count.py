@@ -54,7 +54,7 @@ from generator.drivers import version
 from generator.model import Consumer, Gpu, Infra, Request
 
 # The same host rules placement applies, so this rule and placement cannot disagree.
-from generator.placement import _candidate_gpus, _host_ok
+from generator.placement import candidate_gpus, host_ok
 from generator.rules.base import Context, Problem
 
 CODE = "FIT003"
@@ -103,7 +103,7 @@ def check(ctx: Context) -> Iterator[Problem]:
 
 def _unsatisfied(consumer: Consumer, infra: Infra) -> Problem | None:
     request = consumer.request
-    usable = [g for g in _candidate_gpus(consumer, infra) if _host_ok(consumer, g, infra)]
+    usable = [g for g in candidate_gpus(consumer, infra) if host_ok(consumer, g, infra)]
     found = sorted({g.key for g in usable if _matches(request, g)} | ({request.pin_gpu} - {None}))
     if len(found) >= request.count:
         return None
