@@ -217,14 +217,30 @@ def gpu_devices(devices: Any) -> list[tuple[str, Mapping[str, Any]]]:
     return [(n, d) for n, d in sorted(devices.items()) if isinstance(d, dict) and d.get("type") == "gpu"]
 
 
-def machine_gpu_devices(domain: Mapping[str, Any], machine: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """GPU devices a machine gets: its own, and those of its domain's profiles it uses."""
+def expanded_devices(domain_name: str, domain: Mapping[str, Any], machine_name: str,
+                     machine: Mapping[str, Any]) -> dict[str, tuple[tuple, Any]]:
+    """The devices a machine ends up with, as Incus expands them: `name -> (path, device)`.
+
+    Its domain's profiles in the order it lists them, then its own devices; a
+    later device replaces an earlier one of the same name.
+    """
     profiles = domain.get("profiles") or {}
-    devices = [d for _, d in gpu_devices(machine.get("devices"))]
+    out: dict[str, tuple[tuple, Any]] = {}
     for profile in machine.get("profiles") or []:
         if isinstance(profile, str) and isinstance(profiles.get(profile), dict):
-            devices += [d for _, d in gpu_devices(profiles[profile].get("devices"))]
-    return devices
+            for name, device in (profiles[profile].get("devices") or {}).items():
+                out[name] = (("domains", domain_name, "profiles", profile, "devices", name), device)
+    for name, device in (machine.get("devices") or {}).items():
+        out[name] = (("domains", domain_name, "machines", machine_name, "devices", name), device)
+    return out
+
+
+def machine_gpu_devices(domain_name: str, domain: Mapping[str, Any], machine_name: str,
+                        machine: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The `type: gpu` devices among the machine's expanded devices, by device name."""
+    expanded = expanded_devices(domain_name, domain, machine_name, machine)
+    return [device for _, (_, device) in sorted(expanded.items())
+            if isinstance(device, dict) and device.get("type") == "gpu"]
 
 
 def _machines(domains: Mapping[str, Any]) -> list[Consumer]:
@@ -236,7 +252,7 @@ def _machines(domains: Mapping[str, Any]) -> list[Consumer]:
         for machine_name, machine in (domain.get("machines") or {}).items():
             machine = machine or {}
             path = ("domains", domain_name, "machines", machine_name)
-            devices = machine_gpu_devices(domain, machine)
+            devices = machine_gpu_devices(domain_name, domain, machine_name, machine)
             gpu = machine.get("gpu", False)
             if gpu is False and not devices:
                 continue

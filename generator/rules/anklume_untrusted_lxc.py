@@ -66,7 +66,7 @@ def check(ctx: Context) -> Iterator[Problem]:
             written = "type: lxc" if "type" in machine else "type: lxc, the default"
             shares = "the host kernel and its GPU driver" if gpu else "the host kernel"
             fix = "set type: vm to give it a kernel of its own"
-            if any(d.get("gputype") == "mig" for d in machine_gpu_devices(domain, machine)):
+            if any(d.get("gputype") == "mig" for d in machine_gpu_devices(domain_name, domain, machine_name, machine)):
                 fix += ", and an mdev or sriov GPU instead of mig, which only containers take"
             message = (f"{machine_name}: domain '{domain_name}' is {level}, but {machine_name} is {what} "
                        f"({written}), which shares {shares}; {fix}")

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
+from generator.model import expanded_devices
 from generator.rules.base import Context, Problem
 from generator.rules.devices import CONTAINER_ONLY, VM_ONLY, GpuDevice, gpu_device_sites
 
@@ -50,20 +51,11 @@ SEVERITY = "error"
 STAGE = "model"
 
 
-def _effective(domain: Mapping[str, Any], machine: Mapping[str, Any],
-               sites: Mapping[tuple, GpuDevice], machine_path: tuple) -> list[GpuDevice]:
-    """The GPU devices the machine ends up with: profiles in order, then its own devices, a later
-    device replacing an earlier one of the same name (Incus's expanded devices)."""
-    profiles = domain.get("profiles") or {}
-    chosen: dict[str, GpuDevice | None] = {}
-    domain_path = machine_path[:2]
-    for profile in machine.get("profiles") or []:
-        if isinstance(profile, str) and isinstance(profiles.get(profile), dict):
-            for name in profiles[profile].get("devices") or {}:
-                chosen[name] = sites.get(domain_path + ("profiles", profile, "devices", name))
-    for name in machine.get("devices") or {}:
-        chosen[name] = sites.get(machine_path + ("devices", name))
-    return [device for device in chosen.values() if device is not None]
+def _effective(domain_name: str, domain: Mapping[str, Any], machine_name: str, machine: Mapping[str, Any],
+               sites: Mapping[tuple, GpuDevice]) -> list[GpuDevice]:
+    """The GPU devices the machine ends up with (Incus's expanded devices)."""
+    expanded = expanded_devices(domain_name, domain, machine_name, machine)
+    return [sites[path] for path, _ in expanded.values() if path in sites]
 
 
 def check(ctx: Context) -> Iterator[Problem]:
@@ -73,9 +65,8 @@ def check(ctx: Context) -> Iterator[Problem]:
         domain = domain or {}
         for machine_name, machine in (domain.get("machines") or {}).items():
             machine = machine or {}
-            path = ("domains", domain_name, "machines", machine_name)
             kind = machine.get("type", "lxc")
-            for device in _effective(domain, machine, sites, path):
+            for device in _effective(domain_name, domain, machine_name, machine, sites):
                 problem = _mismatch(device, machine_name, kind, "type" in machine)
                 if problem:
                     yield Problem(problem, device.path + ("gputype",))

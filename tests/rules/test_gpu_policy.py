@@ -200,3 +200,13 @@ def test_seed_004_flow_exclusive_then_second_machine_then_shared(tmp_path):
     assert third.stdout.splitlines()[0] == (
         "infra.yml:35:7: warning[GPU002] GPU policy is 'shared': 2 instances share GPU access "
         "(gpu-server, work-gpu). No VRAM isolation on consumer GPUs.")
+
+
+def test_a_machine_device_overriding_the_profile_gpu_device_removes_gpu_access(infra_file):
+    """Incus expands profiles, then the machine's own devices: a same-named device replaces the GPU."""
+    path = anklume(infra_file, "exclusive",
+                   "a: {type: lxc, gpu: true}",
+                   "b: {type: lxc, profiles: [default, nvidia-compute], devices: {gpu: {type: disk, path: /x, "
+                   "source: /srv/x}}}")
+    result = compile_infra(path)
+    assert result.ok and set(result.infra.consumers) == {"a"}
