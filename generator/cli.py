@@ -18,10 +18,11 @@ from pathlib import Path
 import click
 
 from generator import __version__
-from generator.findings import render_json, render_text, summary_line
+from generator.findings import Diagnostics, render_json, render_text, summary_line
 from generator.loader import default_infra_path
 from generator.pipeline import Compilation, compile_infra
-from generator.placement import STRATEGIES, STRATEGIES_PLANNED, Placement, fmt_gb
+from generator import placement_report as report
+from generator.placement import STRATEGY_NAMES
 from generator.plan import make_plan
 from generator.writer import WriteError, write
 
@@ -75,46 +76,66 @@ def validate(infra: Path | None, fmt: str) -> int:
     return EXIT_OK if result.ok else EXIT_ERRORS
 
 
-def placement_table(result: Compilation) -> str:
-    """Per GPU: VRAM used/total and its consumers; then per consumer: GPU, budget, fallback."""
-    placement: Placement = result.placement
-    infra = result.infra
-    rows = [("GPU", "STATUS", "VRAM USED/TOTAL", "CONSUMERS")]
-    for key, use in placement.gpus.items():
-        rows.append((key, use.status, f"{fmt_gb(use.used_gb)}/{fmt_gb(use.capacity_gb)} GB",
-                     ", ".join(use.consumers) or "-"))
-    rows2 = [("CONSUMER", "GPU", "VRAM", "BUDGET", "FALLBACK")]
-    for name, a in placement.assignments.items():
-        budget = infra.consumers[name].request.budget
-        budget_text = "-" if a.budget_gb is None else f"{fmt_gb(a.budget_gb)} GB ({budget.env})"
-        rows2.append((name, ", ".join(a.gpus) or "(none)", f"{fmt_gb(a.vram_gb)} GB", budget_text,
-                      ", ".join(a.fallback) or "-"))
-    out = [f"Strategy: {placement.strategy}", "", _table(rows), "", _table(rows2)]
-    if placement.unplaced:
-        out += ["", "Unplaced: " + ", ".join(placement.unplaced)]
-    return "\n".join(out) + "\n"
-
-
-def _table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
-
-
 @cli.command()
 @infra_argument
-@click.option("--strategy", type=click.Choice(sorted(set(STRATEGIES) | set(STRATEGIES_PLANNED))),
+@click.option("--strategy", type=click.Choice(STRATEGY_NAMES),
               help="Preview another strategy than global.placement.strategy.")
+@click.option("--compare", is_flag=True, help="Show the five strategies side by side.")
+@click.option("--without", "without", multiple=True, metavar="HOST/GPU",
+              help="Place as if this GPU had failed (repeatable), and show what moves.")
 @format_option
-def place(infra: Path | None, strategy: str | None, fmt: str) -> int:
-    """Show which GPU every consumer gets (no file is written)."""
-    result = _compile(infra, strategy=strategy, until="place")
-    if not result.ok:
+@output_option
+def place(infra: Path | None, strategy: str | None, compare: bool, without: tuple[str, ...], fmt: str,
+          output_dir: Path | None) -> int:
+    """Show which GPU every consumer gets (no file is written). Exit 1 when the placement has errors."""
+    if compare:
+        return _compare(infra, without, fmt, output_dir)
+    result = _compile(infra, strategy=strategy, until="place", output_dir=output_dir, without=without)
+    if result.placement is None:
         return _fail(result, fmt)
+    moved = []
+    moves_diag = Diagnostics(result.diag.document, result.diag.default_file)
+    if without:
+        baseline = _compile(infra, strategy=strategy, until="place", output_dir=output_dir)
+        if baseline.placement is not None:
+            moved = report.moves(baseline.placement, result.placement)
+        gone = ", ".join(without)
+        for move in moved:
+            consumer = result.infra.consumers[move.consumer]
+            where = ", ".join(move.after) or "no GPU"
+            moves_diag.warning("PLACE008", f"{move.consumer} moves from {', '.join(move.before) or 'no GPU'} "
+                               f"to {where}: {gone} is gone", consumer.path, at="key")
+        result.diag.extend(moves_diag.findings)
     if fmt == "json":
-        click.echo(json.dumps(result.placement.to_dict(), indent=2), nl=True)
+        body = result.placement.to_dict()
+        body["findings"] += [f.to_dict() for f in moves_diag.findings]
+        if without:
+            body["without"] = list(without)
+            body["moves"] = [m.to_dict() for m in moved]
+        click.echo(json.dumps(body, indent=2))
     else:
         _print_findings(result)
-        click.echo(placement_table(result), nl=False)
+        click.echo(report.placement_table(result.infra, result.placement), nl=False)
+        if without:
+            click.echo(f"\nWithout {', '.join(without)}: "
+                       + (f"{len(moved)} consumer{'s move' if len(moved) != 1 else ' moves'}" if moved else "nothing moves"))
+            for move in moved:
+                click.echo(f"  {move.text()}")
+    return EXIT_OK if result.ok else EXIT_ERRORS
+
+
+def _compare(infra: Path | None, without: tuple[str, ...], fmt: str, output_dir: Path | None) -> int:
+    results = {s: _compile(infra, strategy=s, until="place", output_dir=output_dir, without=without)
+               for s in STRATEGY_NAMES}
+    if any(r.placement is None for r in results.values()):
+        return _fail(next(r for r in results.values() if r.placement is None), fmt)
+    placements = {s: r.placement for s, r in results.items()}
+    counts = {s: (r.diag.error_count, len(r.diag.findings) - r.diag.error_count) for s, r in results.items()}
+    if fmt == "json":
+        click.echo(json.dumps({"strategies": {s: r.placement.to_dict() | {
+            "findings": [f.to_dict() for f in r.diag.findings]} for s, r in results.items()}}, indent=2))
+    else:
+        click.echo(report.compare_table(next(iter(results.values())).infra, placements, counts), nl=False)
     return EXIT_OK
 
 

@@ -307,3 +307,10 @@ def _resolve_pin(consumer: Consumer, gpus: Mapping[str, Gpu]) -> Consumer:
     if len(matches) != 1:
         return consumer  # rule REF002 reports it (an Incus `pci:` without inventory is fine)
     return replace(consumer, request=replace(consumer.request, pin_gpu=matches[0]))
+
+
+def without(infra: Infra, keys: tuple[str, ...]) -> Infra:
+    """The same infrastructure with the GPUs `keys` gone (`psot place --without`): they become unavailable."""
+    gpus = {k: replace(g, status="unavailable") if k in keys else g for k, g in infra.gpus.items()}
+    hosts = {name: replace(h, gpus=tuple(gpus[g.key] for g in h.gpus)) for name, h in infra.hosts.items()}
+    return replace(infra, gpus=MappingProxyType(gpus), hosts=MappingProxyType(hosts))

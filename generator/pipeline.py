@@ -11,11 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
+import yaml
+
 from generator import loader, model, rules, schema
 from generator.findings import Diagnostics, Finding
 from generator.model import Infra
 from generator.placement import Placement, place
 from generator.render import render
+from generator.serialize import load_yaml
 
 DEFAULT_OUTPUT_DIR = "generated"
 
@@ -55,9 +58,31 @@ def _output_dir(path: Path, data: dict | None, override: Path | None, diag: Diag
     return project_root / DEFAULT_OUTPUT_DIR
 
 
+def previous_placement(output_dir: Path, strategy: str) -> dict[str, tuple[str, ...]]:
+    """Consumer -> GPUs of the placement.yml already in `output_dir`, if it was made by `strategy`.
+
+    Placement prefers to leave consumers where they were (low churn); anything
+    unreadable there is simply no previous placement.
+    """
+    try:
+        data = load_yaml((output_dir / "placement.yml").read_bytes())
+    except (OSError, yaml.YAMLError):
+        return {}
+    if not isinstance(data, dict) or data.get("strategy") != strategy or not isinstance(data.get("assignments"), dict):
+        return {}
+    out = {}
+    for name, entry in data["assignments"].items():
+        if isinstance(entry, dict) and isinstance(entry.get("gpus"), list):
+            out[str(name)] = tuple(g for g in entry["gpus"] if isinstance(g, str))
+    return out
+
+
 def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path | None = None,
-                  until: str = "render") -> Compilation:
-    """Run the pipeline on `path` up to `until` ("validate", "place" or "render")."""
+                  until: str = "render", without: tuple[str, ...] = ()) -> Compilation:
+    """Run the pipeline on `path` up to `until` ("validate", "place" or "render").
+
+    `without`: GPUs (`host/gpu`) to treat as gone, to see what would move if they failed.
+    """
     path = Path(path)
     diag = Diagnostics(default_file=loader.display_name(path))
     doc = loader.load(path, diag)
@@ -68,7 +93,15 @@ def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path |
     rules.run("model", result.infra, None, diag)
     if diag.has_errors:
         return result
-    placement = place(result.infra, diag, strategy)
+    for key in without:
+        if key not in result.infra.gpus:
+            diag.at_location("REF005", "error", f"--without {key}: no such GPU; write host/gpu, one of: "
+                             + ", ".join(result.infra.gpus), "<command line>", 1, 1, "--without")
+    if diag.has_errors:
+        return result
+    result.infra = model.without(result.infra, tuple(without)) if without else result.infra
+    chosen = strategy or result.infra.strategy
+    placement = place(result.infra, diag, chosen, previous_placement(result.output_dir, chosen))
     if placement is None:
         return result
     judged = Diagnostics(diag.document, diag.default_file)

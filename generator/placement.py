@@ -4,19 +4,38 @@ A pure function of the model: the same Infra gives the same Placement on
 every run and machine (consumers and GPUs are visited in a fixed order and
 every tie is broken by name).
 
-Strategies implemented here: `vram_based` and `manual` (SPEC §4). The
-others are refused with PLACE001 until they exist.
+The five strategies of SPEC §4 share one frame:
+
+1. pinned consumers go to their pin (a pin to an unavailable GPU falls back);
+2. passthrough consumers take a whole, empty GPU each, the largest first;
+3. the rest are placed by the strategy: an order of consumers and a ranking
+   of GPUs (`vram_based`, `latency_optimized`, `isolation_first`), or an
+   optimiser (`balanced`, see balance.py); `manual` places nothing more.
+
+Ranked strategies search depth first, consumer by consumer, taking GPUs in
+rank order and only where the consumer fits: the first complete assignment
+is the greedy one whenever the greedy one fits, and a backtracked one when
+it would not. Under `exclusive` the search first looks for one consumer per
+GPU. When nothing fits (or the search gives up after NODE_BUDGET steps),
+the greedy choice is taken anyway and the rules warn (seed 001: warn but
+allow).
+
+Low churn: given the previous placement (placement.yml of the same
+strategy), a consumer whose previous GPU is still eligible and fits stays
+there; see the rank functions for where that preference sits.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable, Mapping
 
+from generator import balance
 from generator.findings import Diagnostics, Finding
 from generator.model import Consumer, Gpu, Infra
 
-STRATEGIES_PLANNED = ("latency_optimized", "isolation_first", "balanced")
+STRATEGY_NAMES = ("manual", "vram_based", "latency_optimized", "isolation_first", "balanced")
+NODE_BUDGET = 50_000
 
 
 def fmt_gb(value: float) -> str:
@@ -48,12 +67,25 @@ class GpuUse:
 
 
 @dataclass(frozen=True)
+class BalanceReport:
+    """How good `balanced`'s answer is: its variance of utilisation and a lower bound on any answer's."""
+    method: str            # "exact" (branch and bound finished) or "heuristic"
+    variance: float
+    lower_bound: float
+
+    @property
+    def gap(self) -> float:
+        return max(self.variance - self.lower_bound, 0.0)
+
+
+@dataclass(frozen=True)
 class Placement:
     strategy: str
     assignments: dict[str, Assignment]
     gpus: dict[str, GpuUse]
     unplaced: tuple[str, ...]
     findings: tuple[Finding, ...] = field(default=())
+    balance: BalanceReport | None = None
 
     def to_dict(self, with_locations: bool = True) -> dict:
         """SPEC §6's JSON shape (also the content of placement.yml).
@@ -89,18 +121,25 @@ class Placement:
             },
             "unplaced": list(self.unplaced),
             "findings": findings,
+            **({"balance": {"method": self.balance.method, "variance": round(self.balance.variance, 6),
+                            "lower_bound": round(self.balance.lower_bound, 6),
+                            "gap": round(self.balance.gap, 6)}} if self.balance else {}),
         }
 
 
 class _State:
     """Mutable bookkeeping while one strategy runs."""
 
-    def __init__(self, infra: Infra):
+    def __init__(self, infra: Infra, previous: Mapping[str, tuple[str, ...]]):
         self.infra = infra
         self.headroom = infra.headroom_gb
+        self.exclusive = infra.gpu_policy == "exclusive"
+        self.previous = previous
         self.used = {k: 0.0 for k in infra.gpus}
         self.on_gpu: dict[str, list[str]] = {k: [] for k in infra.gpus}
         self.passthrough_taken: set[str] = set()
+        self.isolated: set[str] = set()        # isolation_first: GPUs given to one `isolate` consumer
+        self.latency_gpus: set[str] = set()    # latency_optimized: GPUs of latency-critical consumers
         self.placed: dict[str, tuple[str, ...]] = {}
         self._eligible: dict[str, list[Gpu]] = {}
 
@@ -123,6 +162,15 @@ class _State:
     def free(self, key: str) -> float:
         return self.usable(self.infra.gpus[key]) - self.used[key]
 
+    def fits(self, consumer: Consumer, gpu: Gpu) -> bool:
+        return self.charge(consumer, gpu) <= self.free(gpu.key) + 1e-9
+
+    def occupied(self, key: str) -> bool:
+        return bool(self.on_gpu[key])
+
+    def was_on(self, consumer: Consumer, key: str) -> bool:
+        return key in self.previous.get(consumer.name, ())
+
     def assign(self, consumer: Consumer, keys: list[str]) -> None:
         for key in keys:
             self.used[key] += self.charge(consumer, self.infra.gpus[key])
@@ -131,9 +179,29 @@ class _State:
                 self.passthrough_taken.add(key)
         self.placed[consumer.name] = tuple(keys)
 
+    def unassign(self, consumer: Consumer) -> None:
+        for key in self.placed.pop(consumer.name, ()):
+            self.used[key] -= self.charge(consumer, self.infra.gpus[key])
+            self.on_gpu[key].remove(consumer.name)
+            if consumer.request.passthrough:
+                self.passthrough_taken.discard(key)
+
 
 def _cc(text: str | None) -> tuple[int, ...]:
     return tuple(int(x) for x in text.split(".")) if text else ()
+
+
+def speed(gpu: Gpu) -> float:
+    """`speed` as given, else 10 x compute capability + VRAM / 4 (so 8.6 with 24 GB gives 92).
+
+    GPUs without a compute capability (AMD, Intel) get VRAM / 4 only: give
+    them a `speed` when latency_optimized must compare vendors.
+    """
+    if gpu.speed is not None:
+        return gpu.speed
+    cc = _cc(gpu.compute_capability)
+    base = 10 * (cc[0] + cc[1] / 10) if len(cc) == 2 else 0.0
+    return base + gpu.vram_gb / 4
 
 
 def host_ok(consumer: Consumer, gpu: Gpu, infra: Infra) -> bool:
@@ -179,91 +247,233 @@ def _why_none(consumer: Consumer, infra: Infra) -> str:
     return f"no available {' '.join(wanted) + ' ' if wanted else ''}GPU {where}"
 
 
-def _rank(state: _State, consumer: Consumer, gpu: Gpu) -> tuple:
-    """vram_based order: fits first, `ok` before `degraded`, most free VRAM, then name.
-
-    Under `exclusive` a GPU nobody uses comes before any shared one: sharing
-    would break the policy, overfilling only warns.
-    """
-    fits = state.free(gpu.key) >= state.charge(consumer, gpu)
-    occupied = bool(state.on_gpu[gpu.key]) if state.infra.gpu_policy == "exclusive" else False
-    return (occupied, not fits, gpu.status == "degraded", -state.free(gpu.key), gpu.key)
+# Rank functions: lower is better; every tuple ends with the GPU key, so ties go by name.
+Rank = Callable[["_State", Consumer, Gpu], tuple]
 
 
-def _choose(state: _State, consumer: Consumer, diag: Diagnostics, auto: bool) -> None:
-    infra = state.infra
-    request = consumer.request
+def _occupied_first(state: _State, gpu: Gpu) -> bool:
+    """Under `exclusive` a GPU nobody uses beats any shared one: sharing breaks the policy."""
+    return state.exclusive and state.occupied(gpu.key)
+
+
+def rank_vram(state: _State, consumer: Consumer, gpu: Gpu) -> tuple:
+    """vram_based: `ok` before `degraded`, its previous GPU, then the most free VRAM."""
+    return (_occupied_first(state, gpu), gpu.status == "degraded", not state.was_on(consumer, gpu.key),
+            -state.free(gpu.key), gpu.key)
+
+
+def rank_fastest(state: _State, consumer: Consumer, gpu: Gpu) -> tuple:
+    """latency_optimized, latency-critical consumers: the fastest GPU."""
+    return (_occupied_first(state, gpu), gpu.status == "degraded", -speed(gpu),
+            not state.was_on(consumer, gpu.key), -state.free(gpu.key), gpu.key)
+
+
+def rank_spread(state: _State, consumer: Consumer, gpu: Gpu) -> tuple:
+    """latency_optimized, the rest: GPUs of no latency-critical consumer first, then by free VRAM."""
+    return (_occupied_first(state, gpu), gpu.status == "degraded", gpu.key in state.latency_gpus,
+            not state.was_on(consumer, gpu.key), -state.free(gpu.key), gpu.key)
+
+
+def rank_largest(state: _State, consumer: Consumer, gpu: Gpu) -> tuple:
+    """Passthrough and isolation_first's `isolate` consumers: the largest free GPU, to itself."""
+    return (gpu.status == "degraded", not state.was_on(consumer, gpu.key), -gpu.vram_gb, gpu.key)
+
+
+def _options(state: _State, consumer: Consumer, allowed: Callable[[Gpu], bool]) -> list[Gpu]:
+    """GPUs the consumer may take now: eligible, not passed through, allowed by the phase."""
+    passthrough = consumer.request.passthrough
+    return [g for g in state.eligible(consumer)
+            if g.key not in state.passthrough_taken and not (passthrough and state.occupied(g.key))
+            and allowed(g)]
+
+
+def _pick(state: _State, consumer: Consumer, options: list[Gpu], rank: Rank, count: int,
+          must_fit: bool, no_share: bool) -> list[str] | None:
+    """`count` GPUs by rank (fitting ones only when `must_fit`); None when fewer are possible."""
     chosen: list[str] = []
-    pinned = infra.gpus.get(request.pin_gpu) if request.pin_gpu else None
-    if pinned is not None:
-        if pinned.status == "unavailable":
-            diag.warning("PLACE003", f"{consumer.name} is pinned to {pinned.key}, which is unavailable; "
-                         "it falls back to the next eligible GPU", request.path + ("pin",))
-        else:
-            chosen.append(pinned.key)
-    if len(chosen) < request.count and (auto or not chosen):
-        if not auto:
-            diag.error("PLACE005", f"strategy is 'manual' but {consumer.name} has no usable pin; "
-                       "set gpu.pin to a GPU (name or host/gpu)", request.path)
-        else:
-            candidates = [g for g in state.eligible(consumer)
-                          if g.key not in chosen and g.key not in state.passthrough_taken
-                          and not (request.passthrough and state.on_gpu[g.key])]
-            while len(chosen) < request.count and candidates:
-                best = min(candidates, key=lambda g: _rank(state, consumer, g))
-                if best.status == "degraded":
-                    diag.warning("PLACE004", f"{consumer.name} is placed on {best.key}, which is degraded: "
-                                 "no ok GPU can take it", consumer.path)
-                chosen.append(best.key)
-                candidates.remove(best)
+    for _ in range(count):
+        usable = [g for g in options if g.key not in chosen
+                  and (not must_fit or state.fits(consumer, g))
+                  and not (no_share and state.occupied(g.key))]
+        if not usable:
+            break
+        key = (lambda g: rank(state, consumer, g)) if must_fit else \
+            (lambda g: (not state.fits(consumer, g),) + rank(state, consumer, g))
+        chosen.append(min(usable, key=key).key)
+    if must_fit and len(chosen) < count:
+        return None
+    return chosen
+
+
+def _search(state: _State, order: list[Consumer], rank: Rank, allowed: Callable[[Gpu], bool],
+            no_share: bool) -> bool:
+    """Depth-first: every consumer within capacity (and alone under `no_share`), GPUs in rank order.
+
+    On success the assignment stays in `state`; on failure `state` is as before.
+    """
+    nodes = 0
+
+    def dfs(i: int) -> bool:
+        nonlocal nodes
+        if i == len(order):
+            return True
+        nodes += 1
+        if nodes > NODE_BUDGET:
+            return False
+        consumer = order[i]
+        options = [g for g in _options(state, consumer, allowed) if state.fits(consumer, g)
+                   and not (no_share and state.occupied(g.key))]
+        options.sort(key=lambda g: rank(state, consumer, g))
+        for first in options:
+            rest = _pick(state, consumer, [g for g in options if g is not first], rank,
+                         consumer.request.count - 1, must_fit=True, no_share=no_share)
+            if rest is None:
+                continue
+            state.assign(consumer, [first.key] + rest)
+            if dfs(i + 1):
+                return True
+            state.unassign(consumer)
+            if nodes > NODE_BUDGET:
+                return False
+        return False
+
+    return dfs(0)
+
+
+def _greedy(state: _State, order: list[Consumer], rank: Rank, allowed: Callable[[Gpu], bool],
+            diag: Diagnostics) -> None:
+    """Warn but allow: each consumer on its best-ranked GPU, fitting ones first, overflow if need be."""
+    for consumer in order:
+        chosen = _pick(state, consumer, _options(state, consumer, allowed), rank, consumer.request.count,
+                       must_fit=False, no_share=False)
+        _record(state, consumer, chosen, diag)
+
+
+def _record(state: _State, consumer: Consumer, chosen: list[str], diag: Diagnostics) -> None:
+    request = consumer.request
     if not chosen:
-        diag.warning("PLACE002", f"{consumer.name} gets no GPU: {_why_none(consumer, infra)}", consumer.path)
+        diag.warning("PLACE002", f"{consumer.name} gets no GPU: {_why_none(consumer, state.infra)}", consumer.path)
         return
     if len(chosen) < request.count:
         diag.warning("PLACE006", f"{consumer.name} asks for {request.count} GPUs but gets {len(chosen)}: "
-                     f"{_why_none(consumer, infra)} beyond {', '.join(chosen)}", request.path)
+                     f"{_why_none(consumer, state.infra)} beyond {', '.join(chosen)}", request.path)
     state.assign(consumer, chosen)
 
 
-def _order(infra: Infra) -> list[Consumer]:
-    """Pins first, then passthrough VMs (they need a whole GPU), then by VRAM descending; ties by name."""
-    def key(c: Consumer) -> tuple:
-        return (c.request.pin_gpu is None, not c.request.passthrough, -c.request.vram_gb, c.name)
-    return sorted(infra.consumers.values(), key=key)
+def _place_ranked(state: _State, order: list[Consumer], rank: Rank, diag: Diagnostics,
+                  allowed: Callable[[Gpu], bool] = lambda g: True) -> None:
+    """Search for an assignment that fits (alone on a GPU first, under `exclusive`), else greedy."""
+    order = [c for c in order if c.name not in state.placed]
+    for no_share in ((True, False) if state.exclusive else (False,)):
+        if _search(state, order, rank, allowed, no_share):
+            return
+    _greedy(state, order, rank, allowed, diag)
 
 
-def _vram_based(state: _State, diag: Diagnostics) -> None:
-    for consumer in _order(state.infra):
-        _choose(state, consumer, diag, auto=True)
+def _by_vram(consumers: Iterable[Consumer]) -> list[Consumer]:
+    return sorted(consumers, key=lambda c: (-c.request.vram_gb, c.name))
 
 
-def _manual(state: _State, diag: Diagnostics) -> None:
-    for consumer in _order(state.infra):
-        _choose(state, consumer, diag, auto=False)
+def _vram_based(state: _State, rest: list[Consumer], diag: Diagnostics) -> None:
+    """Largest request first, each to the eligible GPU with the most free VRAM (seed 001)."""
+    _place_ranked(state, _by_vram(rest), rank_vram, diag)
 
 
-STRATEGIES: dict[str, Callable[[_State, Diagnostics], None]] = {
+def _latency_optimized(state: _State, rest: list[Consumer], diag: Diagnostics) -> None:
+    """`latency_critical` consumers first, on the fastest GPU; the rest spread over the others."""
+    critical = _by_vram(c for c in rest if c.request.latency_critical)
+    _place_ranked(state, critical, rank_fastest, diag)
+    state.latency_gpus = {k for c in critical for k in state.placed.get(c.name, ())}
+    _place_ranked(state, _by_vram(c for c in rest if not c.request.latency_critical), rank_spread, diag)
+
+
+def _isolation_first(state: _State, rest: list[Consumer], diag: Diagnostics) -> None:
+    """Each `isolate` consumer gets the largest free GPU to itself; everything else shares what remains."""
+    for consumer in _by_vram(c for c in rest if c.request.isolate):
+        options = [g for g in _options(state, consumer, lambda g: True) if not state.occupied(g.key)]
+        chosen = _pick(state, consumer, options, rank_largest, consumer.request.count, must_fit=False,
+                       no_share=True)
+        if chosen:
+            state.isolated.update(chosen)
+        _record(state, consumer, chosen or [], diag)
+    others = _by_vram(c for c in rest if not c.request.isolate)
+    outside = [c for c in others if any(g.key not in state.isolated for g in _options(state, c, lambda g: True))]
+    _place_ranked(state, outside, rank_vram, diag, allowed=lambda g: g.key not in state.isolated)
+    for consumer in others:
+        if consumer in outside:
+            continue
+        # No GPU outside the isolated ones can take it: it shares one, and says so.
+        _place_ranked(state, [consumer], rank_vram, diag)
+        for key in state.placed.get(consumer.name, ()):
+            if key in state.isolated:
+                diag.warning("PLACE007", f"{consumer.name} shares {key} with an isolated consumer: no other "
+                             "GPU can take it", consumer.path)
+
+
+def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> BalanceReport | None:
+    """Minimise the variance of utilisation across GPUs within capacity (balance.py)."""
+    multi = [c for c in rest if c.request.count > 1]
+    _place_ranked(state, _by_vram(multi), rank_vram, diag)
+    single = sorted((c for c in rest if c.request.count == 1), key=lambda c: c.name)
+    domain = [k for k, g in state.infra.gpus.items()
+              if g.status != "unavailable" and k not in state.passthrough_taken and state.usable(g) > 0]
+    index = {k: i for i, k in enumerate(domain)}
+    capacity = [state.usable(state.infra.gpus[k]) for k in domain]
+    items, movable = [], []
+    for consumer in single:
+        options = [g for g in _options(state, consumer, lambda g: True) if g.key in index]
+        # The previous GPU first: among equally balanced answers the search keeps it.
+        options.sort(key=lambda g: (not state.was_on(consumer, g.key), g.key))
+        if not options:
+            _record(state, consumer, [], diag)
+            continue
+        items.append(balance.Item(tuple(index[g.key] for g in options),
+                                  tuple(state.charge(consumer, g) for g in options)))
+        movable.append(consumer)
+    if not domain:
+        return None
+    load0 = [state.used[k] for k in domain]
+    result = balance.solve(items, load0, capacity, exclusive=state.exclusive)
+    if not result.feasible and state.exclusive:
+        result = balance.solve(items, load0, capacity, exclusive=False)
+    choice = result.choice
+    if not result.feasible:
+        # Nothing fits within capacity: warn but allow, with the most even spread over capacity.
+        choice, _ = balance.heuristic(items, load0, capacity, within_capacity=False)
+    for consumer, index_ in zip(movable, choice):
+        _record(state, consumer, [domain[index_]] if index_ is not None else [], diag)
+    final = [state.used[k] for k in domain]
+    achieved = balance.variance(final, capacity)
+    if result.exact and result.feasible:
+        return BalanceReport("exact", achieved, achieved)
+    method = "heuristic" if result.feasible else "heuristic, over capacity"
+    return BalanceReport(method, achieved, min(result.lower_bound, achieved))
+
+
+STRATEGIES: dict[str, Callable[[_State, list[Consumer], Diagnostics], BalanceReport | None]] = {
     "vram_based": _vram_based,
-    "manual": _manual,
+    "latency_optimized": _latency_optimized,
+    "isolation_first": _isolation_first,
+    "balanced": _balanced,
 }
 
 
-def place(infra: Infra, diag: Diagnostics, strategy: str | None = None) -> Placement | None:
-    """Place every consumer; None when the strategy cannot run (an error is reported)."""
-    from_command_line = strategy is not None
+def place(infra: Infra, diag: Diagnostics, strategy: str | None = None,
+          previous: Mapping[str, tuple[str, ...]] | None = None) -> Placement | None:
+    """Place every consumer; None when the strategy cannot run (an error is reported).
+
+    `previous` is the last placement of the same strategy (consumer -> GPU keys), for low churn.
+    """
     strategy = strategy or infra.strategy
     sub = Diagnostics(diag.document, diag.default_file)
-    if strategy not in STRATEGIES:
-        message = (f"placement strategy '{strategy}' is not available in this version of psot; "
-                   f"use one of: {', '.join(sorted(STRATEGIES))}")
-        if from_command_line:
-            diag.at_location("PLACE001", "error", message, "<command line>", 1, 1, "--strategy")
-        else:
-            diag.error("PLACE001", message, ("global", "placement", "strategy"))
+    if strategy not in STRATEGY_NAMES:
+        diag.at_location("PLACE001", "error", f"unknown placement strategy '{strategy}'; use one of: "
+                         f"{', '.join(STRATEGY_NAMES)}", "<command line>", 1, 1, "--strategy")
         return None
-    state = _State(infra)
+    state = _State(infra, previous or {})
+    report = None
     if infra.gpus:
-        STRATEGIES[strategy](state, sub)
+        report = _run(state, strategy, sub)
     else:
         # No inventory (a plain AnKLuMe file): machines share the one host GPU,
         # as AnKLuMe counts them; only workloads need a GPU named for them.
@@ -284,9 +494,53 @@ def place(infra: Infra, diag: Diagnostics, strategy: str | None = None) -> Place
         unplaced=tuple(n for n, c in infra.consumers.items()
                        if not state.placed.get(n) and (infra.gpus or c.kind == "workload")),
         findings=tuple(sub.findings),
+        balance=report,
     )
     diag.extend(sub.findings)
     return placement
+
+
+def _run(state: _State, strategy: str, diag: Diagnostics) -> BalanceReport | None:
+    infra = state.infra
+    consumers = sorted(infra.consumers.values(), key=lambda c: c.name)
+    rest = []
+    for consumer in consumers:
+        pinned = infra.gpus.get(consumer.request.pin_gpu) if consumer.request.pin_gpu else None
+        if pinned is not None and pinned.status == "unavailable":
+            diag.warning("PLACE003", f"{consumer.name} is pinned to {pinned.key}, which is unavailable; "
+                         "it falls back to the next eligible GPU", consumer.request.path + ("pin",))
+            pinned = None
+        if pinned is None:
+            rest.append(consumer)
+            continue
+        # Pins win in every strategy; a count > 1 takes its other GPUs by vram_based's rank.
+        extra = _pick(state, consumer, [g for g in _options(state, consumer, lambda g: True) if g is not pinned],
+                      rank_vram, consumer.request.count - 1, must_fit=False, no_share=False)
+        _record(state, consumer, [pinned.key] + (extra or []), diag)
+    if strategy == "manual":
+        for consumer in rest:
+            diag.error("PLACE005", f"strategy is 'manual' but {consumer.name} has no usable pin; "
+                       "set gpu.pin to a GPU (name or host/gpu)", consumer.request.path)
+        return None
+    # A passthrough VM takes a whole, empty GPU it fits on, the largest first. It never
+    # takes a GPU too small for it from the services that could use it instead.
+    for consumer in _by_vram(c for c in rest if c.request.passthrough):
+        options = _options(state, consumer, lambda g: True)
+        chosen = _pick(state, consumer, options, rank_largest, consumer.request.count, must_fit=True,
+                       no_share=True)
+        if chosen is None and state.eligible(consumer):
+            diag.warning("PLACE002", f"{consumer.name} gets no GPU: it needs a whole GPU with "
+                         f"{fmt_gb(consumer.request.vram_gb)} GB and no free eligible one has it", consumer.path)
+            continue
+        _record(state, consumer, chosen or [], diag)
+    report = STRATEGIES[strategy](state, [c for c in rest if not c.request.passthrough], diag)
+    for name, keys in sorted(state.placed.items()):
+        consumer = infra.consumers[name]
+        for key in keys:
+            if infra.gpus[key].status == "degraded" and key != consumer.request.pin_gpu:
+                diag.warning("PLACE004", f"{name} is placed on {key}, which is degraded: no ok GPU can take it",
+                             consumer.path)
+    return report
 
 
 def _budgets(state: _State) -> dict[str, float]:
@@ -307,7 +561,12 @@ def _budgets(state: _State) -> dict[str, float]:
 
 
 def _fallback(state: _State, consumer: Consumer) -> tuple[str, ...]:
-    """Where the consumer would go if its GPU failed: other eligible GPUs, best first."""
+    """Where the consumer would go if its GPU failed: other eligible GPUs, best first.
+
+    A passthrough VM can only move to a GPU nobody uses; nobody moves onto a
+    passed-through GPU. Then: `ok` before `degraded`, GPUs it fits on before
+    others, most free VRAM, name.
+    """
     own = set(state.placed.get(consumer.name, ()))
     if not own:
         return ()

@@ -63,14 +63,14 @@ def test_editing_one_service_vram_names_exactly_the_changed_file_and_keys(seed_0
 
 def test_a_move_to_another_gpu_shows_in_the_override(seed_001):
     synced(seed_001)
-    seed_001.write_text(seed_001.read_text().replace("{name: YOLO26, vram_gb: 0.65}",
-                                                     "{name: YOLO26, vram_gb: 0.65}\n    gpu: {pin: rtx-a5500}"))
+    seed_001.write_text(seed_001.read_text().replace("gpu: {latency_critical: true}\n",
+                                                     "gpu: {latency_critical: true, pin: rtx-a5500}\n"))
     result = run_psot("plan", str(seed_001))
     assert result.returncode == 2
-    # Pinning yolo to the A5500 takes room ai-clip had: clip moves to the A400 in its place.
+    # Low churn: everything else stays where the previous placement.yml put it; only yolo moves.
     assert result.stdout.splitlines()[:3] == [f"~ {OVERRIDE}",
-                                             "    services.ai-clip.deploy.resources.reservations.devices",
-                                             "    services.ai-yolo26.deploy.resources.reservations.devices"]
+                                             "    services.ai-yolo26.deploy.resources.reservations.devices",
+                                             "~ placement.yml"]
     assert result.stdout.rstrip().endswith("Plan: 0 to add, 2 to change, 0 to destroy.")
 
 
