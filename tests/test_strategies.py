@@ -1,0 +1,216 @@
+"""Each strategy on the seed hardware, with the exact assignment; failure simulation; compare; low churn."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from generator.pipeline import compile_infra
+from tests.conftest import EXAMPLES, SEED_001, run_psot
+
+SEED_000 = EXAMPLES / "dual-gpu-proxmox" / "infra.yml"
+A5500, A400 = "ws/rtx-a5500", "ws/rtx-a400"
+TI, GTX = "pve/rtx-5070-ti", "pve/gtx-970"
+
+
+def assignment(path: Path, strategy: str, tmp_path: Path, **kwargs) -> dict[str, list[str]]:
+    result = compile_infra(path, strategy=strategy, until="place", output_dir=tmp_path / "out", **kwargs)
+    assert result.placement is not None, [f.format() for f in result.diag.findings]
+    return {name: list(a.gpus) for name, a in result.placement.assignments.items()}
+
+
+# Seed 001: RTX A5500 (24 GB) + RTX A400 (4 GB); llm 21.7, enrichment 6.8 (budget), florence 1.5,
+# clip 1.2, yolo 0.65; llm and yolo latency-critical, llm isolated. Nothing fits within capacity
+# (23.5 + 3.5 GB usable), so every strategy warns; each spreads the overflow its own way.
+SEED_001_EXPECTED = {
+    # Largest first to the most free VRAM: llm, then enrichment (budget shrinks to the A400's 3.5),
+    # florence and clip on the A5500, yolo on the A400.
+    "vram_based": {"ai-llm": [A5500], "ai-enrichment": [A400], "ai-florence": [A5500], "ai-clip": [A5500],
+                   "ai-yolo26": [A400]},
+    # Seed 001: "ai-yolo26 + ai-llm on GPU 0, others distributed".
+    "latency_optimized": {"ai-llm": [A5500], "ai-yolo26": [A5500], "ai-enrichment": [A400],
+                          "ai-florence": [A400], "ai-clip": [A400]},
+    # Seed 001: "ai-llm alone on largest GPU, everything else shares remaining".
+    "isolation_first": {"ai-llm": [A5500], "ai-enrichment": [A400], "ai-florence": [A400], "ai-clip": [A400],
+                        "ai-yolo26": [A400]},
+    # The most even utilisation once capacity cannot hold: the A400 full, the rest on the A5500.
+    "balanced": {"ai-llm": [A5500], "ai-enrichment": [A400], "ai-florence": [A5500], "ai-clip": [A5500],
+                 "ai-yolo26": [A5500]},
+}
+
+
+@pytest.mark.parametrize("strategy", sorted(SEED_001_EXPECTED))
+def test_seed_001_each_strategy(strategy, tmp_path):
+    assert assignment(SEED_001, strategy, tmp_path) == dict(sorted(SEED_001_EXPECTED[strategy].items()))
+
+
+def test_seed_001_balanced_is_more_even_than_vram_based(tmp_path):
+    variances = {}
+    for strategy in ("vram_based", "balanced"):
+        result = compile_infra(SEED_001, strategy=strategy, until="place", output_dir=tmp_path / strategy)
+        use = result.placement.gpus
+        u = [use[A5500].used_gb / 23.5, use[A400].used_gb / 3.5]
+        variances[strategy] = ((u[0] - u[1]) / 2) ** 2
+    assert variances["balanced"] < variances["vram_based"]
+
+
+def test_seed_001_manual_uses_the_pins_of_the_seed(tmp_path):
+    """Seed 001's PUT /gpu-config: ai-llm and ai-yolo26 on GPU 0, ai-enrichment on GPU 1 (budget 3.5)."""
+    text = SEED_001.read_text()
+    pins = {"ai-llm": "rtx-a5500", "ai-yolo26": "rtx-a5500", "ai-florence": "rtx-a5500",
+            "ai-clip": "rtx-a5500", "ai-enrichment": "rtx-a400"}
+    text = text.replace("gpu: {latency_critical: true, isolate: true}", "gpu: {pin: rtx-a5500}")
+    text = text.replace("gpu: {latency_critical: true}", "gpu: {pin: rtx-a5500}")
+    text = text.replace("model: {name: Florence-2-Large, vram_gb: 1.5}",
+                        "model: {name: Florence-2-Large, vram_gb: 1.5}\n    gpu: {pin: rtx-a5500}")
+    text = text.replace("model: {name: CLIP ViT-L, vram_gb: 1.2}",
+                        "model: {name: CLIP ViT-L, vram_gb: 1.2}\n    gpu: {pin: rtx-a5500}")
+    text = text.replace("budget: {env: VRAM_BUDGET_GB, gb: 6.8}", "budget: {env: VRAM_BUDGET_GB, gb: 6.8}\n      pin: rtx-a400")
+    path = tmp_path / "infra.yml"
+    path.write_text(text)
+    result = compile_infra(path, strategy="manual", until="place", output_dir=tmp_path / "out")
+    assert result.ok, [f.format() for f in result.diag.findings]
+    assert {n: a.gpus[0].split("/")[1] for n, a in result.placement.assignments.items()} == pins
+    assert result.placement.assignments["ai-enrichment"].budget_gb == 3.5
+
+
+def test_manual_without_pins_places_nothing_and_says_so(tmp_path):
+    result = compile_infra(SEED_001, strategy="manual", until="place", output_dir=tmp_path / "out")
+    assert not result.ok
+    assert sorted(f.code for f in result.diag.findings if f.severity == "error") == ["PLACE005"] * 5
+    assert result.placement.unplaced == ("ai-clip", "ai-enrichment", "ai-florence", "ai-llm", "ai-yolo26")
+
+
+@pytest.mark.parametrize("strategy", ["vram_based", "latency_optimized", "isolation_first", "balanced"])
+def test_seed_000_gaming_vm_alone_on_the_5070_ti_transcoding_on_the_970(strategy, tmp_path):
+    assert assignment(SEED_000, strategy, tmp_path) == {"gaming": [TI], "ollama": [GTX], "plex": [GTX]}
+
+
+def test_seed_000_ollama_falls_back_to_the_970_with_a_warning(tmp_path):
+    result = compile_infra(SEED_000, until="place", output_dir=tmp_path / "out")
+    assert [f.message for f in result.diag.findings if f.code == "VRAM003"] == [
+        "llama3.1-8b-q8 requires ~9.5 GB, GPU 0 only has 4 GB"]
+
+
+def test_seed_000_without_the_5070_ti(tmp_path):
+    result = run_psot("place", str(SEED_000), "--without", TI, "--format", "json", "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["without"] == [TI]
+    assert body["moves"] == [{"consumer": "gaming", "from": [TI], "to": []}]
+    assert {n: a["gpus"] for n, a in body["assignments"].items()} == {"gaming": [], "ollama": [GTX], "plex": [GTX]}
+    assert body["gpus"][TI]["status"] == "unavailable"
+    codes = [(f["code"], f["message"]) for f in body["findings"]]
+    assert ("VRAM003", "llama3.1-8b-q8 requires ~9.5 GB, GPU 0 only has 4 GB") in codes
+    assert ("PLACE008", f"gaming moves from {TI} to no GPU: {TI} is gone") in codes
+    assert ("PLACE002", "gaming gets no GPU: it needs a whole GPU with 12 GB and no free eligible one has it") in codes
+
+
+def test_without_moves_a_service_to_the_backup_gpu(tmp_path):
+    """Seed 001: a GPU removed, the service falls back to an available GPU."""
+    result = run_psot("place", str(SEED_001), "--without", A400, "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    tail = result.stdout.split("Without ws/rtx-a400: ")[1].splitlines()
+    assert tail == ["2 consumers move", f"  ai-enrichment: {A400} -> {A5500}", f"  ai-yolo26: {A400} -> {A5500}"]
+    assert f"warning[PLACE008] ai-enrichment moves from {A400} to {A5500}: {A400} is gone" in result.stderr
+
+
+def test_without_an_unknown_gpu_is_an_error(tmp_path):
+    result = run_psot("place", str(SEED_001), "--without", "ws/rtx-9090", "-o", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("<command line>:1:1: error[REF005] --without ws/rtx-9090: no such GPU")
+
+
+def test_compare_shows_the_five_strategies(tmp_path):
+    result = run_psot("place", str(SEED_001), "--compare", "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["CONSUMER", "manual", "vram_based", "latency_optimized", "isolation_first",
+                                "balanced"]
+    assert lines[1].split() == ["ai-clip", "(none)", A5500, A400, A400, A5500]
+    assert "ws/rtx-a400   0/4 GB   4.15/4 GB   6.2/4 GB           6.85/4 GB        3.5/4 GB" in lines
+    assert lines[-2].split() == ["errors", "5", "0", "0", "0", "0"]
+    body = json.loads(run_psot("place", str(SEED_001), "--compare", "--format", "json",
+                               "-o", str(tmp_path / "out")).stdout)
+    assert list(body["strategies"]) == ["manual", "vram_based", "latency_optimized", "isolation_first",
+                                        "balanced"]
+
+
+def test_place_table_draws_vram_bars(tmp_path):
+    result = run_psot("place", str(SEED_000), "-o", str(tmp_path / "out"))
+    assert f"{TI}  ok      [███████████████░░░░░]   12/16 GB    gaming" in result.stdout
+    assert f"{GTX}      ok      [████████████████████]!  10.5/4 GB   ollama, plex" in result.stdout
+
+
+def test_balanced_reports_an_exact_optimum_on_a_small_feasible_input(infra_file, tmp_path):
+    path = infra_file("""
+        project_name: t
+        global: {gpu_policy: shared, placement: {strategy: balanced, headroom_gb: 0}}
+        domains: {}
+        hosts:
+          ws:
+            gpus:
+              big: {vendor: nvidia, vram_gb: 24, index: 0}
+              small: {vendor: nvidia, vram_gb: 8, index: 1}
+        workloads:
+          a: {target: compose, host: ws, gpu: {vram_gb: 12}}
+          b: {target: compose, host: ws, gpu: {vram_gb: 6}}
+          c: {target: compose, host: ws, gpu: {vram_gb: 4}}
+          d: {target: compose, host: ws, gpu: {vram_gb: 2}}
+    """)
+    result = compile_infra(path, until="place", output_dir=tmp_path / "out")
+    report = result.placement.balance
+    # 24 GB on 32: a+b+d on big (20/24), c on small (4/8) gives 0.833 vs 0.5; a+c+d / b: 0.75 vs 0.75.
+    assert {n: a.gpus[0] for n, a in result.placement.assignments.items()} == {
+        "a": "ws/big", "b": "ws/small", "c": "ws/big", "d": "ws/big"}
+    assert report.method == "exact" and report.variance == 0.0 and report.gap == 0.0
+    assert result.placement.to_dict()["balance"] == {"method": "exact", "variance": 0.0, "lower_bound": 0.0,
+                                                     "gap": 0.0}
+
+
+LOW_CHURN = """
+project_name: t
+global: {{gpu_policy: shared, placement: {{headroom_gb: 0}}}}
+domains: {{}}
+hosts:
+  ws:
+    gpus:
+      a: {{vendor: nvidia, vram_gb: 10, index: 0}}
+      b: {{vendor: nvidia, vram_gb: 10, index: 1}}
+workloads:
+  x: {{target: compose, host: ws, gpu: {{vram_gb: 4}}}}
+  y: {{target: compose, host: ws, gpu: {{vram_gb: 3}}}}
+{extra}"""
+
+
+def test_low_churn_keeps_consumers_where_they_were(tmp_path):
+    """A new consumer does not reshuffle the others: they stay where placement.yml had them.
+
+    From scratch, z (5 GB) goes first to a, x (4) to b and y (3) to b. With the previous
+    placement (x on a, y on b), x and y stay and z joins a, where it still fits.
+    """
+    path = tmp_path / "infra.yml"
+    path.write_text(LOW_CHURN.format(extra=""))
+    assert run_psot("sync", str(path)).returncode == 0
+    assert assignment(path, "vram_based", tmp_path / "first") == {"x": ["ws/a"], "y": ["ws/b"]}
+    path.write_text(LOW_CHURN.format(extra="  z: {target: compose, host: ws, gpu: {vram_gb: 5}}\n"))
+    kept = compile_infra(path, until="place")          # reads generated/placement.yml
+    fresh = compile_infra(path, until="place", output_dir=tmp_path / "fresh")
+    assert {n: list(a.gpus) for n, a in kept.placement.assignments.items()} == {
+        "x": ["ws/a"], "y": ["ws/b"], "z": ["ws/a"]}
+    assert {n: list(a.gpus) for n, a in fresh.placement.assignments.items()} == {
+        "x": ["ws/b"], "y": ["ws/b"], "z": ["ws/a"]}
+
+
+def test_low_churn_ignores_a_placement_of_another_strategy(tmp_path):
+    path = tmp_path / "infra.yml"
+    path.write_text(LOW_CHURN.format(extra=""))
+    assert run_psot("sync", str(path)).returncode == 0
+    path.write_text(LOW_CHURN.format(extra="  z: {target: compose, host: ws, gpu: {vram_gb: 5}}\n")
+                    .replace("headroom_gb: 0}", "headroom_gb: 0, strategy: latency_optimized}"))
+    result = compile_infra(path, until="place")
+    # latency_optimized with nothing latency-critical spreads like vram_based from scratch.
+    assert {n: list(a.gpus) for n, a in result.placement.assignments.items()} == {
+        "x": ["ws/b"], "y": ["ws/b"], "z": ["ws/a"]}
