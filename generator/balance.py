@@ -141,7 +141,8 @@ def _bound_search(lower: list[float], capacity: list[float], total: float) -> fl
 
 
 def heuristic(items: list[Item], load0: list[float], capacity: list[float],
-              exclusive: bool = False, within_capacity: bool = True) -> tuple[list[int | None], list[float]]:
+              exclusive: bool = False, within_capacity: bool = True,
+              occupied0: list[int] | None = None) -> tuple[list[int | None], list[float]]:
     """Largest item first to the option that keeps variance lowest (within capacity), then
     single moves that lower it, until none does (or 20 passes).
 
@@ -151,7 +152,7 @@ def heuristic(items: list[Item], load0: list[float], capacity: list[float],
     limit = 1.0 if within_capacity else math.inf
     n = len(capacity)
     load = list(load0)
-    count = [0] * n
+    count = list(occupied0) if occupied0 is not None else [0] * n
     sum_u = sum(load[g] / capacity[g] for g in range(n))
     sum_u2 = sum((load[g] / capacity[g]) ** 2 for g in range(n))
     order = sorted(range(len(items)), key=lambda i: (-max(items[i].charge, default=0.0), i))
@@ -214,13 +215,17 @@ def heuristic(items: list[Item], load0: list[float], capacity: list[float],
 
 
 def solve(items: list[Item], load0: list[float], capacity: list[float], exclusive: bool = False,
-          node_budget: int = NODE_BUDGET) -> Result:
-    """Place every item within capacity with the least variance of utilisation."""
+          node_budget: int = NODE_BUDGET, occupied0: list[int] | None = None) -> Result:
+    """Place every item within capacity with the least variance of utilisation.
+
+    `occupied0`: how many consumers each GPU already holds (under `exclusive` an item
+    only goes to an empty GPU).
+    """
     n = len(capacity)
     total = sum(load0) + sum(min(it.charge, default=0.0) for it in items)
     root_bound = relaxation_bound([load0[g] / capacity[g] for g in range(n)], capacity, total) \
         if all(min(it.charge, default=0) == max(it.charge, default=0) for it in items) else 0.0
-    h_choice, h_load = heuristic(items, load0, capacity, exclusive)
+    h_choice, h_load = heuristic(items, load0, capacity, exclusive, occupied0=occupied0)
     h_feasible = all(c is not None for c in h_choice)
     best_choice = list(h_choice)
     best_value = variance(h_load, capacity) if h_feasible else math.inf
@@ -236,7 +241,7 @@ def solve(items: list[Item], load0: list[float], capacity: list[float], exclusiv
         rest_min[pos] = rest_min[pos + 1] + min(it.charge, default=0.0)
         fixed[pos] = fixed[pos + 1] and min(it.charge, default=0) == max(it.charge, default=0)
     load = list(load0)
-    count = [0] * n
+    count = list(occupied0) if occupied0 is not None else [0] * n
     current: list[int | None] = [None] * len(items)
     nodes = 0
     exhausted = False

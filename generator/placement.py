@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
 from generator import balance
-from generator.findings import Diagnostics, Finding
+from generator.findings import Diagnostics, Finding, format_path
 from generator.model import Consumer, Gpu, Infra
 
 STRATEGY_NAMES = ("manual", "vram_based", "latency_optimized", "isolation_first", "balanced")
@@ -130,16 +130,15 @@ class Placement:
 class _State:
     """Mutable bookkeeping while one strategy runs."""
 
-    def __init__(self, infra: Infra, previous: Mapping[str, tuple[str, ...]]):
+    def __init__(self, infra: Infra, previous: Mapping[str, tuple[str, ...]], strategy: str):
         self.infra = infra
+        self.strategy = strategy
         self.headroom = infra.headroom_gb
         self.exclusive = infra.gpu_policy == "exclusive"
         self.previous = previous
         self.used = {k: 0.0 for k in infra.gpus}
         self.on_gpu: dict[str, list[str]] = {k: [] for k in infra.gpus}
-        self.passthrough_taken: set[str] = set()
-        self.isolated: set[str] = set()        # isolation_first: GPUs given to one `isolate` consumer
-        self.latency_gpus: set[str] = set()    # latency_optimized: GPUs of latency-critical consumers
+        self.alone_taken: set[str] = set()     # GPUs a consumer has to itself (see `alone`)
         self.placed: dict[str, tuple[str, ...]] = {}
         self._eligible: dict[str, list[Gpu]] = {}
 
@@ -168,6 +167,10 @@ class _State:
     def occupied(self, key: str) -> bool:
         return bool(self.on_gpu[key])
 
+    def alone(self, consumer: Consumer) -> bool:
+        """Consumers that own their GPU: passthrough VMs, and `isolate` ones under isolation_first."""
+        return consumer.request.passthrough or (self.strategy == "isolation_first" and consumer.request.isolate)
+
     def was_on(self, consumer: Consumer, key: str) -> bool:
         return key in self.previous.get(consumer.name, ())
 
@@ -175,16 +178,16 @@ class _State:
         for key in keys:
             self.used[key] += self.charge(consumer, self.infra.gpus[key])
             self.on_gpu[key].append(consumer.name)
-            if consumer.request.passthrough:
-                self.passthrough_taken.add(key)
+            if self.alone(consumer):
+                self.alone_taken.add(key)
         self.placed[consumer.name] = tuple(keys)
 
     def unassign(self, consumer: Consumer) -> None:
         for key in self.placed.pop(consumer.name, ()):
             self.used[key] -= self.charge(consumer, self.infra.gpus[key])
             self.on_gpu[key].remove(consumer.name)
-            if consumer.request.passthrough:
-                self.passthrough_taken.discard(key)
+            if self.alone(consumer):
+                self.alone_taken.discard(key)
 
 
 def _cc(text: str | None) -> tuple[int, ...]:
@@ -270,21 +273,21 @@ def rank_fastest(state: _State, consumer: Consumer, gpu: Gpu) -> tuple:
 
 def rank_spread(state: _State, consumer: Consumer, gpu: Gpu) -> tuple:
     """latency_optimized, the rest: GPUs of no latency-critical consumer first, then by free VRAM."""
-    return (_occupied_first(state, gpu), gpu.status == "degraded", gpu.key in state.latency_gpus,
+    latency = any(state.infra.consumers[n].request.latency_critical for n in state.on_gpu[gpu.key])
+    return (_occupied_first(state, gpu), gpu.status == "degraded", latency,
             not state.was_on(consumer, gpu.key), -state.free(gpu.key), gpu.key)
 
 
 def rank_largest(state: _State, consumer: Consumer, gpu: Gpu) -> tuple:
-    """Passthrough and isolation_first's `isolate` consumers: the largest free GPU, to itself."""
+    """Consumers that own their GPU (passthrough, `isolate`): the largest free GPU."""
     return (gpu.status == "degraded", not state.was_on(consumer, gpu.key), -gpu.vram_gb, gpu.key)
 
 
-def _options(state: _State, consumer: Consumer, allowed: Callable[[Gpu], bool]) -> list[Gpu]:
-    """GPUs the consumer may take now: eligible, not passed through, allowed by the phase."""
-    passthrough = consumer.request.passthrough
+def _options(state: _State, consumer: Consumer, allowed: Callable[[Gpu], bool] = lambda g: True) -> list[Gpu]:
+    """GPUs the consumer may take now: eligible, not owned by another consumer, empty if it must own one."""
+    alone = state.alone(consumer)
     return [g for g in state.eligible(consumer)
-            if g.key not in state.passthrough_taken and not (passthrough and state.occupied(g.key))
-            and allowed(g)]
+            if g.key not in state.alone_taken and not (alone and state.occupied(g.key)) and allowed(g)]
 
 
 def _pick(state: _State, consumer: Consumer, options: list[Gpu], rank: Rank, count: int,
@@ -305,8 +308,10 @@ def _pick(state: _State, consumer: Consumer, options: list[Gpu], rank: Rank, cou
     return chosen
 
 
-def _search(state: _State, order: list[Consumer], rank: Rank, allowed: Callable[[Gpu], bool],
-            no_share: bool) -> bool:
+RankFor = Callable[[_State, Consumer], Rank]
+
+
+def _search(state: _State, order: list[Consumer], rank_for: RankFor, no_share: bool) -> bool:
     """Depth-first: every consumer within capacity (and alone under `no_share`), GPUs in rank order.
 
     On success the assignment stays in `state`; on failure `state` is as before.
@@ -321,7 +326,8 @@ def _search(state: _State, order: list[Consumer], rank: Rank, allowed: Callable[
         if nodes > NODE_BUDGET:
             return False
         consumer = order[i]
-        options = [g for g in _options(state, consumer, allowed) if state.fits(consumer, g)
+        rank = rank_for(state, consumer)
+        options = [g for g in _options(state, consumer) if state.fits(consumer, g)
                    and not (no_share and state.occupied(g.key))]
         options.sort(key=lambda g: rank(state, consumer, g))
         for first in options:
@@ -340,13 +346,30 @@ def _search(state: _State, order: list[Consumer], rank: Rank, allowed: Callable[
     return dfs(0)
 
 
-def _greedy(state: _State, order: list[Consumer], rank: Rank, allowed: Callable[[Gpu], bool],
-            diag: Diagnostics) -> None:
-    """Warn but allow: each consumer on its best-ranked GPU, fitting ones first, overflow if need be."""
+def _greedy(state: _State, order: list[Consumer], rank_for: RankFor, diag: Diagnostics) -> None:
+    """Warn but allow: each consumer on its best-ranked GPU, fitting ones first, overflow if need be.
+
+    A consumer that owns its GPU only takes one it fits on. Under isolation_first, a consumer
+    that no GPU outside the isolated ones can take shares an isolated one (PLACE007).
+    """
     for consumer in order:
-        chosen = _pick(state, consumer, _options(state, consumer, allowed), rank, consumer.request.count,
-                       must_fit=False, no_share=False)
-        _record(state, consumer, chosen, diag)
+        rank = rank_for(state, consumer)
+        alone = state.alone(consumer)
+        options = _options(state, consumer)
+        shares_isolated = False
+        if not options and not alone and state.strategy == "isolation_first":
+            options = [g for g in state.eligible(consumer)
+                       if not any(state.infra.consumers[n].request.passthrough for n in state.on_gpu[g.key])]
+            shares_isolated = bool(options)
+        chosen = _pick(state, consumer, options, rank, consumer.request.count, must_fit=alone, no_share=alone)
+        if alone and chosen is None and state.eligible(consumer):
+            diag.warning("PLACE002", f"{consumer.name} gets no GPU: it needs a whole GPU with "
+                         f"{fmt_gb(consumer.request.vram_gb)} GB and no free eligible one has it", consumer.path)
+            continue
+        _record(state, consumer, chosen or [], diag)
+        if shares_isolated and chosen:
+            diag.warning("PLACE007", f"{consumer.name} shares {', '.join(chosen)} with an isolated consumer: "
+                         "no other GPU can take it", consumer.path)
 
 
 def _record(state: _State, consumer: Consumer, chosen: list[str], diag: Diagnostics) -> None:
@@ -360,68 +383,74 @@ def _record(state: _State, consumer: Consumer, chosen: list[str], diag: Diagnost
     state.assign(consumer, chosen)
 
 
-def _place_ranked(state: _State, order: list[Consumer], rank: Rank, diag: Diagnostics,
-                  allowed: Callable[[Gpu], bool] = lambda g: True) -> None:
+def _place_ranked(state: _State, order: list[Consumer], rank_for: RankFor, diag: Diagnostics) -> None:
     """Search for an assignment that fits (alone on a GPU first, under `exclusive`), else greedy."""
     order = [c for c in order if c.name not in state.placed]
     for no_share in ((True, False) if state.exclusive else (False,)):
-        if _search(state, order, rank, allowed, no_share):
+        if _search(state, order, rank_for, no_share):
             return
-    _greedy(state, order, rank, allowed, diag)
+    _greedy(state, order, rank_for, diag)
 
 
 def _by_vram(consumers: Iterable[Consumer]) -> list[Consumer]:
     return sorted(consumers, key=lambda c: (-c.request.vram_gb, c.name))
 
 
+def _owners_first(state: _State, rest: list[Consumer]) -> tuple[list[Consumer], list[Consumer]]:
+    """Consumers that own their GPU come first (largest request first), then the others."""
+    alone = _by_vram(c for c in rest if state.alone(c))
+    return alone, [c for c in rest if not state.alone(c)]
+
+
 def _vram_based(state: _State, rest: list[Consumer], diag: Diagnostics) -> None:
     """Largest request first, each to the eligible GPU with the most free VRAM (seed 001)."""
-    _place_ranked(state, _by_vram(rest), rank_vram, diag)
+    alone, others = _owners_first(state, rest)
+    _place_ranked(state, alone + _by_vram(others),
+                  lambda st, c: rank_largest if st.alone(c) else rank_vram, diag)
 
 
 def _latency_optimized(state: _State, rest: list[Consumer], diag: Diagnostics) -> None:
     """`latency_critical` consumers first, on the fastest GPU; the rest spread over the others."""
-    critical = _by_vram(c for c in rest if c.request.latency_critical)
-    _place_ranked(state, critical, rank_fastest, diag)
-    state.latency_gpus = {k for c in critical for k in state.placed.get(c.name, ())}
-    _place_ranked(state, _by_vram(c for c in rest if not c.request.latency_critical), rank_spread, diag)
+    alone, others = _owners_first(state, rest)
+    critical = _by_vram(c for c in others if c.request.latency_critical)
+    normal = _by_vram(c for c in others if not c.request.latency_critical)
+
+    def rank_for(st: _State, c: Consumer) -> Rank:
+        if st.alone(c):
+            return rank_largest
+        return rank_fastest if c.request.latency_critical else rank_spread
+    _place_ranked(state, alone + critical + normal, rank_for, diag)
 
 
 def _isolation_first(state: _State, rest: list[Consumer], diag: Diagnostics) -> None:
     """Each `isolate` consumer gets the largest free GPU to itself; everything else shares what remains."""
-    for consumer in _by_vram(c for c in rest if c.request.isolate):
-        options = [g for g in _options(state, consumer, lambda g: True) if not state.occupied(g.key)]
-        chosen = _pick(state, consumer, options, rank_largest, consumer.request.count, must_fit=False,
-                       no_share=True)
-        if chosen:
-            state.isolated.update(chosen)
-        _record(state, consumer, chosen or [], diag)
-    others = _by_vram(c for c in rest if not c.request.isolate)
-    outside = [c for c in others if any(g.key not in state.isolated for g in _options(state, c, lambda g: True))]
-    _place_ranked(state, outside, rank_vram, diag, allowed=lambda g: g.key not in state.isolated)
-    for consumer in others:
-        if consumer in outside:
-            continue
-        # No GPU outside the isolated ones can take it: it shares one, and says so.
-        _place_ranked(state, [consumer], rank_vram, diag)
-        for key in state.placed.get(consumer.name, ()):
-            if key in state.isolated:
-                diag.warning("PLACE007", f"{consumer.name} shares {key} with an isolated consumer: no other "
-                             "GPU can take it", consumer.path)
+    alone, others = _owners_first(state, rest)
+    _place_ranked(state, alone + _by_vram(others),
+                  lambda st, c: rank_largest if st.alone(c) else rank_vram, diag)
 
 
 def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> BalanceReport | None:
-    """Minimise the variance of utilisation across GPUs within capacity (balance.py)."""
-    multi = [c for c in rest if c.request.count > 1]
-    _place_ranked(state, _by_vram(multi), rank_vram, diag)
-    single = sorted((c for c in rest if c.request.count == 1), key=lambda c: c.name)
+    """Minimise the variance of utilisation across GPUs within capacity (balance.py).
+
+    Passthrough VMs and consumers asking for several GPUs are placed first, by
+    vram_based's search over everyone (so their GPUs leave the others room);
+    then the optimiser places the rest.
+    """
+    single = sorted((c for c in rest if c.request.count == 1 and not state.alone(c)), key=lambda c: c.name)
+    scratch = Diagnostics(diag.document, diag.default_file)
+    _vram_based(state, rest, scratch)
+    for consumer in single:
+        state.unassign(consumer)
+    # Keep what the first pass said about the consumers it settles; the optimiser speaks for the rest.
+    redone = {format_path(c.path) for c in single}
+    diag.extend(f for f in scratch.findings if not any(f.path == p or f.path.startswith(p + ".") for p in redone))
     domain = [k for k, g in state.infra.gpus.items()
-              if g.status != "unavailable" and k not in state.passthrough_taken and state.usable(g) > 0]
+              if g.status != "unavailable" and k not in state.alone_taken and state.usable(g) > 0]
     index = {k: i for i, k in enumerate(domain)}
     capacity = [state.usable(state.infra.gpus[k]) for k in domain]
     items, movable = [], []
     for consumer in single:
-        options = [g for g in _options(state, consumer, lambda g: True) if g.key in index]
+        options = [g for g in _options(state, consumer) if g.key in index]
         # The previous GPU first: among equally balanced answers the search keeps it.
         options.sort(key=lambda g: (not state.was_on(consumer, g.key), g.key))
         if not options:
@@ -433,9 +462,10 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     if not domain:
         return None
     load0 = [state.used[k] for k in domain]
-    result = balance.solve(items, load0, capacity, exclusive=state.exclusive)
+    occupied0 = [len(state.on_gpu[k]) for k in domain]
+    result = balance.solve(items, load0, capacity, exclusive=state.exclusive, occupied0=occupied0)
     if not result.feasible and state.exclusive:
-        result = balance.solve(items, load0, capacity, exclusive=False)
+        result = balance.solve(items, load0, capacity, exclusive=False, occupied0=occupied0)
     choice = result.choice
     if not result.feasible:
         # Nothing fits within capacity: warn but allow, with the most even spread over capacity.
@@ -470,7 +500,7 @@ def place(infra: Infra, diag: Diagnostics, strategy: str | None = None,
         diag.at_location("PLACE001", "error", f"unknown placement strategy '{strategy}'; use one of: "
                          f"{', '.join(STRATEGY_NAMES)}", "<command line>", 1, 1, "--strategy")
         return None
-    state = _State(infra, previous or {})
+    state = _State(infra, previous or {}, strategy)
     report = None
     if infra.gpus:
         report = _run(state, strategy, sub)
@@ -514,7 +544,7 @@ def _run(state: _State, strategy: str, diag: Diagnostics) -> BalanceReport | Non
             rest.append(consumer)
             continue
         # Pins win in every strategy; a count > 1 takes its other GPUs by vram_based's rank.
-        extra = _pick(state, consumer, [g for g in _options(state, consumer, lambda g: True) if g is not pinned],
+        extra = _pick(state, consumer, [g for g in _options(state, consumer) if g is not pinned],
                       rank_vram, consumer.request.count - 1, must_fit=False, no_share=False)
         _record(state, consumer, [pinned.key] + (extra or []), diag)
     if strategy == "manual":
@@ -522,18 +552,7 @@ def _run(state: _State, strategy: str, diag: Diagnostics) -> BalanceReport | Non
             diag.error("PLACE005", f"strategy is 'manual' but {consumer.name} has no usable pin; "
                        "set gpu.pin to a GPU (name or host/gpu)", consumer.request.path)
         return None
-    # A passthrough VM takes a whole, empty GPU it fits on, the largest first. It never
-    # takes a GPU too small for it from the services that could use it instead.
-    for consumer in _by_vram(c for c in rest if c.request.passthrough):
-        options = _options(state, consumer, lambda g: True)
-        chosen = _pick(state, consumer, options, rank_largest, consumer.request.count, must_fit=True,
-                       no_share=True)
-        if chosen is None and state.eligible(consumer):
-            diag.warning("PLACE002", f"{consumer.name} gets no GPU: it needs a whole GPU with "
-                         f"{fmt_gb(consumer.request.vram_gb)} GB and no free eligible one has it", consumer.path)
-            continue
-        _record(state, consumer, chosen or [], diag)
-    report = STRATEGIES[strategy](state, [c for c in rest if not c.request.passthrough], diag)
+    report = STRATEGIES[strategy](state, rest, diag)
     for name, keys in sorted(state.placed.items()):
         consumer = infra.consumers[name]
         for key in keys:
@@ -572,7 +591,7 @@ def _fallback(state: _State, consumer: Consumer) -> tuple[str, ...]:
         return ()
     others = [g for g in state.eligible(consumer) if g.key not in own
               and not (consumer.request.passthrough and state.on_gpu[g.key])
-              and g.key not in state.passthrough_taken]
+              and g.key not in state.alone_taken]
     others.sort(key=lambda g: (g.status == "degraded", state.free(g.key) < state.charge(consumer, g),
                                -state.free(g.key), g.key))
     return tuple(g.key for g in others)
