@@ -6,8 +6,6 @@ import json
 import textwrap
 from pathlib import Path
 
-import pytest
-
 from generator.pipeline import compile_infra
 from tests.conftest import SEED_001, run_psot
 
