@@ -25,7 +25,7 @@ from dataclasses import dataclass
 EPS = 1e-9
 # Exact search limits: beyond these the heuristic answers (and says so).
 EXACT_MAX_ITEMS = 14
-EXACT_MAX_GPUS = 8
+EXACT_MAX_GPUS = 4
 NODE_BUDGET = 200_000
 
 

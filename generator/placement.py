@@ -35,7 +35,9 @@ from generator.findings import Diagnostics, Finding, format_path
 from generator.model import Consumer, Gpu, Infra
 
 STRATEGY_NAMES = ("manual", "vram_based", "latency_optimized", "isolation_first", "balanced")
-NODE_BUDGET = 50_000
+NODE_BUDGET = 50_000              # search steps for a whole placement
+GROUP_BUDGET_MIN = 1_000           # ... and for one group of consumers that can share GPUs
+GROUP_BUDGET_PER_CONSUMER = 20
 
 
 def fmt_gb(value: float) -> str:
@@ -139,6 +141,7 @@ class _State:
         self.used = {k: 0.0 for k in infra.gpus}
         self.on_gpu: dict[str, list[str]] = {k: [] for k in infra.gpus}
         self.alone_taken: set[str] = set()     # GPUs a consumer has to itself (see `alone`)
+        self.budget = NODE_BUDGET              # search steps left (see _place_ranked)
         self.placed: dict[str, tuple[str, ...]] = {}
         self._eligible: dict[str, list[Gpu]] = {}
 
@@ -311,10 +314,11 @@ def _pick(state: _State, consumer: Consumer, options: list[Gpu], rank: Rank, cou
 RankFor = Callable[[_State, Consumer], Rank]
 
 
-def _search(state: _State, order: list[Consumer], rank_for: RankFor, no_share: bool) -> bool:
+def _search(state: _State, order: list[Consumer], rank_for: RankFor, no_share: bool, budget: int) -> int:
     """Depth-first: every consumer within capacity (and alone under `no_share`), GPUs in rank order.
 
-    On success the assignment stays in `state`; on failure `state` is as before.
+    Returns the steps used, or -1 when it found no assignment within `budget` steps. On
+    success the assignment stays in `state`; on failure `state` is as before.
     """
     nodes = 0
 
@@ -323,7 +327,7 @@ def _search(state: _State, order: list[Consumer], rank_for: RankFor, no_share: b
         if i == len(order):
             return True
         nodes += 1
-        if nodes > NODE_BUDGET:
+        if nodes > budget:
             return False
         consumer = order[i]
         rank = rank_for(state, consumer)
@@ -339,11 +343,11 @@ def _search(state: _State, order: list[Consumer], rank_for: RankFor, no_share: b
             if dfs(i + 1):
                 return True
             state.unassign(consumer)
-            if nodes > NODE_BUDGET:
+            if nodes > budget:
                 return False
         return False
 
-    return dfs(0)
+    return nodes if dfs(0) else -1
 
 
 def _greedy(state: _State, order: list[Consumer], rank_for: RankFor, diag: Diagnostics) -> None:
@@ -383,13 +387,55 @@ def _record(state: _State, consumer: Consumer, chosen: list[str], diag: Diagnost
     state.assign(consumer, chosen)
 
 
+def _components(state: _State, order: list[Consumer]) -> list[list[Consumer]]:
+    """Split `order` into groups that can share no GPU (each keeps its order): they are searched apart."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for consumer in order:
+        root = find("c:" + consumer.name)
+        for gpu in _options(state, consumer):
+            parent[find("g:" + gpu.key)] = root
+    groups: dict[str, list[Consumer]] = {}
+    for consumer in order:
+        groups.setdefault(find("c:" + consumer.name), []).append(consumer)
+    return list(groups.values())
+
+
+def _cannot_fit(state: _State, group: list[Consumer]) -> bool:
+    """A group whose smallest possible demand exceeds the free VRAM of all its GPUs: no search can help."""
+    gpus = {g.key: g for c in group for g in _options(state, c)}
+    demand = sum(c.request.count * min((state.charge(c, g) for g in _options(state, c)), default=0.0)
+                 for c in group)
+    return demand > sum(max(state.free(k), 0.0) for k in gpus) + 1e-9
+
+
 def _place_ranked(state: _State, order: list[Consumer], rank_for: RankFor, diag: Diagnostics) -> None:
-    """Search for an assignment that fits (alone on a GPU first, under `exclusive`), else greedy."""
+    """Per group of consumers that can share GPUs: search for an assignment that fits (alone on a
+    GPU first, under `exclusive`), else greedy.
+
+    The search steps are shared: NODE_BUDGET for the whole placement, and for one group at
+    most GROUP_BUDGET_PER_CONSUMER per consumer (at least GROUP_BUDGET_MIN), so a large input
+    that cannot fit falls back to greedy quickly while a small one is searched to the end.
+    """
     order = [c for c in order if c.name not in state.placed]
-    for no_share in ((True, False) if state.exclusive else (False,)):
-        if _search(state, order, rank_for, no_share):
-            return
-    _greedy(state, order, rank_for, diag)
+    for group in _components(state, order):
+        placed = False
+        if not _cannot_fit(state, group):
+            for no_share in ((True, False) if state.exclusive else (False,)):
+                budget = min(state.budget, max(GROUP_BUDGET_MIN, GROUP_BUDGET_PER_CONSUMER * len(group)))
+                used = _search(state, group, rank_for, no_share, budget)
+                state.budget -= used if used >= 0 else budget
+                if used >= 0:
+                    placed = True
+                    break
+        if not placed:
+            _greedy(state, group, rank_for, diag)
 
 
 def _by_vram(consumers: Iterable[Consumer]) -> list[Consumer]:
