@@ -6,6 +6,8 @@ Run from the repository root:
     .venv/bin/python -m bench --sizes small        # a few seconds; what the smoke test runs
     .venv/bin/python -m bench --markdown           # also print the table as Markdown
     .venv/bin/python -m bench --profile            # also cProfile one end-to-end run of the slowest input
+    .venv/bin/python -m bench --no-quality         # skip the balanced-quality table
+    .venv/bin/python -m bench --quality 14x4:20    # other quality shapes: items x GPUs : instances
 
 What it does:
 
@@ -20,6 +22,18 @@ What it does:
    write against the tree just written, which must write nothing), and end
    to end (compile_infra + plan + write into a fresh directory).
 3. Prints one row per input, one column per stage, in milliseconds.
+4. Placement per strategy: on every compose input, times
+   `placement.place(infra, Diagnostics(), strategy)` alone (no rules) for
+   each strategy of STRATEGY_NAMES, best of `--repeat`; `manual` runs on a
+   copy of the input where every workload is pinned (`gpu.pin`) to the GPU
+   vram_based gave it, since manual places pins only. Reports what each
+   placement achieves (over-capacity GPUs, variance of utilisation) and, for
+   balanced, the method/variance/lower bound/gap of `placement.balance`.
+5. Balanced quality: random small instances (fixed seed) solved by
+   `balance.solve` (exact branch and bound) and by `balance.heuristic`
+   alone; on the shapes small enough to enumerate, the exact answer is
+   checked against a brute-force optimum. Any mismatch makes the harness
+   exit with status 1.
 
 This is a developer tool, not part of the psot CLI, hence argparse.
 """
@@ -27,9 +41,11 @@ This is a developer tool, not part of the psot CLI, hence argparse.
 from __future__ import annotations
 
 import argparse
+import copy
 import cProfile
 import gc
 import io
+import math
 import platform
 import pstats
 import random
@@ -38,20 +54,25 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from statistics import fmean
 from pathlib import Path
 from typing import Any, Callable
 
 import yaml
 
-from generator import loader, model, rules, schema
+from generator import balance, loader, model, rules, schema
 from generator.findings import Diagnostics, render_text
 from generator.pipeline import compile_infra, source_label
-from generator.placement import place
+from generator.placement import STRATEGY_NAMES, Placement, place
 from generator.plan import make_plan
 from generator.render import render
 from generator.writer import write
 
 SEED = 20240601
+# Share of compose workloads with `gpu.latency_critical: true` / `gpu.isolate: true`, drawn from a
+# separate random stream so the rest of each input stays the same bytes as before they existed.
+LATENCY_CRITICAL_SHARE = 0.05
+ISOLATE_SHARE = 0.02
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_OUT = BENCH_DIR / "out"
 
@@ -97,6 +118,15 @@ DEFAULT = (
 )
 LARGE = DEFAULT + (Spec("anklume", 200, 150), Spec("compose", 30_000, 3_000))
 SIZES = {"small": SMALL, "default": DEFAULT, "large": LARGE}
+
+# Balanced-quality shapes per size: (items, GPUs, instances).
+QUALITY_SHAPES = {
+    "small": ((6, 2, 20),),
+    "default": ((6, 2, 200), (8, 3, 200), (10, 4, 200), (12, 4, 200)),
+    "large": ((6, 2, 200), (8, 3, 200), (10, 4, 200), (12, 4, 200)),
+}
+# An instance is checked against brute force when it has at most this many assignments (GPUs ** items).
+BRUTE_FORCE_MAX = 10_000
 
 _NVIDIA = (  # model, vram_gb, architecture, compute capability, tdp
     ("RTX A5500", 24, "ampere", "8.6", 230),
@@ -202,6 +232,7 @@ def compose_doc(workloads: int, gpus: int, rng: random.Random) -> dict[str, Any]
         hosts[host] = {"platform": "docker", "psu_watts": 3000, "gpus": gpu_map}
     models = [m[:2] for m in _MODELS]
     weights = [m[2] for m in _MODELS]
+    flags = random.Random(f"{SEED}:flags:{workloads}w-{gpus}g")
     section: dict[str, Any] = {}
     for w in range(workloads):
         name, vram = rng.choices(models, weights=weights)[0]
@@ -214,6 +245,11 @@ def compose_doc(workloads: int, gpus: int, rng: random.Random) -> dict[str, Any]
             spec["gpu"] = {"budget": {"env": "VRAM_BUDGET_GB", "gb": round(vram * rng.uniform(1.0, 1.5), 1)}}
         if rng.random() < 0.1:
             spec["environment"] = {"LOG_LEVEL": "info", "WORKERS": rng.randint(1, 8)}
+        draw = flags.random()
+        if draw < LATENCY_CRITICAL_SHARE:
+            spec.setdefault("gpu", {})["latency_critical"] = True
+        elif draw < LATENCY_CRITICAL_SHARE + ISOLATE_SHARE:
+            spec.setdefault("gpu", {})["isolate"] = True
         section[f"svc-{w:05d}"] = spec
     return {
         "project_name": f"bench-compose-{workloads}w-{gpus}g",
@@ -259,6 +295,22 @@ class Row:
     files: int = 0
     findings: int = 0
     ms: dict[str, float] = field(default_factory=dict)
+    placements: list["PlaceRow"] = field(default_factory=list)
+
+
+@dataclass
+class PlaceRow:
+    """One strategy on one input: best time of `place` alone, and what the placement achieves."""
+
+    input: str
+    strategy: str
+    ms: float
+    placed: int
+    unplaced: int
+    warnings: int
+    over: int                      # GPUs whose used VRAM passes their usable VRAM (vram_gb - headroom_gb)
+    util_variance: float           # variance of used / usable over the GPUs, computed by the harness
+    report: Any = None             # Placement.balance (balanced only)
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -302,12 +354,12 @@ def bench_input(spec: Spec, out: Path, repeat: int) -> Row:
         diag = Diagnostics()
         doc = loader.load(path, diag)
 
-        def validate() -> Any:
+        def validate(doc: Any = doc, diag: Diagnostics = diag) -> Any:
             if not schema.validate(doc, diag):
                 return None
-            infra = model.build(doc.data)
-            rules.run("model", infra, None, diag)
-            return infra
+            built = model.build(doc.data)
+            rules.run("model", built, None, diag)
+            return built
         t, infra = _timed(validate)
         assert infra is not None and not diag.has_errors, render_text(diag.findings)
         samples.append(t)
@@ -325,6 +377,8 @@ def bench_input(spec: Spec, out: Path, repeat: int) -> Row:
         t, placement = _timed(place_and_judge)
         samples.append(t)
     _best("place", row, samples)
+    if spec.kind == "compose":
+        row.placements = bench_strategies(spec.name, infra, repeat)
 
     samples = []
     tree: dict[str, bytes] = {}
@@ -357,6 +411,196 @@ def bench_input(spec: Spec, out: Path, repeat: int) -> Row:
     return row
 
 
+def _usable(infra: Any) -> dict[str, float]:
+    """Usable VRAM of every GPU that can take a consumer: its VRAM less the headroom (as placement counts)."""
+    return {k: max(g.vram_gb - infra.headroom_gb, 0.0) for k, g in infra.gpus.items()
+            if g.status != "unavailable" and g.vram_gb - infra.headroom_gb > 0}
+
+
+def judge(name: str, strategy: str, ms: float, infra: Any, placed: Placement, warnings: int) -> PlaceRow:
+    usable = _usable(infra)
+    keys = [k for k in usable if k in placed.gpus]
+    load = [placed.gpus[k].used_gb for k in keys]
+    capacity = [usable[k] for k in keys]
+    over = sum(1 for u, c in zip(load, capacity) if u > c + 1e-9)
+    done = sum(1 for a in placed.assignments.values() if a.gpus)
+    return PlaceRow(name, strategy, ms, done, len(placed.unplaced), warnings, over,
+                    balance.variance(load, capacity), placed.balance)
+
+
+def pinned_copy(infra: Any, placed: Placement) -> Any:
+    """The same input with every placed workload pinned (`gpu.pin: host/gpu`) where `placed` put it."""
+    data = copy.deepcopy(infra.data)
+    for name, assignment in placed.assignments.items():
+        spec = data["workloads"][name]
+        if not assignment.gpus:
+            continue
+        gpu = spec.get("gpu")
+        spec["gpu"] = {**(gpu if isinstance(gpu, dict) else {}), "pin": assignment.gpus[0]}
+    return model.build(data)
+
+
+def bench_strategies(name: str, infra: Any, repeat: int) -> list[PlaceRow]:
+    """Best-of-`repeat` time of `place(infra, Diagnostics(), strategy)` for every strategy (no rules)."""
+    out = []
+    pinned = None
+    for strategy in STRATEGY_NAMES:
+        subject = infra
+        if strategy == "manual":
+            # manual places pins only: give it an input where every workload is pinned
+            # to vram_based's GPU, so it has something to place.
+            pinned = pinned_copy(infra, place(infra, Diagnostics(), "vram_based"))
+            subject = pinned
+        samples = []
+        placed = None
+        diag = Diagnostics()
+        for _ in range(repeat):
+            placed = None
+            diag = Diagnostics()
+            t, placed = _timed(lambda: place(subject, diag, strategy))
+            samples.append(t)
+        if placed is None or diag.has_errors:
+            sys.stderr.write(render_text(diag.findings))
+            raise SystemExit(f"bench: strategy {strategy} fails on {name} (findings above)")
+        out.append(judge(name, strategy, min(samples) * 1000.0, subject, placed, len(diag.findings)))
+        print(f"    {name} {strategy}: {out[-1].ms:,.1f} ms", file=sys.stderr, flush=True)
+    del pinned
+    return out
+
+
+# --------------------------------------------------------------------------
+# Balanced quality: exact against heuristic against brute force
+# --------------------------------------------------------------------------
+
+_CAPACITIES = (4, 12, 16, 24, 48, 64, 80)   # GPU VRAM in GB, as in the synthetic inventories
+QUALITY_HEADROOM = 0.5
+
+
+Instance = tuple[list[balance.Item], list[float], list[float]]   # items, load0, capacity
+
+
+def random_instance(rng: random.Random, n_items: int, n_gpus: int) -> Instance:
+    """GPUs of the inventories' sizes (less 0.5 GB headroom), a quarter of them with some pinned load;
+    items of the models' sizes, a quarter eligible on a random subset of GPUs only, a fifth with a
+    budget (their charge shrinks to a GPU's usable VRAM when larger, as placement charges it)."""
+    capacity = [rng.choice(_CAPACITIES) - QUALITY_HEADROOM for _ in range(n_gpus)]
+    load0 = [round(rng.uniform(0.0, 0.3) * c, 2) if rng.random() < 0.25 else 0.0 for c in capacity]
+    models = [m[1] for m in _MODELS]
+    weights = [m[2] for m in _MODELS]
+    items = []
+    for _ in range(n_items):
+        vram = rng.choices(models, weights=weights)[0]
+        gpus = list(range(n_gpus))
+        if n_gpus > 1 and rng.random() < 0.25:
+            gpus = sorted(rng.sample(gpus, rng.randint(1, n_gpus - 1)))
+        budgeted = rng.random() < 0.2
+        charge = tuple(min(vram, capacity[g]) if budgeted else vram for g in gpus)
+        items.append(balance.Item(tuple(gpus), charge))
+    return items, load0, capacity
+
+
+def _loads(items: list[balance.Item], choice: Any, load0: list[float]) -> list[float] | None:
+    """The loads of an assignment; None when an item is unplaced or placed on a GPU it may not use."""
+    load = list(load0)
+    for item, g in zip(items, choice):
+        if g is None or g not in item.options:
+            return None
+        load[g] += item.charge[item.options.index(g)]
+    return load
+
+
+def _within(load: list[float], capacity: list[float]) -> bool:
+    return all(u <= c + balance.EPS for u, c in zip(load, capacity))
+
+
+def brute_force(items: list[balance.Item], load0: list[float], capacity: list[float]) -> float:
+    """The least variance over every assignment within capacity (inf when none is)."""
+    best = float("inf")
+    load = list(load0)
+
+    def walk(i: int) -> None:
+        nonlocal best
+        if i == len(items):
+            best = min(best, balance.variance(load, capacity))
+            return
+        for g, w in zip(items[i].options, items[i].charge):
+            if load[g] + w > capacity[g] + balance.EPS:
+                continue
+            load[g] += w
+            walk(i + 1)
+            load[g] -= w
+
+    walk(0)
+    return best
+
+
+@dataclass
+class QualityRow:
+    shape: str
+    instances: int
+    feasible: int = 0              # instances where the exact solve found an assignment within capacity
+    proven: int = 0                # Result.exact: the branch and bound finished within its node budget
+    exact_ms: list[float] = field(default_factory=list)
+    heuristic_ms: list[float] = field(default_factory=list)
+    h_optimal: int = 0             # heuristic alone within capacity and as good as the exact answer
+    h_infeasible: int = 0          # heuristic alone over capacity where the exact answer is not
+    gaps: list[float] = field(default_factory=list)       # heuristic - exact variance, feasible instances
+    rel_gaps: list[float] = field(default_factory=list)   # the same / heuristic variance (as MIP solvers do)
+    sd_gaps: list[float] = field(default_factory=list)    # heuristic - exact standard deviation of utilisation
+    checked: int | None = None     # instances compared with brute force (None: too large to enumerate)
+    mismatches: int = 0
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def bench_quality(n_items: int, n_gpus: int, instances: int) -> QualityRow:
+    rng = random.Random(f"{SEED}:quality:{n_items}x{n_gpus}")
+    row = QualityRow(f"{n_items}x{n_gpus}", instances)
+    enumerable = n_gpus ** n_items <= BRUTE_FORCE_MAX
+    if enumerable:
+        row.checked = 0
+    for _ in range(instances):
+        items, load0, capacity = random_instance(rng, n_items, n_gpus)
+        start = time.perf_counter()
+        result = balance.solve(items, load0, capacity)
+        row.exact_ms.append((time.perf_counter() - start) * 1000.0)
+        start = time.perf_counter()
+        h_choice, _ = balance.heuristic(items, load0, capacity)
+        row.heuristic_ms.append((time.perf_counter() - start) * 1000.0)
+        row.proven += bool(result.exact)
+
+        # Recompute both answers from their choices rather than trusting the reported numbers.
+        e_load = _loads(items, result.choice, load0) if result.feasible else None
+        e_ok = e_load is not None and _within(e_load, capacity)
+        e_var = balance.variance(e_load, capacity) if e_ok else float("inf")
+        h_load = _loads(items, h_choice, load0)
+        h_ok = h_load is not None and _within(h_load, capacity)
+        h_var = balance.variance(h_load, capacity) if h_ok else float("inf")
+        if enumerable:
+            row.checked += 1
+            optimum = brute_force(items, load0, capacity)
+            if (not result.exact or result.feasible != (optimum < float("inf")) or e_ok != result.feasible
+                    or (e_ok and not (_same(e_var, optimum) and _same(result.variance, optimum)))):
+                row.mismatches += 1
+        if not e_ok:
+            continue
+        row.feasible += 1
+        if not h_ok:
+            row.h_infeasible += 1
+            continue
+        gap = h_var - e_var
+        row.gaps.append(gap)
+        row.sd_gaps.append(math.sqrt(h_var) - math.sqrt(e_var))
+        if gap <= 1e-9 * max(1.0, e_var):
+            row.h_optimal += 1
+        # Relative to the heuristic's variance (the incumbent, as MIP solvers report a gap): in [0, 1],
+        # and defined when the optimum is 0. Relative to the optimum it explodes on near-even instances.
+        row.rel_gaps.append(gap / h_var if h_var > 1e-12 else 0.0)
+    return row
+
+
 def end_to_end(path: Path, target: Path) -> list[str]:
     result = compile_infra(path, output_dir=target)
     assert result.ok and result.tree is not None, render_text(result.diag.findings)
@@ -375,6 +619,42 @@ def table(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
     header = ["input", "bytes", "consumers", "GPUs", "files"] + [f"{s} ms" for s in STAGES]
     body = [[r.name, _size(r.bytes), f"{r.consumers:,}", f"{r.gpus:,}", f"{r.files:,}"]
             + [f"{r.ms[s]:,.1f}" for s in STAGES] for r in rows]
+    return header, body
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.4g}" if abs(x) >= 1e-4 or x == 0 else f"{x:.2e}"
+
+
+def placement_table(rows: list[PlaceRow]) -> tuple[list[str], list[list[str]]]:
+    header = ["input", "strategy", "place ms", "placed", "unplaced", "warnings", "GPUs over", "util. variance",
+              "balance method", "variance", "lower bound", "gap"]
+    body = []
+    for r in rows:
+        rep = r.report
+        body.append([r.input, r.strategy + ("*" if r.strategy == "manual" else ""), f"{r.ms:,.1f}",
+                     f"{r.placed:,}", f"{r.unplaced:,}", f"{r.warnings:,}", f"{r.over:,}", _num(r.util_variance),
+                     rep.method if rep else "-", _num(rep.variance) if rep else "-",
+                     _num(rep.lower_bound) if rep else "-", _num(rep.gap) if rep else "-"])
+    return header, body
+
+
+def quality_table(rows: list[QualityRow]) -> tuple[list[str], list[list[str]]]:
+    header = ["shape", "instances", "feasible", "proven", "exact mean ms", "exact max ms", "heur. mean ms",
+              "heur. optimal", "heur. over cap.", "mean gap", "max gap", "mean rel. gap", "max rel. gap",
+              "max sd gap", "brute-forced", "mismatches"]
+    body = []
+    for r in rows:
+        def pct(x: float) -> str:
+            return f"{100 * x:.1f}%"
+        body.append([r.shape, f"{r.instances}", f"{r.feasible}", f"{r.proven}", f"{fmean(r.exact_ms):.2f}",
+                     f"{max(r.exact_ms):.2f}", f"{fmean(r.heuristic_ms):.3f}",
+                     f"{r.h_optimal}/{r.feasible}", f"{r.h_infeasible}",
+                     _num(fmean(r.gaps)) if r.gaps else "-", _num(max(r.gaps)) if r.gaps else "-",
+                     pct(fmean(r.rel_gaps)) if r.rel_gaps else "-", pct(max(r.rel_gaps)) if r.rel_gaps else "-",
+                     f"{100 * max(r.sd_gaps):.2f} pp" if r.sd_gaps else "-",
+                     "-" if r.checked is None else f"{r.checked}",
+                     "-" if r.checked is None else f"{r.mismatches}"])
     return header, body
 
 
@@ -446,6 +726,22 @@ def profile(row_spec: Spec, out: Path, top: int = 20) -> str:
     return text.getvalue()
 
 
+def _shapes(text: str) -> tuple[tuple[int, int, int], ...]:
+    """`6x2:20,14x8:10` -> ((6, 2, 20), (14, 8, 10))."""
+    out = []
+    for part in text.split(","):
+        try:
+            dims, count = part.split(":")
+            items, gpus = dims.lower().split("x")
+            shape = (int(items), int(gpus), int(count))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{part!r} is not ITEMSxGPUS:INSTANCES (e.g. 8x3:200)") from None
+        if min(shape) < 1:
+            raise argparse.ArgumentTypeError(f"{part!r}: every number must be at least 1")
+        out.append(shape)
+    return tuple(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -459,6 +755,10 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"where inputs and scratch trees go (default: {DEFAULT_OUT.relative_to(BENCH_DIR.parent)})")
     parser.add_argument("--profile", action="store_true",
                         help="also cProfile one end-to-end run of the slowest input and print the top functions")
+    parser.add_argument("--no-quality", action="store_true", help="skip the balanced-quality table")
+    parser.add_argument("--quality", type=_shapes, metavar="IxG:N,...",
+                        help="balanced-quality shapes instead of the size's: I items x G GPUs, N instances "
+                             "(e.g. 14x4:20, the exact solver's limits)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -487,12 +787,52 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         print()
         print(markdown(header, body), end="")
+
+    place_rows = [p for r in rows for p in r.placements]
+    if place_rows:
+        p_header, p_body = placement_table(place_rows)
+        print(f"\nplacement per strategy: placement.place alone (no rules), best of {args.repeat}, ms")
+        print(plain(p_header, p_body), end="")
+        print("  manual* runs on a copy of the input with every workload pinned to vram_based's GPU.\n"
+              "  GPUs over: GPUs whose used VRAM passes vram_gb - headroom_gb; util. variance: variance of\n"
+              "  used / (vram_gb - headroom_gb) over the GPUs; the last four columns are placement.balance.")
+        if args.markdown:
+            print()
+            print(markdown(p_header, p_body), end="")
+
+    status = 0
+    if not args.no_quality:
+        shapes = args.quality or QUALITY_SHAPES[args.sizes]
+        print(f"\nbalanced quality: balance.solve (exact) against balance.heuristic alone, random instances "
+              f"(seed {SEED}), items x GPUs", flush=True)
+        q_rows = []
+        for n_items, n_gpus, instances in shapes:
+            t0 = time.perf_counter()
+            q_rows.append(bench_quality(n_items, n_gpus, instances))
+            print(f"  {n_items}x{n_gpus}: {instances} instances ({time.perf_counter() - t0:.1f} s)",
+                  file=sys.stderr, flush=True)
+        q_header, q_body = quality_table(q_rows)
+        print(plain(q_header, q_body), end="")
+        print("  feasible: the exact solve placed every item within capacity; proven: Result.exact (the search\n"
+              "  finished); heur. optimal: heuristic within capacity and as even as the exact answer, of the\n"
+              "  feasible instances; heur. over cap.: heuristic over capacity where the exact answer is not;\n"
+              "  gap: heuristic - exact variance of utilisation; rel. gap: gap / heuristic variance (the\n"
+              "  incumbent, as MIP solvers report it); sd gap: heuristic - exact standard deviation of\n"
+              "  utilisation, in percentage points; mismatches: exact answer != brute-force optimum (must be 0).")
+        if args.markdown:
+            print()
+            print(markdown(q_header, q_body), end="")
+        mismatches = sum(r.mismatches for r in q_rows)
+        if mismatches:
+            print(f"bench: {mismatches} exact answer(s) differ from the brute-force optimum", file=sys.stderr)
+            status = 1
+
     if args.profile:
         slowest = max(zip(rows, specs), key=lambda rs: rs[0].ms["e2e"])[1]
         print(f"\ncProfile of one end-to-end run of {slowest.name}:")
         print(profile(slowest, out))
     print(f"\ntotal: {time.perf_counter() - started:.1f} s")
-    return 0
+    return status
 
 
 if __name__ == "__main__":

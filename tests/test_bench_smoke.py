@@ -1,33 +1,84 @@
 """Smoke test of the benchmark harness (`python -m bench`, bench/README.md).
 
 It proves the harness runs end to end on the small inputs and prints its
-table; it asserts nothing about timings (those depend on the machine).
+tables (stages, placement per strategy, balanced quality); it asserts
+nothing about timings (those depend on the machine).
 """
 
 import subprocess
 import sys
 from pathlib import Path
 
+from bench import __main__ as bench
+from generator import balance
+from generator.placement import STRATEGY_NAMES
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 SMALL_INPUTS = ("anklume-10x10", "compose-100w-10g")
 STAGE_COLUMNS = ("load ms", "validate ms", "place ms", "render ms", "write ms", "resync ms", "e2e ms")
+PLACEMENT_COLUMNS = ("strategy", "place ms", "placed", "unplaced", "GPUs over", "util. variance",
+                     "balance method", "variance", "lower bound", "gap")
+QUALITY_COLUMNS = ("instances", "feasible", "proven", "exact mean ms", "exact max ms", "heur. optimal",
+                   "mean gap", "max gap", "mean rel. gap", "max rel. gap", "brute-forced", "mismatches")
 
 
-def test_bench_small_runs_and_prints_a_row_per_input(tmp_path):
+def _header(lines: list[str], start: str) -> str:
+    header = next((line for line in lines if line.startswith(start)), None)
+    assert header is not None, f"no line starting with {start!r}:\n" + "\n".join(lines)
+    return header
+
+
+def test_bench_small_runs_and_prints_its_tables(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--sizes", "small", "--repeat", "1", "--out", str(tmp_path)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     lines = result.stdout.splitlines()
-    header = next((line for line in lines if line.startswith("input ")), None)
-    assert header is not None, result.stdout
+
+    header = _header(lines, "input  ")
     for column in STAGE_COLUMNS:
         assert column in header, f"no column {column!r} in {header!r}"
     for name in SMALL_INPUTS:
-        rows = [line for line in lines if line.split(" ", 1)[0] == name]
-        assert len(rows) == 1, f"expected one row for {name}:\n{result.stdout}"
-        # input, bytes (number + unit), consumers, GPUs, files, then one time per stage
-        assert len(rows[0].split()) == 6 + len(STAGE_COLUMNS), rows[0]
+        rows = [line for line in lines if line.split(" ", 1)[0] == name and len(line.split()) == 6 + len(STAGE_COLUMNS)]
+        assert len(rows) == 1, f"expected one stage row for {name}:\n{result.stdout}"
         assert (tmp_path / name / "infra.yml").is_file()
+
+    # Placement per strategy: one row per strategy on the compose input (manual on a pinned copy).
+    place_header = next((line for line in lines if line.startswith("input ") and "strategy" in line), None)
+    assert place_header is not None, result.stdout
+    for column in PLACEMENT_COLUMNS:
+        assert column in place_header, f"no column {column!r} in {place_header!r}"
+    for strategy in STRATEGY_NAMES:
+        label = strategy + "*" if strategy == "manual" else strategy
+        rows = [line for line in lines if line.split()[:2] == ["compose-100w-10g", label]]
+        assert len(rows) == 1, f"expected one placement row for {strategy}:\n{result.stdout}"
+    balanced = next(line for line in lines if line.split()[:2] == ["compose-100w-10g", "balanced"])
+    assert balanced.split()[8] in ("exact", "heuristic", "heuristic,"), balanced
+
+    # Balanced quality: the small shape, checked against brute force, no mismatch.
+    quality_header = _header(lines, "shape ")
+    for column in QUALITY_COLUMNS:
+        assert column in quality_header, f"no column {column!r} in {quality_header!r}"
+    row = next((line for line in lines if line.startswith("6x2 ")), None)
+    assert row is not None, result.stdout
+    assert row.split()[-1] == "0" and row.split()[-2] == "20", row
+
+    # The synthetic compose input asks latency_optimized and isolation_first for something.
+    text = (tmp_path / "compose-100w-10g" / "infra.yml").read_text()
+    assert "latency_critical: true" in text and "isolate: true" in text
+
+
+def test_quality_check_catches_a_wrong_exact_answer(monkeypatch):
+    """A solve that returns the heuristic's answer as if it were exact must show up as mismatches."""
+    def fake_solve(items, load0, capacity, exclusive=False, **kwargs):
+        choice, load = balance.heuristic(items, load0, capacity, exclusive)
+        feasible = all(c is not None for c in choice)
+        value = balance.variance(load, capacity)
+        return balance.Result(tuple(choice), value, value, True, feasible)
+
+    honest = bench.bench_quality(8, 3, 40)
+    assert honest.mismatches == 0
+    monkeypatch.setattr(bench.balance, "solve", fake_solve)
+    assert bench.bench_quality(8, 3, 40).mismatches > 0
