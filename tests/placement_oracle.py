@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -30,14 +31,14 @@ BUDGET_GB = (2, 3.5, 6.8, 12)
 HOST_NAMES = ("ws", "node-2")
 
 
-class Chooser:
-    """The few kinds of draw build_doc needs."""
+class Chooser(ABC):
+    """The few kinds of draw build_doc needs (from hypothesis, or from a seeded random.Random)."""
 
-    def choice(self, options: Sequence[Any]) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def choice(self, options: Sequence[Any]) -> Any: ...
 
-    def integer(self, low: int, high: int) -> int:
-        raise NotImplementedError
+    @abstractmethod
+    def integer(self, low: int, high: int) -> int: ...
 
     def chance(self, weight: int, out_of: int) -> bool:
         """True `weight` times in `out_of` (as a choice, so hypothesis shrinks it towards False)."""
