@@ -18,10 +18,10 @@ from pathlib import Path
 import click
 
 from generator import __version__
+from generator import placement_report as report
 from generator.findings import Diagnostics, render_json, render_text, summary_line
 from generator.loader import default_infra_path
 from generator.pipeline import Compilation, compile_infra
-from generator import placement_report as report
 from generator.placement import STRATEGY_NAMES
 from generator.plan import make_plan
 from generator.writer import WriteError, write

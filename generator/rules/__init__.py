@@ -42,7 +42,7 @@ def run(stage: str, infra: Infra, placement: Placement | None, diag: Diagnostics
     """Run every rule of `stage` ("model" or "placement") and report what they find."""
     ctx = Context(infra, placement)
     for code, module in RULES.items():
-        if module.STAGE != stage:
+        if stage != module.STAGE:
             continue
         for problem in module.check(ctx):
             diag.add(code, module.SEVERITY, problem.message, problem.path, at=problem.at)
