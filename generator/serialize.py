@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import jinja2
@@ -40,6 +41,18 @@ def header(source: str, comment: str = "#") -> str:
     return templates().get_template("header.j2").render(comment=comment, source=source)
 
 
+@dataclass(frozen=True)
+class TextFile:
+    """A generated file that is text by nature (qm.conf, pci.cfg, a kernel command line).
+
+    `comment` is the comment prefix its format uses for psot's header line, or
+    None where the format has no comments (the header is left out there).
+    The renderer must have validated every value it put into `content`.
+    """
+    content: str
+    comment: str | None = "#"
+
+
 def dump_yaml(data: Any) -> str:
     return yaml.dump(data, Dumper=Dumper, sort_keys=False, default_flow_style=False,
                      allow_unicode=True, width=4096)
@@ -52,3 +65,11 @@ def yaml_file(data: Any, source: str) -> bytes:
 def load_yaml(text: bytes | str) -> Any:
     """Read back a generated YAML file (plan compares data, not bytes)."""
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def file_bytes(data: Any, source: str) -> bytes:
+    """A rendered file's bytes: YAML data with the header, or a TextFile with its own comment style."""
+    if isinstance(data, TextFile):
+        head = header(source, data.comment) if data.comment is not None else ""
+        return (head + data.content).encode("utf-8")
+    return yaml_file(data, source)

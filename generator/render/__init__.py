@@ -1,26 +1,37 @@
 """Render stage: placement + model -> the in-memory tree {relative path: bytes}.
 
-Each platform has one module with a `render(infra, placement)` function that
-returns `{relative path: data}`; this module serialises the data and adds
-`placement.yml`. Renderers never read files, print, or decide placement.
+Each platform has one module here with `TARGET` (its name in
+`global.targets`) and a `render(infra, placement)` function that returns
+`{relative path: data}`: YAML data (dicts, lists) or a `serialize.TextFile`.
+This module finds them, serialises the data and adds `placement.yml`.
+Renderers never read files, print, or decide placement.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from typing import Any, Callable, Mapping
 
 from generator.model import Infra
 from generator.placement import Placement
-from generator.render import compose
-from generator.serialize import yaml_file
+from generator.serialize import file_bytes, yaml_file
 
 Renderer = Callable[[Infra, Placement], Mapping[str, Any]]
 
-# Targets whose renderer exists; SPEC §5 names incus, proxmox and kubernetes too.
-RENDERERS: dict[str, Renderer] = {
-    "compose": compose.render,
-}
+
+def _discover() -> dict[str, Renderer]:
+    found: dict[str, Renderer] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        target = getattr(module, "TARGET", None)
+        if target is not None:
+            found[target] = module.render
+    return found
+
+
+RENDERERS: dict[str, Renderer] = _discover()
 
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -44,5 +55,5 @@ def render(infra: Infra, placement: Placement, source: str) -> dict[str, bytes]:
         if renderer is None:
             continue
         for path, data in renderer(infra, placement).items():
-            tree[check_relpath(path)] = yaml_file(data, source)
+            tree[check_relpath(path)] = file_bytes(data, source)
     return dict(sorted(tree.items()))

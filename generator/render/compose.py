@@ -22,6 +22,7 @@ from typing import Any
 from generator.model import Gpu, Infra
 from generator.placement import Placement, fmt_gb
 
+TARGET = "compose"
 OVERRIDE_FILE = "docker-compose.gpu-override.yml"
 
 
