@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any, Iterable
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
 from generator.findings import Diagnostics
@@ -40,9 +40,21 @@ def infra_schema() -> dict:
     return json.loads((data_dir("schemas") / SCHEMA_FILE).read_text(encoding="utf-8"))
 
 
+def _pattern(validator, pattern: str, instance: Any, schema: dict) -> Iterable[ValidationError]:
+    """`pattern`, refusing line breaks: Python's `$` matches before a trailing newline, so
+    `"gpu\\n"` would pass `^[a-z0-9-]+$` and carry a line break into a file name or a text
+    format. No value psot constrains with a pattern may span lines."""
+    if validator.is_type(instance, "string") and ("\n" in instance or "\r" in instance
+                                                   or not re.search(pattern, instance)):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
 @functools.cache
 def _validator() -> Draft202012Validator:
-    return Draft202012Validator(infra_schema())
+    return _Validator(infra_schema())
 
 
 def edit_distance(a: str, b: str) -> int:

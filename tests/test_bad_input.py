@@ -38,6 +38,10 @@ CASES = [
      "infra.yml:7:7: error[NAME001]", "machines name 'a/b' is not a valid name"),
     ("name-with-dotdot", VALID_HEAD + "domains:\n  ../etc: {}\n",
      "infra.yml:5:3: error[NAME001]", "domains name '../etc' is not a valid name"),
+    ("name-with-trailing-newline", VALID_HEAD + "domains:\n  \"ai\\n\": {}\n",
+     "infra.yml:5:3: error[NAME001]", "domains name 'ai\\n' is not a valid name"),
+    ("pci-with-newline", VALID_HEAD + "domains: {}\nhosts:\n  h:\n    gpus:\n      g: {vendor: nvidia, vram_gb: 8, "
+     "pci: \"0000:01:00.0\\n\"}\n", "infra.yml:8:44: error[SCHEMA001]", "'0000:01:00.0\\n' is not a valid pci"),
     ("non-string-key", VALID_HEAD + "domains:\n  no: {}\n",
      "infra.yml:5:3: error[YAML003]", "key 'no' is read by YAML 1.1 as a boolean"),
     ("nan-vram", "project_name: demo\nglobal: {placement: {headroom_gb: .nan}}\ndomains: {}\n",

@@ -43,7 +43,7 @@ def check_relpath(path: str) -> str:
     line of defence, so a bug cannot turn into a write outside generated/.
     """
     parts = path.split("/")
-    if not path or any(not _SAFE_PART.match(p) or p in (".", "..") for p in parts):
+    if not path or any(not _SAFE_PART.fullmatch(p) or p in (".", "..") for p in parts):
         raise ValueError(f"unsafe generated path: {path!r}")
     return path
 
