@@ -1,0 +1,65 @@
+"""A GPU passed through to a Proxmox VM has a `pci_id`, so the host can bind it to vfio-pci at boot.
+
+The Proxmox host claims a passed-through GPU for vfio-pci by its
+vendor:device ID (`options vfio-pci ids=...` in modprobe.d, seed 000), and
+a cluster PCI mapping (proxmox/mapping/pci.cfg) requires it. Without it the
+GPU is left out of both: the host's own driver may grab the card at boot,
+and `hostpciN` names it by its address even when it has a `mapping` name.
+`lspci -nn -s <pci>` prints the ID in brackets, e.g. `[10de:2c05]`.
+
+Passing::
+
+    project_name: homelab
+    global: {}
+    domains: {}
+    hosts:
+      pve:
+        platform: proxmox
+        iommu: true
+        gpus:
+          rtx-5070-ti: {vendor: nvidia, vram_gb: 16, pci: "0000:01:00.0", pci_id: "10de:2c05"}
+    workloads:
+      gaming: {target: proxmox, host: pve, vmid: 100}
+
+Failing::
+
+    project_name: homelab
+    global: {}
+    domains: {}
+    hosts:
+      pve:
+        platform: proxmox
+        iommu: true
+        gpus:
+          rtx-5070-ti: {vendor: nvidia, vram_gb: 16, pci: "0000:01:00.0"}
+    workloads:
+      gaming: {target: proxmox, host: pve, vmid: 100}
+
+Finding::
+
+    infra.yml:9:7: warning[PASS004] pve/rtx-5070-ti is passed through to gaming but has no `pci_id`: it is left out of `vfio-pci ids` and of the PCI mappings; add hosts.pve.gpus.rtx-5070-ti.pci_id as `lspci -nn -s 0000:01:00.0` prints it (e.g. 10de:2c05)
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from generator.rules.base import Context, Problem
+
+CODE = "PASS004"
+SEVERITY = "warning"
+STAGE = "placement"
+
+
+def check(ctx: Context) -> Iterator[Problem]:
+    gpus = ctx.infra.gpus
+    for consumer in ctx.consumers():
+        if consumer.target != "proxmox" or not consumer.request.passthrough:
+            continue
+        for key in ctx.gpus_of(consumer):
+            gpu = gpus[key]
+            if gpu.pci_id is None:
+                example = gpu.pci or "0000:01:00.0"
+                yield Problem(f"{key} is passed through to {consumer.name} but has no `pci_id`: it is left out of "
+                              f"`vfio-pci ids` and of the PCI mappings; add hosts.{gpu.host}.gpus.{gpu.name}.pci_id "
+                              f"as `lspci -nn -s {example}` prints it (e.g. 10de:2c05)", gpu.path, at="key")
