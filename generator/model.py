@@ -141,7 +141,7 @@ def build(data: Mapping[str, Any]) -> Infra:
             duplicates.append((consumer, consumers[consumer.name]))
             continue
         consumers[consumer.name] = _resolve_pin(consumer, gpus)
-    targets = tuple(glob.get("targets") or _targets_with_input(consumers))
+    targets = tuple(glob.get("targets") or _targets_with_input(consumers, data))
     return Infra(
         project_name=str(data.get("project_name", "")),
         gpu_policy=glob.get("gpu_policy", "exclusive"),
@@ -156,8 +156,11 @@ def build(data: Mapping[str, Any]) -> Infra:
     )
 
 
-def _targets_with_input(consumers: Mapping[str, Consumer]) -> list[str]:
+def _targets_with_input(consumers: Mapping[str, Consumer], data: Mapping[str, Any]) -> list[str]:
+    """Targets something in infra.yml is for: GPU consumers, and Incus for any domain with machines."""
     present = {c.target for c in consumers.values()}
+    if any((d or {}).get("machines") for d in (data.get("domains") or {}).values()):
+        present.add("incus")
     return [t for t in ALL_TARGETS if t in present]
 
 
