@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from generator.pipeline import compile_infra
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, REPO
 
 BIN = Path(sys.executable).parent
 KUBECTL = shutil.which("kubectl", path=str(BIN)) or "kubectl"
@@ -40,7 +40,7 @@ def data_of(path: Path) -> dict[str, object]:
 
 def kubernetes_examples() -> list[Path]:
     out = []
-    for path in sorted(EXAMPLES.rglob("infra.yml")):
+    for path in [*sorted(EXAMPLES.rglob("infra.yml")), REPO / "infra.yml"]:  # the examples and the default
         result = compile_infra(path)
         if result.ok and any(p.startswith("kubernetes/") for p in result.tree):
             out.append(path)
