@@ -71,6 +71,7 @@ DEFAULT_OUTPUT_DIR = "generated"
 DEFAULT_EFFECT = "NoSchedule"
 DEDICATED_KEY = "dedicated"
 HOSTNAME_LABEL = "kubernetes.io/hostname"
+APP_LABEL = "app.kubernetes.io/name"
 
 DEVICE_PLUGIN_CONFIG = "nvidia-device-plugin-config"
 DEVICE_PLUGIN_FILE = f"{DEVICE_PLUGIN_CONFIG}.yaml"
@@ -131,18 +132,17 @@ def gpu_limits(infra: Infra, gpus: tuple[str, ...]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def patch(infra: Infra, placement: Placement, name: str, spec: Mapping[str, Any],
-          taints: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """The strategic-merge patch of one workload's object."""
-    kind = spec.get("kind", DEFAULT_KIND)
-    if kind not in KINDS:
-        raise ValueError(f"workload {name}: kind {kind!r} is not one of {', '.join(KINDS)}")
+def pod_spec(infra: Infra, placement: Placement, name: str, spec: Mapping[str, Any],
+             taints: Mapping[str, list[dict[str, Any]]], container: dict[str, Any]) -> dict[str, Any]:
+    """The pod template spec psot sets: GPU limits on `container`, node affinity, tolerations, runtime class."""
     assignment = placement.assignments.get(name)
     nodes = nodes_of(infra, placement, name, spec)
     pod: dict[str, Any] = {}
     limits = gpu_limits(infra, assignment.gpus) if assignment is not None else {}
     if limits:
-        pod["containers"] = [{"name": name, "resources": {"limits": limits}}]
+        container = {**container, "resources": {"limits": limits}}
+    if len(container) > 1:
+        pod["containers"] = [container]
     if nodes:
         pod["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
             "nodeSelectorTerms": [{"matchExpressions": [
@@ -156,13 +156,47 @@ def patch(infra: Infra, placement: Placement, name: str, spec: Mapping[str, Any]
         pod["tolerations"] = tolerations
     if spec.get("runtime_class"):
         pod["runtimeClassName"] = spec["runtime_class"]
-    out: dict[str, Any] = {
-        "apiVersion": "apps/v1",
-        "kind": kind,
-        "metadata": {"name": spec.get("name", name), "namespace": spec.get("namespace", DEFAULT_NAMESPACE)},
-    }
+    return pod
+
+
+def _header(name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+    kind = spec.get("kind", DEFAULT_KIND)
+    if kind not in KINDS:
+        raise ValueError(f"workload {name}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    return {"apiVersion": "apps/v1", "kind": kind,
+            "metadata": {"name": spec.get("name", name), "namespace": spec.get("namespace", DEFAULT_NAMESPACE)}}
+
+
+def patch(infra: Infra, placement: Placement, name: str, spec: Mapping[str, Any],
+          taints: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The strategic-merge patch of one workload's object in your manifests."""
+    out = _header(name, spec)
+    pod = pod_spec(infra, placement, name, spec, taints, {"name": name})
     if pod:
         out["spec"] = {"template": {"spec": pod}}
+    return out
+
+
+def whole_object(infra: Infra, placement: Placement, name: str, spec: Mapping[str, Any],
+                 taints: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The whole Deployment, StatefulSet or DaemonSet of a workload that gives an `image`.
+
+    Its pods are selected by `app.kubernetes.io/name: <workload>`; a StatefulSet
+    names a governing Service of the same name (which you provide).
+    """
+    out = _header(name, spec)
+    labels = {APP_LABEL: name}
+    out["metadata"]["labels"] = dict(labels)
+    body: dict[str, Any] = {}
+    if out["kind"] != "DaemonSet":
+        body["replicas"] = int(spec.get("replicas", 1))
+    if out["kind"] == "StatefulSet":
+        body["serviceName"] = spec.get("name", name)
+    body["selector"] = {"matchLabels": dict(labels)}
+    body["template"] = {"metadata": {"labels": dict(labels)},
+                        "spec": pod_spec(infra, placement, name, spec, taints,
+                                         {"name": name, "image": spec["image"]})}
+    out["spec"] = body
     return out
 
 
@@ -238,11 +272,17 @@ def render(infra: Infra, placement: Placement) -> dict[str, Any]:
     taints = node_taints(infra, placement)
     replicas = time_slicing(infra, placement)
     tree: dict[str, Any] = {}
-    resources: list[str] = [base_resource(infra)] if workloads else []
+    patched = {n: s for n, s in workloads.items() if not s.get("image")}
+    whole = {n: s for n, s in workloads.items() if s.get("image")}
+    # Your manifests are the base only when some workload patches them.
+    resources: list[str] = [base_resource(infra)] if patched else []
     if replicas:
         tree[f"{TARGET}/{DEVICE_PLUGIN_FILE}"] = device_plugin_config(replicas)
         resources.append(DEVICE_PLUGIN_FILE)
-    for name, spec in workloads.items():
+    for name, spec in whole.items():
+        tree[f"{TARGET}/workloads/{name}.yaml"] = whole_object(infra, placement, name, spec, taints)
+        resources.append(f"workloads/{name}.yaml")
+    for name, spec in patched.items():
         tree[f"{TARGET}/patches/{name}.yaml"] = patch(infra, placement, name, spec, taints)
     for name, host in infra.hosts.items():
         if host.platform != "kubernetes":
@@ -257,6 +297,6 @@ def render(infra: Infra, placement: Placement) -> dict[str, Any]:
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": resources,
-        "patches": [{"path": f"patches/{name}.yaml"} for name in workloads],
+        **({"patches": [{"path": f"patches/{name}.yaml"} for name in patched]} if patched else {}),
     }
     return dict(sorted(tree.items()))

@@ -58,6 +58,8 @@ def write_overlay(tmp_path: Path, tree: dict[str, bytes]) -> Path:
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_bytes(content)
     kustomization = yaml.safe_load(tree["kubernetes/kustomization.yaml"])
+    if not kustomization.get("patches"):
+        return out / "kubernetes"  # whole objects only: there is no base of yours to patch
     base = (out / "kubernetes" / kustomization["resources"][0]).resolve()
     base.mkdir(parents=True, exist_ok=True)
     files = []
@@ -316,8 +318,10 @@ def test_kustomize_builds_and_strict_schemas_accept_every_example(tmp_path, exam
     built = kustomize(overlay)
     assert built.returncode == 0, built.stderr
     objects = [d for d in yaml.safe_load_all(built.stdout) if d]
-    patched = {o["metadata"]["name"] for o in objects if o["kind"] in ("Deployment", "StatefulSet", "DaemonSet")}
-    assert len(patched) == len(yaml.safe_load(tree["kubernetes/kustomization.yaml"])["patches"])
+    workloads = {o["metadata"]["name"] for o in objects if o["kind"] in ("Deployment", "StatefulSet", "DaemonSet")}
+    kustomization = yaml.safe_load(tree["kubernetes/kustomization.yaml"])
+    whole = [r for r in kustomization["resources"] if r.startswith("workloads/")]
+    assert len(workloads) == len(kustomization.get("patches", [])) + len(whole)
     (tmp_path / "built.yaml").write_text(built.stdout)
     nodes = sorted((overlay / "nodes").glob("*.yaml"))
     result = validate(version_of(example), tmp_path / "built.yaml", *nodes)
@@ -373,3 +377,61 @@ def test_strict_validation_rejects_a_broken_node(tmp_path, breakage):
     (tmp_path / "khelben.yaml").write_bytes(node)
     result = validate("1.34", tmp_path / "khelben.yaml")
     assert result.returncode != 0
+
+
+def test_a_workload_with_an_image_gets_its_whole_object(tmp_path):
+    """The default infra.yml's embeddings service: a whole Deployment, no base, no patch."""
+    from tests.conftest import REPO
+    tree = compile_infra(REPO / "infra.yml", output_dir=tmp_path / "out").tree
+    deployment = yaml.safe_load(tree["kubernetes/workloads/embeddings.yaml"])
+    assert deployment == {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "embeddings", "namespace": "ai", "labels": {"app.kubernetes.io/name": "embeddings"}},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "embeddings"}},
+            "template": {"metadata": {"labels": {"app.kubernetes.io/name": "embeddings"}},
+                         "spec": {"containers": [{"name": "embeddings",
+                                                  "image": "ghcr.io/huggingface/text-embeddings-inference:1.5",
+                                                  "resources": {"limits": {"nvidia.com/gpu": 1}}}],
+                                  "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                                      "nodeSelectorTerms": [{"matchExpressions": [
+                                          {"key": "kubernetes.io/hostname", "operator": "In",
+                                           "values": ["k8s-1"]}]}]}}}}},
+        },
+    }
+    assert yaml.safe_load(tree["kubernetes/kustomization.yaml"])["resources"] == ["workloads/embeddings.yaml"]
+    assert "kubernetes/patches/embeddings.yaml" not in tree
+
+
+def test_whole_statefulset_and_daemonset_pass_kustomize_and_strict_validation(infra_file, tmp_path):
+    path = infra_file("""
+        project_name: t
+        global: {kubernetes: {version: "1.34"}}
+        domains: {}
+        hosts:
+          n1:
+            platform: kubernetes
+            taints: [{key: gpu, value: "yes", effect: NoSchedule}]
+            gpus:
+              a: {vendor: nvidia, vram_gb: 24}
+              b: {vendor: amd, vram_gb: 16}
+        workloads:
+          db: {target: kubernetes, kind: StatefulSet, image: "registry.local/pgvector:16", replicas: 2,
+               gpu: {vendor: nvidia, vram_gb: 4}}
+          agent: {target: kubernetes, kind: DaemonSet, image: "registry.local/agent@sha256:abc123",
+                  gpu: {vendor: amd, vram_gb: 1}}
+    """)
+    tree = tree_of(path)
+    statefulset = yaml.safe_load(tree["kubernetes/workloads/db.yaml"])
+    assert statefulset["spec"]["serviceName"] == "db" and statefulset["spec"]["replicas"] == 2
+    daemonset = yaml.safe_load(tree["kubernetes/workloads/agent.yaml"])
+    assert "replicas" not in daemonset["spec"]
+    assert daemonset["spec"]["template"]["spec"]["tolerations"] == [
+        {"key": "gpu", "operator": "Equal", "value": "yes", "effect": "NoSchedule"}]
+    overlay = write_overlay(tmp_path, tree)
+    built = kustomize(overlay)
+    assert built.returncode == 0, built.stderr
+    (tmp_path / "built.yaml").write_text(built.stdout)
+    result = validate("1.34", tmp_path / "built.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
