@@ -149,3 +149,22 @@ def test_two_workloads_for_one_service_is_an_error(infra_file):
     """)
     result = compile_infra(path)
     assert [f.code for f in result.diag.findings if f.severity == "error"] == ["NAME003"]
+
+
+def _compose_files() -> list[tuple[str, str]]:
+    """(input, override path) for every compose override of every example and of the default."""
+    from tests.conftest import EXAMPLES, REPO
+    out = []
+    for path in [*sorted(EXAMPLES.rglob("infra.yml")), REPO / "infra.yml"]:
+        result = compile_infra(path)
+        for rel in sorted(p for p in (result.tree or {}) if p.startswith("compose/")):
+            out.append((str(path), rel))
+    return out
+
+
+@pytest.mark.parametrize("infra,override", _compose_files(), ids=lambda v: Path(v).parent.name if "/" in v else v)
+def test_docker_compose_accepts_every_generated_override(tmp_path, infra, override):
+    content = compile_infra(Path(infra)).tree[override]
+    services = list(yaml.safe_load(content)["services"])
+    result = compose_config(tmp_path, services, content)
+    assert result.returncode == 0, result.stderr
