@@ -157,18 +157,48 @@ def plan(infra: Path | None, fmt: str, output_dir: Path | None) -> int:
     return EXIT_CHANGES if the_plan.changes else EXIT_OK
 
 
+def _drift_findings(result: Compilation, drift) -> list[str]:
+    """Drift as compiler findings: the file, the first line psot would write differently, what to do."""
+    where = result.output_dir.name
+    return [f"{where}/{d.path}:{d.line}:1: error[DRIFT001] edited by hand since psot wrote it; move the "
+            f"change into {result.source.name} (generated files are rewritten by every sync), or run "
+            "`psot sync --force` to overwrite it" for d in drift]
+
+
 @cli.command()
 @infra_argument
 @click.option("--dry-run", is_flag=True, help="Show the plan; write nothing.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 2 when generated/ is not up to date (for CI).")
+@click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
 @click.option("--clean-orphans", is_flag=True, help="Delete files psot generated earlier that are no longer produced.")
 @format_option
 @output_option
-def sync(infra: Path | None, dry_run: bool, clean_orphans: bool, fmt: str, output_dir: Path | None) -> int:
+def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orphans: bool, fmt: str,
+         output_dir: Path | None) -> int:
     """Compile and write generated/ atomically: all of it, or nothing."""
     result = _compile(infra, output_dir=output_dir)
     if not result.ok:
         return _fail(result, fmt)
     the_plan = make_plan(result.tree, result.output_dir)
+    if check:
+        stale = bool(the_plan.changes)
+        if fmt == "json":
+            click.echo(json.dumps(the_plan.to_dict() | {"up_to_date": not stale}, indent=2))
+        else:
+            click.echo(the_plan.to_text(), nl=False)
+            if stale:
+                click.echo(f"{result.output_dir.name}/ is not up to date with {result.source.name}: run `make sync` "
+                           "and commit the result.", err=True)
+        return EXIT_CHANGES if stale else EXIT_OK
+    # A hand edit blocks only a file this sync would rewrite or delete.
+    touched = {c.path for c in the_plan.changes if c.action != "delete" or clean_orphans}
+    blocking = [d for d in the_plan.drift if d.path in touched]
+    if blocking and not force and not dry_run:
+        for line in _drift_findings(result, blocking):
+            click.echo(line, err=True)
+        click.echo(f"psot: {len(blocking)} generated file{'s' if len(blocking) != 1 else ''} edited by hand; "
+                   "nothing was written.", err=True)
+        return EXIT_ERRORS
     written: list[str] = []
     if not dry_run:
         try:

@@ -5,10 +5,20 @@ and destroyed (`-`). YAML files are compared as data, so a file whose keys
 were only reordered is no change; each changed YAML file lists the keys
 that differ. Files psot generated earlier that the new tree no longer has
 are orphans: planned for deletion, deleted by `sync --clean-orphans`.
+
+Every sync records the SHA-256 of each file it owns in
+`.psot/manifest.json` inside the output directory (written with the tree,
+deterministic, so it reviews like the rest). A file whose content no longer
+matches its record was edited by hand: the plan reports it as drift, with
+the first line that differs from what psot would write, and `sync` will not
+overwrite it without `--force`. The manifest also names the files psot owns
+that carry no header (a kernel command line).
 """
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -20,6 +30,38 @@ from deepdiff import DeepDiff
 from generator.serialize import HEADER_MARK, load_yaml
 
 YAML_SUFFIXES = (".yml", ".yaml")
+STATE_DIR = ".psot"
+MANIFEST = f"{STATE_DIR}/manifest.json"
+
+
+def digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def manifest_bytes(tree: dict[str, bytes]) -> bytes:
+    """The record of what a sync wrote: every file psot owns and its SHA-256, sorted."""
+    body = {"psot": 1, "files": {path: digest(content) for path, content in sorted(tree.items())}}
+    return (json.dumps(body, indent=2, sort_keys=True) + "\n").encode()
+
+
+def read_manifest(root: Path) -> dict[str, str]:
+    """Path -> recorded SHA-256 of the last sync, {} when there is none (or it is unreadable)."""
+    try:
+        body = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+        files = body["files"]
+        return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A generated file edited by hand since psot wrote it."""
+    path: str
+    line: int      # first line that differs from what psot would write now (1 when it would delete it)
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "line": self.line}
 
 
 @dataclass(frozen=True)
@@ -36,6 +78,7 @@ class Change:
 class Plan:
     changes: tuple[Change, ...]
     output_dir: Path = field(compare=False)
+    drift: tuple[Drift, ...] = ()
 
     def count(self, action: str) -> int:
         return sum(1 for c in self.changes if c.action == action)
@@ -45,7 +88,8 @@ class Plan:
         return {"add": self.count("add"), "update": self.count("update"), "delete": self.count("delete")}
 
     def to_dict(self) -> dict:
-        return {"changes": [c.to_dict() for c in self.changes], "summary": self.summary}
+        return {"changes": [c.to_dict() for c in self.changes], "summary": self.summary,
+                "drift": [d.to_dict() for d in self.drift]}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2) + "\n"
@@ -58,6 +102,10 @@ class Plan:
         for change in self.changes:
             lines.append(f"{marks[change.action]} {change.path}")
             lines.extend(f"    {key}" for key in change.keys)
+        if self.drift:
+            lines.append("")
+            lines.append("Edited by hand since the last sync (psot will not overwrite these without --force):")
+            lines.extend(f"  ! {self.output_dir.name}/{d.path}:{d.line}" for d in self.drift)
         s = self.summary
         lines.append("")
         lines.append(f"Plan: {s['add']} to add, {s['update']} to change, {s['delete']} to destroy.")
@@ -76,7 +124,8 @@ def read_tree(root: Path) -> dict[str, bytes]:
     if not root.is_dir() or root.is_symlink():
         return tree
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not os.path.islink(os.path.join(dirpath, d)))
+        dirnames[:] = sorted(d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))
+                             and not (dirpath == str(root) and d == STATE_DIR))
         for name in sorted(filenames):
             full = os.path.join(dirpath, name)
             if os.path.islink(full) or not os.path.isfile(full):
@@ -108,10 +157,24 @@ def changed_keys(old: bytes, new: bytes) -> tuple[str, ...] | None:
     return tuple(sorted(keys))
 
 
+def _first_difference(old: bytes, new: bytes | None) -> int:
+    if new is None:
+        return 1
+    a, b = old.decode("utf-8", "replace").splitlines(), new.decode("utf-8", "replace").splitlines()
+    for tag, i1, _, _, _ in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag != "equal":
+            return i1 + 1
+    return 1
+
+
 def make_plan(tree: dict[str, bytes], output_dir: Path) -> Plan:
     on_disk = read_tree(output_dir)
+    recorded = read_manifest(output_dir)
+    drift = tuple(Drift(p, _first_difference(on_disk[p], tree.get(p)))
+                  for p, h in sorted(recorded.items()) if p in on_disk and digest(on_disk[p]) != h)
     changes = []
-    for path in sorted(set(tree) | {p for p, c in on_disk.items() if is_generated(c)}):
+    owned = {p for p, c in on_disk.items() if is_generated(c) or p in recorded}
+    for path in sorted(set(tree) | owned):
         if path not in on_disk:
             changes.append(Change(path, "add"))
         elif path not in tree:
@@ -124,4 +187,4 @@ def make_plan(tree: dict[str, bytes], output_dir: Path) -> Plan:
                 changes.append(Change(path, "update", keys or ("(file is not valid YAML)",)))
             else:
                 changes.append(Change(path, "update"))
-    return Plan(tuple(changes), output_dir)
+    return Plan(tuple(changes), output_dir, drift)

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from generator.plan import Plan
+from generator.plan import MANIFEST, Plan, manifest_bytes
 
 LOCK_TIMEOUT_S = 60.0
 _NEW = ".psot-new-"
@@ -171,6 +171,9 @@ def write(plan: Plan, tree: dict[str, bytes], clean_orphans: bool = False,
                     os.chmod(staging, 0o777 & ~umask)
                 for rel in writes:
                     _write_file(staging, rel, tree[rel])
+                # The record of what this sync owns, for drift detection (see plan.py).
+                owned = {rel: content for rel, content in tree.items()}
+                _write_file(staging, MANIFEST, manifest_bytes(owned))
                 for rel in deletes:
                     _remove_empty_dirs(staging, rel)
                 _fsync_dir(staging)

@@ -35,7 +35,7 @@ def test_first_plan_adds_everything(seed_001):
     assert code == 2
     assert body == {"changes": [{"path": OVERRIDE, "action": "add", "keys": []},
                                 {"path": "placement.yml", "action": "add", "keys": []}],
-                    "summary": {"add": 2, "update": 0, "delete": 0}}
+                    "summary": {"add": 2, "update": 0, "delete": 0}, "drift": []}
 
 
 def test_second_sync_writes_nothing_and_plan_exits_0(seed_001):
@@ -45,7 +45,8 @@ def test_second_sync_writes_nothing_and_plan_exits_0(seed_001):
     assert again.returncode == 0
     assert "No changes. generated/ is up to date." in again.stdout
     assert stats(out) == before
-    assert plan_json(seed_001) == (0, {"changes": [], "summary": {"add": 0, "update": 0, "delete": 0}})
+    assert plan_json(seed_001) == (0, {"changes": [], "summary": {"add": 0, "update": 0, "delete": 0},
+                                       "drift": []})
 
 
 def test_editing_one_service_vram_names_exactly_the_changed_file_and_keys(seed_001):

@@ -32,7 +32,9 @@ def leftovers(parent: Path) -> list[Path]:
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """The generated files (not psot's own record in .psot/)."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".psot" not in p.relative_to(root).parts}
 
 
 def test_changed_file_is_replaced_and_unchanged_files_keep_inode_and_mtime(tmp_path):

@@ -1,0 +1,93 @@
+"""Drift: a generated file edited by hand is found, located, and not overwritten without --force."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.conftest import EXAMPLES, run_psot
+
+OVERRIDE = "compose/ws/docker-compose.gpu-override.yml"
+
+
+def synced(seed: Path) -> Path:
+    result = run_psot("sync", str(seed))
+    assert result.returncode == 0, result.stderr
+    return seed.parent / "generated"
+
+
+def hand_edit(out: Path) -> tuple[Path, int]:
+    """Point ai-enrichment at GPU 0 by hand; returns the file and the edited line."""
+    path = out / OVERRIDE
+    lines = path.read_text().splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("  ai-enrichment:"))
+    index = next(i for i in range(start, len(lines)) if lines[i].strip() == "- '1'")
+    lines[index] = lines[index].replace("'1'", "'0'")
+    path.write_text("".join(lines))
+    return path, index + 1
+
+
+def test_the_manifest_records_every_file_sync_wrote(seed_001):
+    out = synced(seed_001)
+    manifest = json.loads((out / ".psot" / "manifest.json").read_text())
+    assert sorted(manifest["files"]) == [OVERRIDE, "placement.yml"]
+    assert all(len(h) == 64 for h in manifest["files"].values())
+
+
+def test_a_hand_edit_is_reported_with_file_and_line_and_not_overwritten(seed_001):
+    out = synced(seed_001)
+    path, line = hand_edit(out)
+    edited = path.read_text()
+
+    plan = run_psot("plan", str(seed_001))
+    assert plan.returncode == 2
+    assert f"  ! generated/{OVERRIDE}:{line}" in plan.stdout
+    body = json.loads(run_psot("plan", str(seed_001), "--format", "json").stdout)
+    assert body["drift"] == [{"path": OVERRIDE, "line": line}]
+
+    refused = run_psot("sync", str(seed_001))
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines()[0] == (
+        f"generated/{OVERRIDE}:{line}:1: error[DRIFT001] edited by hand since psot wrote it; move the change "
+        "into infra.yml (generated files are rewritten by every sync), or run `psot sync --force` to overwrite it")
+    assert path.read_text() == edited
+
+    forced = run_psot("sync", str(seed_001), "--force")
+    assert forced.returncode == 0
+    assert "- '1'" in path.read_text()
+    again = json.loads(run_psot("plan", str(seed_001), "--format", "json").stdout)
+    assert again["changes"] == [] and again["drift"] == []
+
+
+def test_a_reformat_that_changes_nothing_is_drift_but_does_not_block(seed_001):
+    out = synced(seed_001)
+    path = out / "placement.yml"
+    path.write_text(path.read_text().replace("strategy: vram_based\n", "strategy: 'vram_based'\n"))
+    body = json.loads(run_psot("plan", str(seed_001), "--format", "json").stdout)
+    assert body["changes"] == [] and body["drift"] == [{"path": "placement.yml", "line": 2}]
+    assert run_psot("sync", str(seed_001)).returncode == 0
+
+
+def test_sync_check_exits_2_when_generated_is_stale(seed_001):
+    stale = run_psot("sync", str(seed_001), "--check")
+    assert stale.returncode == 2
+    assert "generated/ is not up to date with infra.yml: run `make sync`" in stale.stderr
+    assert not (seed_001.parent / "generated").exists()
+    synced(seed_001)
+    fresh = run_psot("sync", str(seed_001), "--check", "--format", "json")
+    assert fresh.returncode == 0 and json.loads(fresh.stdout)["up_to_date"] is True
+
+
+def test_a_file_without_header_is_still_known_as_psots_own(tmp_path):
+    """The kernel command line has no header; the manifest makes it an orphan when it is no longer generated."""
+    infra = tmp_path / "infra.yml"
+    shutil.copy(EXAMPLES / "dual-gpu-proxmox" / "infra.yml", infra)
+    out = synced(infra)
+    assert (out / "proxmox" / "pve" / "host" / "cmdline").read_text() == "intel_iommu=on iommu=pt\n"
+    infra.write_text(infra.read_text().replace("gpu: {passthrough: true, vram_gb: 12}", "gpu: false"))
+    body = json.loads(run_psot("plan", str(infra), "--format", "json").stdout)
+    deleted = [c["path"] for c in body["changes"] if c["action"] == "delete"]
+    assert "proxmox/pve/host/cmdline" in deleted
+    assert run_psot("sync", str(infra), "--clean-orphans").returncode == 0
+    assert not (out / "proxmox" / "pve" / "host" / "cmdline").exists()
