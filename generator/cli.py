@@ -21,9 +21,10 @@ from generator import __version__
 from generator import placement_report as report
 from generator.findings import Diagnostics, render_json, render_text, summary_line
 from generator.loader import default_infra_path
-from generator.pipeline import Compilation, compile_infra
+from generator.pipeline import Compilation, compile_infra, previous_placement
 from generator.placement import STRATEGY_NAMES
-from generator.plan import make_plan
+from generator.plan import make_plan, read_tree
+from generator.plan_markdown import render_markdown
 from generator.writer import WriteError, write
 
 EXIT_OK, EXIT_ERRORS, EXIT_CHANGES, EXIT_TOOL = 0, 1, 2, 3
@@ -141,15 +142,19 @@ def _compare(infra: Path | None, without: tuple[str, ...], fmt: str, output_dir:
 
 @cli.command()
 @infra_argument
-@format_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True, help="For people (text), machines (json), or a pull-request comment (markdown).")
 @output_option
 def plan(infra: Path | None, fmt: str, output_dir: Path | None) -> int:
     """Diff the compiled tree against generated/. Exit 0 no change, 2 changes, 1 errors."""
     result = _compile(infra, output_dir=output_dir)
     if not result.ok:
-        return _fail(result, fmt)
+        return _fail(result, "json" if fmt == "json" else "text")
     the_plan = make_plan(result.tree, result.output_dir)
-    if fmt == "json":
+    if fmt == "markdown":
+        click.echo(render_markdown(the_plan, result.tree, read_tree(result.output_dir), result.placement,
+                                   previous_placement(result.output_dir)), nl=False)
+    elif fmt == "json":
         click.echo(the_plan.to_json(), nl=False)
     else:
         _print_findings(result)

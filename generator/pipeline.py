@@ -58,8 +58,8 @@ def _output_dir(path: Path, data: dict | None, override: Path | None, diag: Diag
     return project_root / DEFAULT_OUTPUT_DIR
 
 
-def previous_placement(output_dir: Path, strategy: str) -> dict[str, tuple[str, ...]]:
-    """Consumer -> GPUs of the placement.yml already in `output_dir`, if it was made by `strategy`.
+def previous_placement(output_dir: Path, strategy: str | None = None) -> dict[str, tuple[str, ...]]:
+    """Consumer -> GPUs of the placement.yml already in `output_dir` (if it was made by `strategy`, when given).
 
     Placement prefers to leave consumers where they were (low churn); anything
     unreadable there is simply no previous placement.
@@ -68,7 +68,8 @@ def previous_placement(output_dir: Path, strategy: str) -> dict[str, tuple[str, 
         data = load_yaml((output_dir / "placement.yml").read_bytes())
     except (OSError, yaml.YAMLError):
         return {}
-    if not isinstance(data, dict) or data.get("strategy") != strategy or not isinstance(data.get("assignments"), dict):
+    if not isinstance(data, dict) or not isinstance(data.get("assignments"), dict) or (
+            strategy is not None and data.get("strategy") != strategy):
         return {}
     out = {}
     for name, entry in data["assignments"].items():

@@ -177,3 +177,17 @@ def test_unwritable_output_is_exit_3(seed_001, tmp_path):
     assert result.returncode == 3
     assert "is not a directory psot can replace" in result.stderr
     assert os.path.isfile(blocker)
+
+
+def test_plan_markdown_for_a_pull_request(seed_001):
+    synced(seed_001)
+    seed_001.write_text(seed_001.read_text().replace("gpu: {latency_critical: true}\n",
+                                                     "gpu: {latency_critical: true, pin: rtx-a5500}\n"))
+    result = run_psot("plan", str(seed_001), "--format", "markdown")
+    assert result.returncode == 2
+    lines = result.stdout.splitlines()
+    assert lines[0] == "**Plan: 0 to add, 2 to change, 0 to destroy.**"
+    assert "> - `ai-yolo26`: moves from `ws/rtx-a400` to `ws/rtx-a5500`" in lines
+    assert f"<details><summary><code>{OVERRIDE}</code> (~ updated; " \
+           "<code>services.ai-yolo26.deploy.resources.reservations.devices</code>)</summary>" in lines
+    assert len(result.stdout) <= 65_000
