@@ -144,13 +144,18 @@ def _compare(infra: Path | None, without: tuple[str, ...], fmt: str, output_dir:
 @infra_argument
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True, help="For people (text), machines (json), or a pull-request comment (markdown).")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+              help="Also save the plan, with the apply commands it implies, for `psot apply FILE`.")
 @output_option
-def plan(infra: Path | None, fmt: str, output_dir: Path | None) -> int:
+def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None) -> int:
     """Diff the compiled tree against generated/. Exit 0 no change, 2 changes, 1 errors."""
     result = _compile(infra, output_dir=output_dir)
     if not result.ok:
         return _fail(result, "json" if fmt == "json" else "text")
     the_plan = make_plan(result.tree, result.output_dir)
+    if out is not None:
+        from generator.apply.cli import save_plan
+        save_plan(result, out)
     if fmt == "markdown":
         click.echo(render_markdown(the_plan, result.tree, read_tree(result.output_dir), result.placement,
                                    previous_placement(result.output_dir)), nl=False)
@@ -159,6 +164,8 @@ def plan(infra: Path | None, fmt: str, output_dir: Path | None) -> int:
     else:
         _print_findings(result)
         click.echo(the_plan.to_text(), nl=False)
+    if out is not None:
+        click.echo(f"Saved this plan to {out}: `psot apply {out}` applies exactly it.", err=True)
     return EXIT_CHANGES if the_plan.changes else EXIT_OK
 
 
@@ -231,6 +238,15 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
         for path in orphans:
             click.echo(f"  {path}")
     return EXIT_OK
+
+
+def _register() -> None:
+    from generator.apply.cli import apply, rollback
+    cli.add_command(apply)
+    cli.add_command(rollback)
+
+
+_register()
 
 
 def main(argv: list[str] | None = None) -> int:

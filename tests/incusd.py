@@ -17,6 +17,9 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
+
+import pytest
 
 
 def cache_dir() -> Path:
@@ -104,3 +107,23 @@ class Incusd:
         for point in sorted((m for m in mounts if m.startswith(prefix)), key=len, reverse=True):
             subprocess.run(["umount", "-l", point], capture_output=True)
         time.sleep(0.1)
+
+
+def running_incusd() -> Iterator[Incusd]:
+    """A started incusd for a pytest fixture; stopped afterwards.
+
+    Under CI (CI set, as .ci/run does) a missing incusd fails the test;
+    elsewhere it is skipped with the reason.
+    """
+    reason = unavailable_reason()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"incusd is required under CI: {reason}")
+        pytest.skip(reason)
+    daemon = Incusd()
+    try:
+        daemon.start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield daemon
+    daemon.stop()

@@ -1,0 +1,20 @@
+"""Apply: push the generated tree to the machines with each platform's own CLI.
+
+`psot apply` compares the files in generated/ with the files as they were
+last applied (the *applied state*, a mirror kept beside generated/ in
+`.<output>.psot-state/`) and turns every file that differs into the
+commands of its platform (see `targets.py`): `incus` for Incus, `qm` and
+`pvesh` for Proxmox, the user's compose command for Compose, `kubectl` for
+Kubernetes. Nothing that did not change is touched.
+
+A *unit* is one file (or, for the kustomize overlay, the set of files one
+`kubectl apply -k` applies) and its commands. Units run in order; a unit
+counts as applied only when all its commands succeeded, and the applied
+state is updated unit by unit (atomically), so a failure at any point
+leaves a record that says exactly what reached the machines and what did
+not. The next apply resumes from there.
+
+Before an apply changes anything, the applied state is copied to
+`previous/`; `psot rollback` applies `previous/` the same way (seed 001:
+"restore previous override file").
+"""

@@ -1,0 +1,123 @@
+"""The applied state: what reached the machines, file by file.
+
+Kept beside the output directory, in `.<output>.psot-state/` (git ignores
+it: it describes this machine's platforms, not the repository):
+
+- `applied/`: a mirror of every generated file as it was last applied. A
+  file is copied there only once all the commands that apply it succeeded.
+- `previous/`: `applied/` as it was before the last apply or rollback that
+  changed something; what `psot rollback` goes back to.
+- `last-apply.json`: the record of the last run: every command, its exit
+  status and the tail of its error output, which files were applied and
+  which were not. It is rewritten after every unit, so a run that dies
+  half-way still says how far it got.
+
+Every write is atomic (a temporary file renamed over the old one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from generator.plan import digest, read_tree
+
+RECORD = "last-apply.json"
+
+
+def state_dir(output_dir: Path) -> Path:
+    return output_dir.parent / f".{output_dir.name}.psot-state"
+
+
+def tree_digest(tree: dict[str, bytes]) -> str:
+    """One SHA-256 over a whole tree: every path and the SHA-256 of its content, sorted."""
+    h = hashlib.sha256()
+    for path, content in sorted(tree.items()):
+        h.update(path.encode() + b"\0" + digest(content).encode() + b"\n")
+    return h.hexdigest()
+
+
+def _safe_rel(rel: str) -> str:
+    parts = PurePosixPath(rel).parts
+    if not parts or PurePosixPath(rel).is_absolute() or ".." in parts:
+        raise ValueError(f"refusing a state path outside the state directory: {rel!r}")
+    return rel
+
+
+def atomic_write(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink():
+        path.unlink()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class State:
+    def __init__(self, output_dir: Path) -> None:
+        self.output_dir = output_dir
+        self.root = state_dir(output_dir)
+        self.applied_dir = self.root / "applied"
+        self.previous_dir = self.root / "previous"
+        self.record_path = self.root / RECORD
+
+    def applied(self) -> dict[str, bytes]:
+        return read_tree(self.applied_dir)
+
+    def previous(self) -> dict[str, bytes] | None:
+        return read_tree(self.previous_dir) if self.previous_dir.is_dir() else None
+
+    def digest(self) -> str:
+        return tree_digest(self.applied())
+
+    def record_file(self, rel: str, content: bytes | None) -> None:
+        """`rel` is now applied with `content` (None: no longer on the machines)."""
+        target = self.applied_dir / _safe_rel(rel)
+        if content is not None:
+            atomic_write(target, content)
+            return
+        if target.is_file() or target.is_symlink():
+            target.unlink()
+        parent = target.parent
+        while parent != self.applied_dir and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+
+    def snapshot_previous(self, tree: dict[str, bytes] | None = None) -> None:
+        """previous/ := `tree` (default: applied/), staged aside first, then renamed into place."""
+        tree = self.applied() if tree is None else tree
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".previous-", dir=self.root))
+        for rel, content in tree.items():
+            dest = staging / _safe_rel(rel)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(content)
+        old = None
+        if self.previous_dir.exists():
+            old = self.root / f".previous-old-{os.getpid()}"
+            os.rename(self.previous_dir, old)
+        os.rename(staging, self.previous_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def write_record(self, record: dict) -> None:
+        atomic_write(self.record_path, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
+
+    def read_record(self) -> dict | None:
+        try:
+            body = json.loads(self.record_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return body if isinstance(body, dict) else None

@@ -1,0 +1,546 @@
+"""From changed files to each platform's commands.
+
+`units(desired, applied, ctx)` compares the files to apply (`desired`) with
+the applied state and returns, per changed file, the commands that make the
+platform match it. Only what changed produces a command:
+
+Incus (the local `incus` client; point it at another server with `incus
+remote switch`): a project is created with `incus project create D <
+project.yaml` or updated with `incus project edit D < project.yaml`; a
+profile with `incus profile create|edit P --project D < file` (create or
+edit is decided by asking incusd which exist, `incus query`); an instance
+that does not exist is created from its image with `incus create IMAGE M
+--project D < file`, and an existing one gets only the differences:
+`incus profile assign`, `incus config set|unset`, `incus config device
+add|set|unset|remove`. Without a record of a previous apply, the
+differences are taken against the instance's live configuration and
+nothing psot did not write is unset or removed.
+
+Proxmox (`qm`, `pvesh`, on the node itself or over `ssh` when
+`hosts.<host>.ssh` is set): `qm set VMID --key value … [--delete k,…]` with
+the changed options of a qemu-server file; `pvesh create|set
+/cluster/mapping/pci…` per changed mapping; the vfio module list and
+modprobe options are installed as /etc/modules-load.d/psot-vfio.conf and
+/etc/modprobe.d/psot-vfio.conf followed by `update-initramfs -u -k all`.
+The kernel command line is printed for the user to add (overwriting a boot
+loader's command line from here could leave the node unbootable); every
+one of these takes a reboot to take effect, which psot never does.
+
+Compose: `<command> -f <user file> -f <override> up -d --force-recreate
+--no-deps <services>` with only the services whose entry in the override
+changed (seed 001's restart flow). `global.compose.command` (default
+`docker compose`) and `global.compose.file` (default docker-compose.yml,
+relative to infra.yml). With `hosts.<host>.ssh`, Docker's own
+`DOCKER_HOST=ssh://…` runs it on that host.
+
+Kubernetes: `kubectl apply --server-side --field-manager=psot -k
+<output>/kubernetes` when the overlay changed; node labels and taints with
+`kubectl label|taint node … --overwrite` and `key-`/`key:Effect-` for those
+psot set before and no longer does (nodes are never created).
+
+Deleted files are left on the machines unless `--clean-orphans`: then
+`incus delete|profile delete|project delete`, `pvesh delete`, `kubectl
+delete` of whole objects psot created, label and taint removal.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Mapping
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+from generator.pve_config import parse_pci_cfg, parse_qm_conf
+from generator.serialize import load_yaml
+
+TARGETS = ("incus", "proxmox", "compose", "kubernetes")
+RECORD_ONLY = "record"          # placement.yml: kept in the applied state, applied to nothing
+
+MODULES_PATH = "/etc/modules-load.d/psot-vfio.conf"
+MODPROBE_PATH = "/etc/modprobe.d/psot-vfio.conf"
+FIELD_MANAGER = "psot"
+
+
+@dataclass(frozen=True)
+class Step:
+    argv: tuple[str, ...]
+    stdin: bytes | None = None
+    stdin_label: str | None = None        # the file shown after `<`
+    env: tuple[tuple[str, str], ...] = ()
+    manual: bool = False                  # for the user to do; psot prints it and does not run it
+
+    def display(self) -> str:
+        text = " ".join([f"{k}={shlex.quote(v)}" for k, v in self.env] + [shlex.join(self.argv)])
+        if self.stdin_label:
+            text += f" < {shlex.quote(self.stdin_label)}"
+        return text
+
+
+@dataclass
+class Unit:
+    target: str
+    action: str                                   # add, update, delete
+    files: dict[str, bytes | None]                # path -> content in the applied state afterwards
+    steps: list[Step] = field(default_factory=list)
+    note: str = ""
+    blocked: str = ""                             # why it cannot be applied now (stays pending)
+
+    @property
+    def label(self) -> str:
+        return ", ".join(self.files)
+
+
+def target_of(path: str) -> str:
+    head = path.split("/", 1)[0]
+    return head if head in TARGETS else RECORD_ONLY
+
+
+Query = Callable[[tuple[str, ...]], "str | None"]
+
+
+@dataclass
+class Context:
+    infra_data: Mapping[str, Any]
+    project_root: Path
+    source_root: Path                     # where the desired files are on disk
+    clean_orphans: bool = False
+    query: Query | None = None            # read-only command -> stdout, None when it failed or cannot run
+    notes: list[str] = field(default_factory=list)
+
+    def source_label(self, rel: str) -> str:
+        """The desired file as a command names it: relative to infra.yml's directory when inside it."""
+        full = (self.source_root / rel).resolve()
+        root = self.project_root.resolve()
+        try:
+            return str(full.relative_to(root))
+        except ValueError:
+            return str(full)
+
+    def ssh(self, host: str) -> str | None:
+        entry = (self.infra_data.get("hosts") or {}).get(host)
+        return entry.get("ssh") if isinstance(entry, dict) and isinstance(entry.get("ssh"), str) else None
+
+    def on_host(self, host: str | None, argv: tuple[str, ...], **kwargs) -> Step:
+        """`argv` on `host`: as is, or through `ssh` when the host has a destination."""
+        dest = self.ssh(host) if host else None
+        if dest:
+            return Step(("ssh", "-o", "BatchMode=yes", dest, "--", shlex.join(argv)), **kwargs)
+        return Step(argv, **kwargs)
+
+
+def _yaml(content: bytes | None) -> Any:
+    if content is None:
+        return None
+    try:
+        return load_yaml(content)
+    except yaml.YAMLError:
+        return None
+
+
+def _mapping(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _kv(options: Mapping[str, Any]) -> list[str]:
+    return [f"{k}={v}" for k, v in sorted(options.items())]
+
+
+# --- Incus ----------------------------------------------------------------------------------------
+
+@dataclass
+class _IncusLive:
+    projects: set[str] | None                    # None: unknown (incus cannot be asked)
+    profiles: dict[str, set[str]] = field(default_factory=dict)
+    instances: dict[str, set[str]] = field(default_factory=dict)
+
+
+def _names(listing: str | None, prefix: str) -> set[str] | None:
+    if listing is None:
+        return None
+    try:
+        urls = json.loads(listing)
+    except ValueError:
+        return None
+    if not isinstance(urls, list):
+        return None
+    out = set()
+    for url in urls:
+        if isinstance(url, str):
+            path = urlsplit(url).path
+            if path.startswith(prefix):
+                out.add(unquote(path[len(prefix):]))
+    return out
+
+
+class _Incus:
+    def __init__(self, ctx: Context, applied: Mapping[str, bytes]) -> None:
+        self.ctx = ctx
+        self.applied = applied
+        projects = _names(ctx.query(("incus", "query", "/1.0/projects")) if ctx.query else None, "/1.0/projects/")
+        self.live = _IncusLive(projects)
+        if projects is None:
+            ctx.notes.append("incus could not be asked what exists: create or edit is decided from the "
+                             "last apply's record")
+
+    def project_exists(self, domain: str) -> bool:
+        if self.live.projects is None:
+            return f"incus/{domain}/project.yaml" in self.applied
+        return domain in self.live.projects
+
+    def _list(self, kind: str, domain: str) -> set[str]:
+        cache = self.live.profiles if kind == "profiles" else self.live.instances
+        if domain not in cache:
+            if self.live.projects is None or domain not in self.live.projects:
+                known = {PurePosixPath(p).stem for p in self.applied if p.startswith(f"incus/{domain}/{kind}/")}
+                cache[domain] = known | ({"default"} if kind == "profiles" else set())
+            else:
+                out = self.ctx.query(("incus", "query", f"/1.0/{kind}?project={domain}"))
+                cache[domain] = _names(out, f"/1.0/{kind}/") or set()
+        return cache[domain]
+
+    def profile_exists(self, domain: str, name: str) -> bool:
+        return name in self._list("profiles", domain)
+
+    def instance_exists(self, domain: str, name: str) -> bool:
+        return name in self._list("instances", domain)
+
+    def live_instance(self, domain: str, name: str) -> dict:
+        if self.live.projects is None:
+            return {}
+        out = self.ctx.query(("incus", "query", f"/1.0/instances/{name}?project={domain}"))
+        try:
+            body = json.loads(out) if out else {}
+        except ValueError:
+            body = {}
+        return body if isinstance(body, dict) else {}
+
+
+def _instance_steps(name: str, domain: str, old: dict, new: dict, owned: bool) -> list[Step]:
+    """The commands that take an existing instance from `old` to `new`.
+
+    `owned`: `old` is what psot applied last (keys missing from `new` are
+    removed); otherwise `old` is the live configuration, of which only what
+    `new` sets is changed.
+    """
+    project = ("--project", domain)
+    steps: list[Step] = []
+    if isinstance(new.get("profiles"), list) and old.get("profiles") != new["profiles"]:
+        steps.append(Step(("incus", "profile", "assign", name, ",".join(new["profiles"]), *project)))
+    if "description" in new and old.get("description", "") != new["description"]:
+        steps.append(Step(("incus", "config", "set", name, f"description={new['description']}", "--property",
+                           *project)))
+    old_config, new_config = _mapping(old.get("config")), _mapping(new.get("config"))
+    changed = {k: v for k, v in new_config.items() if old_config.get(k) != v}
+    if changed:
+        steps.append(Step(("incus", "config", "set", name, *_kv(changed), *project)))
+    if owned:
+        for key in sorted(set(old_config) - set(new_config)):
+            steps.append(Step(("incus", "config", "unset", name, key, *project)))
+    old_devices, new_devices = _mapping(old.get("devices")), _mapping(new.get("devices"))
+    if owned:
+        for dev in sorted(set(old_devices) - set(new_devices)):
+            steps.append(Step(("incus", "config", "device", "remove", name, dev, *project)))
+    for dev, options in sorted(new_devices.items()):
+        options = _mapping(options)
+        before = old_devices.get(dev)
+        if before == options:
+            continue
+        before = _mapping(before)
+        rest = {k: v for k, v in options.items() if k != "type"}
+        if before and before.get("type") == options.get("type"):
+            sets = {k: v for k, v in rest.items() if before.get(k) != v}
+            if sets:
+                steps.append(Step(("incus", "config", "device", "set", name, dev, *_kv(sets), *project)))
+            for key in sorted(set(before) - set(options)):
+                steps.append(Step(("incus", "config", "device", "unset", name, dev, key, *project)))
+            continue
+        if before:
+            steps.append(Step(("incus", "config", "device", "remove", name, dev, *project)))
+        steps.append(Step(("incus", "config", "device", "add", name, dev, str(options.get("type", "")),
+                           *_kv(rest), *project)))
+    return steps
+
+
+def _incus_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: Context,
+                 applied: Mapping[str, bytes]) -> list[Unit]:
+    incus = _Incus(ctx, applied)
+    ahead: list[Unit] = []
+    removals: list[tuple[int, Unit]] = []
+    order = {"project.yaml": 0, "profiles": 1, "instances": 2}
+    for path, old, new in sorted(changes, key=lambda c: (c[0].split("/")[1], order.get(c[0].split("/")[2], 9),
+                                                          c[0])):
+        parts = path.split("/")
+        if len(parts) < 3 or parts[2] not in order:
+            ahead.append(Unit("incus", "update", {path: new}, note="not an Incus object psot knows"))
+            continue
+        domain, kind = parts[1], parts[2]
+        project = ("--project", domain)
+        label = ctx.source_label(path)
+        action = "add" if old is None else "delete" if new is None else "update"
+        if new is None:
+            if not ctx.clean_orphans:
+                continue
+            if kind == "project.yaml":
+                step, rank = Step(("incus", "project", "delete", domain)), 2
+            elif kind == "profiles":
+                step, rank = Step(("incus", "profile", "delete", PurePosixPath(path).stem, *project)), 1
+            else:
+                step, rank = Step(("incus", "delete", PurePosixPath(path).stem, *project)), 0
+            removals.append((rank, Unit("incus", "delete", {path: None}, [step])))
+            continue
+        if kind == "project.yaml":
+            verb = "edit" if incus.project_exists(domain) else "create"
+            if verb == "create" and incus.live.projects is not None:
+                incus.live.projects.add(domain)
+                incus.live.profiles[domain] = {"default"}
+                incus.live.instances[domain] = set()
+            ahead.append(Unit("incus", action, {path: new},
+                              [Step(("incus", "project", verb, domain), new, label)]))
+        elif kind == "profiles":
+            name = PurePosixPath(path).stem
+            verb = "edit" if incus.profile_exists(domain, name) else "create"
+            ahead.append(Unit("incus", action, {path: new},
+                              [Step(("incus", "profile", verb, name, *project), new, label)]))
+        else:
+            body = _mapping(_yaml(new))
+            name = str(body.get("name") or PurePosixPath(path).stem)
+            vm = ("--vm",) if body.get("type") == "virtual-machine" else ()
+            if not incus.instance_exists(domain, name):
+                image = body.get("image")
+                if image:
+                    ahead.append(Unit("incus", action, {path: new},
+                                      [Step(("incus", "create", str(image), name, *vm, *project), new, label)]))
+                else:
+                    ahead.append(Unit("incus", action, {path: new},
+                                      [Step(("incus", "create", "IMAGE", name, *vm, *project), None, label,
+                                            manual=True)],
+                                      blocked=f"instance {name} does not exist in project {domain} and has no "
+                                              "image: set its os_image (or global.default_os_image), or "
+                                              "create it, then apply again"))
+                continue
+            owned = old is not None
+            before = _mapping(_yaml(old)) if owned else incus.live_instance(domain, name)
+            ahead.append(Unit("incus", action, {path: new}, _instance_steps(name, domain, before, body, owned)))
+    return ahead + [u for _, u in sorted(removals, key=lambda r: r[0])]
+
+
+# --- Proxmox --------------------------------------------------------------------------------------
+
+def _qm_options(content: bytes | None) -> dict[str, str]:
+    if content is None:
+        return {}
+    return parse_qm_conf(content.decode("utf-8", "replace"))[0].options
+
+
+def _pci_sections(content: bytes | None) -> dict[str, dict[str, list[str]]]:
+    if content is None:
+        return {}
+    return parse_pci_cfg(content.decode("utf-8", "replace"))[0]
+
+
+def _mapping_node(section: Mapping[str, list[str]]) -> str | None:
+    for value in section.get("map", []):
+        for part in value.split(","):
+            if part.startswith("node="):
+                return part[len("node="):]
+    return None
+
+
+def _proxmox_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: Context) -> list[Unit]:
+    units: list[Unit] = []
+    for path, old, new in sorted(changes):
+        parts = path.split("/")
+        action = "add" if old is None else "delete" if new is None else "update"
+        if path == "proxmox/mapping/pci.cfg":
+            before, after = _pci_sections(old), _pci_sections(new)
+            steps = []
+            for mid in sorted(set(before) | set(after)):
+                section = after.get(mid)
+                if section == before.get(mid):
+                    continue
+                host = _mapping_node(section or before[mid])
+                if section is None:
+                    if ctx.clean_orphans:
+                        steps.append(ctx.on_host(host, ("pvesh", "delete", f"/cluster/mapping/pci/{mid}")))
+                    continue
+                args = [a for value in section.get("map", []) for a in ("--map", value)]
+                if "description" in section:
+                    args += ["--description", section["description"][0]]
+                if mid in before:
+                    steps.append(ctx.on_host(host, ("pvesh", "set", f"/cluster/mapping/pci/{mid}", *args)))
+                else:
+                    steps.append(ctx.on_host(host, ("pvesh", "create", "/cluster/mapping/pci", "--id", mid, *args)))
+            if new is None and not ctx.clean_orphans:
+                continue
+            units.append(Unit("proxmox", action, {path: new}, steps))
+        elif len(parts) == 4 and parts[2] == "qemu-server" and parts[3].endswith(".conf"):
+            host, vmid = parts[1], parts[3][: -len(".conf")]
+            if new is None:
+                if ctx.clean_orphans:
+                    units.append(Unit("proxmox", "delete", {path: None},
+                                      note=f"VM {vmid} is left as it is (psot never destroys a VM)"))
+                continue
+            before, after = _qm_options(old), _qm_options(new)
+            args = [a for k, v in after.items() if before.get(k) != v for a in (f"--{k}", v)]
+            gone = sorted(set(before) - set(after))
+            if gone:
+                args += ["--delete", ",".join(gone)]
+            steps = [ctx.on_host(host, ("qm", "set", vmid, *args))] if args else []
+            units.append(Unit("proxmox", action, {path: new}, steps))
+        elif len(parts) >= 4 and parts[2] == "host":
+            host, name = parts[1], "/".join(parts[3:])
+            dest = {"modules": MODULES_PATH, "modprobe.d/vfio.conf": MODPROBE_PATH}.get(name)
+            if new is None and not ctx.clean_orphans:
+                continue
+            if name == "cmdline":
+                params = (new or b"").decode("utf-8", "replace").strip()
+                note = (f"by hand on {host}: add `{params}` to the kernel command line (/etc/kernel/cmdline, "
+                        "then `proxmox-boot-tool refresh`; or GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, "
+                        "then `update-grub`), and reboot" if new is not None else
+                        f"by hand on {host}: remove psot's IOMMU parameters from the kernel command line")
+                units.append(Unit("proxmox", action, {path: new}, note=note))
+                continue
+            if dest is None:
+                units.append(Unit("proxmox", action, {path: new}, note="not a host file psot knows"))
+                continue
+            if new is None:
+                steps = [ctx.on_host(host, ("rm", "-f", dest))]
+            else:
+                steps = [ctx.on_host(host, ("install", "-D", "-m", "0644", "/dev/stdin", dest), stdin=new,
+                                     stdin_label=ctx.source_label(path))]
+            steps.append(ctx.on_host(host, ("update-initramfs", "-u", "-k", "all")))
+            units.append(Unit("proxmox", action, {path: new}, steps,
+                              note=f"reboot {host} for the vfio-pci binding to take effect"))
+        else:
+            units.append(Unit("proxmox", action, {path: new}, note="not a Proxmox file psot knows"))
+    return units
+
+
+# --- Compose --------------------------------------------------------------------------------------
+
+def _services(content: bytes | None) -> dict:
+    return _mapping(_mapping(_yaml(content)).get("services"))
+
+
+def _compose_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: Context) -> list[Unit]:
+    settings = _mapping(_mapping(ctx.infra_data.get("global")).get("compose"))
+    command = tuple(shlex.split(str(settings.get("command") or "docker compose")))
+    user_file = str(settings.get("file") or "docker-compose.yml")
+    units = []
+    for path, old, new in sorted(changes):
+        parts = path.split("/")
+        host = parts[1] if len(parts) == 3 else None
+        action = "add" if old is None else "delete" if new is None else "update"
+        if new is None and not ctx.clean_orphans:
+            continue
+        before, after = _services(old), _services(new)
+        changed = sorted(s for s in set(before) | set(after) if before.get(s) != after.get(s))
+        if not changed:
+            units.append(Unit("compose", action, {path: new}))
+            continue
+        files = ("-f", user_file) + (("-f", ctx.source_label(path)) if new is not None else ())
+        env = ()
+        dest = ctx.ssh(host) if host else None
+        if dest:
+            env = (("DOCKER_HOST", f"ssh://{dest}"),)
+        step = Step((*command, *files, "up", "-d", "--force-recreate", "--no-deps", *changed), env=env)
+        units.append(Unit("compose", action, {path: new}, [step],
+                          note=f"recreates {', '.join(changed)}; other services are not touched"))
+    return units
+
+
+# --- Kubernetes -----------------------------------------------------------------------------------
+
+def _node(content: bytes | None) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """Labels, and taints as (key, effect) -> value, of a generated Node file."""
+    body = _mapping(_yaml(content))
+    labels = {str(k): str(v) for k, v in _mapping(_mapping(body.get("metadata")).get("labels")).items()}
+    taints = {}
+    for taint in _mapping(body.get("spec")).get("taints") or []:
+        if isinstance(taint, dict) and "key" in taint:
+            taints[(str(taint["key"]), str(taint.get("effect", "NoSchedule")))] = str(taint.get("value") or "")
+    return labels, taints
+
+
+def _kubernetes_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: Context,
+                      desired: Mapping[str, bytes]) -> list[Unit]:
+    units = []
+    overlay = [(p, o, n) for p, o, n in changes if not p.startswith("kubernetes/nodes/")]
+    if overlay:
+        files = {p: n for p, _, n in overlay}
+        steps = []
+        if any(n is not None for _, _, n in overlay) and "kubernetes/kustomization.yaml" in desired:
+            steps.append(Step(("kubectl", "apply", "--server-side", f"--field-manager={FIELD_MANAGER}",
+                               "-k", ctx.source_label("kubernetes"))))
+        for path, old, new in overlay:
+            if new is None and path.startswith("kubernetes/workloads/") and ctx.clean_orphans and old is not None:
+                steps.append(Step(("kubectl", "delete", "--ignore-not-found", "-f", "-"), old,
+                                  f"(last applied {path})"))
+        units.append(Unit("kubernetes", "update", files, steps))
+    for path, old, new in sorted(changes):
+        if not path.startswith("kubernetes/nodes/"):
+            continue
+        if new is None and not ctx.clean_orphans:
+            continue
+        name = PurePosixPath(path).stem
+        body = _mapping(_mapping(_yaml(new or old)).get("metadata"))
+        node = str(body.get("name") or name)
+        (old_labels, old_taints), (new_labels, new_taints) = _node(old), _node(new)
+        steps = []
+        sets = {k: v for k, v in new_labels.items() if old_labels.get(k) != v}
+        if sets:
+            steps.append(Step(("kubectl", "label", "node", node, *_kv(sets), "--overwrite")))
+        gone = sorted(set(old_labels) - set(new_labels))
+        if gone:
+            steps.append(Step(("kubectl", "label", "node", node, *[f"{k}-" for k in gone])))
+        for key, effect in sorted(set(old_taints) - set(new_taints)):
+            steps.append(Step(("kubectl", "taint", "node", node, f"{key}:{effect}-")))
+        for (key, effect), value in sorted(new_taints.items()):
+            if old_taints.get((key, effect)) != value:
+                spec = f"{key}={value}:{effect}" if value else f"{key}:{effect}"
+                steps.append(Step(("kubectl", "taint", "node", node, spec, "--overwrite")))
+        action = "add" if old is None else "delete" if new is None else "update"
+        units.append(Unit("kubernetes", action, {path: new}, steps))
+    return units
+
+
+# --- all ------------------------------------------------------------------------------------------
+
+def units(desired: Mapping[str, bytes], applied: Mapping[str, bytes], ctx: Context,
+          targets: tuple[str, ...] = ()) -> list[Unit]:
+    """Every unit that brings the machines from `applied` to `desired`, in the order they run."""
+    changes: dict[str, list[tuple[str, bytes | None, bytes | None]]] = {}
+    for path in sorted(set(desired) | set(applied)):
+        old, new = applied.get(path), desired.get(path)
+        if old == new:
+            continue
+        target = target_of(path)
+        if targets and target not in targets:
+            continue
+        changes.setdefault(target, []).append((path, old, new))
+    out: list[Unit] = []
+    if "incus" in changes:
+        out += _incus_units(changes["incus"], ctx, applied)
+    if "proxmox" in changes:
+        out += _proxmox_units(changes["proxmox"], ctx)
+    if "compose" in changes:
+        out += _compose_units(changes["compose"], ctx)
+    if "kubernetes" in changes:
+        out += _kubernetes_units(changes["kubernetes"], ctx, desired)
+    for path, old, new in changes.get(RECORD_ONLY, []):
+        out.append(Unit(RECORD_ONLY, "add" if old is None else "delete" if new is None else "update", {path: new}))
+    return out
+
+
+def pending(desired: Mapping[str, bytes], applied: Mapping[str, bytes]) -> list[tuple[str, str]]:
+    """(action, path) of every file whose applied state differs from `desired`."""
+    out = []
+    for path in sorted(set(desired) | set(applied)):
+        old, new = applied.get(path), desired.get(path)
+        if old != new:
+            out.append(("add" if old is None else "delete" if new is None else "update", path))
+    return out
