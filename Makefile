@@ -8,13 +8,14 @@ STAMP  := $(VENV)/.psot-installed
 # `make sync INFRA=examples/multi-gpu-compose/infra.yml` compiles another input.
 INFRA  ?=
 
-.PHONY: help sync plan validate place test incus bench docs clean
+.PHONY: help sync plan validate place apply-infra test incus bench docs clean
 
 help:
 	@echo "make sync      compile infra.yml (or infra/) into generated/"
 	@echo "make plan      show what sync would change (no write)"
 	@echo "make validate  report findings only"
 	@echo "make place     show which GPU every consumer gets"
+	@echo "make apply-infra  apply what changed in generated/ to the machines (APPLY_ARGS=--dry-run to preview)"
 	@echo "make test      run the whole test suite"
 	@echo "make incus     fetch Incus 6.0 for the incusd tests (make test does it)"
 	@echo "make bench     time load/validate/place/render/write on synthetic inputs"
@@ -39,6 +40,10 @@ validate: $(STAMP)
 
 place: $(STAMP)
 	$(BIN)/psot place $(INFRA)
+
+# Applies the reviewed generated/ (run `make sync` first); APPLY_ARGS="--dry-run", "--status", "--target incus"…
+apply-infra: $(STAMP)
+	$(BIN)/psot apply $(INFRA) $(APPLY_ARGS)
 
 test: $(STAMP) incus
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -28,7 +28,8 @@ from typing import Iterator
 
 from generator.plan import MANIFEST, Plan, manifest_bytes
 
-LOCK_TIMEOUT_S = 60.0
+# How long a second sync/apply waits for the first one (PSOT_LOCK_TIMEOUT seconds overrides it).
+LOCK_TIMEOUT_S = float(os.environ.get("PSOT_LOCK_TIMEOUT", "60"))
 _NEW = ".psot-new-"
 _OLD = ".psot-old-"
 
@@ -51,8 +52,8 @@ def locked(output_dir: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise WriteError(f"another psot is writing {output_dir} (lock {lock_path} held for "
-                                     f"{timeout:.0f} s); wait for it to finish and run again") from None
+                    raise WriteError(f"another psot (sync or apply) is using {output_dir} (lock {lock_path} "
+                                     f"held for {timeout:.0f} s); wait for it to finish and run again") from None
                 time.sleep(0.05)
         yield
     finally:
