@@ -149,6 +149,12 @@ def _kv(options: Mapping[str, Any]) -> list[str]:
     return [f"{k}={v}" for k, v in sorted(options.items())]
 
 
+def _action(pairs: list[tuple[bytes | None, bytes | None]]) -> str:
+    if all(old is None for old, _ in pairs):
+        return "add"
+    return "delete" if all(new is None for _, new in pairs) else "update"
+
+
 # --- Incus ----------------------------------------------------------------------------------------
 
 @dataclass
@@ -280,7 +286,7 @@ def _incus_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: Con
         domain, kind = parts[1], parts[2]
         project = ("--project", domain)
         label = ctx.source_label(path)
-        action = "add" if old is None else "delete" if new is None else "update"
+        action = _action([(old, new)])
         if new is None:
             if not ctx.clean_orphans:
                 continue
@@ -352,9 +358,10 @@ def _mapping_node(section: Mapping[str, list[str]]) -> str | None:
 
 def _proxmox_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: Context) -> list[Unit]:
     units: list[Unit] = []
+    boot: dict[str, list[tuple[str, str, bytes | None, bytes | None]]] = {}
     for path, old, new in sorted(changes):
         parts = path.split("/")
-        action = "add" if old is None else "delete" if new is None else "update"
+        action = _action([(old, new)])
         if path == "proxmox/mapping/pci.cfg":
             before, after = _pci_sections(old), _pci_sections(new)
             steps = []
@@ -407,16 +414,21 @@ def _proxmox_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: C
             if dest is None:
                 units.append(Unit("proxmox", action, {path: new}, note="not a host file psot knows"))
                 continue
-            if new is None:
-                steps = [ctx.on_host(host, ("rm", "-f", dest))]
-            else:
-                steps = [ctx.on_host(host, ("install", "-D", "-m", "0644", "/dev/stdin", dest), stdin=new,
-                                     stdin_label=ctx.source_label(path))]
-            steps.append(ctx.on_host(host, ("update-initramfs", "-u", "-k", "all")))
-            units.append(Unit("proxmox", action, {path: new}, steps,
-                              note=f"reboot {host} for the vfio-pci binding to take effect"))
+            boot.setdefault(host, []).append((path, dest, old, new))
         else:
             units.append(Unit("proxmox", action, {path: new}, note="not a Proxmox file psot knows"))
+    # The vfio module list and options of a host: one unit, one initramfs rebuild.
+    for host, files in sorted(boot.items()):
+        steps = []
+        for path, dest, _, new in files:
+            if new is None:
+                steps.append(ctx.on_host(host, ("rm", "-f", dest)))
+            else:
+                steps.append(ctx.on_host(host, ("install", "-D", "-m", "0644", "/dev/stdin", dest), stdin=new,
+                                         stdin_label=ctx.source_label(path)))
+        steps.append(ctx.on_host(host, ("update-initramfs", "-u", "-k", "all")))
+        units.append(Unit("proxmox", _action([(o, n) for _, _, o, n in files]), {p: n for p, _, _, n in files},
+                          steps, note=f"reboot {host} for the vfio-pci binding to take effect"))
     return units
 
 
@@ -434,7 +446,7 @@ def _compose_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: C
     for path, old, new in sorted(changes):
         parts = path.split("/")
         host = parts[1] if len(parts) == 3 else None
-        action = "add" if old is None else "delete" if new is None else "update"
+        action = _action([(old, new)])
         if new is None and not ctx.clean_orphans:
             continue
         before, after = _services(old), _services(new)
@@ -480,7 +492,7 @@ def _kubernetes_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx
             if new is None and path.startswith("kubernetes/workloads/") and ctx.clean_orphans and old is not None:
                 steps.append(Step(("kubectl", "delete", "--ignore-not-found", "-f", "-"), old,
                                   f"(last applied {path})"))
-        units.append(Unit("kubernetes", "update", files, steps))
+        units.append(Unit("kubernetes", _action([(o, n) for _, o, n in overlay]), files, steps))
     for path, old, new in sorted(changes):
         if not path.startswith("kubernetes/nodes/"):
             continue
@@ -503,7 +515,7 @@ def _kubernetes_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx
             if old_taints.get((key, effect)) != value:
                 spec = f"{key}={value}:{effect}" if value else f"{key}:{effect}"
                 steps.append(Step(("kubectl", "taint", "node", node, spec, "--overwrite")))
-        action = "add" if old is None else "delete" if new is None else "update"
+        action = _action([(old, new)])
         units.append(Unit("kubernetes", action, {path: new}, steps))
     return units
 
@@ -532,7 +544,7 @@ def units(desired: Mapping[str, bytes], applied: Mapping[str, bytes], ctx: Conte
     if "kubernetes" in changes:
         out += _kubernetes_units(changes["kubernetes"], ctx, desired)
     for path, old, new in changes.get(RECORD_ONLY, []):
-        out.append(Unit(RECORD_ONLY, "add" if old is None else "delete" if new is None else "update", {path: new}))
+        out.append(Unit(RECORD_ONLY, _action([(old, new)]), {path: new}))
     return out
 
 
@@ -542,5 +554,5 @@ def pending(desired: Mapping[str, bytes], applied: Mapping[str, bytes]) -> list[
     for path in sorted(set(desired) | set(applied)):
         old, new = applied.get(path), desired.get(path)
         if old != new:
-            out.append(("add" if old is None else "delete" if new is None else "update", path))
+            out.append((_action([(old, new)]), path))
     return out

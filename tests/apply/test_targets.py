@@ -50,14 +50,18 @@ def test_pci_mappings_are_created_changed_and_removed_one_by_one(tmp_path: Path)
 
 def test_host_files_are_installed_and_the_command_line_is_left_to_the_user(tmp_path: Path):
     files = {"proxmox/pve/host/cmdline": b"amd_iommu=on iommu=pt\n",
-             "proxmox/pve/host/modules": HEADER + b"vfio\nvfio_pci\n"}
+             "proxmox/pve/host/modules": HEADER + b"vfio\nvfio_pci\n",
+             "proxmox/pve/host/modprobe.d/vfio.conf": HEADER + b"options vfio-pci ids=10de:2204\n"}
     units = tg.units(files, {}, ctx(tmp_path))
     assert [u.steps for u in units][0] == []
     assert units[0].note.startswith("by hand on pve: add `amd_iommu=on iommu=pt` to the kernel command line")
+    # Both boot files in one unit: one initramfs rebuild.
     assert commands(units) == [
+        "install -D -m 0644 /dev/stdin /etc/modprobe.d/psot-vfio.conf < "
+        "generated/proxmox/pve/host/modprobe.d/vfio.conf",
         "install -D -m 0644 /dev/stdin /etc/modules-load.d/psot-vfio.conf < generated/proxmox/pve/host/modules",
         "update-initramfs -u -k all"]
-    assert units[1].steps[0].stdin == files["proxmox/pve/host/modules"]
+    assert units[1].steps[1].stdin == files["proxmox/pve/host/modules"]
 
 
 def test_node_labels_and_taints_change_one_by_one(tmp_path: Path):
