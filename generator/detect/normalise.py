@@ -1,0 +1,278 @@
+"""How detected values are written in infra.yml: PCI addresses, VRAM, vendors, models, architectures, names.
+
+Every tool spells things its own way: nvidia-smi writes `00000000:3B:00.0`
+(8-digit domain, upper case), lspci `0000:3b:00.0`; VRAM comes in MiB
+(nvidia-smi, amd-smi's "MB") or bytes (rocm-smi); names come with or
+without the vendor in front. These functions turn each into the one form
+infra.yml uses (SPEC §2, schemas/infra.schema.json) and return None for a
+value they cannot read, never raise.
+
+Architectures: NVIDIA's from the compute capability (`drivers.architecture_of`,
+the table the driver rules use), else from the chip's code name that lspci
+prints (`GB203` → Blackwell), else from the PCI device ID; AMD's from the
+gfx target (`gfx1100`) or the code name (`Navi 31`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from generator import drivers
+from generator.placement import number
+from generator.rules.hardware import architecture_name
+
+VENDOR_IDS = {"10de": "nvidia", "1002": "amd", "8086": "intel"}
+VENDOR_NAMES = {"nvidia": "NVIDIA", "amd": "AMD", "intel": "Intel"}
+
+NAME_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+NAME_MAX = 63
+
+_PCI = re.compile(r"(?:([0-9a-fA-F]{1,8}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])")
+_HEX4 = re.compile(r"(?:0x)?([0-9a-fA-F]{1,4})")
+_DRIVER = re.compile(r"\d+(?:\.\d+)*")
+_CC = re.compile(r"(\d{1,2})\.(\d{1,2})")
+
+
+def pci_address(text: object) -> str | None:
+    """`00000000:3B:00.0`, `0000:3b:00.0` or `3b:00.0` -> `0000:3b:00.0`; None if it is not one.
+
+    Domains beyond 16 bits (Intel VMD) cannot be written in infra.yml's
+    4-digit form and are refused.
+    """
+    if not isinstance(text, str):
+        return None
+    match = _PCI.fullmatch(text.strip())
+    if not match:
+        return None
+    domain, bus, device, function = match.groups()
+    domain_number = int(domain or "0", 16)
+    if domain_number > 0xFFFF or int(device, 16) > 0x1F:
+        return None
+    return f"{domain_number:04x}:{int(bus, 16):02x}:{int(device, 16):02x}.{function}"
+
+
+def hex4(value: object) -> str | None:
+    """`0x744c`, `744C`, 29772 -> `744c`."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return f"{value:04x}" if 0 <= value <= 0xFFFF else None
+    if isinstance(value, str):
+        match = _HEX4.fullmatch(value.strip())
+        if match:
+            return match.group(1).lower().rjust(4, "0")
+    return None
+
+
+def pci_id(vendor: object, device: object) -> str | None:
+    v, d = hex4(vendor), hex4(device)
+    return f"{v}:{d}" if v and d else None
+
+
+def vendor_of_id(vendor_hex: str | None) -> str | None:
+    return VENDOR_IDS.get(vendor_hex or "")
+
+
+def vram_gb(mib: float | None) -> int | float | None:
+    """GB as infra.yml counts them (GiB): whole when within 3% of a whole number, else to 0.1 GB.
+
+    Drivers reserve some memory, so a 16 GB card reports 16303 MiB
+    (15.92 GiB) and a 24 GB card 24564 MiB; inventories say 16 and 24, and
+    so does detect. Small shares (an APU's 512 MiB) keep their size.
+    """
+    if mib is None or not (mib > 0) or mib == float("inf"):
+        return None
+    gib = mib / 1024
+    whole = round(gib)
+    if whole >= 1 and abs(gib - whole) <= 0.03 * whole:
+        return whole
+    return number(round(gib, 1) if gib >= 0.1 else round(gib, 3)) or None
+
+
+def vram_gb_from_bytes(size: float | None) -> int | float | None:
+    return vram_gb(size / (1024 * 1024)) if size is not None else None
+
+
+def to_number(text: object) -> float | None:
+    """`16303`, `"16303 MiB"`, `"300.00 W"`, 16303.0 -> a finite number; None for N/A and the like."""
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, str):
+        match = re.fullmatch(r"\s*([0-9]{1,30}(?:\.[0-9]{1,30})?)\s*[A-Za-z/]*\s*", text)
+        if not match:
+            return None
+        text = match.group(1)
+    elif not isinstance(text, (int, float)):
+        return None
+    try:
+        value = float(text)
+    except OverflowError:
+        return None
+    return value if value == value and value not in (float("inf"), float("-inf")) else None
+
+
+def driver_version(text: object) -> str | None:
+    """`575.64.03` as is; `6.8.5-2041575.24.04` -> `6.8.5` (infra.yml's `driver` is dotted numbers)."""
+    if not isinstance(text, str):
+        return None
+    match = _DRIVER.match(text.strip())
+    return match.group(0) if match and len(match.group(0)) <= 32 else None
+
+
+def compute_capability(text: object) -> str | None:
+    """`12.0` -> `12.0`; `[N/A]` -> None."""
+    if not isinstance(text, str):
+        return None
+    match = _CC.fullmatch(text.strip())
+    return f"{int(match.group(1))}.{int(match.group(2))}" if match else None
+
+
+_VENDOR_WORDS = re.compile(r"^(?:NVIDIA(?: Corporation)?|AMD|ATI|Advanced Micro Devices,? Inc\.?(?: \[AMD/ATI\])?"
+                           r"|Intel(?: Corporation)?)\s+", re.IGNORECASE)
+_TRADEMARKS = re.compile(r"\((?:TM|R)\)|™|®", re.IGNORECASE)
+_BRACKETED = re.compile(r"[^\[\]]*\[([^\[\]]+)\]\s*")
+
+
+def model_name(text: object) -> str | None:
+    """`NVIDIA GeForce RTX 5070 Ti` -> `GeForce RTX 5070 Ti`; `Navi 31 [Radeon RX 7900 XTX]` -> `Radeon RX 7900 XTX`.
+
+    The vendor goes (the `vendor` key says it), and where a name is a chip
+    code name followed by the product in brackets (pci.ids' style, also
+    printed by older rocm-smi and amd-smi) the product is kept.
+    """
+    if not isinstance(text, str):
+        return None
+    name = " ".join(_TRADEMARKS.sub("", text).split())
+    bracketed = _BRACKETED.fullmatch(name)
+    if bracketed:
+        name = bracketed.group(1).strip()
+    name = _VENDOR_WORDS.sub("", name).strip()
+    if not name or name.upper() in {"N/A", "NA", "UNKNOWN"} or len(name) > 200:
+        return None
+    return name
+
+
+# NVIDIA's chip code names start with the architecture's letters (pci.ids:
+# GM204 [GeForce GTX 970], GA102GL [RTX A5500], GB203 [GeForce RTX 5070 Ti]).
+_NVIDIA_CHIP_PREFIX = {"GF": "fermi", "GK": "kepler", "GM": "maxwell", "GP": "pascal", "GV": "volta",
+                       "TU": "turing", "GA": "ampere", "AD": "ada", "GH": "hopper", "GB": "blackwell"}
+
+# NVIDIA PCI device IDs by architecture, for when neither a compute capability
+# nor a chip name is known (nvidia-smi -q -x of an old driver without lspci).
+# Ranges from the device lists of pci.ids (https://pci-ids.ucw.cz/read/PC/10de),
+# where each block of IDs belongs to one chip family, e.g. 13c2 GM204 [GeForce
+# GTX 970], 1b80 GP104, 1db4 GV100, 1eb8 TU104, 2204 GA102, 2233 GA102GL
+# [RTX A5500], 25b2 GA107GL [RTX A400], 2330 GH100, 2684 AD102, 2c05 GB203
+# [GeForce RTX 5070 Ti], 2d04 GB206, 2f04 GB205. IDs outside these ranges
+# give no architecture rather than a guess.
+_NVIDIA_DEVICE_RANGES = (
+    (0x1340, 0x13FF, "maxwell"), (0x1400, 0x143F, "maxwell"), (0x1617, 0x1667, "maxwell"),
+    (0x17C0, 0x17FF, "maxwell"),
+    (0x15F0, 0x15FF, "pascal"), (0x1B00, 0x1CFF, "pascal"), (0x1D00, 0x1D7F, "pascal"),
+    (0x1D80, 0x1DFF, "volta"),
+    (0x1E00, 0x1FFF, "turing"), (0x2180, 0x21FF, "turing"),
+    (0x2080, 0x20FF, "ampere"), (0x2200, 0x22FF, "ampere"), (0x2400, 0x25FF, "ampere"),
+    (0x2300, 0x23FF, "hopper"),
+    (0x2680, 0x28FF, "ada"),
+    (0x2900, 0x29FF, "blackwell"), (0x2B00, 0x2DFF, "blackwell"), (0x2F00, 0x2FFF, "blackwell"),
+)
+
+# AMD: the LLVM AMDGPU processor table (https://llvm.org/docs/AMDGPUUsage.html#processors)
+# gives each gfx target its generation; longest prefix first.
+_AMD_GFX_PREFIX = (
+    ("gfx950", "cdna4"), ("gfx94", "cdna3"), ("gfx90a", "cdna2"), ("gfx908", "cdna"), ("gfx90", "vega"),
+    ("gfx12", "rdna4"), ("gfx115", "rdna3-5"), ("gfx11", "rdna3"), ("gfx103", "rdna2"), ("gfx101", "rdna"),
+)
+# ... and pci.ids names AMD's chips by code name: Navi 1x/2x/3x/4x are RDNA 1-4.
+_AMD_CHIP = ((re.compile(r"Navi ?1\d"), "rdna"), (re.compile(r"Navi ?2\d"), "rdna2"),
+             (re.compile(r"Navi ?3\d"), "rdna3"), (re.compile(r"Navi ?4\d"), "rdna4"),
+             (re.compile(r"Aqua Vanjaram"), "cdna3"), (re.compile(r"Aldebaran"), "cdna2"),
+             (re.compile(r"Arcturus"), "cdna"), (re.compile(r"Vega ?(10|20)"), "vega"))
+_INTEL_CHIP = ((re.compile(r"^DG2\b"), "alchemist"), (re.compile(r"^(Battlemage|BMG)\b"), "battlemage"))
+
+
+def nvidia_architecture(named: object) -> str | None:
+    """nvidia-smi's `product_architecture` (`Ada Lovelace`) -> `ada`, using the driver table's names."""
+    if not isinstance(named, str):
+        return None
+    wanted = " ".join(named.split()).lower()
+    for arch in drivers.NVIDIA_DRIVERS:
+        if architecture_name(arch).lower() == wanted or arch == wanted:
+            return arch
+    return None
+
+
+def architecture(vendor: str | None, *, compute_cap: str | None = None, chip: str | None = None,
+                 pci_id_: str | None = None, gfx: str | None = None) -> str | None:
+    """The architecture name infra.yml uses, from whatever is known; None rather than a guess."""
+    if vendor == "nvidia":
+        if compute_cap:
+            found = drivers.architecture_of("nvidia", None, compute_cap)
+            if found:
+                return found
+        if chip:
+            found = _NVIDIA_CHIP_PREFIX.get(chip[:2].upper())
+            if found and re.match(r"^[A-Z]{2}\d", chip.upper()):
+                return found
+        if pci_id_ and pci_id_.startswith("10de:"):
+            device = int(pci_id_[5:], 16)
+            for low, high, name in _NVIDIA_DEVICE_RANGES:
+                if low <= device <= high:
+                    return name
+    elif vendor == "amd":
+        if gfx:
+            for prefix, name in _AMD_GFX_PREFIX:
+                if gfx.lower().startswith(prefix):
+                    return name
+        if chip:
+            for pattern, name in _AMD_CHIP:
+                if pattern.search(chip):
+                    return name
+    elif vendor == "intel" and chip:
+        for pattern, name in _INTEL_CHIP:
+            if pattern.search(chip):
+                return name
+    return None
+
+
+# Brand words that say the vendor or the product line, not the card: "GeForce RTX 5070 Ti" -> rtx-5070-ti.
+_BRAND_WORDS = {"nvidia", "geforce", "amd", "radeon", "intel", "tesla", "instinct", "ati"}
+
+
+def gpu_name(model: str | None, vendor: str | None, pci_id_: str | None) -> str:
+    """A GPU name from its model (`rtx-5070-ti`, `gtx-970`, `rtx-a5500`), valid for the schema's pattern.
+
+    Without a model: the vendor and device ID (`nvidia-2c05`), else `gpu`.
+    """
+    words = [w for w in re.split(r"[^a-z0-9]+", (model or "").lower()) if w and w not in _BRAND_WORDS]
+    name = "-".join(words)
+    if not name:
+        device = pci_id_.split(":")[1] if pci_id_ and ":" in pci_id_ else ""
+        name = "-".join(p for p in (vendor or "", device) if p) or "gpu"
+    name = name[:NAME_MAX].strip("-")
+    return name if NAME_PATTERN.fullmatch(name) else "gpu"
+
+
+def unique_names(wanted: list[str], taken: set[str] = frozenset()) -> list[str]:
+    """`[rtx-a5500, rtx-a5500]` -> `[rtx-a5500, rtx-a5500-2]`, in the given order (callers sort by PCI address).
+
+    `taken`: names already used on the host (an inventory's), which new names avoid.
+    """
+    used = set(taken)
+    out = []
+    for name in wanted:
+        candidate, n = name, 1
+        while candidate in used:
+            n += 1
+            suffix = f"-{n}"
+            candidate = name[:NAME_MAX - len(suffix)].rstrip("-") + suffix
+        used.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def host_name(text: str) -> str | None:
+    """This machine's hostname as a psot name: `Ws.lan` -> `ws`; None when nothing usable is left."""
+    short = text.split(".")[0].lower()
+    name = re.sub(r"[^a-z0-9-]+", "-", short).strip("-")[:NAME_MAX].strip("-")
+    return name if NAME_PATTERN.fullmatch(name or "-") else None

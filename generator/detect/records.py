@@ -1,0 +1,73 @@
+"""What the parsers return: GPUs as one tool saw them, and findings about its output.
+
+A `Seen` is one tool's view of one GPU, fields normalised (see normalise.py)
+but not merged: `merge.merge` joins the views of the same PCI address. A
+`Parsed` is one tool output read: its GPUs, findings about the text (with
+the line they are about), and which vendors' GPUs the tool can see at all,
+so that `--check` does not call a GPU missing that no tool that ran could
+have seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from generator.findings import ERROR, WARNING, Finding
+
+ALL_VENDORS = frozenset({"nvidia", "amd", "intel"})
+MAX_PROBLEMS = 20   # DETECT003 findings listed per output; a garbage file must not flood the terminal
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One GPU as one tool reports it; None where the tool does not say."""
+    tool: str                        # "nvidia-smi", "rocm-smi", "amd-smi", "lspci"
+    vendor: str | None = None        # nvidia, amd, intel
+    pci: str | None = None           # 0000:3b:00.0
+    pci_id: str | None = None        # 10de:2c05
+    model: str | None = None         # GeForce RTX 5070 Ti
+    vram_gb: float | None = None
+    index: int | None = None
+    architecture: str | None = None
+    compute_capability: str | None = None
+    driver: str | None = None
+    tdp_watts: int | None = None
+    uuid: str | None = None
+    chip: str | None = None          # lspci's code name: GB203, Navi 31
+    kernel_driver: str | None = None  # lspci -k: nvidia, amdgpu, vfio-pci
+    source: str = ""                 # file name, or the tool name when run here
+    line: int = 1                    # where in that output the GPU is described
+
+    def with_(self, **changes) -> "Seen":
+        return replace(self, **changes)
+
+
+@dataclass
+class Parsed:
+    """One tool output read: the GPUs in it, findings about it, the vendors its tool can see."""
+    format: str                      # "nvidia-smi-csv", "nvidia-smi-xml", "rocm-smi-json", "amd-smi-json", "lspci"
+    source: str
+    gpus: list[Seen] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    covers: frozenset[str] = frozenset()
+
+    problems: int = 0
+
+    def problem(self, message: str, line: int = 1, column: int = 1) -> None:
+        """A record that cannot be read (DETECT003): said once per line, at most MAX_PROBLEMS times per output."""
+        self.problems += 1
+        if self.problems <= MAX_PROBLEMS:
+            self.warn("DETECT003", message, line, column)
+        elif self.problems == MAX_PROBLEMS + 1:
+            self.warn("DETECT003", f"more unreadable records from line {line} on are not listed", line, column)
+
+    def warn(self, code: str, message: str, line: int = 1, column: int = 1) -> None:
+        self.findings.append(Finding(code, WARNING, message, self.source, line, column, ""))
+
+    def error(self, code: str, message: str, line: int = 1, column: int = 1) -> None:
+        self.findings.append(Finding(code, ERROR, message, self.source, line, column, ""))
+
+
+def finding(code: str, severity: str, message: str, file: str, line: int = 1, column: int = 1,
+            path: str = "") -> Finding:
+    return Finding(code, severity, message, file, line, column, path)
