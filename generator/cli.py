@@ -19,6 +19,7 @@ import click
 
 from generator import __version__
 from generator import placement_report as report
+from generator.detect.cli import detect
 from generator.findings import Diagnostics, render_json, render_text, summary_line
 from generator.loader import default_infra_path
 from generator.pipeline import Compilation, compile_infra, previous_placement
@@ -247,6 +248,7 @@ def _register() -> None:
 
 
 _register()
+cli.add_command(detect)
 
 
 def main(argv: list[str] | None = None) -> int:

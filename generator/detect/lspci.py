@@ -77,10 +77,10 @@ def parse(text: str, source: str) -> Parsed:
 def _names(vendor: str, description: str) -> tuple[str | None, str | None]:
     """`NVIDIA Corporation GB203 [GeForce RTX 5070 Ti]` -> (`GB203`, `GeForce RTX 5070 Ti`).
 
-    pci.ids prints an unknown device as `Device 2c05`: no names then.
+    lspci names a device pci.ids does not know `Device` (`Device 2c05` without -nn): no names then.
     """
     rest = _VENDOR_PREFIX[vendor].sub("", description.strip())
-    if not rest or re.fullmatch(r"Device [0-9a-fA-F]{4}", rest):
+    if not rest or re.fullmatch(r"Device(?: [0-9a-fA-F]{4})?", rest):
         return None, None
     match = re.fullmatch(r"(?P<chip>[^\[\]]*?)\s*\[(?P<model>[^\[\]]+)\]", rest)
     if match:

@@ -1,0 +1,190 @@
+"""`psot detect --check INFRA`: the inventory in infra.yml against what the machine reports.
+
+GPUs are matched by PCI address; an inventory GPU without `pci` by name
+(the one detect would give it), then by vendor and index, then by model.
+Then:
+
+- an inventory GPU not detected (DETECT020) is treated as unavailable, and
+  the placement is computed without it the way `psot place --without` does
+  (seed 001: "GPU removed/failed → service falls back"): the consumers that
+  move and the resulting table are shown;
+- a detected GPU not in the inventory (DETECT021) comes as a block to paste;
+- a changed VRAM size, driver, index, or a different card at the same
+  address (DETECT022-DETECT025) is a finding on the line of infra.yml to edit;
+- an inventory GPU of a vendor that no tool that ran can see is not called
+  missing (DETECT026): nvidia-smi alone says nothing about an AMD card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator import model
+from generator import placement_report as report
+from generator.detect import normalise as n
+from generator.detect.merge import Detection, Gpu, VENDOR_TOOLS, named, vram_differs
+from generator.findings import Diagnostics, Finding
+from generator.pipeline import Compilation, compile_infra
+
+
+@dataclass(frozen=True)
+class Change:
+    gpu: str            # host/gpu
+    field: str
+    inventory: object
+    detected: object
+
+    def to_dict(self) -> dict:
+        return {"gpu": self.gpu, "field": self.field, "inventory": self.inventory, "detected": self.detected}
+
+
+@dataclass
+class CheckReport:
+    host: str = ""
+    source: str = "infra.yml"
+    matched: list[tuple[model.Gpu, Gpu]] = field(default_factory=list)
+    missing: list[model.Gpu] = field(default_factory=list)
+    unchecked: list[model.Gpu] = field(default_factory=list)
+    new: list[Gpu] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    without: Compilation | None = None
+    moves: list[report.Move] = field(default_factory=list)
+    compared: bool = False
+
+    @property
+    def in_sync(self) -> bool:
+        return not (self.missing or self.new or self.changes)
+
+
+def check(infra: Path, detection: Detection, host: str | None, this_host: str | None) -> CheckReport:
+    """Compare the inventory of `host` (else this machine's, else the only host) with `detection`."""
+    baseline = compile_infra(infra, until="place")
+    result = CheckReport(source=baseline.diag.default_file)
+    if baseline.infra is None or baseline.placement is None or not baseline.ok:
+        result.findings = [f for f in baseline.diag.findings if f.severity == "error"]
+        return result
+    diag = Diagnostics(baseline.diag.document, baseline.diag.default_file)
+    chosen = _host(baseline.infra, host, this_host, diag)
+    if chosen is None:
+        result.findings = diag.findings
+        return result
+    result.host, result.compared = chosen, True
+    inventory = list(baseline.infra.hosts[chosen].gpus)
+    _match(result, inventory, detection)
+    _findings(result, detection, diag, baseline.infra)
+    if result.missing:
+        gone = tuple(g.key for g in result.missing)
+        result.without = compile_infra(infra, until="place", without=gone)
+        if result.without.placement is not None:
+            result.moves = report.moves(baseline.placement, result.without.placement)
+            seen = {(f.code, f.message) for f in baseline.diag.findings}
+            diag.extend(f for f in result.without.diag.findings if (f.code, f.message) not in seen)
+    result.findings = diag.findings
+    return result
+
+
+def _host(infra: model.Infra, host: str | None, this_host: str | None, diag: Diagnostics) -> str | None:
+    hosts = list(infra.hosts)
+    if host is not None:
+        if host in infra.hosts:
+            return host
+        diag.error("DETECT027", f"--host {host}: no such host in the inventory; one of: {', '.join(hosts) or '(none)'}",
+                   ("hosts",), at="key")
+        return None
+    if this_host in infra.hosts:
+        return this_host
+    if len(hosts) == 1:
+        return hosts[0]
+    diag.error("DETECT027", f"which host's inventory is this machine's? This machine is '{this_host}', which is not "
+               f"under hosts; pass --host, one of: {', '.join(hosts) or '(none)'}", ("hosts",), at="key")
+    return None
+
+
+def _match(result: CheckReport, inventory: list[model.Gpu], detection: Detection) -> None:
+    detected = named(detection.gpus)
+    free = list(detected)
+    pairs: list[tuple[model.Gpu, Gpu]] = []
+    rest = []
+    for gpu in inventory:
+        found = next((d for d in free if gpu.pci and d.pci == gpu.pci), None)
+        if found is not None:
+            pairs.append((gpu, found))
+            free.remove(found)
+        else:
+            rest.append(gpu)
+    # No address in infra.yml, or the card moved to another slot: by name, then vendor and index, then model.
+    for same in (lambda g, d: d.name == g.name and d.vendor == g.vendor,
+                 lambda g, d: d.vendor == g.vendor and g.index is not None and d.index == g.index and not g.pci,
+                 lambda g, d: d.vendor == g.vendor and _same_model(g.model, d.model)):
+        for gpu in list(rest):
+            found = next((d for d in free if same(gpu, d)), None)
+            if found is not None:
+                pairs.append((gpu, found))
+                free.remove(found)
+                rest.remove(gpu)
+    result.matched = sorted(pairs, key=lambda p: p[0].key)
+    for gpu in rest:
+        (result.missing if gpu.vendor in detection.covers else result.unchecked).append(gpu)
+    result.new = named(free, {g.name for g in inventory})
+    for inv, det in result.matched:
+        result.changes += _changes(inv, det)
+
+
+def _same_model(a: str | None, b: str | None) -> bool:
+    return bool(a and b) and (n.model_name(a) or "").casefold() == (n.model_name(b) or "").casefold()
+
+
+def _changes(inv: model.Gpu, det: Gpu) -> list[Change]:
+    out = []
+    if inv.pci and det.pci and inv.pci != det.pci:
+        out.append(Change(inv.key, "pci", inv.pci, det.pci))
+    if inv.pci_id and det.pci_id and inv.pci_id.lower() != det.pci_id:
+        out.append(Change(inv.key, "pci_id", inv.pci_id.lower(), det.pci_id))
+    if det.vram_gb is not None and vram_differs(inv.vram_gb, det.vram_gb):
+        out.append(Change(inv.key, "vram_gb", n.number(inv.vram_gb), det.vram_gb))
+    if inv.driver and det.driver and inv.driver != det.driver:
+        out.append(Change(inv.key, "driver", inv.driver, det.driver))
+    vendor_index = any(t in VENDOR_TOOLS.get(det.vendor, ()) for t in det.tools)
+    if inv.index is not None and det.index is not None and vendor_index and inv.index != det.index:
+        out.append(Change(inv.key, "index", inv.index, det.index))
+    return out
+
+
+def _findings(result: CheckReport, detection: Detection, diag: Diagnostics, infra: model.Infra) -> None:
+    host = result.host
+    for gpu in result.missing:
+        diag.warning("DETECT020", f"{gpu.key}{f' ({gpu.model})' if gpu.model else ''} is in the inventory but "
+                     f"{'not at ' + gpu.pci if gpu.pci else 'not detected'}: treated as unavailable, its consumers "
+                     "fall back (placement below). If it is gone for good, remove it or set `status: unavailable`",
+                     gpu.path, at="key")
+    for gpu in result.unchecked:
+        tools = ", ".join(detection.tools) or "none"
+        diag.warning("DETECT026", f"{gpu.key} not checked: no tool that ran ({tools}) sees {gpu.vendor} GPUs; "
+                     "add lspci -nn -D output, which sees every vendor", gpu.path, at="key")
+    gpus_path = ("hosts", host, "gpus") if (infra.hosts[host].spec or {}).get("gpus") is not None else ("hosts", host)
+    for gpu in result.new:
+        diag.warning("DETECT021", f"{gpu.label()} is on {host} but not in the inventory: add it as "
+                     f"hosts.{host}.gpus.{gpu.name} (block below)", gpus_path, at="key")
+    gpus = {g.key: g for g in infra.gpus.values()}
+    for change in result.changes:
+        gpu = gpus[change.gpu]
+        path = gpu.path + (change.field,)
+        if change.field == "pci":
+            diag.warning("DETECT024", f"{change.gpu} moved from {change.inventory} to {change.detected}: set "
+                         f"pci: \"{change.detected}\"", path)
+        elif change.field == "pci_id":
+            diag.warning("DETECT024", f"{change.gpu}: the card at {gpu.pci} is {change.detected}, not {change.inventory}: "
+                         "a different card is in that slot; update its entry (model, pci_id, vram_gb, …) from "
+                         "`psot detect`", path)
+        elif change.field == "vram_gb":
+            diag.warning("DETECT022", f"{change.gpu}: infra.yml says {change.inventory} GB of VRAM, the card reports "
+                         f"{change.detected} GB; set vram_gb: {change.detected}", path)
+        elif change.field == "driver":
+            diag.warning("DETECT023", f"{change.gpu}: infra.yml says driver {change.inventory}, the machine runs "
+                         f"{change.detected}; set driver: \"{change.detected}\" (the driver rules judge the GPU by it)",
+                         path)
+        else:
+            diag.warning("DETECT025", f"{change.gpu}: infra.yml says index {change.inventory}, the driver numbers it "
+                         f"{change.detected}; set index: {change.detected} (compose device_ids use it)", path)

@@ -1,0 +1,124 @@
+"""`psot detect [--from FILE...] [--host NAME] [--check INFRA] [--format text|json]`.
+
+Exit codes (SPEC §6): 0 success (with --check: the inventory matches the
+machine); 1 errors in the input (an unreadable --from file, an infra.yml
+with errors, an unknown --host); 2 with --check: the inventory and the
+machine differ (missing, new or changed GPUs), like `sync --check` finding
+generated/ stale; 3 detection could not run (no tool, or none that worked).
+
+Text mode prints the block (or the --check report) on stdout and findings
+on stderr; `--format json` prints one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import click
+
+from generator.detect import check as checking
+from generator.detect import merge, normalise, render, tools
+from generator.findings import Finding, render_text, summary_line
+
+EXIT_OK, EXIT_ERRORS, EXIT_DIFFERS, EXIT_TOOL = 0, 1, 2, 3
+
+
+def this_host() -> str | None:
+    """This machine's short hostname as a psot name (`ws.lan` -> `ws`), or None."""
+    return normalise.host_name(socket.gethostname())
+
+
+def _valid_host(ctx, param, value: str | None) -> str | None:
+    if value is not None and (len(value) > normalise.NAME_MAX or not normalise.NAME_PATTERN.fullmatch(value)):
+        raise click.BadParameter(f"{value!r} is not a host name infra.yml accepts (lower-case letters, digits and "
+                                 "inner hyphens, at most 63 characters)")
+    return value
+
+
+@click.command("detect")
+@click.argument("more", nargs=-1, type=click.Path(path_type=Path), metavar="[FILE]...")
+@click.option("--from", "sources", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+              help="Read saved tool outputs instead of running the tools (repeatable; further FILEs may follow). "
+                   "The format is told by the content.")
+@click.option("--host", callback=_valid_host, metavar="NAME",
+              help="The host the GPUs belong to (default: this machine's short hostname).")
+@click.option("--check", "infra", type=click.Path(path_type=Path), metavar="INFRA",
+              help="Compare the inventory of INFRA with what is detected: missing, new and changed GPUs.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output for people (text) or machines (json).")
+def detect(more: tuple[Path, ...], sources: tuple[Path, ...], host: str | None, infra: Path | None, fmt: str) -> int:
+    """Build the GPU inventory from nvidia-smi, rocm-smi, amd-smi and lspci, or check infra.yml against it."""
+    if more and not sources:
+        raise click.UsageError("FILE arguments are saved tool outputs: pass them after --from")
+    if sources:
+        outputs, findings = tools.read_files(list(sources) + list(more)), []
+    else:
+        outputs, findings = tools.run_all()
+    detection = merge.merge(outputs)
+    detection.gpus = merge.named(detection.gpus)
+    findings = findings + detection.findings + _notes(detection, outputs)
+    could_not_run = any(f.code == "DETECT004" for f in findings)
+    if infra is not None and not could_not_run and not _has_errors(findings):
+        return _check(infra, detection, host, findings, fmt)
+    name = host or this_host() or "localhost"
+    if fmt == "json":
+        click.echo(render.detect_json(name, detection, _sorted(findings)), nl=False)
+    else:
+        _print_findings(findings)
+        if not _has_errors(findings):
+            click.echo(render.block_text(name, detection.gpus, detection.tools), nl=False)
+            click.echo(f"psot: {_count(detection.gpus)} of {name} from {', '.join(detection.tools) or 'no tool'}; "
+                       f"{summary_line(findings)}.", err=True)
+        else:
+            click.echo(f"psot: {summary_line(findings)}; no inventory printed.", err=True)
+    return EXIT_TOOL if could_not_run else EXIT_ERRORS if _has_errors(findings) else EXIT_OK
+
+
+def _check(infra: Path, detection: merge.Detection, host: str | None, findings: list[Finding], fmt: str) -> int:
+    result = checking.check(infra, detection, host, this_host())
+    findings = findings + result.findings
+    if fmt == "json":
+        click.echo(render.check_json(result, detection.tools, _sorted(findings)), nl=False)
+    else:
+        _print_findings(findings)
+        if result.compared:
+            click.echo(render.check_text(result, detection.tools), nl=False)
+        else:
+            click.echo(f"psot: {summary_line(findings)}; fix {result.source} first, nothing was compared.", err=True)
+    if _has_errors(findings) or not result.compared:
+        return EXIT_ERRORS
+    return EXIT_OK if result.in_sync else EXIT_DIFFERS
+
+
+def _notes(detection: merge.Detection, outputs: list) -> list[Finding]:
+    """Findings about the detection as a whole: nothing found, VRAM left to fill in."""
+    notes = []
+    readable = [p for p in outputs if p.format != "unknown" and not merge.failed(p)]
+    if readable and not detection.gpus:
+        notes.append(Finding("DETECT009", "warning", "no GPU found: no NVIDIA, AMD or Intel display or accelerator "
+                             f"device in {', '.join(p.source for p in readable)}", readable[0].source, 1, 1, ""))
+    for gpu in detection.gpus:
+        if not gpu.complete:
+            notes.append(Finding("DETECT006", "warning", f"{gpu.label()}: no tool reported its VRAM (only "
+                                 f"{', '.join(gpu.tools)} saw it), so it is left commented out in the block: fill in "
+                                 "vram_gb (and index, for compose) and uncomment it", gpu.where[0], gpu.where[1], 1, ""))
+    return notes
+
+
+def _has_errors(findings: list[Finding]) -> bool:
+    return any(f.severity == "error" for f in findings)
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
+    return sorted(set(findings), key=Finding.sort_key)
+
+
+def _print_findings(findings: list[Finding]) -> None:
+    if findings:
+        click.echo(render_text(_sorted(findings)), nl=False, file=sys.stderr)
+
+
+def _count(gpus: list) -> str:
+    return f"{len(gpus)} GPU{'s' if len(gpus) != 1 else ''}"

@@ -1,0 +1,216 @@
+"""One record per GPU from every tool's view of it, joined by PCI address.
+
+Each tool knows part of a GPU: lspci its address and vendor:device ID even
+with no driver loaded, nvidia-smi / rocm-smi / amd-smi its VRAM, index,
+driver and compute capability. `merge` groups the views by PCI address and
+takes each field from the first tool that knows it, in the order of
+PRECEDENCE (the vendor's own tool first; lspci first for `pci_id`, which it
+reads from the device itself). A view without an address (rocm-smi run
+without --showbus) joins the GPU of the same vendor with the same device
+ID, when only one has it, or with the same index from the other AMD tool.
+
+The result is sorted by PCI address, so the output never depends on which
+tool answered first. GPU names are given by `named`, unique per host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from generator.detect import normalise as n
+from generator.detect.records import Parsed, Seen, finding
+from generator.findings import WARNING, Finding
+
+PRECEDENCE = {"nvidia-smi": 0, "amd-smi": 1, "rocm-smi": 2, "lspci": 3}
+_PCI_ID_PRECEDENCE = {"lspci": 0, "nvidia-smi": 1, "amd-smi": 2, "rocm-smi": 3}
+VENDOR_TOOLS = {"nvidia": ("nvidia-smi",), "amd": ("rocm-smi", "amd-smi"), "intel": ()}
+
+# The fields of hosts.<host>.gpus.<gpu> that detect fills, in SPEC §2's order.
+BLOCK_FIELDS = ("vendor", "model", "vram_gb", "index", "pci", "pci_id", "architecture", "compute_capability",
+                "driver", "tdp_watts")
+
+
+@dataclass(frozen=True)
+class Gpu:
+    """A detected GPU: the merged views of one PCI address."""
+    vendor: str
+    pci: str | None
+    pci_id: str | None
+    model: str | None
+    vram_gb: float | None
+    index: int | None
+    architecture: str | None
+    compute_capability: str | None
+    driver: str | None
+    tdp_watts: int | None
+    uuid: str | None
+    chip: str | None
+    kernel_driver: str | None
+    tools: tuple[str, ...]
+    where: tuple[str, int]          # (source, line) of the first view, for findings
+    name: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """Enough to be pasted into infra.yml: the schema requires `vram_gb`."""
+        return self.vram_gb is not None
+
+    def label(self) -> str:
+        """`0000:01:00.0 (GeForce RTX 5070 Ti, 10de:2c05)` for messages."""
+        what = ", ".join(x for x in (self.model, self.pci_id) if x)
+        at = self.pci or (f"{self.vendor} GPU {self.index}" if self.index is not None else f"{self.vendor} GPU")
+        return f"{at} ({what})" if what else at
+
+    def fields(self) -> dict:
+        """The infra.yml fields, in SPEC order, without the unknown ones."""
+        return {k: getattr(self, k) for k in BLOCK_FIELDS if getattr(self, k) is not None}
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, **self.fields(), "uuid": self.uuid, "chip": self.chip,
+                "kernel_driver": self.kernel_driver, "tools": list(self.tools), "complete": self.complete}
+
+
+@dataclass
+class Detection:
+    """Everything detect knows about a host: its GPUs, findings, and which vendors' GPUs the tools can see."""
+    gpus: list[Gpu] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    covers: frozenset[str] = frozenset()
+    sources: list[dict] = field(default_factory=list)   # {"source", "format", "gpus"} per output read
+
+    @property
+    def tools(self) -> list[str]:
+        return sorted({t for g in self.gpus for t in g.tools} | {s["tool"] for s in self.sources if s.get("tool")},
+                      key=lambda t: PRECEDENCE.get(t, 9))
+
+
+def sort_key(gpu: Gpu | Seen) -> tuple:
+    return (gpu.pci is None, gpu.pci or "", gpu.vendor or "", gpu.index if gpu.index is not None else 1 << 30,
+            gpu.model or "")
+
+
+def merge(outputs: list[Parsed]) -> Detection:
+    detection = Detection()
+    for parsed in outputs:
+        detection.findings.extend(parsed.findings)
+        if not failed(parsed):
+            detection.covers |= parsed.covers
+        detection.sources.append({"source": parsed.source, "format": parsed.format,
+                                  "tool": parsed.gpus[0].tool if parsed.gpus else _tool_of(parsed.format),
+                                  "gpus": len(parsed.gpus)})
+    views = [g for parsed in outputs for g in parsed.gpus]
+    groups: dict[str, list[Seen]] = {}
+    for view in views:
+        if view.pci is not None:
+            groups.setdefault(view.pci, []).append(view)
+    loose: list[list[Seen]] = []
+    for view in views:
+        if view.pci is None:
+            home = _home(view, groups)
+            if home is not None:
+                groups[home].append(view)
+            else:
+                loose.append([view])
+                detection.findings.append(finding(
+                    "DETECT008", WARNING, f"{view.tool} reports {view.model or 'a GPU'} (index {view.index}) without a "
+                    "PCI address and no other tool's GPU matches it: it is listed without `pci`; run "
+                    "rocm-smi with --showbus (or add lspci -nn -D output) to place it", view.source, view.line))
+    for members in list(groups.values()) + loose:
+        gpu, disagreements = _join(members)
+        detection.gpus.append(gpu)
+        detection.findings.extend(disagreements)
+    detection.gpus.sort(key=sort_key)
+    detection.findings.extend(_unusable(detection, outputs))
+    return detection
+
+
+def _tool_of(format: str) -> str | None:
+    return {"nvidia-smi-csv": "nvidia-smi", "nvidia-smi-xml": "nvidia-smi", "rocm-smi-json": "rocm-smi",
+            "amd-smi-json": "amd-smi", "lspci": "lspci"}.get(format)
+
+
+def _home(view: Seen, groups: dict[str, list[Seen]]) -> str | None:
+    """The address of the one GPU an address-less view belongs to, if exactly one fits."""
+    same_vendor = {pci: members for pci, members in groups.items()
+                   if any(m.vendor == view.vendor for m in members) and not any(m.tool == view.tool for m in members)}
+    if view.pci_id:
+        by_id = [pci for pci, members in same_vendor.items() if any(m.pci_id == view.pci_id for m in members)]
+        if len(by_id) == 1:
+            return by_id[0]
+    if view.index is not None:
+        by_index = [pci for pci, members in same_vendor.items()
+                    if any(m.index == view.index and m.tool in VENDOR_TOOLS.get(view.vendor or "", ()) for m in members)]
+        if len(by_index) == 1:
+            return by_index[0]
+    return None
+
+
+def _first(members: list[Seen], attribute: str, order: dict[str, int] = PRECEDENCE):
+    for member in sorted(members, key=lambda m: order.get(m.tool, 9)):
+        value = getattr(member, attribute)
+        if value is not None:
+            return value
+    return None
+
+
+def _join(members: list[Seen]) -> tuple[Gpu, list[Finding]]:
+    first = sorted(members, key=lambda m: PRECEDENCE.get(m.tool, 9))[0]
+    vendor = _first(members, "vendor") or "nvidia"
+    pci_id = _first(members, "pci_id", _PCI_ID_PRECEDENCE)
+    cc = _first(members, "compute_capability")
+    chip = _first(members, "chip")
+    arch = _first(members, "architecture") or n.architecture(vendor, compute_cap=cc, chip=chip, pci_id_=pci_id)
+    gpu = Gpu(vendor=vendor, pci=_first(members, "pci"), pci_id=pci_id, model=_first(members, "model"),
+              vram_gb=_first(members, "vram_gb"), index=_first(members, "index"), architecture=arch,
+              compute_capability=cc, driver=_first(members, "driver"), tdp_watts=_first(members, "tdp_watts"),
+              uuid=_first(members, "uuid"), chip=chip, kernel_driver=_first(members, "kernel_driver"),
+              tools=tuple(sorted({m.tool for m in members}, key=lambda t: PRECEDENCE.get(t, 9))),
+              where=(first.source, first.line))
+    return gpu, _disagreements(gpu, members)
+
+
+def vram_differs(a: float, b: float) -> bool:
+    """Two VRAM sizes differ when apart by more than 0.5 GB and 3% (rounding and reserved memory are not a change)."""
+    return abs(a - b) > max(0.5, 0.03 * max(a, b))
+
+
+def _disagreements(gpu: Gpu, members: list[Seen]) -> list[Finding]:
+    out = []
+    sizes = {(m.tool, m.vram_gb) for m in members if m.vram_gb is not None}
+    if any(vram_differs(a[1], b[1]) for a in sizes for b in sizes):
+        said = ", ".join(f"{tool} {n.number(size)} GB" for tool, size in sorted(sizes))
+        out.append(finding("DETECT007", WARNING, f"tools disagree on the VRAM of {gpu.label()}: {said}; "
+                           f"{n.number(gpu.vram_gb)} GB is used (from {gpu.tools[0]})", *gpu.where))
+    vendors = {m.vendor for m in members if m.vendor}
+    if len(vendors) > 1:
+        out.append(finding("DETECT007", WARNING, f"tools disagree on the vendor of {gpu.label()}: "
+                           f"{', '.join(sorted(vendors))}; {gpu.vendor} is used", *gpu.where))
+    return out
+
+
+def _unusable(detection: Detection, outputs: list[Parsed]) -> list[Finding]:
+    """Seed 003's 'detected but unusable': a card on the bus that its vendor's tool, which ran, does not list."""
+    ran = {_tool_of(p.format) for p in outputs if not failed(p)}
+    out = []
+    for gpu in detection.gpus:
+        tools = [t for t in VENDOR_TOOLS.get(gpu.vendor, ()) if t in ran]
+        if gpu.tools != ("lspci",) or not tools or gpu.kernel_driver == "vfio-pci":
+            continue
+        driver = f"kernel driver in use: {gpu.kernel_driver}" if gpu.kernel_driver else "no kernel driver bound"
+        out.append(finding("DETECT010", WARNING, f"{gpu.label()} is on the PCI bus but {' and '.join(tools)} does not "
+                           f"list it ({driver}): the driver does not run this card (not loaded, too old for it, or "
+                           "the card failed), so no workload can use it. Mark it `status: unavailable` until it "
+                           "works; bind it to vfio-pci if it is meant for a VM", *gpu.where))
+    return out
+
+
+def failed(parsed: Parsed) -> bool:
+    """Output that could not be read at all: its tool saw nothing psot can rely on."""
+    return parsed.format == "unknown" or (not parsed.gpus and any(f.severity == "error" for f in parsed.findings))
+
+
+def named(gpus: list[Gpu], taken: set[str] = frozenset()) -> list[Gpu]:
+    """The GPUs with names from their models, unique on the host and avoiding `taken`, in PCI address order."""
+    ordered = sorted(gpus, key=sort_key)
+    names = n.unique_names([n.gpu_name(g.model, g.vendor, g.pci_id) for g in ordered], set(taken))
+    return [replace(g, name=name) for g, name in zip(ordered, names)]

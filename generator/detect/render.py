@@ -1,0 +1,100 @@
+"""What `psot detect` prints: the `hosts.<host>.gpus` block to paste, and the `--check` report.
+
+The block is YAML written by the project's one writer (serialize.dump_yaml),
+valid for the schema as it stands: a GPU whose VRAM no tool reported (only
+lspci saw it) cannot be, since `vram_gb` is required, so it follows as a
+commented-out entry to complete and uncomment (DETECT006 says so).
+"""
+
+from __future__ import annotations
+
+import json
+
+from generator import placement_report as report
+from generator.detect.check import CheckReport
+from generator.detect.merge import Detection, Gpu
+from generator.placement import fmt_gb
+from generator.serialize import dump_yaml
+
+_GPU_INDENT = " " * 6   # hosts: / <host>: / gpus: / <gpu>:
+
+
+def block(host: str, gpus: list[Gpu]) -> dict:
+    """`{"hosts": {host: {"gpus": {name: fields}}}}` for the GPUs that are complete."""
+    return {"hosts": {host: {"gpus": {g.name: g.fields() for g in gpus if g.complete}}}}
+
+
+def block_text(host: str, gpus: list[Gpu], tools: list[str]) -> str:
+    count = f"{len(gpus)} GPU{'s' if len(gpus) != 1 else ''}"
+    out = [f"# {count} of {host}, detected by `psot detect` from {', '.join(tools) or 'no tool'}.",
+           f"# Merge into infra.yml under `hosts:` (and set hosts.{host}.platform).",
+           dump_yaml(block(host, gpus)).rstrip("\n")]
+    for gpu in gpus:
+        if gpu.complete:
+            continue
+        fields = {k: v for k, v in gpu.fields().items()}
+        fields = {**{k: fields[k] for k in ("vendor", "model") if k in fields}, "vram_gb": "<GB>",
+                  **{k: v for k, v in fields.items() if k not in ("vendor", "model")}}
+        out.append(f"{_GPU_INDENT}# {gpu.name}: VRAM unknown (only {', '.join(gpu.tools)} saw it): "
+                   "fill in vram_gb (and index, for compose) and uncomment")
+        out += [f"{_GPU_INDENT}# {line}" for line in dump_yaml({gpu.name: fields}).splitlines()]
+    return "\n".join(out) + "\n"
+
+
+def detect_json(host: str, detection: Detection, findings: list) -> str:
+    body = {"ok": not any(f.severity == "error" for f in findings), "host": host, "tools": detection.tools,
+            "sources": detection.sources, "gpus": [g.to_dict() for g in detection.gpus],
+            "block": block(host, detection.gpus), "findings": [f.to_dict() for f in findings]}
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def check_text(result: CheckReport, tools: list[str]) -> str:
+    host = result.host
+    if result.in_sync:
+        return (f"Inventory of {host} in {result.source} matches what {', '.join(tools)} report "
+                f"({len(result.matched)} GPU{'s' if len(result.matched) != 1 else ''}).\n")
+    counts = f"{len(result.missing)} missing, {len(result.new)} new, {len({c.gpu for c in result.changes})} changed"
+    out = [f"Inventory of {host} in {result.source} against what {', '.join(tools)} report: {counts}.", ""]
+    for gpu in result.missing:
+        out.append(f"  - {gpu.key}{f' ({gpu.model})' if gpu.model else ''}: not detected, treated as unavailable")
+    for change in result.changes:
+        out.append(f"  ~ {change.gpu}: {change.field} {_shown(change.inventory)} -> {_shown(change.detected)}")
+    for gpu in result.new:
+        out.append(f"  + {gpu.label()}: new, as {host}/{gpu.name}")
+    for gpu in result.unchecked:
+        out.append(f"  ? {gpu.key}: not checked (no tool that ran sees {gpu.vendor} GPUs)")
+    if result.missing and result.without is not None and result.without.placement is not None:
+        gone = ", ".join(g.key for g in result.missing)
+        moved = len(result.moves)
+        out += ["", f"Without {gone}: " + (f"{moved} consumer{'s move' if moved != 1 else ' moves'}" if moved
+                                           else "nothing moves")]
+        out += [f"  {move.text()}" for move in result.moves]
+        out += ["", report.placement_table(result.without.infra, result.without.placement).rstrip("\n")]
+    if result.new:
+        out += ["", f"New GPUs, to add under hosts.{host}.gpus in {result.source}:",
+                block_text(host, result.new, tools).rstrip("\n")]
+    return "\n".join(out) + "\n"
+
+
+def check_json(result: CheckReport, tools: list[str], findings: list) -> str:
+    placement = result.without.placement if result.without is not None else None
+    body = {"ok": not any(f.severity == "error" for f in findings), "host": result.host, "tools": tools,
+            "in_sync": result.in_sync,
+            "matched": {inv.key: gpu.pci for inv, gpu in result.matched},
+            "missing": [g.key for g in result.missing], "unchecked": [g.key for g in result.unchecked],
+            "new": [g.to_dict() for g in result.new],
+            "changed": [c.to_dict() for c in result.changes],
+            "without": [g.key for g in result.missing],
+            "moves": [m.to_dict() for m in result.moves],
+            "placement": placement.to_dict() if placement is not None else None,
+            "block": block(result.host, result.new) if result.new else None,
+            "findings": [f.to_dict() for f in findings]}
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, float):
+        return fmt_gb(value)
+    return str(value)

@@ -1,0 +1,142 @@
+"""Running the tools this host has, and reading the outputs saved with `--from`.
+
+Each tool runs only when `shutil.which` finds it, as a list of arguments (no
+shell), with a timeout, stdin closed and LC_ALL=C. nvidia-smi is asked for
+its CSV first and, when that fails (drivers before 510 refuse the
+`compute_cap` field), for its XML report. A tool that is missing, fails,
+hangs or prints what psot cannot read is a warning (DETECT005): the others
+may still give the inventory. Only when none gives anything is it an error
+(DETECT004), and the command exits 3: psot could not run its detection.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from generator.detect import amd_smi, formats, lspci, nvidia_csv, nvidia_xml, rocm_smi
+from generator.detect.records import Parsed, finding
+from generator.findings import ERROR, WARNING, Finding
+
+TIMEOUT_S = 30
+MAX_INPUT_BYTES = 16 * 1024 * 1024   # as for infra.yml (loader.py): no tool prints more about its GPUs
+NO_FILE = "<detect>"                 # where findings that concern no file or output are located
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    attempts: tuple[tuple[str, list[str]], ...]    # (format, command), tried in order until one works
+
+
+TOOLS = (
+    Tool("nvidia-smi", ((nvidia_csv.FORMAT, nvidia_csv.COMMAND), (nvidia_xml.FORMAT, nvidia_xml.COMMAND))),
+    Tool("rocm-smi", ((rocm_smi.FORMAT, rocm_smi.COMMAND),)),
+    Tool("amd-smi", ((amd_smi.FORMAT, amd_smi.COMMAND),)),
+    Tool("lspci", ((lspci.FORMAT, lspci.COMMAND),)),
+)
+TOOL_NAMES = tuple(t.name for t in TOOLS)
+
+
+def run_all(which: Callable[[str], str | None] = shutil.which, run: Callable = subprocess.run,
+            timeout: float = TIMEOUT_S) -> tuple[list[Parsed], list[Finding]]:
+    """Run every tool found in PATH; the outputs read, and findings about the tools that failed."""
+    present = [(tool, which(tool.name)) for tool in TOOLS]
+    present = [(tool, path) for tool, path in present if path]
+    if not present:
+        return [], [finding("DETECT004", ERROR, f"no GPU tool found on this host: looked for {', '.join(TOOL_NAMES)} "
+                            "in PATH. Install pciutils for lspci (it sees every GPU, with or without a driver), or run "
+                            "the tools on the GPU host and pass their saved output: psot detect --from FILE...",
+                            NO_FILE)]
+    outputs, findings = [], []
+    for tool, path in present:
+        parsed, problems = _run(tool, path, run, timeout)
+        findings.extend(problems)
+        if parsed is not None:
+            outputs.append(parsed)
+    if not outputs:
+        findings.append(finding("DETECT004", ERROR, f"no tool gave a GPU inventory: {', '.join(t.name for t, _ in present)} "
+                                "failed (see DETECT005). Fix them, or pass their saved output with --from FILE...",
+                                NO_FILE))
+    return outputs, findings
+
+
+def _run(tool: Tool, path: str, run: Callable, timeout: float) -> tuple[Parsed | None, list[Finding]]:
+    failures = []
+    for format, command in tool.attempts:
+        argv = [path, *command[1:]]
+        shown = " ".join([tool.name, *command[1:]])
+        try:
+            done = run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False,
+                       env={**os.environ, "LC_ALL": "C"})
+        except subprocess.TimeoutExpired:
+            failures.append(f"`{shown}` did not answer within {timeout:g} s")
+            continue
+        except OSError as exc:
+            failures.append(f"`{shown}` could not be started: {exc.strerror or exc}")
+            continue
+        text = _decode(done.stdout)
+        if done.returncode != 0:
+            said = _first_line(_decode(done.stderr)) or _first_line(text) or "no message"
+            failures.append(f"`{shown}` exited with status {done.returncode}: {said}")
+            continue
+        if formats.recognise(text) != format:
+            failures.append(f"`{shown}` printed what psot cannot read: {_first_line(text) or 'nothing'!r}")
+            continue
+        parsed = formats.parse(text, tool.name, format)
+        parsed.findings = [_demoted(tool.name, f) for f in parsed.findings]
+        return parsed, []
+    return None, [finding("DETECT005", WARNING, f"{tool.name}: {failure}", tool.name) for failure in failures]
+
+
+def _demoted(tool: str, f: Finding) -> Finding:
+    """A tool's unreadable output is the tool's failure (DETECT005, a warning), not an error in the user's input."""
+    if f.severity != ERROR:
+        return f
+    return finding("DETECT005", WARNING, f"{tool}: {f.message}", f.file, f.line, f.column)
+
+
+def _decode(raw: bytes | str | None) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, str):
+        return raw[:MAX_INPUT_BYTES]
+    return raw[:MAX_INPUT_BYTES].decode("utf-8", errors="replace")
+
+
+def _first_line(text: str, limit: int = 160) -> str:
+    line = next((l.strip() for l in text.splitlines() if l.strip()), "")
+    return line if len(line) <= limit else line[:limit] + "…"
+
+
+def read_files(paths: list[Path]) -> list[Parsed]:
+    """Read saved outputs (`--from`); each file's format is told by its content."""
+    return [read_file(path) for path in paths]
+
+
+def read_file(path: Path) -> Parsed:
+    source = str(path)
+    problem = None
+    try:
+        size = path.stat().st_size
+        if size > MAX_INPUT_BYTES:
+            problem = f"file is {size} bytes; psot reads at most {MAX_INPUT_BYTES} bytes of a tool's output"
+        else:
+            raw = path.read_bytes()
+    except FileNotFoundError:
+        problem = "file not found; pass the path of a saved tool output"
+    except IsADirectoryError:
+        problem = "is a directory, expected a file with a tool's saved output"
+    except OSError as exc:
+        problem = f"cannot read file: {exc.strerror or exc}"
+    if problem is not None:
+        parsed = Parsed("unknown", source)
+        parsed.error("DETECT002", problem)
+        return parsed
+    if b"\x00" in raw:
+        return formats.parse("\x00", source)
+    return formats.parse(raw.decode("utf-8-sig", errors="replace"), source)

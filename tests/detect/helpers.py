@@ -1,0 +1,33 @@
+"""Shared by the detect tests: the fixtures, and an infra.yml built around a detected block."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import REPO
+
+FIXTURES = REPO / "tests" / "fixtures" / "detect"
+SEED_000 = [FIXTURES / "seed000-nvidia-smi.csv", FIXTURES / "seed000-lspci.txt"]
+SEED_001 = [FIXTURES / "seed001-nvidia-smi.csv"]
+MIXED = [FIXTURES / "mixed-lspci.txt", FIXTURES / "mixed-nvidia-smi.csv", FIXTURES / "mixed-rocm-smi.json",
+         FIXTURES / "mixed-amd-smi.json"]
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def infra_around(block_text: str, tmp_path: Path, platform: str = "docker") -> Path:
+    """A complete infra.yml whose host is the pasted block, with a platform and a compose workload per GPU."""
+    block = yaml.safe_load(block_text)
+    (host, spec), = block["hosts"].items()
+    spec["platform"] = platform
+    workloads = {f"svc-{i}": {"target": "compose", "host": host, "gpu": {"vram_gb": 1, "pin": gpu}}
+                 for i, gpu in enumerate(spec["gpus"])}
+    data = {"project_name": "detected", "global": {"gpu_policy": "exclusive"}, "domains": {},
+            "hosts": block["hosts"], "workloads": workloads}
+    path = tmp_path / "infra.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
