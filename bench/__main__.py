@@ -68,6 +68,8 @@ from generator.plan import make_plan
 from generator.render import render
 from generator.writer import write
 
+from bench import targets
+
 SEED = 20240601
 # Share of compose workloads with `gpu.latency_critical: true` / `gpu.isolate: true`, drawn from a
 # separate random stream so the rest of each input stays the same bytes as before they existed.
@@ -113,11 +115,21 @@ class Spec:
 
 SMALL = (Spec("anklume", 10, 10), Spec("compose", 100, 10))
 DEFAULT = (
-    Spec("anklume", 10, 10), Spec("anklume", 50, 20), Spec("anklume", 100, 100),
+    Spec("anklume", 10, 10), Spec("anklume", 50, 40), Spec("anklume", 200, 40),
     Spec("compose", 100, 10), Spec("compose", 1_000, 100), Spec("compose", 10_000, 1_000),
 )
 LARGE = DEFAULT + (Spec("anklume", 200, 150), Spec("compose", 30_000, 3_000))
 SIZES = {"small": SMALL, "default": DEFAULT, "large": LARGE}
+
+# The inputs of the speed targets (bench/targets.py, issue 8): in each family, every size
+# is compared per machine with the one before it.
+SPEED_INPUTS = {
+    "small": SMALL,
+    "default": (Spec("anklume", 50, 40), Spec("anklume", 200, 40),
+                Spec("compose", 1_000, 100), Spec("compose", 10_000, 1_000)),
+    "large": (Spec("anklume", 50, 40), Spec("anklume", 200, 40), Spec("anklume", 200, 150),
+              Spec("compose", 1_000, 100), Spec("compose", 10_000, 1_000), Spec("compose", 30_000, 3_000)),
+}
 
 # Balanced-quality shapes per size: (items, GPUs, instances).
 QUALITY_SHAPES = {
@@ -742,6 +754,24 @@ def _shapes(text: str) -> tuple[tuple[int, int, int], ...]:
     return tuple(out)
 
 
+def print_targets(args: argparse.Namespace, out: Path) -> None:
+    """The speed targets of issue 8 (bench/targets.py): psot as a subprocess against its floors."""
+    print(f"\nspeed targets: `{' '.join(Path(c).name for c in targets.psot_command())}` in a fresh process, "
+          f"best of {args.repeat}, wall clock in ms; bytecode cache in {out / 'pycache'}", flush=True)
+    rows = targets.bench_targets(SPEED_INPUTS[args.sizes], generate, out, args.repeat,
+                                 log=lambda line: print(line, file=sys.stderr, flush=True))
+    validate = targets.bench_validate(out)
+    bodies = []
+    for title, header, body in targets.tables(rows, validate):
+        print(f"\n{title}")
+        print(plain(header, body), end="")
+        if args.markdown:
+            print()
+            print(markdown(header, body), end="")
+        bodies.append(body)
+    print(f"\n{targets.summary(bodies)}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -756,6 +786,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true",
                         help="also cProfile one end-to-end run of the slowest input and print the top functions")
     parser.add_argument("--no-quality", action="store_true", help="skip the balanced-quality table")
+    parser.add_argument("--no-targets", action="store_true", help="skip the speed targets (psot as a subprocess)")
+    parser.add_argument("--targets-only", action="store_true",
+                        help="only the speed targets: no stage, placement or quality table")
     parser.add_argument("--quality", type=_shapes, metavar="IxG:N,...",
                         help="balanced-quality shapes instead of the size's: I items x G GPUs, N instances "
                              "(e.g. 14x4:20, the exact solver's limits)")
@@ -770,6 +803,11 @@ def main(argv: list[str] | None = None) -> int:
     print(environment())
     print(f"inputs: {out}", flush=True)
     started = time.perf_counter()
+    if not args.no_targets:
+        print_targets(args, out)
+    if args.targets_only:
+        print(f"\ntotal: {time.perf_counter() - started:.1f} s")
+        return 0
     rows = []
     for spec in specs:
         t0 = time.perf_counter()

@@ -1,8 +1,8 @@
 """Smoke test of the benchmark harness (`python -m bench`, bench/README.md).
 
 It proves the harness runs end to end on the small inputs and prints its
-tables (stages, placement per strategy, balanced quality); it asserts
-nothing about timings (those depend on the machine).
+tables (speed targets, stages, placement per strategy, balanced quality);
+it asserts nothing about timings (those depend on the machine).
 """
 
 import subprocess
@@ -23,9 +23,16 @@ QUALITY_COLUMNS = ("instances", "feasible", "proven", "exact mean ms", "exact ma
                    "mean gap", "max gap", "mean rel. gap", "max rel. gap", "brute-forced", "mismatches")
 
 
-def _header(lines: list[str], start: str) -> str:
-    header = next((line for line in lines if line.startswith(start)), None)
-    assert header is not None, f"no line starting with {start!r}:\n" + "\n".join(lines)
+TARGET_TABLES = {  # a column of each speed-target table
+    "sync/floor": ("files", "load floor ms", "dump floor ms", "floor ms", "sync ms", "target", "result"),
+    "no-op/sync": ("sync ms", "no-op ms", "entries changed", "target", "result"),
+    "us per machine": ("machines", "sync ms", "vs previous size", "target", "result"),
+}
+
+
+def _header(lines: list[str], start: str, containing: str = "") -> str:
+    header = next((line for line in lines if line.startswith(start) and containing in line), None)
+    assert header is not None, f"no line starting with {start!r} with {containing!r}:\n" + "\n".join(lines)
     return header
 
 
@@ -37,7 +44,22 @@ def test_bench_small_runs_and_prints_its_tables(tmp_path):
     assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     lines = result.stdout.splitlines()
 
-    header = _header(lines, "input  ")
+    # Speed targets: psot as a subprocess against its floor, the no-op sync, cost per machine, validate.
+    for marker, columns in TARGET_TABLES.items():
+        header = _header(lines, "input  ", marker)
+        for column in columns:
+            assert column in header, f"no column {column!r} in {header!r}"
+    noop_header = _header(lines, "input  ", "no-op/sync")
+    for name in SMALL_INPUTS:
+        at = lines.index(noop_header)
+        row = next(line for line in lines[at:] if line.split(" ", 1)[0] == name)
+        assert row.split()[4] == "0", f"the no-op sync changed files: {row}"
+        assert row.split()[-1] == "info", row   # the targets are judged on the large inputs only
+    validate = next((line for line in lines if line.startswith("psot validate infra.yml")), None)
+    assert validate is not None and validate.split()[-1] in ("PASS", "FAIL"), result.stdout
+    assert any(line.startswith("targets: ") for line in lines), result.stdout
+
+    header = _header(lines, "input  ", "load ms")
     for column in STAGE_COLUMNS:
         assert column in header, f"no column {column!r} in {header!r}"
     for name in SMALL_INPUTS:

@@ -1,0 +1,230 @@
+"""The speed targets of issue 8, measured on psot as users run it: a command in a fresh process.
+
+For every input of the size set (see SPEED_INPUTS):
+
+- **sync / floor**: `psot sync INFRA -o DIR` into a directory that does not
+  exist yet (wall clock of the whole process, best of N) against the floor
+  measured in the same run by bench/floor.py: libyaml's C loader loading the
+  input plus its C dumper dumping the generated tree, in memory. Target: at
+  most TARGET_SYNC_FLOOR times the floor.
+- **no-op / sync**: the same command again on the tree it just wrote. Every
+  file and directory under the output directory's parent is stat'ed before
+  and after (inode, size, mtime, ctime): any difference is a written file.
+  Target: at most TARGET_NOOP of the full sync, and nothing written.
+- **per machine**: the full sync divided by the machines (AnKLuMe) or
+  workloads (compose) of the input; each size against the previous size of
+  the same family. Target: at most TARGET_LINEAR times the previous size's
+  cost per machine (linear growth; fixed costs make smaller inputs dearer
+  per machine, never cheaper).
+
+And once: **validate / import yaml**: `psot validate infra.yml` (the
+repository's default input) against `python -c "import yaml"`, both best of
+VALIDATE_RUNS, interleaved. Target: at most TARGET_VALIDATE times.
+
+The subprocesses run with Python's bytecode cache on, in a directory of
+the harness (PYTHONPYCACHEPREFIX under --out, PYTHONDONTWRITEBYTECODE
+unset), as in any ordinary installation: this sandbox sets
+PYTHONDONTWRITEBYTECODE, which would otherwise recompile psot's modules
+from source on every command. One untimed run of every command comes first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+TARGET_SYNC_FLOOR = 2.0
+TARGET_NOOP = 0.30
+TARGET_LINEAR = 1.2
+TARGET_VALIDATE = 2.5
+VALIDATE_RUNS = 10
+# The inputs issue 8 sets the sync and no-op targets for; other inputs are shown for information.
+JUDGED = {"anklume-50x40", "anklume-200x40", "compose-10000w-1000g"}
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def psot_command() -> list[str]:
+    """The installed `psot` console script beside this interpreter, else `python -m generator`."""
+    script = Path(sys.executable).with_name("psot")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "generator"]
+
+
+def subprocess_env(out: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(out / "pycache")
+    return env
+
+
+def run(cmd: list[str], env: dict[str, str], cwd: Path = REPO) -> float:
+    """Wall-clock seconds of one command; it must succeed."""
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(cmd)} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    return elapsed
+
+
+def snapshot(root: Path) -> dict[str, tuple]:
+    """Every entry under `root` (itself included): inode, size, mtime and ctime in ns."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in [""] + dirnames + filenames:
+            path = os.path.join(dirpath, name) if name else dirpath
+            st = os.lstat(path)
+            out[os.path.relpath(path, root)] = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    return out
+
+
+def changed(before: dict[str, tuple], after: dict[str, tuple]) -> list[str]:
+    return sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+
+
+@dataclass
+class SyncRow:
+    name: str
+    family: str                    # "anklume" or "compose"
+    size: int                      # machines (anklume) or workloads (compose)
+    files: int = 0
+    floor: dict = field(default_factory=dict)
+    full_ms: float = 0.0
+    noop_ms: float = 0.0
+    noop_changed: list[str] = field(default_factory=list)
+
+    @property
+    def floor_ms(self) -> float:
+        return self.floor["load_ms"] + self.floor["dump_ms"]
+
+    @property
+    def floor_nogc_ms(self) -> float:
+        return self.floor["load_nogc_ms"] + self.floor["dump_nogc_ms"]
+
+    @property
+    def per_machine_us(self) -> float:
+        return self.full_ms * 1000.0 / self.size
+
+
+def bench_sync(name: str, family: str, size: int, infra: Path, out: Path, repeat: int) -> SyncRow:
+    env = subprocess_env(out)
+    scratch = out / name / "scratch-sync"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    row = SyncRow(name, family, size)
+    cmd = psot_command() + ["sync", str(infra), "-o"]
+    warm = Path(tempfile.mkdtemp(dir=scratch)) / "generated"
+    run(cmd + [str(warm)], env)                        # untimed: bytecode cache, page cache
+    full, noop = [], []
+    target = warm
+    for _ in range(repeat):
+        parent = Path(tempfile.mkdtemp(dir=scratch))
+        target = parent / "generated"
+        full.append(run(cmd + [str(target)], env))
+        before = snapshot(parent)
+        noop.append(run(cmd + [str(target)], env))
+        row.noop_changed += changed(before, snapshot(parent))
+    row.full_ms, row.noop_ms = min(full) * 1000.0, min(noop) * 1000.0
+    floor = subprocess.run([sys.executable, "-m", "bench.floor", str(infra), str(target), str(repeat)],
+                           cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    row.floor = json.loads(floor.stdout)
+    row.files = row.floor["files"]
+    shutil.rmtree(scratch, ignore_errors=True)
+    return row
+
+
+@dataclass
+class ValidateRow:
+    validate_ms: float
+    import_yaml_ms: float
+
+    @property
+    def ratio(self) -> float:
+        return self.validate_ms / self.import_yaml_ms
+
+
+def bench_validate(out: Path, runs: int = VALIDATE_RUNS) -> ValidateRow:
+    env = subprocess_env(out)
+    validate = psot_command() + ["validate", "infra.yml"]
+    import_yaml = [sys.executable, "-c", "import yaml"]
+    run(validate, env)
+    run(import_yaml, env)
+    v, y = [], []
+    for _ in range(runs):                               # interleaved: both see the same machine load
+        v.append(run(validate, env))
+        y.append(run(import_yaml, env))
+    return ValidateRow(min(v) * 1000.0, min(y) * 1000.0)
+
+
+def verdict(ok: bool, judged: bool = True) -> str:
+    if not judged:
+        return "info"
+    return "PASS" if ok else "FAIL"
+
+
+def tables(rows: list[SyncRow], validate: ValidateRow | None) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, header, body) of the four target tables."""
+    out = []
+    header = ["input", "files", "load floor ms", "dump floor ms", "floor ms", "sync ms", "sync/floor",
+              "floor gc-off ms", "sync/floor gc-off", "target", "result"]
+    body = [[r.name, f"{r.files:,}", f"{r.floor['load_ms']:,.0f}", f"{r.floor['dump_ms']:,.0f}",
+             f"{r.floor_ms:,.0f}", f"{r.full_ms:,.0f}", f"{r.full_ms / r.floor_ms:.2f}",
+             f"{r.floor_nogc_ms:,.0f}", f"{r.full_ms / r.floor_nogc_ms:.2f}", f"<= {TARGET_SYNC_FLOOR:g}",
+             verdict(r.full_ms <= TARGET_SYNC_FLOOR * r.floor_ms, r.name in JUDGED)] for r in rows]
+    out.append(("end-to-end `psot sync` into an empty directory against libyaml's floor (load + dump)",
+                header, body))
+
+    header = ["input", "sync ms", "no-op ms", "no-op/sync", "entries changed", "target", "result"]
+    body = [[r.name, f"{r.full_ms:,.0f}", f"{r.noop_ms:,.0f}", f"{r.noop_ms / r.full_ms:.2f}",
+             f"{len(r.noop_changed)}", f"<= {TARGET_NOOP:g}, 0 changed",
+             verdict(r.noop_ms <= TARGET_NOOP * r.full_ms and not r.noop_changed, r.name in JUDGED)] for r in rows]
+    out.append(("no-op `psot sync` (the same command again, nothing changed) against the full sync", header, body))
+
+    header = ["input", "machines", "sync ms", "us per machine", "vs previous size", "target", "result"]
+    body = []
+    previous: dict[str, SyncRow] = {}
+    for r in rows:
+        prev = previous.get(r.family)
+        if prev is None:
+            body.append([r.name, f"{r.size:,}", f"{r.full_ms:,.0f}", f"{r.per_machine_us:,.0f}", "-", "-", "-"])
+        else:
+            growth = r.per_machine_us / prev.per_machine_us
+            body.append([r.name, f"{r.size:,}", f"{r.full_ms:,.0f}", f"{r.per_machine_us:,.0f}",
+                         f"{growth:.2f}", f"<= {TARGET_LINEAR:g}", verdict(growth <= TARGET_LINEAR)])
+        previous[r.family] = r
+    out.append(("cost per machine (AnKLuMe) or workload (compose) of the full sync: linear growth", header, body))
+
+    if validate is not None:
+        header = ["command", "ms", "ratio", "target", "result"]
+        body = [["python -c 'import yaml'", f"{validate.import_yaml_ms:,.1f}", "1.00", "-", "-"],
+                ["psot validate infra.yml", f"{validate.validate_ms:,.1f}", f"{validate.ratio:.2f}",
+                 f"<= {TARGET_VALIDATE:g}", verdict(validate.ratio <= TARGET_VALIDATE)]]
+        out.append((f"`psot validate` of the default infra.yml against `python -c 'import yaml'`, "
+                    f"best of {VALIDATE_RUNS}", header, body))
+    return out
+
+
+def summary(rows: list[list[list[str]]]) -> str:
+    verdicts = [cells[-1] for body in rows for cells in body if cells[-1] in ("PASS", "FAIL")]
+    return f"targets: {verdicts.count('PASS')} PASS, {verdicts.count('FAIL')} FAIL"
+
+
+def bench_targets(specs, generate: Callable, out: Path, repeat: int, log=None) -> list[SyncRow]:
+    rows = []
+    for spec in specs:
+        t0 = time.perf_counter()
+        infra = generate(spec, out)
+        size = spec.a * spec.b if spec.kind == "anklume" else spec.a
+        rows.append(bench_sync(spec.name, spec.kind, size, infra, out, repeat))
+        if log:
+            log(f"  {spec.name}: sync {rows[-1].full_ms:,.0f} ms, no-op {rows[-1].noop_ms:,.0f} ms, "
+                f"floor {rows[-1].floor_ms:,.0f} ms ({time.perf_counter() - t0:.1f} s)")
+    return rows
