@@ -86,7 +86,7 @@ def _check(infra: Path, detection: merge.Detection, host: str | None, findings: 
         if result.compared:
             click.echo(render.check_text(result, detection.tools), nl=False)
         else:
-            click.echo(f"psot: {summary_line(findings)}; fix {result.source} first, nothing was compared.", err=True)
+            click.echo(f"psot: {summary_line(findings)}; nothing was compared.", err=True)
     if _has_errors(findings) or not result.compared:
         return EXIT_ERRORS
     return EXIT_OK if result.in_sync else EXIT_DIFFERS

@@ -1,0 +1,157 @@
+"""`psot detect --check INFRA`: missing GPUs and the fallback placement, new GPUs, changed VRAM/driver."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import yaml
+
+from tests.conftest import SEED_001 as SEED_001_INFRA
+from tests.conftest import run_psot
+from tests.detect.helpers import FIXTURES, SEED_000, SEED_001, fixture
+
+
+def only_a5500(tmp_path):
+    path = tmp_path / "nvidia-smi.csv"
+    path.write_text(fixture("seed001-nvidia-smi.csv").splitlines()[0] + "\n")
+    return path
+
+
+def seed_001_infra(tmp_path, edit=None):
+    path = tmp_path / "infra.yml"
+    shutil.copy(SEED_001_INFRA, path)
+    if edit:
+        path.write_text(edit(path.read_text()))
+    return path
+
+
+def test_missing_gpu_shows_the_fallback_placement(tmp_path):
+    """Seed 001: 'GPU removed/failed → service falls back'. The A400 is gone: its services move to the A5500."""
+    run = run_psot("detect", "--check", str(seed_001_infra(tmp_path)), "--host", "ws", "--from", str(only_a5500(tmp_path)))
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "1 missing, 0 new, 0 changed" in run.stdout
+    assert "  - ws/rtx-a400 (RTX A400): not detected, treated as unavailable" in run.stdout
+    assert "Without ws/rtx-a400: 2 consumers move" in run.stdout
+    assert "  ai-enrichment: ws/rtx-a400 -> ws/rtx-a5500" in run.stdout
+    assert "  ai-yolo26: ws/rtx-a400 -> ws/rtx-a5500" in run.stdout
+    table = run.stdout[run.stdout.index("Strategy: vram_based"):]
+    assert re.search(r"ws/rtx-a400\s+unavailable\s+\S+\s+0/4 GB\s+-", table)
+    assert re.search(r"ai-enrichment\s+ws/rtx-a5500", table)
+    # The finding points at the GPU in infra.yml, and the placement's own warnings follow the loss.
+    assert re.search(r"infra\.yml:33:7: warning\[DETECT020\] ws/rtx-a400 \(RTX A400\) is in the inventory but not "
+                     r"detected: treated as unavailable", run.stderr)
+    assert "warning[VRAM002]" in run.stderr
+
+
+def test_missing_gpu_as_json(tmp_path):
+    run = run_psot("detect", "--check", str(seed_001_infra(tmp_path)), "--host", "ws", "--from", str(only_a5500(tmp_path)),
+                   "--format", "json")
+    assert run.returncode == 2
+    body = json.loads(run.stdout)
+    assert body["in_sync"] is False and body["ok"] is True
+    assert body["missing"] == ["ws/rtx-a400"] and body["without"] == ["ws/rtx-a400"]
+    assert body["moves"] == [{"consumer": "ai-enrichment", "from": ["ws/rtx-a400"], "to": ["ws/rtx-a5500"]},
+                             {"consumer": "ai-yolo26", "from": ["ws/rtx-a400"], "to": ["ws/rtx-a5500"]}]
+    assert body["placement"]["gpus"]["ws/rtx-a400"]["consumers"] == []
+    assert body["placement"]["assignments"]["ai-enrichment"]["gpus"] == ["ws/rtx-a5500"]
+    assert body["matched"] == {"ws/rtx-a5500": "0000:3b:00.0"}
+    assert [f["code"] for f in body["findings"] if f["code"].startswith("DETECT")] == ["DETECT020"]
+
+
+def test_inventory_matching_the_machine_exits_0(tmp_path):
+    run = run_psot("detect", "--check", str(seed_001_infra(tmp_path)), "--host", "ws", "--from", *map(str, SEED_001))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout == f"Inventory of ws in {tmp_path / 'infra.yml'} matches what nvidia-smi report (2 GPUs).\n"
+
+
+def test_the_only_host_is_checked_without_host(tmp_path):
+    run = run_psot("detect", "--check", "infra.yml", "--from", *map(str, SEED_001), cwd=seed_001_infra(tmp_path).parent)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("Inventory of ws in infra.yml matches")
+
+
+def test_new_gpu_comes_as_a_block_with_a_name_of_its_own(tmp_path):
+    extra = tmp_path / "nvidia-smi.csv"
+    extra.write_text(fixture("seed001-nvidia-smi.csv")
+                     + "2, NVIDIA RTX A400, 4094, 00000000:D8:00.0, 8.6, GPU-9, 550.127.05, 50.00\n")
+    run = run_psot("detect", "--check", str(seed_001_infra(tmp_path)), "--host", "ws", "--from", str(extra))
+    assert run.returncode == 2
+    assert "  + 0000:d8:00.0 (RTX A400): new, as ws/rtx-a400-2" in run.stdout
+    block = yaml.safe_load(run.stdout[run.stdout.index("# 1 GPU of ws"):])
+    assert block == {"hosts": {"ws": {"gpus": {"rtx-a400-2": {
+        "vendor": "nvidia", "model": "RTX A400", "vram_gb": 4, "index": 2, "pci": "0000:d8:00.0",
+        "architecture": "ampere", "compute_capability": "8.6", "driver": "550.127.05", "tdp_watts": 50}}}}}
+    assert "warning[DETECT021] 0000:d8:00.0 (RTX A400) is on ws but not in the inventory" in run.stderr
+
+
+def test_changed_vram_driver_and_index_point_at_the_line_to_edit(tmp_path):
+    infra = seed_001_infra(tmp_path, lambda text: text.replace(
+        "        vram_gb: 24\n", "        vram_gb: 48\n        driver: \"535.54.03\"\n"))
+    run = run_psot("detect", "--check", str(infra), "--host", "ws", "--from", str(FIXTURES / "seed001-nvidia-smi-q.xml"))
+    assert run.returncode == 2
+    assert "  ~ ws/rtx-a5500: vram_gb 48 -> 24" in run.stdout
+    assert "  ~ ws/rtx-a5500: driver 535.54.03 -> 550.127.05" in run.stdout
+    lines = infra.read_text().splitlines()
+    vram = next(f for f in run.stderr.splitlines() if "DETECT022" in f)
+    driver = next(f for f in run.stderr.splitlines() if "DETECT023" in f)
+    assert "vram_gb: 48" in lines[int(vram.split(":")[1]) - 1] and "set vram_gb: 24" in vram
+    assert "driver:" in lines[int(driver.split(":")[1]) - 1] and 'set driver: "550.127.05"' in driver
+
+
+def test_index_shift_after_a_card_is_removed(tmp_path):
+    """With the A5500 gone, nvidia-smi numbers the A400 0: compose's device_ids must follow."""
+    a400_alone = tmp_path / "nvidia-smi.csv"
+    a400_alone.write_text("0" + fixture("seed001-nvidia-smi.csv").splitlines()[1][1:] + "\n")
+    run = run_psot("detect", "--check", str(seed_001_infra(tmp_path)), "--host", "ws", "--from", str(a400_alone))
+    assert run.returncode == 2
+    assert "  - ws/rtx-a5500 (RTX A5500): not detected" in run.stdout
+    assert "  ~ ws/rtx-a400: index 1 -> 0" in run.stdout
+    assert "DETECT025" in run.stderr and "Without ws/rtx-a5500: " in run.stdout
+
+
+def test_a_different_card_in_the_same_slot(tmp_path):
+    """Seed 000's host after the 5070 Ti was swapped for an RTX 4090 in the same slot."""
+    infra = tmp_path / "infra.yml"
+    shutil.copy(FIXTURES.parent.parent.parent / "infra.yml", infra)
+    csv = tmp_path / "nvidia.csv"
+    csv.write_text("1, NVIDIA GeForce RTX 4090, 24564, 00000000:01:00.0, 8.9, GPU-4, 575.64.03, 450.00\n"
+                   "0, NVIDIA GeForce GTX 970, 4096, 00000000:02:00.0, 5.2, GPU-9, 575.64.03, 145.00\n")
+    lspci = tmp_path / "lspci.txt"
+    lspci.write_text(fixture("seed000-lspci.txt").replace("GB203 [GeForce RTX 5070 Ti] [10de:2c05]",
+                                                          "AD102 [GeForce RTX 4090] [10de:2684]"))
+    run = run_psot("detect", "--check", str(infra), "--host", "homelab", "--from", str(csv), str(lspci))
+    assert run.returncode == 2
+    assert "  ~ homelab/rtx-5070-ti: pci_id 10de:2c05 -> 10de:2684" in run.stdout
+    assert "  ~ homelab/rtx-5070-ti: vram_gb 16 -> 24" in run.stdout
+    assert "warning[DETECT024] homelab/rtx-5070-ti: the card at 0000:01:00.0 is 10de:2684, not 10de:2c05" in run.stderr
+
+
+def test_a_vendor_no_tool_that_ran_can_see_is_not_called_missing(tmp_path):
+    infra = seed_001_infra(tmp_path, lambda text: text.replace(
+        "      rtx-a400:\n", "      w7900:\n        vendor: amd\n        vram_gb: 48\n        index: 0\n"
+                            "      rtx-a400:\n"))
+    run = run_psot("detect", "--check", str(infra), "--host", "ws", "--from", *map(str, SEED_001))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "warning[DETECT026] ws/w7900 not checked: no tool that ran (nvidia-smi) sees amd GPUs" in run.stderr
+
+
+def test_which_host_when_this_machine_is_not_in_the_inventory(tmp_path):
+    infra = tmp_path / "infra.yml"
+    shutil.copy(FIXTURES.parent.parent.parent / "infra.yml", infra)
+    run = run_psot("detect", "--check", str(infra), "--from", *map(str, SEED_000))
+    assert run.returncode == 1
+    assert "error[DETECT027]" in run.stderr and "pass --host, one of: homelab, k8s-1, lab, pve" in run.stderr
+    run = run_psot("detect", "--check", str(infra), "--host", "nowhere", "--from", *map(str, SEED_000))
+    assert run.returncode == 1 and "--host nowhere: no such host" in run.stderr
+
+
+def test_an_infra_with_errors_is_not_compared(tmp_path):
+    infra = tmp_path / "infra.yml"
+    infra.write_text("project_name: x\nglobal: {}\ndomains: {}\nhosts: {ws: {gpus: {a: {vendor: nvidia}}}}\n")
+    run = run_psot("detect", "--check", str(infra), "--host", "ws", "--from", *map(str, SEED_001))
+    assert run.returncode == 1
+    assert "error[SCHEMA001]" in run.stderr and "nothing was compared" in run.stderr
+    assert run.stdout == ""
