@@ -18,6 +18,7 @@ that carry no header (a kernel command line).
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import json
 import os
@@ -79,6 +80,8 @@ class Plan:
     changes: tuple[Change, ...]
     output_dir: Path = field(compare=False)
     drift: tuple[Drift, ...] = ()
+    # tree_identity() of output_dir when the plan read it: the writer re-plans if it changed since.
+    base: tuple | None = field(default=None, compare=False)
 
     def count(self, action: str) -> int:
         return sum(1 for c in self.changes if c.action == action)
@@ -118,8 +121,34 @@ def is_generated(content: bytes) -> bool:
     return HEADER_MARK.encode() in first
 
 
+# How often a read of generated/ is retried while other syncs keep swapping it.
+_READ_ATTEMPTS = 50
+
+
+def _consistent(root: Path, read):
+    """(tree_identity, read(root)) from one tree, never half of one and half of the next.
+
+    A sync swaps a whole new directory into `root`; a read that spans the
+    swap can miss files (they vanish with the old tree) or mix both trees.
+    The identity of `root` is the same before and after a clean read.
+    """
+    for _ in range(_READ_ATTEMPTS):
+        base = tree_identity(root)
+        try:
+            result = read(root)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if tree_identity(root) == base:
+            return base, result
+    raise OSError(errno.EAGAIN, f"{root} kept changing while psot read it (other syncs are running); run again")
+
+
 def read_tree(root: Path) -> dict[str, bytes]:
     """Regular files under `root` by relative path; symlinks are never followed."""
+    return _consistent(root, _read_files)[1]
+
+
+def _read_files(root: Path) -> dict[str, bytes]:
     tree: dict[str, bytes] = {}
     if not root.is_dir() or root.is_symlink():
         return tree
@@ -167,9 +196,18 @@ def _first_difference(old: bytes, new: bytes | None) -> int:
     return 1
 
 
+def tree_identity(output_dir: Path) -> tuple | None:
+    """Which tree is at `output_dir` now. Every write puts a new directory there (see writer.py),
+    so a sync that wrote since shows as another inode (or, were the inode reused, another ctime)."""
+    try:
+        st = os.lstat(output_dir)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_ctime_ns)
+
+
 def make_plan(tree: dict[str, bytes], output_dir: Path) -> Plan:
-    on_disk = read_tree(output_dir)
-    recorded = read_manifest(output_dir)
+    base, (on_disk, recorded) = _consistent(output_dir, lambda root: (_read_files(root), read_manifest(root)))
     drift = tuple(Drift(p, _first_difference(on_disk[p], tree.get(p)))
                   for p, h in sorted(recorded.items()) if p in on_disk and digest(on_disk[p]) != h)
     changes = []
@@ -187,4 +225,4 @@ def make_plan(tree: dict[str, bytes], output_dir: Path) -> Plan:
                 changes.append(Change(path, "update", keys or ("(file is not valid YAML)",)))
             else:
                 changes.append(Change(path, "update"))
-    return Plan(tuple(changes), output_dir, drift)
+    return Plan(tuple(changes), output_dir, drift, base)

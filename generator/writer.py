@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from generator.plan import MANIFEST, Plan, manifest_bytes
+from generator.plan import MANIFEST, Plan, make_plan, manifest_bytes, tree_identity
 
 # How long a second sync/apply waits for the first one (PSOT_LOCK_TIMEOUT seconds overrides it).
 LOCK_TIMEOUT_S = float(os.environ.get("PSOT_LOCK_TIMEOUT", "60"))
@@ -161,6 +161,14 @@ def write(plan: Plan, tree: dict[str, bytes], clean_orphans: bool = False,
     try:
         with locked(output_dir, lock_timeout):
             _recover(output_dir)
+            if plan.base != tree_identity(output_dir):
+                # Another sync wrote after this plan read the tree: the files the plan calls
+                # unchanged would come from that sync's tree, a mix of both. Plan again.
+                plan = make_plan(tree, output_dir)
+                writes = [c.path for c in plan.changes if c.action in ("add", "update")]
+                deletes = [c.path for c in plan.changes if c.action == "delete"] if clean_orphans else []
+                if not writes and not deletes:
+                    return []
             staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}{_NEW}", dir=output_dir.parent))
             try:
                 if output_dir.exists():
