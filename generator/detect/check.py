@@ -4,10 +4,11 @@ GPUs are matched by PCI address; an inventory GPU without `pci` by name
 (the one detect would give it), then by vendor and index, then by model.
 Then:
 
-- an inventory GPU not detected (DETECT020) is treated as unavailable, and
-  the placement is computed without it the way `psot place --without` does
-  (seed 001: "GPU removed/failed → service falls back"): the consumers that
-  move and the resulting table are shown;
+- an inventory GPU not detected, or on the bus but not run by its driver
+  (seed 003: "detected but unusable"), is treated as unavailable
+  (DETECT020), and the placement is computed without it the way
+  `psot place --without` does (seed 001: "GPU removed/failed → service falls
+  back"): the consumers that move and the resulting table are shown;
 - a detected GPU not in the inventory (DETECT021) comes as a block to paste;
 - a changed VRAM size, driver, index, or a different card at the same
   address (DETECT022-DETECT025) is a finding on the line of infra.yml to edit;
@@ -45,17 +46,24 @@ class CheckReport:
     source: str = "infra.yml"
     matched: list[tuple[model.Gpu, Gpu]] = field(default_factory=list)
     missing: list[model.Gpu] = field(default_factory=list)
+    unusable: list[model.Gpu] = field(default_factory=list)      # on the bus, not run by the driver
     unchecked: list[model.Gpu] = field(default_factory=list)
     new: list[Gpu] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     without: Compilation | None = None
+    simulated: list[Finding] = field(default_factory=list)      # the findings of the placement without them
     moves: list[report.Move] = field(default_factory=list)
     compared: bool = False
 
     @property
     def in_sync(self) -> bool:
-        return not (self.missing or self.new or self.changes)
+        return not (self.missing or self.unusable or self.new or self.changes)
+
+    @property
+    def gone(self) -> list[model.Gpu]:
+        """The inventory GPUs that cannot serve: placement is shown without them."""
+        return sorted(self.missing + self.unusable, key=lambda g: g.key)
 
 
 def check(infra: Path, detection: Detection, host: str | None, this_host: str | None) -> CheckReport:
@@ -74,13 +82,14 @@ def check(infra: Path, detection: Detection, host: str | None, this_host: str | 
     inventory = list(baseline.infra.hosts[chosen].gpus)
     _match(result, inventory, detection)
     _findings(result, detection, diag, baseline.infra)
-    if result.missing:
-        gone = tuple(g.key for g in result.missing)
+    if result.gone:
+        gone = tuple(g.key for g in result.gone)
         result.without = compile_infra(infra, until="place", without=gone)
         if result.without.placement is not None:
             result.moves = report.moves(baseline.placement, result.without.placement)
+            # What the placement would report without them: part of the simulation, not errors in infra.yml.
             seen = {(f.code, f.message) for f in baseline.diag.findings}
-            diag.extend(f for f in result.without.diag.findings if (f.code, f.message) not in seen)
+            result.simulated = [f for f in result.without.diag.findings if (f.code, f.message) not in seen]
     result.findings = diag.findings
     return result
 
@@ -130,6 +139,8 @@ def _match(result: CheckReport, inventory: list[model.Gpu], detection: Detection
     result.new = named(free, {g.name for g in inventory})
     for inv, det in result.matched:
         result.changes += _changes(inv, det)
+        if det.unusable_by:
+            result.unusable.append(inv)
 
 
 def _same_model(a: str | None, b: str | None) -> bool:
@@ -159,6 +170,12 @@ def _findings(result: CheckReport, detection: Detection, diag: Diagnostics, infr
                      f"{'not at ' + gpu.pci if gpu.pci else 'not detected'}: treated as unavailable, its consumers "
                      "fall back (placement below). If it is gone for good, remove it or set `status: unavailable`",
                      gpu.path, at="key")
+    by_key = dict((inv.key, det) for inv, det in result.matched)
+    for gpu in result.unusable:
+        tools = " and ".join(by_key[gpu.key].unusable_by)
+        diag.warning("DETECT020", f"{gpu.key}{f' ({gpu.model})' if gpu.model else ''} is on the PCI bus but {tools} "
+                     "does not list it: its driver does not run it, so it is treated as unavailable and its consumers "
+                     "fall back (placement below). Fix the driver, or set `status: unavailable`", gpu.path, at="key")
     for gpu in result.unchecked:
         tools = ", ".join(detection.tools) or "none"
         diag.warning("DETECT026", f"{gpu.key} not checked: no tool that ran ({tools}) sees {gpu.vendor} GPUs; "

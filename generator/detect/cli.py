@@ -58,10 +58,11 @@ def detect(more: tuple[Path, ...], sources: tuple[Path, ...], host: str | None, 
         outputs, findings = tools.run_all()
     detection = merge.merge(outputs)
     detection.gpus = merge.named(detection.gpus)
-    findings = findings + detection.findings + _notes(detection, outputs)
+    findings = findings + detection.findings + _nothing_found(detection, outputs)
     could_not_run = any(f.code == "DETECT004" for f in findings)
     if infra is not None and not could_not_run and not _has_errors(findings):
         return _check(infra, detection, host, findings, fmt)
+    findings += _incomplete(detection.gpus)
     name = host or this_host() or "localhost"
     if fmt == "json":
         click.echo(render.detect_json(name, detection, _sorted(findings)), nl=False)
@@ -78,7 +79,7 @@ def detect(more: tuple[Path, ...], sources: tuple[Path, ...], host: str | None, 
 
 def _check(infra: Path, detection: merge.Detection, host: str | None, findings: list[Finding], fmt: str) -> int:
     result = checking.check(infra, detection, host, this_host())
-    findings = findings + result.findings
+    findings = findings + result.findings + _incomplete(result.new)
     if fmt == "json":
         click.echo(render.check_json(result, detection.tools, _sorted(findings)), nl=False)
     else:
@@ -92,19 +93,19 @@ def _check(infra: Path, detection: merge.Detection, host: str | None, findings: 
     return EXIT_OK if result.in_sync else EXIT_DIFFERS
 
 
-def _notes(detection: merge.Detection, outputs: list) -> list[Finding]:
-    """Findings about the detection as a whole: nothing found, VRAM left to fill in."""
-    notes = []
-    readable = [p for p in outputs if p.format != "unknown" and not merge.failed(p)]
-    if readable and not detection.gpus:
-        notes.append(Finding("DETECT009", "warning", "no GPU found: no NVIDIA, AMD or Intel display or accelerator "
-                             f"device in {', '.join(p.source for p in readable)}", readable[0].source, 1, 1, ""))
-    for gpu in detection.gpus:
-        if not gpu.complete:
-            notes.append(Finding("DETECT006", "warning", f"{gpu.label()}: no tool reported its VRAM (only "
-                                 f"{', '.join(gpu.tools)} saw it), so it is left commented out in the block: fill in "
-                                 "vram_gb (and index, for compose) and uncomment it", gpu.where[0], gpu.where[1], 1, ""))
-    return notes
+def _nothing_found(detection: merge.Detection, outputs: list) -> list[Finding]:
+    readable = [p for p in outputs if not merge.failed(p)]
+    if not readable or detection.gpus:
+        return []
+    return [Finding("DETECT009", "warning", "no GPU found: no NVIDIA, AMD or Intel display or accelerator device in "
+                    f"{', '.join(p.source for p in readable)}", readable[0].source, 1, 1, "")]
+
+
+def _incomplete(gpus: list[merge.Gpu]) -> list[Finding]:
+    """The GPUs of a printed block that it can only give commented out."""
+    return [Finding("DETECT006", "warning", f"{gpu.label()}: no tool reported its VRAM (only {', '.join(gpu.tools)} "
+                    "saw it), so it is left commented out in the block: fill in vram_gb (and index, for compose) "
+                    "and uncomment it", gpu.where[0], gpu.where[1], 1, "") for gpu in gpus if not gpu.complete]
 
 
 def _has_errors(findings: list[Finding]) -> bool:

@@ -49,6 +49,7 @@ class Gpu:
     tools: tuple[str, ...]
     where: tuple[str, int]          # (source, line) of the first view, for findings
     name: str = ""
+    unusable_by: tuple[str, ...] = ()   # vendor tools that ran and do not list it (seed 003), see _unusable
 
     @property
     def complete(self) -> bool:
@@ -67,7 +68,8 @@ class Gpu:
 
     def to_dict(self) -> dict:
         return {"name": self.name, **self.fields(), "uuid": self.uuid, "chip": self.chip,
-                "kernel_driver": self.kernel_driver, "tools": list(self.tools), "complete": self.complete}
+                "kernel_driver": self.kernel_driver, "tools": list(self.tools), "complete": self.complete,
+                "usable": not self.unusable_by}
 
 
 @dataclass
@@ -189,13 +191,19 @@ def _disagreements(gpu: Gpu, members: list[Seen]) -> list[Finding]:
 
 
 def _unusable(detection: Detection, outputs: list[Parsed]) -> list[Finding]:
-    """Seed 003's 'detected but unusable': a card on the bus that its vendor's tool, which ran, does not list."""
+    """Seed 003's 'detected but unusable': a card on the bus that its vendor's tool, which ran, does not list.
+
+    Such GPUs are marked `unusable_by` (the tools that miss it); a card bound
+    to vfio-pci is passed through to a VM, which is why the host's driver
+    does not see it, and is left alone.
+    """
     ran = {_tool_of(p.format) for p in outputs if not failed(p)}
     out = []
-    for gpu in detection.gpus:
-        tools = [t for t in VENDOR_TOOLS.get(gpu.vendor, ()) if t in ran]
+    for position, gpu in enumerate(detection.gpus):
+        tools = tuple(t for t in VENDOR_TOOLS.get(gpu.vendor, ()) if t in ran)
         if gpu.tools != ("lspci",) or not tools or gpu.kernel_driver == "vfio-pci":
             continue
+        detection.gpus[position] = replace(gpu, unusable_by=tools)
         driver = f"kernel driver in use: {gpu.kernel_driver}" if gpu.kernel_driver else "no kernel driver bound"
         out.append(finding("DETECT010", WARNING, f"{gpu.label()} is on the PCI bus but {' and '.join(tools)} does not "
                            f"list it ({driver}): the driver does not run this card (not loaded, too old for it, or "

@@ -54,22 +54,30 @@ def check_text(result: CheckReport, tools: list[str]) -> str:
         return (f"Inventory of {host} in {result.source} matches what {', '.join(tools)} report "
                 f"({len(result.matched)} GPU{'s' if len(result.matched) != 1 else ''}).\n")
     counts = f"{len(result.missing)} missing, {len(result.new)} new, {len({c.gpu for c in result.changes})} changed"
+    if result.unusable:
+        counts += f", {len(result.unusable)} unusable"
     out = [f"Inventory of {host} in {result.source} against what {', '.join(tools)} report: {counts}.", ""]
     for gpu in result.missing:
         out.append(f"  - {gpu.key}{f' ({gpu.model})' if gpu.model else ''}: not detected, treated as unavailable")
+    by_key = {inv.key: det for inv, det in result.matched}
+    for gpu in result.unusable:
+        out.append(f"  ! {gpu.key}{f' ({gpu.model})' if gpu.model else ''}: on the bus, but "
+                   f"{' and '.join(by_key[gpu.key].unusable_by)} does not list it: treated as unavailable")
     for change in result.changes:
         out.append(f"  ~ {change.gpu}: {change.field} {_shown(change.inventory)} -> {_shown(change.detected)}")
     for gpu in result.new:
         out.append(f"  + {gpu.label()}: new, as {host}/{gpu.name}")
     for gpu in result.unchecked:
         out.append(f"  ? {gpu.key}: not checked (no tool that ran sees {gpu.vendor} GPUs)")
-    if result.missing and result.without is not None and result.without.placement is not None:
-        gone = ", ".join(g.key for g in result.missing)
+    if result.gone and result.without is not None and result.without.placement is not None:
+        gone = ", ".join(g.key for g in result.gone)
         moved = len(result.moves)
         out += ["", f"Without {gone}: " + (f"{moved} consumer{'s move' if moved != 1 else ' moves'}" if moved
                                            else "nothing moves")]
         out += [f"  {move.text()}" for move in result.moves]
         out += ["", report.placement_table(result.without.infra, result.without.placement).rstrip("\n")]
+        if result.simulated:
+            out += ["", "That placement would report:"] + [f"  {f.format()}" for f in result.simulated]
     if result.new:
         out += ["", f"New GPUs, to add under hosts.{host}.gpus in {result.source}:",
                 block_text(host, result.new, tools).rstrip("\n")]
@@ -81,10 +89,11 @@ def check_json(result: CheckReport, tools: list[str], findings: list) -> str:
     body = {"ok": not any(f.severity == "error" for f in findings), "host": result.host, "tools": tools,
             "in_sync": result.in_sync,
             "matched": {inv.key: gpu.pci for inv, gpu in result.matched},
-            "missing": [g.key for g in result.missing], "unchecked": [g.key for g in result.unchecked],
+            "missing": [g.key for g in result.missing], "unusable": [g.key for g in result.unusable],
+            "unchecked": [g.key for g in result.unchecked],
             "new": [g.to_dict() for g in result.new],
             "changed": [c.to_dict() for c in result.changes],
-            "without": [g.key for g in result.missing],
+            "without": [g.key for g in result.gone],
             "moves": [m.to_dict() for m in result.moves],
             "placement": placement.to_dict() if placement is not None else None,
             "block": block(result.host, result.new) if result.new else None,
