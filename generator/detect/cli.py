@@ -3,7 +3,7 @@
 Exit codes (SPEC §6): 0 success (with --check: the inventory matches the
 machine); 1 errors in the input (an unreadable --from file, an infra.yml
 with errors, an unknown --host); 2 with --check: the inventory and the
-machine differ (missing, new or changed GPUs), like `sync --check` finding
+machine differ (missing, unusable, new or changed GPUs), like `sync --check` finding
 generated/ stale; 3 detection could not run (no tool, or none that worked).
 
 Text mode prints the block (or the --check report) on stdout and findings

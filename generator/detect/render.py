@@ -27,7 +27,7 @@ def block(host: str, gpus: list[Gpu]) -> dict:
 def block_text(host: str, gpus: list[Gpu], tools: list[str]) -> str:
     count = f"{len(gpus)} GPU{'s' if len(gpus) != 1 else ''}"
     out = [f"# {count} of {host}, detected by `psot detect` from {', '.join(tools) or 'no tool'}.",
-           f"# Merge into infra.yml under `hosts:` (and set hosts.{host}.platform).",
+           f"# Paste into infra.yml (merging with its `hosts:`) and set hosts.{host}.platform.",
            dump_yaml(block(host, gpus)).rstrip("\n")]
     for gpu in gpus:
         if gpu.complete:
