@@ -23,6 +23,9 @@ def test_wheel_carries_schemas_and_templates_and_runs(tmp_path):
     assert install.returncode == 0, install.stderr
     assert (target / "generator" / "schemas" / "infra.schema.json").is_file()
     assert (target / "generator" / "templates" / "header.j2").is_file()
+    # Every package of the source tree is in the wheel (pyproject.toml lists them one by one).
+    packages = sorted(str(p.parent.relative_to(REPO)) for p in (REPO / "generator").rglob("__init__.py"))
+    assert [p for p in packages if not (target / p / "__init__.py").is_file()] == []
 
     # Run from a directory outside the checkout so only the installed copy can be imported.
     work = tmp_path / "work"
