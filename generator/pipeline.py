@@ -17,7 +17,6 @@ from generator import loader, model, rules, schema
 from generator.findings import Diagnostics, Finding
 from generator.model import Infra
 from generator.placement import Placement, place
-from generator.render import render
 from generator.serialize import load_yaml
 
 DEFAULT_OUTPUT_DIR = "generated"
@@ -113,5 +112,6 @@ def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path |
                                                                 key=Finding.sort_key)))
     if diag.has_errors or until == "validate" or until == "place":
         return result
+    from generator.render import render  # the renderers and their imports: not needed to validate or place
     result.tree = render(result.infra, result.placement, source_label(path))
     return result

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from deepdiff import DeepDiff
 
 from generator.serialize import HEADER_MARK, load_yaml
 
@@ -173,6 +172,7 @@ def changed_keys(old: bytes, new: bytes) -> tuple[str, ...] | None:
         return None
     if before == after:
         return ()
+    from deepdiff import DeepDiff  # a tenth of a second to import; only a changed YAML file needs it
     diff = DeepDiff(before, after, view="tree", verbose_level=0)
     keys = set()
     for level in diff.values():

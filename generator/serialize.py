@@ -11,12 +11,14 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 import yaml
 
 from generator.resources import data_dir
+
+if TYPE_CHECKING:
+    import jinja2
 
 Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -26,6 +28,7 @@ _SAFE_SOURCE = re.compile(r"^[A-Za-z0-9._/-]+$")
 
 @functools.cache
 def templates() -> jinja2.Environment:
+    import jinja2  # only rendering needs it; `psot validate` does not pay for the import
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
         undefined=jinja2.StrictUndefined,
