@@ -120,9 +120,9 @@ KILLER = textwrap.dedent("""
     new = {f"d{i % 7}/f{i}.yml": (header("infra.yml") + f"v: {version}\\n").encode() for i in range(60)}
     real = writer._write_file
     count = 0
-    def write_then_maybe_die(root, rel, content):
+    def write_then_maybe_die(root, rel, content, *args, **kwargs):
         global count
-        real(root, rel, content)
+        real(root, rel, content, *args, **kwargs)
         count += 1
         if count == stop_after:
             os.kill(os.getpid(), signal.SIGKILL)
