@@ -34,7 +34,7 @@ class Finding:
         return (self.file, self.line, self.column, _SEVERITY_RANK[self.severity], self.code, self.message)
 
     def format(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.severity}[{self.code}] {self.message}"
+        return f"{_one_line(self.file)}:{self.line}:{self.column}: {self.severity}[{self.code}] {_one_line(self.message)}"
 
     def to_dict(self) -> dict:
         return {
@@ -46,6 +46,12 @@ class Finding:
             "column": self.column,
             "path": self.path,
         }
+
+
+def _one_line(text: str) -> str:
+    """`text` escaped to one printable line: a key or file name holding a line break (or a
+    terminal escape) must not print a second, forged finding line."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def format_path(path: Iterable) -> str:

@@ -33,9 +33,23 @@ MAX_DEPTH = 64
 # Aliases may re-expand shared nodes; a document may expand to at most this
 # many nodes beyond ten times the nodes actually written (YAML004).
 ALIAS_EXPANSION_SLACK = 100_000
+# Numbers beyond ±2**53 are refused (YAML005): every value then converts to a
+# float exactly, sums of them stay finite, and JSON readers agree on it.
+MAX_NUMBER = 2 ** 53
+# A file may hold at most this many nodes (scalars, lists, mappings; LOAD008),
+# and aliases may expand it to at most this many values (YAML004). The largest
+# bench input (8.7 MiB) has 670 000; a million nodes load in about 4 s and
+# 700 MB, where a 16 MiB `[0,0,0,...]` would take a minute and 5 GB.
+MAX_NODES = 1_000_000
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_PLAIN_COLLECTIONS = ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
+_INTEGER = re.compile(r"[-+]?[0-9][0-9_]*")
 _DEEP_INDENT = re.compile(r"^[ \t]{%d,}" % (2 * MAX_DEPTH), re.MULTILINE)
+# Block collections nested on one line (`- - - x`, `? ? x`, `: - - x`): each
+# level costs two characters, not a line of indentation, so a one-line file
+# can nest as deep as it is long.
+_COMPACT_NESTING = re.compile(r"[-?:][ \t]+[-?][ \t]")
 
 Path_ = tuple
 Location = tuple  # (file, line, column), 1-based
@@ -94,7 +108,7 @@ class _Builder:
         self.visits += 1
         if id(node) not in self.seen:
             self.seen.add(id(node))
-        elif self.visits > 10 * len(self.seen) + ALIAS_EXPANSION_SLACK:
+        elif self.visits > min(10 * len(self.seen) + ALIAS_EXPANSION_SLACK, MAX_NODES):
             self._fail("YAML004", "aliases expand this document beyond the allowed size (a 'billion laughs' file?); "
                        "write the repeated values out or use fewer nested aliases", node, path)
             raise _Abort
@@ -103,15 +117,26 @@ class _Builder:
             raise _Abort
         self.doc.values[path] = self._loc(node)
         if isinstance(node, ScalarNode):
-            value = self.loader.construct_object(node, deep=True)
+            value = self._scalar(node, path)
             if type(value) is float and not math.isfinite(value):
                 # NaN passes every range check (all comparisons are false) and inf breaks arithmetic.
                 self._fail("YAML005", f"{node.value!r} is not a finite number; write a number like 24 or 0.5",
                            node, path)
+            elif type(value) in (int, float) and not -MAX_NUMBER <= value <= MAX_NUMBER:
+                # 10**400 cannot become a float at all; near 1e308 sums overflow to inf.
+                self._fail("YAML005", f"{node.value[:40]!r} is too large a number; psot reads numbers between "
+                           f"-{MAX_NUMBER} and {MAX_NUMBER}", node, path)
             return value
         if id(node) in self.active:
             self._fail("YAML004", "recursive alias: this node contains itself", node, path)
             raise _Abort
+        if node.tag not in _PLAIN_COLLECTIONS:
+            # The builder makes plain lists and dicts: `!!python/object:...`, `!!set` or `!foo`
+            # on a collection would otherwise be silently dropped.
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self._fail("YAML001", f"unsupported tag '{tag}': infra.yml holds plain mappings, lists and values; "
+                       "remove the tag", node, path)
+            return None
         self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
@@ -162,11 +187,26 @@ class _Builder:
                 self.doc.values[path + (key,)] = key_loc
         return result
 
+    def _scalar(self, node: ScalarNode, path: Path_) -> Any:
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as exc:
+            # The resolvers match by pattern, the constructors then fail: `2024-13-45`
+            # (a date), `!!int 0x`, an integer of more than 4300 digits.
+            if node.tag.endswith(":int") and _INTEGER.fullmatch(node.value):
+                self._fail("YAML005", f"{node.value[:40]!r} is too large a number; psot reads numbers between "
+                           f"-{MAX_NUMBER} and {MAX_NUMBER}", node, path)
+            else:
+                kind = node.tag.replace("tag:yaml.org,2002:", "!!")
+                self._fail("YAML001", f"{node.value[:40]!r} cannot be read as {kind} ({exc}); quote it if it "
+                           "is text", node, path)
+            return node.value
+
     def _key(self, key_node: Node, path: Path_) -> str:
         if not isinstance(key_node, ScalarNode):
             self._fail("YAML003", "a key must be a plain name, not a list or mapping", key_node, path)
             return f"<complex key at line {key_node.start_mark.line + 1}>"
-        key = self.loader.construct_object(key_node, deep=True)
+        key = self._scalar(key_node, path + (key_node.value,))
         if not isinstance(key, str):
             kind = "boolean" if isinstance(key, bool) else "null" if key is None else type(key).__name__
             self._fail("YAML003", f"key {key_node.value!r} is read by YAML 1.1 as a {kind}, not a name; "
@@ -212,11 +252,12 @@ def _nesting_beyond_limit(text: str) -> Any:
     """Mark where nesting first exceeds MAX_DEPTH, or None.
 
     libyaml's composer recurses on the C stack and crashes the process on
-    very deep nesting, so texts that could nest deeply (many brackets, or
-    very deep indentation) are first scanned event by event, which does not
-    recurse. Ordinary files skip the scan.
+    very deep nesting, so texts that could nest deeply (many brackets, very
+    deep indentation, or block collections nested on one line) are first
+    scanned event by event, which does not recurse. Ordinary files skip the scan.
     """
-    if text.count("[") + text.count("{") <= MAX_DEPTH and not _DEEP_INDENT.search(text):
+    if (text.count("[") + text.count("{") <= MAX_DEPTH and not _DEEP_INDENT.search(text)
+            and not _COMPACT_NESTING.search(text)):
         return None
     depth = 0
     try:
@@ -227,6 +268,31 @@ def _nesting_beyond_limit(text: str) -> Any:
                     return event.start_mark
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
+    except yaml.YAMLError:
+        return None  # the real load reports the syntax error with its position
+    return None
+
+
+def _nodes_beyond_limit(text: str) -> Any:
+    """Mark of the first node beyond MAX_NODES, or None.
+
+    libyaml composes the whole node graph before psot sees any of it, so a
+    file is counted first when it could hold that many nodes. Every node
+    starts after one of `:` `,` `-` `?` (each brings at most a key and its
+    value), `[` or `{` (a flow mapping also brings its first key and value),
+    so this bound never undercounts; bench inputs stay well below it.
+    """
+    bound = (2 * (text.count(":") + text.count(",") + text.count("-") + text.count("?"))
+             + 3 * text.count("{") + text.count("[") + 2)
+    if bound <= MAX_NODES:
+        return None
+    nodes = 0
+    try:
+        for event in yaml.parse(text, Loader=SafeLoader):
+            if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                nodes += 1
+                if nodes > MAX_NODES:
+                    return event.start_mark
     except yaml.YAMLError:
         return None  # the real load reports the syntax error with its position
     return None
@@ -244,6 +310,12 @@ def _load_file(path: Path, display: str, diag: Diagnostics, doc: Document, prefi
     if too_deep is not None:
         diag.at_location("YAML004", "error", f"nesting deeper than {MAX_DEPTH} levels; infra.yml never needs this much",
                          display, too_deep.line + 1, too_deep.column + 1)
+        return False, None
+    too_many = _nodes_beyond_limit(text)
+    if too_many is not None:
+        diag.at_location("LOAD008", "error", f"more than {MAX_NODES} YAML nodes (values, lists, mappings); split "
+                         "it into infra/base.yml and infra/domains/*.yml", display, too_many.line + 1,
+                         too_many.column + 1)
         return False, None
     loader = SafeLoader(text)
     # Composing and building create millions of small objects and no reference

@@ -46,7 +46,9 @@ def _output_dir(path: Path, data: dict | None, override: Path | None, diag: Diag
     project_root = path.resolve().parent
     if override is not None:
         return Path(override)
-    configured = ((data or {}).get("global") or {}).get("output_dir") if isinstance(data, dict) else None
+    # This runs before the schema has checked anything: `global` may be any type here.
+    glob = data.get("global") if isinstance(data, dict) else None
+    configured = glob.get("output_dir") if isinstance(glob, dict) else None
     if isinstance(configured, str):
         rel = PurePosixPath(configured)
         if rel.is_absolute() or ".." in rel.parts:

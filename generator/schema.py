@@ -49,7 +49,14 @@ def _pattern(validator, pattern: str, instance: Any, schema: dict) -> Iterable[V
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+def _is_integer(checker, instance: Any) -> bool:
+    """An int, not a float like 8.0: JSON Schema calls 8.0 an integer, but psot writes
+    integers into qm.conf keys and file names (`cores: 8.0`, `100.0.conf`)."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern},
+                               type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer))
 
 
 @functools.cache
@@ -74,7 +81,10 @@ def edit_distance(a: str, b: str) -> int:
 
 def closest(word: str, candidates: Iterable[str], limit: int = 2) -> str | None:
     """The candidate nearest to `word` within `limit` edits (ties: alphabetical)."""
-    scored = sorted((edit_distance(word, c), c) for c in candidates if isinstance(c, str))
+    # The distance is at least the difference in length: skipping those keeps a
+    # megabyte-long key from costing minutes of quadratic work.
+    scored = sorted((edit_distance(word, c), c) for c in candidates
+                    if isinstance(c, str) and abs(len(c) - len(word)) <= limit)
     return scored[0][1] if scored and scored[0][0] <= limit else None
 
 
@@ -141,6 +151,9 @@ def _report(error: ValidationError, diag: Diagnostics, ignored: list[tuple]) -> 
         if not path:
             diag.error("SCHEMA001", f"infra.yml must be a mapping with project_name, global and domains; "
                        f"got {_kind(error.instance)}", path)
+        elif type(error.instance) is float and error.instance.is_integer():
+            diag.error("SCHEMA001", f"'{_field(path)}' must be {_expected(error.validator_value)}, "
+                       f"got {error.instance!r}; write {int(error.instance)}", path)
         else:
             diag.error("SCHEMA001", f"'{_field(path)}' must be {_expected(error.validator_value)}, "
                        f"got {_kind(error.instance)}", path)

@@ -3,6 +3,7 @@
 Hypothesis settings come from two profiles: `psot-hardening` locally (random
 examples, remembered failures) and `psot-hardening-ci` when CI=true
 (derandomized, no example database), so a CI run is reproducible.
+PSOT_FUZZ_EXAMPLES sets how many examples each property tries.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from hypothesis import HealthCheck, settings
 
 from tests.conftest import REPO
 
-settings.register_profile("psot-hardening", deadline=None, max_examples=60,
+# PSOT_FUZZ_EXAMPLES=5000 runs a longer hunt locally; the default keeps `make test` fast.
+settings.register_profile("psot-hardening", deadline=None,
+                          max_examples=int(os.environ.get("PSOT_FUZZ_EXAMPLES", "60")),
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                  HealthCheck.filter_too_much])
 settings.register_profile("psot-hardening-ci", settings.get_profile("psot-hardening"), derandomize=True,
