@@ -112,6 +112,10 @@ class Infra:
     consumers: Mapping[str, Consumer]  # name -> Consumer, sorted by name
     duplicates: tuple[tuple[Consumer, Consumer], ...]  # (dropped consumer, the one that kept the name)
     data: Mapping[str, Any] = field(repr=False)
+    # The output directory relative to infra.yml's directory (POSIX), set by the pipeline: what a generated file
+    # that names a path of the project (the kustomization's base) is relative to.
+    output_dir: str = "generated"
+    project_dir: str = "/"             # infra.yml's directory, absolute: anchors the two relative paths above
 
     def gpu_label(self, key: str) -> str:
         """`GPU 1` as nvidia-smi users know it when there is one GPU host, else `host/gpu`."""

@@ -8,6 +8,7 @@ because only `sync` writes.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
@@ -59,6 +60,11 @@ def _output_dir(path: Path, data: dict | None, override: Path | None, diag: Diag
     return project_root / DEFAULT_OUTPUT_DIR
 
 
+def _relative_output(path: Path, output_dir: Path) -> str:
+    """Where the output directory is, seen from infra.yml's directory (even when --output-dir is elsewhere)."""
+    return PurePosixPath(os.path.relpath(output_dir.resolve(), path.resolve().parent)).as_posix()
+
+
 def previous_placement(output_dir: Path, strategy: str | None = None) -> dict[str, tuple[str, ...]]:
     """Consumer -> GPUs of the placement.yml already in `output_dir` (if it was made by `strategy`, when given).
 
@@ -91,7 +97,8 @@ def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path |
     result = Compilation(path, _output_dir(path, doc.data if doc else None, output_dir, diag), diag)
     if doc is None or diag.has_errors or not schema.validate(doc, diag):
         return result
-    result.infra = model.build(doc.data)
+    result.infra = replace(model.build(doc.data), output_dir=_relative_output(path, result.output_dir),
+                           project_dir=path.resolve().parent.as_posix())
     rules.run("model", result.infra, None, diag)
     if diag.has_errors:
         return result

@@ -40,8 +40,12 @@ def nested(tree: dict[str, bytes]) -> dict:
 
 @pytest.mark.parametrize("name", sorted(INPUTS))
 def test_generated_tree_matches_snapshot(name, snapshot, tmp_path):
-    # A fresh output directory: no previous placement.yml to stay close to (low churn).
-    result = compile_infra(INPUTS[name], output_dir=tmp_path / "generated")
+    # A fresh output directory (no previous placement.yml to stay close to: low churn), beside a copy of the
+    # input, where generated/ sits beside infra.yml as in the example (paths of the project, such as the
+    # kustomization's base, are written relative to it).
+    copy = tmp_path / "infra.yml"
+    copy.write_bytes(INPUTS[name].read_bytes())
+    result = compile_infra(copy, output_dir=tmp_path / "generated")
     assert result.ok, [f.format() for f in result.diag.findings]
     snapshot.snapshot_dir = Path(__file__).parent / "snapshots"
     snapshot.assert_match_dir(nested(result.tree), name)

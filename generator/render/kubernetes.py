@@ -67,7 +67,6 @@ KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 DEFAULT_KIND = "Deployment"
 DEFAULT_NAMESPACE = "default"
 DEFAULT_BASE = "k8s"
-DEFAULT_OUTPUT_DIR = "generated"
 DEFAULT_EFFECT = "NoSchedule"
 DEDICATED_KEY = "dedicated"
 HOSTNAME_LABEL = "kubernetes.io/hostname"
@@ -252,19 +251,20 @@ def node(name: str, labels: Mapping[str, str], taints: list[dict[str, Any]]) -> 
 def base_resource(infra: Infra) -> str:
     """The user's kustomize directory as the generated kustomization names it (relative to it).
 
-    `global.kubernetes.base` is relative to infra.yml, like the output
-    directory (`global.output_dir`, default generated/).
+    `global.kubernetes.base` is relative to infra.yml; so is the output
+    directory the pipeline found (`--output-dir`, `global.output_dir` or
+    generated/), wherever it is.
     """
     glob = infra.data.get("global") or {}
     base = str((glob.get("kubernetes") or {}).get("base", DEFAULT_BASE))
-    output_dir = str(glob.get("output_dir") or DEFAULT_OUTPUT_DIR)
-    for value in (base, output_dir):
-        if not _BASE_PATH.match(value):
-            raise ValueError(f"unsafe path for the kustomization: {value!r}")
+    if not _BASE_PATH.match(base):
+        raise ValueError(f"unsafe path for the kustomization: {base!r}")
     if posixpath.isabs(base):
         return posixpath.normpath(base)
-    start = posixpath.join(posixpath.normpath(output_dir), TARGET)
-    return posixpath.relpath(posixpath.normpath(base), start)
+    # Both made absolute from infra.yml's directory, so that an output directory outside the project (`..`) is
+    # resolved against the project, not against psot's working directory.
+    start = posixpath.normpath(posixpath.join(infra.project_dir, infra.output_dir, TARGET))
+    return posixpath.relpath(posixpath.normpath(posixpath.join(infra.project_dir, base)), start)
 
 
 def render(infra: Infra, placement: Placement) -> dict[str, Any]:

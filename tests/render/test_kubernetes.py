@@ -239,6 +239,15 @@ def test_small_input_nodes_and_kustomization(infra_file):
     assert data["kustomization.yaml"]["resources"] == ["../../../k8s"]
 
 
+def test_the_base_path_follows_output_dir_wherever_it_is(infra_file, tmp_path):
+    """`--output-dir` overrides global.output_dir; the base is named from where the tree really is."""
+    path = infra_file(SMALL)
+    for output_dir, expected in ((tmp_path / "elsewhere", "../../k8s"), (tmp_path / "a" / "b", "../../../k8s"),
+                                 (tmp_path.parent / "outside", f"../../{tmp_path.name}/k8s")):
+        tree = compile_infra(path, output_dir=output_dir).tree
+        assert yaml.safe_load(tree["kubernetes/kustomization.yaml"])["resources"][0] == expected
+
+
 def test_exact_text_of_a_patch(infra_file):
     path = infra_file("""
         project_name: t
