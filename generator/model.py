@@ -123,9 +123,6 @@ class Infra:
         single_host = len({g.host for g in self.gpus.values()}) == 1
         return f"GPU {gpu.index}" if single_host and gpu.index is not None else key
 
-    def in_file_order(self, names: Any) -> list[Consumer]:
-        return sorted((self.consumers[n] for n in names), key=lambda c: c.order)
-
 
 def _num(value: Any, default: float | None = None) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default

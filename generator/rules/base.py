@@ -66,15 +66,21 @@ def vram_path(consumer: Consumer) -> tuple:
 
 
 def gpu_groups(ctx: Context) -> list[tuple[str | None, list[Consumer]]]:
-    """Consumers that share one physical GPU, in file order, per GPU.
+    """Consumers that share one physical GPU, by name, per GPU.
 
     With a `hosts` inventory the groups come from placement. Without one (a
     plain AnKLuMe file) every Incus machine with GPU access shares the one
-    host GPU (key None), exactly as AnKLuMe counts them.
+    host GPU (key None), exactly as AnKLuMe counts them. By name, not in file
+    order: these findings are written into placement.yml, which must not
+    change when machines or workloads are only reordered in infra.yml.
     """
     if ctx.infra.gpus:
-        return [(key, ctx.infra.in_file_order(use.consumers)) for key, use in ctx.placement.gpus.items()]
-    return [(None, [c for c in ctx.consumers() if c.kind == "machine"])]
+        return [(key, by_name(ctx.infra, use.consumers)) for key, use in ctx.placement.gpus.items()]
+    return [(None, sorted((c for c in ctx.consumers() if c.kind == "machine"), key=lambda c: c.name))]
+
+
+def by_name(infra: Infra, consumer_names) -> list[Consumer]:
+    return [infra.consumers[n] for n in sorted(consumer_names)]
 
 
 def gpu_words(ctx: Context, key: str) -> str:

@@ -58,6 +58,6 @@ def check(ctx: Context) -> Iterator[Problem]:
         if len(group) < 2 or (key is not None and any(c.request.passthrough for c in group)):
             continue
         where = "" if key is None else f" on {gpu_words(ctx, key)}"
-        # The second instance is the one that breaks the policy: the finding points at it.
+        # The finding points at the second instance (by name, as listed): one that breaks the policy.
         yield Problem(f"GPU policy is 'exclusive' but {len(group)} instances have GPU access{where}: "
                       f"{names(group)}. Set global.gpu_policy: shared to allow this.", group[1].path, at="key")

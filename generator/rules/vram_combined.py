@@ -37,7 +37,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from generator.placement import fmt_gb
-from generator.rules.base import Context, Problem, names
+from generator.rules.base import Context, Problem, by_name, names
 
 CODE = "VRAM002"
 SEVERITY = "warning"
@@ -50,5 +50,5 @@ def check(ctx: Context) -> Iterator[Problem]:
         gpu = infra.gpus[key]
         if len(use.consumers) > 1 and use.used_gb > gpu.vram_gb + 1e-9:
             yield Problem(f"Combined VRAM (~{fmt_gb(use.used_gb)} GB) exceeds {infra.gpu_label(key)} capacity "
-                          f"({fmt_gb(gpu.vram_gb)} GB): {names(infra.in_file_order(use.consumers))}",
+                          f"({fmt_gb(gpu.vram_gb)} GB): {names(by_name(infra, use.consumers))}",
                           gpu.path, at="key")

@@ -68,8 +68,9 @@ def test_invalid_policy_is_an_error(infra_file):
 
 def test_without_inventory_a_vm_counts_under_exclusive_as_anklume_counts(infra_file):
     path = anklume(infra_file, "exclusive", "vm: {type: vm, gpu: true}", "ct: {type: lxc, gpu: true}")
+    # Instances are named by name, not in file order (the finding points at the second of them).
     assert findings(path, "GPU001") == [
-        "infra.yml:11:7: error[GPU001] GPU policy is 'exclusive' but 2 instances have GPU access: vm, ct. "
+        "infra.yml:10:7: error[GPU001] GPU policy is 'exclusive' but 2 instances have GPU access: ct, vm. "
         "Set global.gpu_policy: shared to allow this."]
 
 
@@ -128,8 +129,8 @@ def test_two_vms_on_one_gpu_is_a_passthrough_error_not_a_policy_one(infra_file):
                      "win: {target: proxmox, host: ws, vmid: 100, gpu: {pin: rtx-a5500}}",
                      "linux: {target: proxmox, host: ws, vmid: 101, gpu: {pin: rtx-a5500}}")
     assert findings(path, "GPU001", "GPU002", "PASS001") == [
-        "infra.yml:12:3: error[PASS001] GPU 0 (ws/rtx-a5500) is passed through to VM win (vfio-pci), so it "
-        "can serve nothing else under any gpu_policy: linux must use another GPU"]
+        "infra.yml:11:3: error[PASS001] GPU 0 (ws/rtx-a5500) is passed through to VM linux (vfio-pci), so it "
+        "can serve nothing else under any gpu_policy: win must use another GPU"]
 
 
 def test_placement_keeps_a_passthrough_vm_alone_when_it_can(infra_file):
