@@ -43,6 +43,7 @@ MAX_NUMBER = 2 ** 53
 MAX_NODES = 1_000_000
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
 _PLAIN_COLLECTIONS = ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
 _INTEGER = re.compile(r"[-+]?[0-9][0-9_]*")
 _DEEP_INDENT = re.compile(r"^[ \t]{%d,}" % (2 * MAX_DEPTH), re.MULTILINE)
@@ -53,6 +54,9 @@ _COMPACT_NESTING = re.compile(r"[-?:][ \t]+[-?][ \t]")
 
 Path_ = tuple
 Location = tuple  # (file, line, column), 1-based
+# Positions are recorded as the node's own libyaml Mark (0-based, its file being the
+# document's first one) and turned into a Location only when a finding asks: a load
+# records hundreds of thousands of them and looks up a handful.
 
 
 @dataclass
@@ -72,12 +76,18 @@ class Document:
         """
         path = tuple(path)
         if at == "key" and path in self.keys:
-            return self.keys[path]
+            return self.position(self.keys[path])
         while path:
             if path in self.values:
-                return self.values[path]
+                return self.position(self.values[path])
             path = path[:-1]
-        return self.values.get((), (self.files[0] if self.files else "infra.yml", 1, 1))
+        return self.position(self.values.get((), (self.files[0] if self.files else "infra.yml", 1, 1)))
+
+    def position(self, recorded: Any) -> Location:
+        """A recorded position as (file, line, column): a Location already, or a Mark of the first file."""
+        if type(recorded) is tuple:
+            return recorded
+        return (self.files[0] if self.files else "infra.yml", recorded.line + 1, recorded.column + 1)
 
 
 class _Abort(Exception):
@@ -87,11 +97,14 @@ class _Abort(Exception):
 class _Builder:
     """Builds Python values from one file's node graph, recording positions."""
 
-    def __init__(self, loader: Any, file: str, diag: Diagnostics, doc: Document):
+    def __init__(self, loader: Any, file: str, diag: Diagnostics, doc: Document, aliases: bool = True):
         self.loader = loader
         self.file = file
         self.diag = diag
         self.doc = doc
+        # Without an alias (`*name`) every node is visited once and none can contain itself:
+        # the bookkeeping below, a third of the walk, is then skipped.
+        self.aliases = aliases
         self.seen: set[int] = set()
         self.visits = 0
         self.active: set[int] = set()
@@ -105,19 +118,21 @@ class _Builder:
         self.diag.at_location(code, "error", message, file, line, col, format_path(path))
 
     def build(self, node: Node, path: Path_ = (), depth: int = 0) -> Any:
-        self.visits += 1
-        if id(node) not in self.seen:
-            self.seen.add(id(node))
-        elif self.visits > min(10 * len(self.seen) + ALIAS_EXPANSION_SLACK, MAX_NODES):
-            self._fail("YAML004", "aliases expand this document beyond the allowed size (a 'billion laughs' file?); "
-                       "write the repeated values out or use fewer nested aliases", node, path)
-            raise _Abort
+        aliases = self.aliases
+        if aliases:
+            self.visits += 1
+            if id(node) not in self.seen:
+                self.seen.add(id(node))
+            elif self.visits > min(10 * len(self.seen) + ALIAS_EXPANSION_SLACK, MAX_NODES):
+                self._fail("YAML004", "aliases expand this document beyond the allowed size (a 'billion laughs' "
+                           "file?); write the repeated values out or use fewer nested aliases", node, path)
+                raise _Abort
         if depth > MAX_DEPTH:
             self._fail("YAML004", f"nesting deeper than {MAX_DEPTH} levels; infra.yml never needs this much", node, path)
             raise _Abort
-        self.doc.values[path] = self._loc(node)
+        self.doc.values[path] = node.start_mark
         if isinstance(node, ScalarNode):
-            value = self._scalar(node, path)
+            value = node.value if node.tag == _STR_TAG else self._scalar(node, path)
             if type(value) is float and not math.isfinite(value):
                 # NaN passes every range check (all comparisons are false) and inf breaks arithmetic.
                 self._fail("YAML005", f"{node.value!r} is not a finite number; write a number like 24 or 0.5",
@@ -127,7 +142,7 @@ class _Builder:
                 self._fail("YAML005", f"{node.value[:40]!r} is too large a number; psot reads numbers between "
                            f"-{MAX_NUMBER} and {MAX_NUMBER}", node, path)
             return value
-        if id(node) in self.active:
+        if aliases and id(node) in self.active:
             self._fail("YAML004", "recursive alias: this node contains itself", node, path)
             raise _Abort
         if node.tag not in _PLAIN_COLLECTIONS:
@@ -137,17 +152,19 @@ class _Builder:
             self._fail("YAML001", f"unsupported tag '{tag}': infra.yml holds plain mappings, lists and values; "
                        "remove the tag", node, path)
             return None
-        self.active.add(id(node))
+        if aliases:
+            self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
                 return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
             return self._mapping(node, path, depth)
         finally:
-            self.active.discard(id(node))
+            if aliases:
+                self.active.discard(id(node))
 
     def _mapping(self, node: MappingNode, path: Path_, depth: int) -> dict:
         result: dict = {}
-        own: dict[Any, Node] = {}
+        own: dict[Any, tuple[Node, Node]] = {}
         merges: list[Node] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
@@ -155,11 +172,11 @@ class _Builder:
                 continue
             key = self._key(key_node, path)
             if key in own:
-                first = own[key].start_mark
+                first = own[key][0].start_mark
                 self._fail("YAML002", f"duplicate key '{key}' (first defined at line {first.line + 1}, column "
                            f"{first.column + 1}); remove one of them", key_node, path + (key,))
                 continue
-            own[key] = key_node
+            own[key] = (key_node, value_node)
         # Merged keys (`<<: *defaults`) come first so that the mapping's own
         # keys override them, as YAML specifies; only own keys can clash.
         for source in merges:
@@ -176,15 +193,14 @@ class _Builder:
                 self.active.discard(id(source))
             for key, value in merged.items():
                 result.setdefault(key, value)
-        pairs = {id(k): v for k, v in node.value}
-        for key, key_node in own.items():
-            key_loc = self._loc(key_node)
-            self.doc.keys[path + (key,)] = key_loc
-            value_node = pairs[id(key_node)]
-            result[key] = self.build(value_node, path + (key,), depth + 1)
+        keys, values = self.doc.keys, self.doc.values
+        for key, (key_node, value_node) in own.items():
+            child = path + (key,)
+            key_mark = keys[child] = key_node.start_mark
+            result[key] = self.build(value_node, child, depth + 1)
             if not isinstance(value_node, ScalarNode):
                 # A finding about a whole mapping or list points at its key line.
-                self.doc.values[path + (key,)] = key_loc
+                values[child] = key_mark
         return result
 
     def _scalar(self, node: ScalarNode, path: Path_) -> Any:
@@ -203,6 +219,8 @@ class _Builder:
             return node.value
 
     def _key(self, key_node: Node, path: Path_) -> str:
+        if key_node.tag == _STR_TAG and isinstance(key_node, ScalarNode):
+            return key_node.value
         if not isinstance(key_node, ScalarNode):
             self._fail("YAML003", "a key must be a plain name, not a list or mapping", key_node, path)
             return f"<complex key at line {key_node.start_mark.line + 1}>"
@@ -330,7 +348,7 @@ def _load_file(path: Path, display: str, diag: Diagnostics, doc: Document, prefi
                              "global and domains", display, 1, 1)
             return False, None
         sub = Document(None, (display,))
-        data = _Builder(loader, display, diag, sub).build(node)
+        data = _Builder(loader, display, diag, sub, aliases="*" in text).build(node)
     except _Abort:
         return False, None
     except yaml.MarkedYAMLError as exc:
@@ -440,7 +458,7 @@ def _merge_part(file: Path, diag: Diagnostics, doc: Document, prefix: Path_, nou
         path = prefix + (key,)
         if key in target:
             where = doc.locate(path, at="key")
-            file_, line, col = part_doc.keys.get((key,), (display, 1, 1))
+            file_, line, col = part_doc.position(part_doc.keys.get((key,), (display, 1, 1)))
             diag.at_location("YAML002", "error", f"{noun}'{key}' is already defined at {where[0]}:{where[1]}:"
                              f"{where[2]}; define it in one file", file_, line, col, format_path(path))
             continue
@@ -454,4 +472,4 @@ def _copy_locations(src: Document, dst: Document, src_prefix: Path_, dst_prefix:
     for table_src, table_dst in ((src.keys, dst.keys), (src.values, dst.values)):
         for p, loc in table_src.items():
             if p[:n] == src_prefix:
-                table_dst[dst_prefix + p[n:]] = loc
+                table_dst[dst_prefix + p[n:]] = src.position(loc)  # marks of src's file, as Locations
