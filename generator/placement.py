@@ -638,6 +638,9 @@ def _fallback(state: _State, consumer: Consumer) -> tuple[str, ...]:
     others = [g for g in state.eligible(consumer) if g.key not in own
               and not (consumer.request.passthrough and state.on_gpu[g.key])
               and g.key not in state.alone_taken]
+    # Free VRAM is a float sum whose last bits depend on the order consumers were added (a
+    # search that starts from the previous placement adds them in another order): rounded,
+    # equal GPUs tie and go by name, and a second sync of the same input orders them the same.
     others.sort(key=lambda g: (g.status == "degraded", state.free(g.key) < state.charge(consumer, g),
-                               -state.free(g.key), g.key))
+                               -round(state.free(g.key), 6), g.key))
     return tuple(g.key for g in others)
