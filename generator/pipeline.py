@@ -31,6 +31,8 @@ class Compilation:
     infra: Infra | None = None
     placement: Placement | None = None
     tree: dict[str, bytes] | None = None
+    # The previous placement placement started from (consumer -> GPUs), see previous_placement.
+    previous: dict[str, tuple[str, ...]] | None = None
 
     @property
     def ok(self) -> bool:
@@ -38,8 +40,12 @@ class Compilation:
 
 
 def source_label(path: Path) -> str:
-    """How generated headers name the input: `infra.yml`, or `infra/` in directory mode."""
-    return f"{path.name}/" if path.is_dir() else path.name
+    """How generated headers name the input: `infra.yml`, or `infra/` in directory mode.
+
+    A file name may hold a line break, which would end the header's comment line: escaped.
+    """
+    label = f"{path.name}/" if path.is_dir() else path.name
+    return label if label.isprintable() else label.encode("unicode_escape").decode("ascii")
 
 
 def _output_dir(path: Path, data: dict | None, override: Path | None, diag: Diagnostics) -> Path:
@@ -52,11 +58,18 @@ def _output_dir(path: Path, data: dict | None, override: Path | None, diag: Diag
     configured = glob.get("output_dir") if isinstance(glob, dict) else None
     if isinstance(configured, str):
         rel = PurePosixPath(configured)
-        if rel.is_absolute() or ".." in rel.parts:
+        # The writer swaps the whole directory: it must be one of its own, strictly inside the
+        # project, also once symlinks on the way are followed (`.` would swap the project itself).
+        target = project_root / rel
+        resolved = target.resolve()
+        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
             diag.error("PATH001", f"output_dir '{configured}' must stay inside the project: write a relative "
-                       "path without '..' (or pass --output-dir)", ("global", "output_dir"))
+                       "path to a directory of its own, without '..' (or pass --output-dir)", ("global", "output_dir"))
+        elif resolved == project_root or not resolved.is_relative_to(project_root):
+            diag.error("PATH001", f"output_dir '{configured}' leads to {resolved} through a symlink, outside the "
+                       "project: write a path inside the project (or pass --output-dir)", ("global", "output_dir"))
         else:
-            return project_root / rel
+            return target
     return project_root / DEFAULT_OUTPUT_DIR
 
 
@@ -85,6 +98,20 @@ def previous_placement(output_dir: Path, strategy: str | None = None) -> dict[st
     return out
 
 
+def place_and_judge(infra: Infra, diag: Diagnostics, strategy: str,
+                    previous: dict[str, tuple[str, ...]]) -> Placement | None:
+    """Place, then run the rules that judge the placement; None when the strategy cannot run."""
+    placement = place(infra, diag, strategy, previous)
+    if placement is None:
+        return None
+    judged = Diagnostics(diag.document, diag.default_file)
+    rules.run("placement", infra, placement, judged)
+    diag.extend(judged.findings)
+    # placement.yml carries the placement's findings and those of the rules that judged it.
+    return replace(placement, findings=tuple(sorted(placement.findings + tuple(judged.findings),
+                                                    key=Finding.sort_key)))
+
+
 def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path | None = None,
                   until: str = "render", without: tuple[str, ...] = ()) -> Compilation:
     """Run the pipeline on `path` up to `until` ("validate", "place" or "render").
@@ -110,15 +137,10 @@ def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path |
         return result
     result.infra = model.without(result.infra, tuple(without)) if without else result.infra
     chosen = strategy or result.infra.strategy
-    placement = place(result.infra, diag, chosen, previous_placement(result.output_dir, chosen))
-    if placement is None:
+    result.previous = previous_placement(result.output_dir, chosen)
+    result.placement = place_and_judge(result.infra, diag, chosen, result.previous)
+    if result.placement is None:
         return result
-    judged = Diagnostics(diag.document, diag.default_file)
-    rules.run("placement", result.infra, placement, judged)
-    diag.extend(judged.findings)
-    # placement.yml carries the placement's findings and those of the rules that judged it.
-    result.placement = replace(placement, findings=tuple(sorted(placement.findings + tuple(judged.findings),
-                                                                key=Finding.sort_key)))
     if diag.has_errors or until == "validate" or until == "place":
         return result
     from generator.render import render  # the renderers and their imports: not needed to validate or place

@@ -47,7 +47,8 @@ def locked(output_dir: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
     """Hold an exclusive lock on `output_dir` (a `.NAME.psot-lock` file beside it)."""
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     lock_path = output_dir.parent / f".{output_dir.name}.psot-lock"
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    # O_NOFOLLOW: a symlink planted in the lock's place must not make psot create or open a file elsewhere.
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -83,10 +84,12 @@ def _recover(output_dir: Path) -> None:
     """Finish or undo what a killed sync left beside `output_dir`."""
     parent, name = output_dir.parent, output_dir.name
     olds = sorted(parent.glob(f".{name}{_OLD}*"))
-    if not output_dir.exists() and olds:
+    # Only a real directory is a tree psot moved aside: a symlink of that name was planted.
+    whole = [p for p in olds if p.is_dir() and not p.is_symlink()]
+    if not output_dir.exists() and whole:
         # Killed between the two renames of the fallback swap: the old tree is whole.
-        os.rename(olds[-1], output_dir)
-        olds = olds[:-1]
+        os.rename(whole[-1], output_dir)
+        olds.remove(whole[-1])
     for stale in olds + sorted(parent.glob(f".{name}{_NEW}*")):
         shutil.rmtree(stale, ignore_errors=True)
 
