@@ -9,6 +9,7 @@ path it came from, so a finding can point at it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -40,8 +41,9 @@ class Gpu:
     declared_status: str      # as written in infra.yml (default ok)
     path: tuple
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
+        # Cached: placement asks millions of times on a large inventory.
         return f"{self.host}/{self.name}"
 
 

@@ -144,6 +144,7 @@ class _State:
         self.budget = NODE_BUDGET              # search steps left (see _place_ranked)
         self.placed: dict[str, tuple[str, ...]] = {}
         self._eligible: dict[str, list[Gpu]] = {}
+        self._usable = {k: max(g.vram_gb - self.headroom, 0.0) for k, g in infra.gpus.items()}
 
     def eligible(self, consumer: Consumer) -> list[Gpu]:
         if consumer.name not in self._eligible:
@@ -152,7 +153,7 @@ class _State:
 
     def usable(self, gpu: Gpu) -> float:
         """What a consumer may use on `gpu`: its VRAM less the headroom kept free."""
-        return max(gpu.vram_gb - self.headroom, 0.0)
+        return self._usable[gpu.key]
 
     def charge(self, consumer: Consumer, gpu: Gpu) -> float:
         """VRAM the consumer takes on `gpu`; a budgeted service shrinks to fit the GPU."""
@@ -162,7 +163,7 @@ class _State:
         return request.vram_gb
 
     def free(self, key: str) -> float:
-        return self.usable(self.infra.gpus[key]) - self.used[key]
+        return self._usable[key] - self.used[key]
 
     def fits(self, consumer: Consumer, gpu: Gpu) -> bool:
         return self.charge(consumer, gpu) <= self.free(gpu.key) + 1e-9
