@@ -24,7 +24,7 @@ from tests.conftest import REPO
 
 # PSOT_FUZZ_EXAMPLES=5000 runs a longer hunt locally; the default keeps `make test` fast.
 settings.register_profile("psot-hardening", deadline=None,
-                          max_examples=int(os.environ.get("PSOT_FUZZ_EXAMPLES", "60")),
+                          max_examples=int(os.environ.get("PSOT_FUZZ_EXAMPLES", "150")),
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                  HealthCheck.filter_too_much])
 settings.register_profile("psot-hardening-ci", settings.get_profile("psot-hardening"), derandomize=True,
@@ -99,7 +99,7 @@ def tree_hashes(root: Path) -> dict[str, str]:
 def leftovers(output_dir: Path) -> list[str]:
     """Staging or swapped-out trees a sync left beside `output_dir` (its lock file is meant to stay)."""
     return sorted(p.name for p in output_dir.parent.iterdir()
-                  if p.name.startswith(f".{output_dir.name}.psot-") and not p.name.endswith("-lock"))
+                  if p.name.startswith((f".{output_dir.name}.psot-new-", f".{output_dir.name}.psot-old-")))
 
 
 def anklume_doc(domains: int, machines: int, variant: str = "", touched: tuple[int, ...] | None = None) -> dict:

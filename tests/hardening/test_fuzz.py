@@ -25,15 +25,17 @@ import datetime
 import functools
 import json
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import assume, event, given
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from generator import cli, loader
+from generator.pipeline import compile_infra
 from tests.hardening.helpers import FUZZ, SEED_INPUTS, run_measured, run_psot
 
 FINDING_LINE = re.compile(r"^[^\n]+:\d+:\d+: (error|warning)\[[A-Z][A-Z0-9]*[0-9]{3}\] \S")
@@ -198,25 +200,21 @@ def check_pipeline(tmp_path_factory, text: str) -> None:
 
 def test_mutations_reach_every_stage():
     """The fuzzer is not only exercising the loader: a fixed sample of its inputs gets past each stage."""
-    from hypothesis import find, settings
-    from generator.pipeline import compile_infra
-    import tempfile
+    reached: set[str] = set()
 
-    def stage(text: str) -> str:
+    @settings(database=None, derandomize=True, max_examples=120, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(text=mutated_texts())
+    def sample(text):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "infra.yml"
             path.write_text(text, encoding="utf-8")
             result = compile_infra(path, output_dir=Path(tmp) / "out")
-            codes = {f.code[:4] for f in result.diag.findings if f.severity == "error"}
-            if result.tree is not None:
-                return "rendered"
-            if codes & {"YAML", "LOAD"}:
-                return "load"
-            return "validate"
+        codes = {f.code[:4] for f in result.diag.findings if f.severity == "error"}
+        reached.add("rendered" if result.tree is not None else "load" if codes & {"YAML", "LOAD"} else "validate")
 
-    for wanted in ("load", "validate", "rendered"):
-        find(mutated_texts(), lambda t, w=wanted: stage(t) == w,
-             settings=settings(database=None, derandomize=True, max_examples=500, deadline=None))
+    sample()
+    assert reached == {"load", "validate", "rendered"}, reached
 
 
 # -- 2. Bombs -------------------------------------------------------------------------------------

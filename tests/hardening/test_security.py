@@ -287,13 +287,14 @@ def test_generated_itself_a_symlink_is_refused(tmp_path, planted):
     assert ops == [] and tree_hashes(outside) == outside_before
 
 
-@pytest.mark.parametrize("name", [".generated.psot-lock", ".generated.psot-new-planted", ".generated.psot-old-planted"])
+@pytest.mark.parametrize("name", [".generated.psot-lock", ".generated.psot-new-planted", ".generated.psot-old-planted",
+                                  ".generated.psot-cache"])
 def test_a_symlink_planted_beside_generated_is_never_followed(tmp_path, planted, name):
     """The lock file and the staging names live beside generated/: links planted there are not followed
     (the lock is opened with O_NOFOLLOW; a planted 'old tree' is not renamed into place)."""
     infra, ref, outside, outside_before = planted
     out = infra.parent / "generated"
-    target = outside / ("created-by-psot" if name.endswith("lock") else "compose")
+    target = outside / ("compose" if "-new-" in name or "-old-" in name else "created-by-psot")
     (infra.parent / name).symlink_to(target)
     code, output, ops = sync(infra, out)
     assert tree_hashes(outside) == outside_before and not (outside / "created-by-psot").exists()
