@@ -9,8 +9,9 @@ file:line:col, and within a bounded time and memory.
    non-finite numbers, unicode, nested structures; keys deleted, renamed to
    hostile names, duplicated; subtrees shared through anchors and aliases
    (recursive ones too) and `<<` merges. Each goes through the real CLI
-   (click, in process) as `validate` (text: one finding per line) and
-   `sync --format json` (which also renders, plans and writes).
+   (click, in process) as `validate` (text: one finding per line),
+   `place --compare`, `plan --format markdown` and `sync --format json`
+   (which also renders, plans and writes), then `plan` again.
 2. Hand-made bombs (billion laughs, 10 000-deep nesting in every YAML
    syntax, inputs over the size and node caps, a megabyte-long key) run in
    a child process, whose own peak memory and time are bounded.
@@ -183,6 +184,12 @@ def check_pipeline(tmp_path_factory, text: str) -> None:
     assert SUMMARY_LINE.match(lines[-1]), lines[-1]
     bad = [line for line in lines[:-1] if not FINDING_LINE.match(line)]
     assert not bad, f"not one finding per line (a value broke the format?): {bad[:3]}"
+
+    valid = result.return_value == 0
+    if valid:
+        assert invoke("place", str(infra), "--compare", "-o", str(out)).return_value in (0, 1)
+    result = invoke("plan", str(infra), "--format", "markdown", "-o", str(out))
+    assert result.return_value in (0, 1, 2) and len(result.stdout) <= 65_000
 
     result = invoke("sync", str(infra), "--format", "json", "-o", str(out))
     assert result.return_value in (0, 1, 2)
