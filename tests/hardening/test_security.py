@@ -381,6 +381,29 @@ def test_a_value_stays_one_literal_value_in_every_generated_file(tmp_path, plain
     assert compose["services"]["svc"]["environment"] == [f"NOTE={text}"], "written as given: Compose interpolates"
 
 
+HOSTILE_KEYS = ["-x", "?x", "#c", "true", "null", "~", "1", "0x1F", "1e3", "a:b", "a:", "&a", "*a", "!t", "'q", '"q',
+                "{a}", "[a]", "%TAG", "@x", "`x", "<<", "=", "x" * 300, "é:ü", "a#b", "---", "...", "|", ">"]
+
+
+def test_no_key_can_change_the_shape_of_a_generated_file(tmp_path):
+    """Incus config keys and device options may be any word: each comes back as the same string key."""
+    doc = base_doc()
+    machine = doc["domains"]["ai"]["machines"]["box"]
+    machine["config"] = {key: f"v{i}" for i, key in enumerate(HOSTILE_KEYS)}
+    machine["devices"] = {"disk0": {"type": "disk", "path": "/x", "source": "/y",
+                                    **{key: f"d{i}" for i, key in enumerate(HOSTILE_KEYS)}}}
+    infra = write(tmp_path, doc)
+    out = infra.parent / "generated"
+    code, output, ops = sync(infra, out)
+    assert code == 0, output
+    instance = yaml.safe_load((out / "incus/ai/instances/box.yaml").read_text())
+    config = {k: v for k, v in instance["config"].items() if k in HOSTILE_KEYS}
+    assert config == {key: f"v{i}" for i, key in enumerate(HOSTILE_KEYS)}
+    device = instance["devices"]["disk0"]
+    assert {k: device[k] for k in HOSTILE_KEYS} == {key: f"d{i}" for i, key in enumerate(HOSTILE_KEYS)}
+    assert all(isinstance(k, str) for k in instance["config"]) and all(isinstance(k, str) for k in device)
+
+
 @pytest.mark.parametrize("name,shown", [("evil\n[x]: y.yml", "evil\\n[x]: y.yml"), ("{{ 7*7 }}.yml", "{{ 7*7 }}.yml"),
                                         ("{% if 1 %}x{% endif %}.yml", "{% if 1 %}x{% endif %}.yml"),
                                         ("my infra.yml", "my infra.yml")])
