@@ -208,12 +208,18 @@ def _drift_findings(result: Compilation, drift) -> list[str]:
 def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orphans: bool, fmt: str,
          output_dir: Path | None) -> int:
     """Compile and write generated/ atomically: all of it, or nothing."""
-    result = _compile(infra, output_dir=output_dir)
-    if not result.ok:
-        return _fail(result, fmt)
+    from generator import sync_cache
     from generator.plan import make_plan
     from generator.writer import WriteError, write
-    the_plan = make_plan(result.tree, result.output_dir)
+    # Nothing changed since the tree on disk was compiled: no need to compile (see sync_cache.py).
+    cached = sync_cache.lookup(infra if infra is not None else default_infra_path(), output_dir)
+    if cached is not None:
+        result, the_plan = cached
+    else:
+        result = _compile(infra, output_dir=output_dir)
+        if not result.ok:
+            return _fail(result, fmt)
+        the_plan = make_plan(result.tree, result.output_dir)
     if check:
         stale = bool(the_plan.changes)
         if fmt == "json":
@@ -241,6 +247,8 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
             click.echo(f"psot: {exc}", err=True)
             return EXIT_TOOL
     orphans = [c.path for c in the_plan.changes if c.action == "delete" and not clean_orphans]
+    if cached is None and not dry_run and not orphans:
+        sync_cache.record(result, output_dir)
     if fmt == "json":
         body = the_plan.to_dict()
         body.update({"written": written, "orphans": orphans, "dry_run": dry_run,

@@ -407,6 +407,17 @@ def load(path: Path, diag: Diagnostics) -> Document | None:
     return doc
 
 
+def input_files(path: Path) -> list[Path]:
+    """Every file a load of `path` reads, in order: the file itself, or a directory's
+    base.yml, then domains/*.yml sorted, then policies.yml when there is one."""
+    if not path.is_dir():
+        return [path]
+    domains = path / "domains"
+    policies = path / "policies.yml"
+    return ([path / "base.yml"] + (sorted(domains.glob("*.yml")) if domains.is_dir() else [])
+            + ([policies] if policies.is_file() else []))
+
+
 def _load_directory(root: Path, diag: Diagnostics) -> Document | None:
     """Directory mode: base.yml, then domains/*.yml in sorted order, then policies.yml."""
     base = root / "base.yml"
@@ -416,9 +427,9 @@ def _load_directory(root: Path, diag: Diagnostics) -> Document | None:
         diag.at_location("LOAD006", "error", f"directory {display_name(root)}/ has no base.yml; create it with "
                          "project_name, global and domains (or pass an infra.yml file)", base_display, 1, 1)
         return None
-    domain_files = sorted((root / "domains").glob("*.yml")) if (root / "domains").is_dir() else []
+    files = input_files(root)
     policies = root / "policies.yml"
-    files = [base] + domain_files + ([policies] if policies.is_file() else [])
+    domain_files = [f for f in files[1:] if f != policies]
     doc = Document(None, tuple(display_name(f) for f in files))
     diag.document = doc
     ok, data = _load_file(base, base_display, diag, doc)
