@@ -148,19 +148,32 @@ def read_tree(root: Path) -> dict[str, bytes]:
 
 
 def _read_files(root: Path) -> dict[str, bytes]:
+    """Each directory's files (sorted), then its subdirectories, as os.walk visits them; the
+    kind of every entry comes from the directory listing itself (no stat per file)."""
     tree: dict[str, bytes] = {}
     if not root.is_dir() or root.is_symlink():
         return tree
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))
-                             and not (dirpath == str(root) and d == STATE_DIR))
-        for name in sorted(filenames):
-            full = os.path.join(dirpath, name)
-            if os.path.islink(full) or not os.path.isfile(full):
+
+    def walk(directory: str, prefix: str) -> None:
+        try:
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:
+            return  # as os.walk: a directory that cannot be listed is skipped
+        subdirectories = []
+        for entry in entries:
+            if entry.is_symlink():
                 continue
-            rel = os.path.relpath(full, root).replace(os.sep, "/")
-            with open(full, "rb") as fh:
-                tree[rel] = fh.read()
+            if entry.is_dir(follow_symlinks=False):
+                if prefix or entry.name != STATE_DIR:
+                    subdirectories.append(entry)
+            elif entry.is_file(follow_symlinks=False):
+                with open(entry.path, "rb") as fh:
+                    tree[prefix + entry.name] = fh.read()
+        for entry in subdirectories:
+            walk(entry.path, f"{prefix}{entry.name}/")
+
+    walk(str(root), "")
     return tree
 
 
