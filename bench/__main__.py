@@ -343,9 +343,8 @@ def _fresh_dir(scratch: Path) -> Path:
 
 def bench_input(spec: Spec, out: Path, repeat: int) -> Row:
     path = generate(spec, out)
-    scratch = out / spec.name / "scratch"
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir()
+    scratch = out / spec.name / "scratch"   # removed at the end of the run (see remove_scratch)
+    scratch.mkdir(exist_ok=True)
     row = Row(spec.name, bytes=path.stat().st_size)
     row.consumers, row.gpus, row.findings = check_compiles(path, _fresh_dir(scratch))
     source = source_label(path)
@@ -418,9 +417,15 @@ def bench_input(spec: Spec, out: Path, repeat: int) -> Row:
         t, _ = _timed(lambda: end_to_end(path, target))
         samples.append(t)
     _best("e2e", row, samples)
-
-    shutil.rmtree(scratch, ignore_errors=True)
     return row
+
+
+def remove_scratch(out: Path, specs) -> None:
+    """The trees the run wrote, removed together at its end: on an ext4 without a journal,
+    creating files is slower for minutes after many were deleted (bench/floor.py)."""
+    for spec in specs:
+        for name in ("scratch", "scratch-sync"):
+            shutil.rmtree(out / spec.name / name, ignore_errors=True)
 
 
 def _usable(infra: Any) -> dict[str, float]:
@@ -803,6 +808,14 @@ def main(argv: list[str] | None = None) -> int:
     print(environment())
     print(f"inputs: {out}", flush=True)
     started = time.perf_counter()
+    remove_scratch(out, set(specs) | set(SPEED_INPUTS[args.sizes]))   # what an interrupted run left
+    try:
+        return run(args, specs, out, started)
+    finally:
+        remove_scratch(out, set(specs) | set(SPEED_INPUTS[args.sizes]))
+
+
+def run(args: argparse.Namespace, specs, out: Path, started: float) -> int:
     if not args.no_targets:
         print_targets(args, out)
     if args.targets_only:

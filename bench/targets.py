@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -121,7 +120,8 @@ class SyncRow:
 
 def bench_sync(name: str, family: str, size: int, infra: Path, out: Path, repeat: int) -> SyncRow:
     """The full and no-op syncs of one input, then its floor. The trees stay until the end of the
-    run (see remove_scratch): removing thousands of files slows the next file creations here."""
+    run (bench/__main__.py removes them): removing thousands of files slows the next file
+    creations on this machine's filesystem (see bench/floor.py)."""
     env = subprocess_env(out)
     scratch = out / name / "scratch-sync"
     scratch.mkdir(parents=True, exist_ok=True)
@@ -145,10 +145,6 @@ def bench_sync(name: str, family: str, size: int, infra: Path, out: Path, repeat
     row.files = row.floor["files"]
     return row
 
-
-def remove_scratch(out: Path, names: list[str]) -> None:
-    for name in names:
-        shutil.rmtree(out / name / "scratch-sync", ignore_errors=True)
 
 
 @dataclass
@@ -234,7 +230,6 @@ def summary(rows: list[list[list[str]]]) -> str:
 
 def bench_targets(specs, generate: Callable, out: Path, repeat: int, log=None) -> list[SyncRow]:
     rows = []
-    remove_scratch(out, [spec.name for spec in specs])   # what an interrupted run left
     for spec in specs:
         t0 = time.perf_counter()
         infra = generate(spec, out)
@@ -243,5 +238,4 @@ def bench_targets(specs, generate: Callable, out: Path, repeat: int, log=None) -
         if log:
             log(f"  {spec.name}: sync {rows[-1].full_ms:,.0f} ms, no-op {rows[-1].noop_ms:,.0f} ms, "
                 f"floor {rows[-1].floor_ms:,.0f} ms ({time.perf_counter() - t0:.1f} s)")
-    remove_scratch(out, [spec.name for spec in specs])
     return rows
