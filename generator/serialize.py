@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from generator import yaml_block
 from generator.resources import data_dir
 
 if TYPE_CHECKING:
@@ -60,27 +59,9 @@ class TextFile:
     comment: str | None = "#"
 
 
-def _libyaml_dump(data: Any) -> str:
+def dump_yaml(data: Any) -> str:
     return yaml.dump(data, Dumper=Dumper, sort_keys=False, default_flow_style=False,
                      allow_unicode=True, width=4096)
-
-
-@functools.cache
-def _block_writer() -> yaml_block.BlockWriter:
-    return yaml_block.BlockWriter(_libyaml_dump)
-
-
-def dump_yaml(data: Any) -> str:
-    """`yaml.dump` with psot's options, byte for byte; the layout is written by yaml_block.py
-    (libyaml still writes every scalar), two to three times faster on large trees. A file that
-    module does not take (see yaml_block.Unsupported) goes through yaml.dump itself."""
-    return dump_yaml_all([data])[0]
-
-
-def dump_yaml_all(documents: list[Any]) -> list[str]:
-    """dump_yaml of each document; their scalars go to libyaml in one batch."""
-    texts = _block_writer().write_all(documents)
-    return [text if text is not None else _libyaml_dump(data) for text, data in zip(texts, documents)]
 
 
 def yaml_file(data: Any, source: str) -> bytes:
@@ -90,14 +71,6 @@ def yaml_file(data: Any, source: str) -> bytes:
 def load_yaml(text: bytes | str) -> Any:
     """Read back a generated YAML file (plan compares data, not bytes)."""
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-
-
-def tree_bytes(files: dict[str, Any], source: str) -> dict[str, bytes]:
-    """file_bytes of every file of a tree, its YAML dumped in one dump_yaml_all."""
-    documents = {path: data for path, data in files.items() if not isinstance(data, TextFile)}
-    texts = dict(zip(documents, dump_yaml_all(list(documents.values()))))
-    return {path: (header(source) + texts[path]).encode("utf-8") if path in texts else file_bytes(data, source)
-            for path, data in files.items()}
 
 
 def file_bytes(data: Any, source: str) -> bytes:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping
 
 from generator.model import Infra
 from generator.placement import Placement
-from generator.serialize import tree_bytes
+from generator.serialize import file_bytes, yaml_file
 
 Renderer = Callable[[Infra, Placement], Mapping[str, Any]]
 
@@ -49,12 +49,11 @@ def check_relpath(path: str) -> str:
 
 
 def render(infra: Infra, placement: Placement, source: str) -> dict[str, bytes]:
-    files: dict[str, Any] = {"placement.yml": placement.to_dict(with_locations=False)}
+    tree: dict[str, bytes] = {"placement.yml": yaml_file(placement.to_dict(with_locations=False), source)}
     for target in infra.targets:
         renderer = RENDERERS.get(target)
         if renderer is None:
             continue
         for path, data in renderer(infra, placement).items():
-            files[check_relpath(path)] = data
-    # All files at once: their YAML shares one round of questions to libyaml (serialize.py).
-    return dict(sorted(tree_bytes(files, source).items()))
+            tree[check_relpath(path)] = file_bytes(data, source)
+    return dict(sorted(tree.items()))
