@@ -5,9 +5,6 @@ would (what was expected, what was found, what to write instead) and
 applies SPEC §3's rule for unknown keys: a warning, and the key is ignored,
 unless it is within edit distance 2 of a key allowed there, which makes it
 an error that says `did you mean '…'?`.
-
-A document with no violation at all (the usual case) is recognised by
-schema_check.py's compiled check, without importing jsonschema.
 """
 
 from __future__ import annotations
@@ -15,16 +12,14 @@ from __future__ import annotations
 import functools
 import json
 import re
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
-from generator import schema_check
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError, best_match
+
 from generator.findings import Diagnostics
 from generator.loader import Document
 from generator.resources import data_dir
-
-if TYPE_CHECKING:
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILE = "infra.schema.json"
 
@@ -51,7 +46,6 @@ def _pattern(validator, pattern: str, instance: Any, schema: dict) -> Iterable[V
     format. No value psot constrains with a pattern may span lines."""
     if validator.is_type(instance, "string") and ("\n" in instance or "\r" in instance
                                                    or not re.search(pattern, instance)):
-        from jsonschema.exceptions import ValidationError
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -61,14 +55,13 @@ def _is_integer(checker, instance: Any) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
+_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern},
+                               type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer))
+
+
 @functools.cache
 def _validator() -> Draft202012Validator:
-    # Imported here: a valid document never needs jsonschema (see schema_check.py), and
-    # importing it is a third of `psot validate`'s time.
-    from jsonschema import Draft202012Validator, validators
-    validator = validators.extend(Draft202012Validator, {"pattern": _pattern},
-                                  type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer))
-    return validator(infra_schema())
+    return _Validator(infra_schema())
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -130,8 +123,6 @@ def validate(doc: Document, diag: Diagnostics) -> bool:
     Returns True when the document has no schema error, i.e. later stages
     may rely on its types.
     """
-    if schema_check.valid(doc.data):
-        return True  # no violation: nothing to report, no unknown key to drop
     errors_before = diag.error_count
     ignored: list[tuple] = []
     for error in _validator().iter_errors(doc.data):
@@ -237,7 +228,6 @@ def _report_alternatives(error: ValidationError, diag: Diagnostics, ignored: lis
         diag.error("SCHEMA001", f"'{_field(path)}' must be {' or '.join(dict.fromkeys(expected))}, "
                    f"got {_kind(error.instance)}", path)
         return
-    from jsonschema.exceptions import best_match
     _report(best_match(error.context), diag, ignored)
 
 
