@@ -12,14 +12,15 @@ from __future__ import annotations
 import functools
 import json
 import re
-from typing import Any, Iterable
-
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any, Iterable
 
 from generator.findings import Diagnostics
 from generator.loader import Document
 from generator.resources import data_dir
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILE = "infra.schema.json"
 
@@ -46,6 +47,7 @@ def _pattern(validator, pattern: str, instance: Any, schema: dict) -> Iterable[V
     format. No value psot constrains with a pattern may span lines."""
     if validator.is_type(instance, "string") and ("\n" in instance or "\r" in instance
                                                    or not re.search(pattern, instance)):
+        from jsonschema.exceptions import ValidationError
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -55,13 +57,14 @@ def _is_integer(checker, instance: Any) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
-_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern},
-                               type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer))
-
-
 @functools.cache
 def _validator() -> Draft202012Validator:
-    return _Validator(infra_schema())
+    # Imported here, by the validate stage only: jsonschema and its referencing stack take
+    # ~40 ms to import, which `psot --help`, a no-op sync, detect and apply need not pay.
+    from jsonschema import Draft202012Validator, validators
+    extended = validators.extend(Draft202012Validator, {"pattern": _pattern},
+                                 type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer))
+    return extended(infra_schema())
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -228,6 +231,7 @@ def _report_alternatives(error: ValidationError, diag: Diagnostics, ignored: lis
         diag.error("SCHEMA001", f"'{_field(path)}' must be {' or '.join(dict.fromkeys(expected))}, "
                    f"got {_kind(error.instance)}", path)
         return
+    from jsonschema.exceptions import best_match
     _report(best_match(error.context), diag, ignored)
 
 
