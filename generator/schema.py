@@ -64,7 +64,79 @@ def _validator() -> Draft202012Validator:
     from jsonschema import Draft202012Validator, validators
     extended = validators.extend(Draft202012Validator, {"pattern": _pattern},
                                  type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer))
-    return extended(infra_schema())
+    return extended(dereferenced(infra_schema()))
+
+
+# Keywords that would make a `$ref` mean more than "apply that schema here": they change the
+# base URI or the dynamic scope, or collect annotations across applicators.
+_SCOPED = {"$id", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor",
+           "unevaluatedProperties", "unevaluatedItems"}
+_ANNOTATIONS = {"description", "title", "default", "examples", "$comment", "deprecated", "readOnly", "writeOnly"}
+_VALUES = {"enum", "const", "default", "examples"}           # data, not schemas
+_MAPS = {"properties", "patternProperties", "$defs"}          # names -> schemas
+
+
+class _AsWritten(Exception):
+    """The schema uses something dereferenced() does not rewrite: it is used as written."""
+
+
+def dereferenced(schema: dict) -> dict:
+    """The schema with every `#/$defs/...` reference replaced by the definition it names.
+
+    jsonschema looks a `$ref` up again at every node it checks (a URI join, a JSON-pointer
+    walk, one more validator): a third of validating 2 000 machines. In JSON Schema 2020-12 a
+    `$ref` applies its target in place, as `allOf` does, so resolving each one once here
+    leaves jsonschema the same constraints and the same error messages. A schema that nests
+    an `$id`, anchors, dynamic or recursive references, `unevaluated*`, a reference to
+    anything but a definition, or a definition that refers to itself, is returned as is.
+    """
+    definitions = schema.get("$defs", {})
+    done: dict[str, Any] = {}
+    active: set[str] = set()
+
+    def definition(name: str) -> Any:
+        if name not in definitions or name in active:
+            raise _AsWritten(name)
+        if name not in done:
+            active.add(name)
+            done[name] = visit(definitions[name], nested=True)
+            active.discard(name)
+        return done[name]
+
+    def visit(node: Any, nested: bool) -> Any:
+        if isinstance(node, list):
+            return [visit(item, nested) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if nested and _SCOPED & node.keys():
+            raise _AsWritten(sorted(_SCOPED & node.keys()))
+        out: dict[str, Any] = {}
+        for keyword, value in node.items():
+            if keyword == "$ref":
+                continue
+            if keyword in _VALUES:
+                out[keyword] = value
+            elif keyword == "$defs" and not nested:
+                out[keyword] = {name: definition(name) for name in value}
+            elif keyword in _MAPS:
+                out[keyword] = {name: visit(sub, True) for name, sub in value.items()}
+            else:
+                out[keyword] = visit(value, True)
+        if "$ref" not in node:
+            return out
+        ref = node["$ref"]
+        if not isinstance(ref, str) or not ref.startswith("#/$defs/") or "/" in ref[len("#/$defs/"):]:
+            raise _AsWritten(ref)
+        target = definition(ref[len("#/$defs/"):])
+        if out.keys() <= _ANNOTATIONS:
+            return target
+        out["allOf"] = out.get("allOf", []) + [target]
+        return out
+
+    try:
+        return visit(schema, nested=False)
+    except _AsWritten:
+        return schema
 
 
 def edit_distance(a: str, b: str) -> int:
