@@ -166,29 +166,34 @@ def _write_file(root: Path, rel: str, content: bytes, fsync: bool = True, made: 
     real directories, so the next file in them skips the checks.
     """
     parts = rel.split("/")
-    current = root
-    for i, part in enumerate(parts[:-1]):
-        current = current / part
-        if made is not None and "/".join(parts[:i + 1]) in made:
-            continue
-        if current.is_symlink() or (current.exists() and not current.is_dir()):
-            current.unlink()
-        if not current.exists():
-            current.mkdir()
-        if made is not None:
-            made.add("/".join(parts[:i + 1]))
-    target = current / parts[-1]
+    parent = rel.rpartition("/")[0]
+    if made is None or parent not in made:
+        current = root
+        for i, part in enumerate(parts[:-1]):
+            current = current / part
+            if made is not None and "/".join(parts[:i + 1]) in made:
+                continue
+            if current.is_symlink() or (current.exists() and not current.is_dir()):
+                current.unlink()
+            if not current.exists():
+                current.mkdir()
+            if made is not None:
+                made.add("/".join(parts[:i + 1]))
+    target = os.path.join(root, rel)   # a string: thousands of files, no Path object each
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
     try:
         fd = os.open(target, flags, 0o666)
     except FileExistsError:  # a hard link or a symlink from the current tree: replace it, never follow it
-        target.unlink()
+        os.unlink(target)
         fd = os.open(target, flags, 0o666)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(content)
+    try:
+        view = memoryview(content)
+        while view:
+            view = view[os.write(fd, view):]
         if fsync:
-            fh.flush()
-            os.fsync(fh.fileno())
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _remove_empty_dirs(root: Path, rel: str) -> None:
