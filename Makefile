@@ -5,10 +5,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.psot-installed
+# Exact versions, with hashes, of everything psot and its tests install (`make lock` refreshes it).
+LOCK   := requirements.lock
+UV     := uv==0.13.9
 # `make sync INFRA=examples/multi-gpu-compose/infra.yml` compiles another input.
 INFRA  ?=
 
-.PHONY: help sync plan validate place apply-infra test incus bench docs clean
+.PHONY: help sync plan validate place apply-infra test incus bench docs lock clean
 
 help:
 	@echo "make sync      compile infra.yml (or infra/) into generated/"
@@ -20,12 +23,17 @@ help:
 	@echo "make incus     fetch Incus 6.0 for the incusd tests (make test does it)"
 	@echo "make bench     time load/validate/place/render/write on synthetic inputs"
 	@echo "make docs      regenerate the README's rule table from generator/rules/"
+	@echo "make lock      re-resolve requirements.lock from pyproject.toml (newest versions, with hashes)"
 
-$(STAMP): pyproject.toml
+# The lock, not the newest release of the day, decides what is installed: every package at its
+# exact version and hash (pip refuses anything else), then psot itself, built by the locked
+# setuptools (no build isolation: an isolated build would fetch whatever setuptools is newest).
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "psot needs Python 3.11 or newer (found: $$($(PYTHON) --version))"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
 sync: $(STAMP)
@@ -59,6 +67,14 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m generator.rules README.md
+
+# The newest versions pyproject.toml's ranges allow, for every platform and Python >= 3.11
+# (uv's universal resolution), with the hash of every file: review the diff, run `make test`.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check '$(UV)'
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in --extra test --universal \
+		--python-version 3.11 --generate-hashes --annotation-style line \
+		--custom-compile-command 'make lock' -o $(LOCK)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache bench/out

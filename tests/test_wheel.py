@@ -12,13 +12,14 @@ from tests.conftest import REPO, SEED_001
 
 def test_wheel_carries_schemas_and_templates_and_runs(tmp_path):
     dist = tmp_path / "dist"
+    # With the locked setuptools of this venv (no build isolation: that would fetch the newest one).
     # Built from a clean copy: setuptools reuses a build/ directory, which would hide a package missing from
     # pyproject.toml behind the copy an earlier build left there.
     source = tmp_path / "source"
     shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
         ".git", ".venv", "build", "dist", "*.egg-info", "generated", ".hypothesis", ".pytest_cache", "out",
         "__pycache__", "snapshots", "tests"))
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
                             "--disable-pip-version-check", "-w", str(dist), str(source)],
                            capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr
