@@ -277,17 +277,31 @@ def _nesting_beyond_limit(text: str) -> Any:
     if (text.count("[") + text.count("{") <= MAX_DEPTH and not _DEEP_INDENT.search(text)
             and not _COMPACT_NESTING.search(text)):
         return None
-    depth = 0
     try:
-        for event in yaml.parse(text, Loader=SafeLoader):
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    return event.start_mark
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-    except yaml.YAMLError:
-        return None  # the real load reports the syntax error with its position
+        return _deepest_event(text, SafeLoader)
+    except yaml.YAMLError as exc:
+        if SafeLoader is yaml.SafeLoader or getattr(exc, "problem_mark", None) is None:
+            return None  # the real load reports the syntax error with its position
+        # libyaml has nesting limits of its own (0.2.6 refuses 1 000 flow levels while
+        # scanning, before it yields the first event); which layer notices first must not
+        # change the finding. PyYAML's Python parser has no such limit: it reads the text up
+        # to where libyaml stopped and says whether psot's limit was crossed before that.
+        try:
+            return _deepest_event(text[: exc.problem_mark.index + 1], yaml.SafeLoader)
+        except yaml.YAMLError:
+            return None
+
+
+def _deepest_event(text: str, loader: type) -> Any:
+    """Start mark of the first collection nested deeper than MAX_DEPTH, or None (raises on bad YAML)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return event.start_mark
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
     return None
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
+import yaml
+
+from generator.findings import Diagnostics
 
 from tests.conftest import run_psot
 
@@ -120,3 +124,29 @@ def test_nothing_is_written_when_there_is_an_error(tmp_path):
     assert result.returncode == 1
     assert "nothing was written" in result.stderr
     assert not (tmp_path / "generated").exists()
+
+
+class _ParserWithAShallowLimit(yaml.SafeLoader):
+    """A YAML parser that gives up at 100 levels with an error of its own, as libyaml 0.2.6 does at
+    1 000: psot's limit must still be the one reported, wherever the parser's own limit lies."""
+
+    def check_event(self, *choices):
+        if self.flow_level > 100:
+            raise yaml.scanner.ScannerError(None, None, "parser's own depth limit", self.get_mark())
+        return super().check_event(*choices)
+
+
+@pytest.mark.parametrize("parser", ["libyaml", "python", "shallow-limit"])
+@pytest.mark.parametrize("text", ["[" * 10_000 + "]" * 10_000 + "\n", "{a: " * 2_000 + "x" + "}" * 2_000 + "\n"])
+def test_deep_nesting_is_yaml004_at_the_65th_level_whichever_parser_reads_it(monkeypatch, tmp_path, parser, text):
+    from generator import loader
+    monkeypatch.setattr(loader, "SafeLoader", {"libyaml": getattr(yaml, "CSafeLoader", yaml.SafeLoader),
+                                               "python": yaml.SafeLoader,
+                                               "shallow-limit": _ParserWithAShallowLimit}[parser])
+    monkeypatch.chdir(tmp_path)
+    Path("infra.yml").write_text(text)
+    diag = Diagnostics(default_file="infra.yml")
+    loader.load(Path("infra.yml"), diag)
+    column = 65 if text.startswith("[") else 4 * 64 + 1
+    assert [f.format() for f in diag.findings] == [
+        f"infra.yml:1:{column}: error[YAML004] nesting deeper than 64 levels; infra.yml never needs this much"]

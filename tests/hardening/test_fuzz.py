@@ -269,8 +269,10 @@ BOMBS = {
     "latin-1": ("project_name: caf\xe9\n".encode("latin-1"), "LOAD003"),
     "several-documents": ("project_name: x\n---\nproject_name: y\n", "YAML001"),
 }
-# A bomb must be refused quickly and in little memory, not after the machine has swapped.
-MAX_SECONDS = 20
+# A bomb must be refused quickly and in little memory, not after the machine has swapped. Each takes
+# well under a second here; the bound is far above that so that a loaded 2-core machine still passes
+# (speed is measured by `make bench`, not here).
+MAX_SECONDS = 30
 MAX_RSS_MB = 400
 
 
@@ -290,11 +292,14 @@ def test_bombs_are_refused_with_a_finding_in_bounded_time_and_memory(tmp_path, n
     else:
         infra.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     run = run_measured(["validate", "infra.yml", "--format", "json"], cwd=tmp_path, timeout=60)
-    assert run.returncode in (0, 1), f"exit {run.returncode} (negative: killed by a signal)\n{run.stderr[-2000:]}"
+    assert run.returncode >= 0, f"killed by signal {-run.returncode}\n{run.stderr[-2000:]}"
     assert "Traceback" not in run.stderr and "internal error" not in run.stderr, run.stderr[-2000:]
     findings = json.loads(run.stdout)["findings"]
     located(findings)
     assert code in {f["code"] for f in findings}, [f["code"] for f in findings]
+    # Exit 1 exactly when the expected finding is an error (a megabyte-long unknown key is a warning).
+    severity = next(f["severity"] for f in findings if f["code"] == code)
+    assert run.returncode == (1 if severity == "error" else 0), (run.returncode, findings)
     assert run.seconds < MAX_SECONDS, f"{run.seconds:.1f} s"
     assert run.max_rss_mb < MAX_RSS_MB, f"{run.max_rss_mb:.0f} MB"
 
