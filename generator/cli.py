@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from generator import __version__
+from generator import __version__, colour
 from generator import placement_report as report
 from generator.findings import Diagnostics, render_json, render_text, summary_line
 from generator.loader import default_infra_path
@@ -44,7 +44,7 @@ def _compile(infra: Path | None, **kwargs) -> Compilation:
 def _print_findings(result: Compilation, stream=None) -> None:
     findings = result.diag.findings
     if findings:
-        click.echo(render_text(findings), nl=False, file=stream or sys.stderr)
+        click.echo(colour.findings(render_text(findings)), nl=False, file=stream or sys.stderr)
 
 
 def _fail(result: Compilation, fmt: str) -> int:
@@ -64,6 +64,12 @@ class _Commands(click.Group):
     LAZY = {"apply": "generator.apply.cli:apply", "rollback": "generator.apply.cli:rollback",
             "detect": "generator.detect.cli:detect"}
 
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        # `--no-color` is accepted after any command too (`psot plan --no-color`), as Terraform's -no-color is.
+        if not any(param.name == "no_color" for param in cmd.params):
+            cmd.params.append(no_color_option())
+        super().add_command(cmd, name)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(self.LAZY))
 
@@ -74,10 +80,21 @@ class _Commands(click.Group):
         return super().get_command(ctx, name)
 
 
+def no_color_option() -> click.Option:
+    return click.Option(["--no-color"], is_flag=True, expose_value=False, is_eager=True, callback=colour.turn_off,
+                        help="Print no colour (also when NO_COLOR is set, or the output is not a terminal).")
+
+
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="psot")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """psot compiles infra.yml into Incus, Proxmox, Compose and Kubernetes configuration."""
+    if os.environ.get("NO_COLOR"):
+        colour.turn_off(ctx)
+
+
+cli.params.append(no_color_option())
 
 
 @cli.command()
@@ -183,7 +200,7 @@ def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None
         click.echo(the_plan.to_json(), nl=False)
     else:
         _print_findings(result)
-        click.echo(the_plan.to_text(), nl=False)
+        click.echo(colour.plan(the_plan.to_text()), nl=False)
     if out is not None:
         click.echo(f"Saved this plan to {out}: `psot apply {out}` applies exactly it.", err=True)
     return EXIT_CHANGES if the_plan.changes else EXIT_OK
@@ -225,7 +242,7 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
         if fmt == "json":
             click.echo(json.dumps(the_plan.to_dict() | {"up_to_date": not stale}, indent=2))
         else:
-            click.echo(the_plan.to_text(), nl=False)
+            click.echo(colour.plan(the_plan.to_text()), nl=False)
             if stale:
                 click.echo(f"{result.output_dir.name}/ is not up to date with {result.source.name}: run `make sync` "
                            "and commit the result.", err=True)
@@ -256,7 +273,7 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
         click.echo(json.dumps(body, indent=2))
         return EXIT_OK
     _print_findings(result)
-    click.echo(the_plan.to_text(), nl=False)
+    click.echo(colour.plan(the_plan.to_text()), nl=False)
     where = f"{result.output_dir.name}/"
     if dry_run:
         click.echo("Dry run: nothing was written.")

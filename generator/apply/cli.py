@@ -6,12 +6,13 @@ Registered on the main command group by generator/cli.py.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from generator import __version__
+from generator import __version__, colour
 from generator.apply import targets as tg
 from generator.apply.engine import MARKS, Outcome, execute, missing_tools, query_with, run_step
 from generator.apply.state import State, tree_digest
@@ -26,6 +27,43 @@ PLAN_FORMAT = "psot-plan"
 
 def _say(fmt: str):
     return (lambda line: None) if fmt == "json" else click.echo
+
+
+# Terraform's words, which the users of a plan-then-apply tool already know.
+QUESTION = ("Do you want to perform these actions?\n"
+            "  psot will run the commands shown above.\n"
+            "  Only 'yes' will be accepted to approve.\n")
+
+
+def _needs_approval_refused(kind: str, yes: bool, dry_run: bool, fmt: str) -> int | None:
+    """Refuse up front, before any command runs (even a read-only query), when no one can be asked.
+
+    Asking needs a person at a terminal; JSON output is for programs, which say --yes.
+    """
+    if yes or dry_run or (fmt == "text" and sys.stdin.isatty()):
+        return None
+    why = "--format json" if fmt == "json" else "there is no terminal to ask on"
+    message = (f"{kind} asks for confirmation and {why}: pass --yes (or --auto-approve) to {kind} without "
+               f"asking, or --dry-run to see the commands")
+    if fmt == "json":
+        click.echo(json.dumps({"status": "refused", "kind": kind, "reason": message}, indent=2))
+    else:
+        click.echo(f"psot: {message}; nothing was run.", err=True)
+    return EXIT_ERRORS
+
+
+def _approved(kind: str) -> bool:
+    """Ask at the terminal; only the exact answer 'yes' approves."""
+    click.echo("\n" + QUESTION)
+    try:
+        answer = click.prompt("  Enter a value", default="", show_default=False, prompt_suffix=": ")
+    except click.exceptions.Abort:
+        answer = ""
+    if answer == "yes":
+        click.echo("")
+        return True
+    click.echo(f"\n{kind.capitalize()} cancelled: nothing was run.", err=True)
+    return False
 
 
 def _infra_digests(path: Path) -> dict[str, str]:
@@ -59,7 +97,7 @@ def _unit_dict(unit: tg.Unit) -> dict[str, Any]:
 
 def _show_units(units: list[tg.Unit], say) -> None:
     for unit in units:
-        say(f"{MARKS[unit.action]} {unit.label}")
+        say(colour.plan(f"{MARKS[unit.action]} {unit.label}"))
         for step in unit.steps:
             say(f"    {'by hand: ' if step.manual else '$ '}{step.display()}")
         if not unit.steps and not unit.note:
@@ -83,7 +121,7 @@ def _stale(result: Compilation, fmt: str) -> int | None:
         click.echo(json.dumps({"status": "refused", "reason": message, "changes": the_plan.to_dict()["changes"]},
                               indent=2))
     else:
-        click.echo(the_plan.to_text(), nl=False, err=True)
+        click.echo(colour.plan(the_plan.to_text()), nl=False, err=True)
         click.echo(f"psot: {message}.", err=True)
     return EXIT_ERRORS
 
@@ -111,7 +149,8 @@ def _report(outcome: Outcome, units: list[tg.Unit], state: State, kind: str, fmt
 
 
 def _run(units: list[tg.Unit], result: Compilation, state: State, *, kind: str, desired: dict[str, bytes],
-         dry_run: bool, fmt: str, notes: list[str], previous_after: dict[str, bytes] | None = None) -> int:
+         dry_run: bool, fmt: str, notes: list[str], previous_after: dict[str, bytes] | None = None,
+         yes: bool = True) -> int:
     say = _say(fmt)
     for note in notes:
         say(f"note: {note}")
@@ -135,6 +174,10 @@ def _run(units: list[tg.Unit], result: Compilation, state: State, *, kind: str, 
             click.echo(f"psot: `{tool}` is not on PATH; it is needed for {', '.join(files)}. Install it, or leave "
                        "that platform out with --target; nothing was applied.", err=True)
         return EXIT_TOOL
+    if not yes:
+        _show_units(units, click.echo)
+        if not _approved(kind):
+            return EXIT_ERRORS
     last = state.read_record() or {}
     if previous_after is None and last.get("status") not in ("failed", "running"):
         # A new apply: remember what was applied before it, for rollback. (Resuming a failed apply keeps the
@@ -189,6 +232,9 @@ def _status(result: Compilation, targets: tuple[str, ...], fmt: str) -> int:
     return EXIT_CHANGES if pending else EXIT_OK
 
 
+yes_option = click.option("--yes", "--auto-approve", "yes", is_flag=True,
+                          help="Do not ask for confirmation (needed without a terminal and with --format json).")
+
 target_option = click.option("--target", "targets", multiple=True, type=click.Choice(tg.TARGETS),
                              help="Apply only this platform (repeatable).")
 
@@ -199,10 +245,11 @@ target_option = click.option("--target", "targets", multiple=True, type=click.Ch
 @click.option("--dry-run", is_flag=True, help="Print the exact commands; run nothing.")
 @click.option("--clean-orphans", is_flag=True, help="Also remove from the machines what psot no longer generates.")
 @click.option("--status", is_flag=True, help="What is applied, what is pending (exit 2 when something is).")
+@yes_option
 @format_option
 @output_option
 def apply(source: Path | None, targets: tuple[str, ...], dry_run: bool, clean_orphans: bool, status: bool,
-          fmt: str, output_dir: Path | None) -> int:
+          yes: bool, fmt: str, output_dir: Path | None) -> int:
     """Apply what changed in generated/ since the last apply, with each platform's CLI.
 
     SOURCE is infra.yml (or infra/), or a plan saved by `psot plan --out FILE`.
@@ -215,6 +262,8 @@ def apply(source: Path | None, targets: tuple[str, ...], dry_run: bool, clean_or
     if status:
         return _status(result, targets, fmt)
     refused = _stale(result, fmt)
+    if refused is None:
+        refused = _needs_approval_refused("apply", yes, dry_run, fmt)
     if refused is not None:
         return refused
     if fmt != "json":
@@ -226,7 +275,7 @@ def apply(source: Path | None, targets: tuple[str, ...], dry_run: bool, clean_or
             ctx = _context(result, result.output_dir, clean_orphans)
             units = tg.units(desired, state.applied(), ctx, targets)
             return _run(units, result, state, kind="apply", desired=desired, dry_run=dry_run, fmt=fmt,
-                        notes=ctx.notes)
+                        notes=ctx.notes, yes=yes)
     except WriteError as exc:
         click.echo(f"psot: {exc}", err=True)
         return EXIT_TOOL
@@ -237,14 +286,18 @@ def apply(source: Path | None, targets: tuple[str, ...], dry_run: bool, clean_or
 @target_option
 @click.option("--dry-run", is_flag=True, help="Print the exact commands; run nothing.")
 @click.option("--clean-orphans", is_flag=True, help="Also remove what the rolled-back apply added.")
+@yes_option
 @format_option
 @output_option
-def rollback(infra: Path | None, targets: tuple[str, ...], dry_run: bool, clean_orphans: bool, fmt: str,
-             output_dir: Path | None) -> int:
+def rollback(infra: Path | None, targets: tuple[str, ...], dry_run: bool, clean_orphans: bool, yes: bool,
+             fmt: str, output_dir: Path | None) -> int:
     """Re-apply the tree that was applied before the last apply."""
     result = _compile(infra, output_dir=output_dir, until="place")
     if result.infra is None:
         return _fail(result, fmt)
+    refused = _needs_approval_refused("rollback", yes, dry_run, fmt)
+    if refused is not None:
+        return refused
     try:
         with locked(result.output_dir):
             state = State(result.output_dir)
@@ -256,7 +309,7 @@ def rollback(infra: Path | None, targets: tuple[str, ...], dry_run: bool, clean_
             ctx = _context(result, state.previous_dir, clean_orphans)
             units = tg.units(previous, applied, ctx, targets)
             code = _run(units, result, state, kind="rollback", desired=previous, dry_run=dry_run, fmt=fmt,
-                        notes=ctx.notes, previous_after=applied)
+                        notes=ctx.notes, previous_after=applied, yes=yes)
             if code == EXIT_OK and units and not dry_run and fmt != "json":
                 click.echo(f"{result.output_dir.name}/ still holds the newer files: revert the change in "
                            f"{result.source.name} and run `make sync`, or `psot apply` to go forward again.")
@@ -332,7 +385,7 @@ def _apply_saved(path: Path, dry_run: bool, fmt: str) -> int:
             click.echo(json.dumps({"status": "dry-run", "changes": saved.get("changes"), "units": saved.get("apply")},
                                   indent=2))
         else:
-            click.echo(the_plan.to_text(), nl=False)
+            click.echo(colour.plan(the_plan.to_text()), nl=False)
             for unit in saved.get("apply", []):
                 click.echo(f"{MARKS.get(unit.get('action'), '~')} {', '.join(unit.get('files', []))}")
                 for command in unit.get("commands", []):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from generator import colour
 from generator.detect import check as checking
 from generator.detect import merge, normalise, render, tools
 from generator.findings import Finding, render_text, summary_line
@@ -118,7 +119,7 @@ def _sorted(findings: list[Finding]) -> list[Finding]:
 
 def _print_findings(findings: list[Finding]) -> None:
     if findings:
-        click.echo(render_text(_sorted(findings)), nl=False, file=sys.stderr)
+        click.echo(colour.findings(render_text(_sorted(findings))), nl=False, file=sys.stderr)
 
 
 def _count(gpus: list) -> str:

@@ -57,7 +57,7 @@ def florence_gpu(path: Path) -> list[str]:
 def test_first_apply_recreates_every_gpu_service_once(tmp_path: Path):
     root, env = project(tmp_path)
     assert run_psot("sync", cwd=root).returncode == 0
-    done = run_psot("apply", cwd=root, env=env)
+    done = run_psot("apply", "--yes", cwd=root, env=env)
     assert done.returncode == 0, done.stderr
     assert calls(root) == [UP + ["ai-clip", "ai-enrichment", "ai-florence", "ai-llm", "ai-yolo26"]]
 
@@ -65,18 +65,18 @@ def test_first_apply_recreates_every_gpu_service_once(tmp_path: Path):
 def test_changing_one_services_gpu_recreates_that_service_alone(tmp_path: Path):
     root, env = project(tmp_path)
     run_psot("sync", cwd=root)
-    run_psot("apply", cwd=root, env=env)
+    run_psot("apply", "--yes", cwd=root, env=env)
     pin_florence(root)
     assert run_psot("sync", cwd=root).returncode == 0
     dry = run_psot("apply", "--dry-run", cwd=root, env=env)
     assert ("    $ podman-compose -f docker-compose.prod.yml -f generated/compose/ws/docker-compose.gpu-override.yml "
             "up -d --force-recreate --no-deps ai-florence") in dry.stdout.splitlines()
     assert len(calls(root)) == 1  # a dry run runs nothing
-    done = run_psot("apply", cwd=root, env=env)
+    done = run_psot("apply", "--yes", cwd=root, env=env)
     assert done.returncode == 0, done.stderr
     assert calls(root)[1:] == [UP + ["ai-florence"]]
     # Nothing changed since: nothing is restarted.
-    again = run_psot("apply", cwd=root, env=env)
+    again = run_psot("apply", "--yes", cwd=root, env=env)
     assert "Nothing to apply" in again.stdout
     assert len(calls(root)) == 2
 
@@ -84,11 +84,11 @@ def test_changing_one_services_gpu_recreates_that_service_alone(tmp_path: Path):
 def test_rollback_recreates_the_service_with_the_previous_override(tmp_path: Path):
     root, env = project(tmp_path)
     run_psot("sync", cwd=root)
-    run_psot("apply", cwd=root, env=env)
+    run_psot("apply", "--yes", cwd=root, env=env)
     pin_florence(root)
     run_psot("sync", cwd=root)
-    run_psot("apply", cwd=root, env=env)
-    back = run_psot("rollback", cwd=root, env=env)
+    run_psot("apply", "--yes", cwd=root, env=env)
+    back = run_psot("rollback", "--yes", cwd=root, env=env)
     assert back.returncode == 0, back.stderr
     previous = ".generated.psot-state/previous/compose/ws/docker-compose.gpu-override.yml"
     assert calls(root)[2] == UP[:3] + [previous] + UP[4:] + ["ai-florence"]
@@ -101,7 +101,7 @@ def test_rollback_recreates_the_service_with_the_previous_override(tmp_path: Pat
 def test_a_failing_compose_leaves_the_override_pending(tmp_path: Path):
     root, env = project(tmp_path)
     run_psot("sync", cwd=root)
-    failed = run_psot("apply", cwd=root, env=env | {"FAIL_COMPOSE": "1"})
+    failed = run_psot("apply", "--yes", cwd=root, env=env | {"FAIL_COMPOSE": "1"})
     assert failed.returncode == 1
     assert "Apply failed at compose/ws/docker-compose.gpu-override.yml: 0 applied, 1 failed, 1 not run" \
         in failed.stderr
@@ -109,7 +109,7 @@ def test_a_failing_compose_leaves_the_override_pending(tmp_path: Path):
     assert status.returncode == 2
     assert "+ compose/ws/docker-compose.gpu-override.yml" in status.stdout
     # Fixed: the next apply resumes and runs it again.
-    done = run_psot("apply", cwd=root, env=env)
+    done = run_psot("apply", "--yes", cwd=root, env=env)
     assert done.returncode == 0
     assert len(calls(root)) == 2
 

@@ -103,7 +103,7 @@ def project(incusd: Incusd, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("incus-apply")
     write_infra(root)
     assert psot(root, incusd, "sync").returncode == 0
-    first = psot(root, incusd, "apply")
+    first = psot(root, incusd, "apply", "--yes")
     assert first.returncode == 0, first.stderr + first.stdout
     # No os_image: psot cannot create the instances and says so; they stay pending.
     assert "llm does not exist in project lab and has no image" in first.stdout
@@ -117,7 +117,7 @@ def project(incusd: Incusd, tmp_path_factory) -> Path:
     incusd.check("profile", "device", "add", "default", "root", "disk", "pool=default", "path=/", "--project", "lab")
     for name in ("llm", "web"):
         incusd.check("create", "--empty", name, "--project", "lab")
-    second = psot(root, incusd, "apply")
+    second = psot(root, incusd, "apply", "--yes")
     assert second.returncode == 0, second.stderr + second.stdout
     return root
 
@@ -147,7 +147,7 @@ def test_existing_instances_get_only_the_differences(project: Path, incusd: Incu
 
 
 def test_a_second_apply_with_no_change_runs_nothing(project: Path, incusd: Incusd):
-    again = psot(project, incusd, "apply")
+    again = psot(project, incusd, "apply", "--yes")
     assert again.returncode == 0
     assert "Nothing to apply" in again.stdout
 
@@ -160,7 +160,7 @@ def test_moving_a_gpu_changes_only_that_device(project: Path, incusd: Incusd):
     dry = psot(project, incusd, "apply", "--dry-run")
     assert dry.stdout.splitlines()[:2] == ["~ incus/lab/instances/llm.yaml",
                                            "    $ incus config device set llm gpu pci=0000:04:00.0 --project lab"]
-    done = psot(project, incusd, "apply")
+    done = psot(project, incusd, "apply", "--yes")
     assert done.returncode == 0, done.stderr
     assert commands(project) == ["incus config device set llm gpu pci=0000:04:00.0 --project lab"]
     llm = yaml.safe_load(incusd.check("config", "show", "llm", "--project", "lab"))
@@ -174,7 +174,7 @@ def test_changing_a_profile_edits_that_profile_alone_and_rollback_restores_it(pr
     old = profile(incusd, "gpu-passthrough")
     write_infra(project, llm_gpu="gpu-b", passthrough_pci="0000:06:00.0", memory="8GiB")
     assert psot(project, incusd, "sync").returncode == 0
-    done = psot(project, incusd, "apply")
+    done = psot(project, incusd, "apply", "--yes")
     assert done.returncode == 0, done.stderr
     assert commands(project) == [
         "incus profile edit gpu-passthrough --project lab < generated/incus/lab/profiles/gpu-passthrough.yaml"]
@@ -183,7 +183,7 @@ def test_changing_a_profile_edits_that_profile_alone_and_rollback_restores_it(pr
     assert new["config"] == {"limits.memory": "8GiB"}
     assert profile(incusd, "nvidia-compute") == untouched
 
-    back = psot(project, incusd, "rollback")
+    back = psot(project, incusd, "rollback", "--yes")
     assert back.returncode == 0, back.stderr + back.stdout
     assert commands(project) == ["incus profile edit gpu-passthrough --project lab < "
                                  ".generated.psot-state/previous/incus/lab/profiles/gpu-passthrough.yaml"]
@@ -193,7 +193,7 @@ def test_changing_a_profile_edits_that_profile_alone_and_rollback_restores_it(pr
     status = psot(project, incusd, "apply", "--status")
     assert status.returncode == 2
     assert "~ incus/lab/profiles/gpu-passthrough.yaml" in status.stdout
-    forward = psot(project, incusd, "apply")
+    forward = psot(project, incusd, "apply", "--yes")
     assert forward.returncode == 0
     assert profile(incusd, "gpu-passthrough") == new
 
@@ -202,14 +202,14 @@ def test_orphans_stay_unless_clean_orphans(project: Path, incusd: Incusd):
     write_infra(project, llm_gpu="gpu-b", passthrough_pci="0000:06:00.0", memory="8GiB",
                 passthrough_profile="vfio-gpu")
     assert psot(project, incusd, "sync", "--clean-orphans").returncode == 0
-    kept = psot(project, incusd, "apply")
+    kept = psot(project, incusd, "apply", "--yes")
     assert kept.returncode == 0, kept.stderr
     assert commands(project) == [
         "incus profile create vfio-gpu --project lab < generated/incus/lab/profiles/vfio-gpu.yaml"]
     incusd.check("profile", "show", "gpu-passthrough", "--project", "lab")
     status = psot(project, incusd, "apply", "--status")
     assert "- incus/lab/profiles/gpu-passthrough.yaml" in status.stdout
-    cleaned = psot(project, incusd, "apply", "--clean-orphans")
+    cleaned = psot(project, incusd, "apply", "--yes", "--clean-orphans")
     assert cleaned.returncode == 0, cleaned.stderr
     assert commands(project) == ["incus profile delete gpu-passthrough --project lab"]
     assert incusd.incus("profile", "show", "gpu-passthrough", "--project", "lab").returncode != 0
@@ -233,7 +233,7 @@ def test_a_daemon_stopped_mid_apply_leaves_a_record_of_what_was_applied(tmp_path
             """))
         wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
         env = {"PATH": f"{wrapper.parent}{os.pathsep}{incusd.env['PATH']}"}
-        failed = psot(tmp_path, incusd, "apply", env=env)
+        failed = psot(tmp_path, incusd, "apply", "--yes", env=env)
         assert failed.returncode == 1, failed.stdout + failed.stderr
         assert "Apply failed at incus/lab/profiles/gpu-passthrough.yaml: 1 applied, 1 failed, 4 not run" \
             in failed.stderr

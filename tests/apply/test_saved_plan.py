@@ -14,7 +14,7 @@ from tests.conftest import run_psot
 def applied_once(tmp_path: Path) -> tuple[Path, dict]:
     root, env = project(tmp_path)
     assert run_psot("sync", cwd=root).returncode == 0
-    assert run_psot("apply", cwd=root, env=env).returncode == 0
+    assert run_psot("apply", "--yes", cwd=root, env=env).returncode == 0
     return root, env
 
 
@@ -68,7 +68,7 @@ def test_a_plan_is_refused_once_another_apply_ran(tmp_path: Path):
     pin_florence(root)
     run_psot("sync", cwd=root)
     run_psot("plan", "--out", "plan.json", cwd=root)
-    assert run_psot("apply", cwd=root, env=env).returncode == 0
+    assert run_psot("apply", "--yes", cwd=root, env=env).returncode == 0
     refused = run_psot("apply", "plan.json", cwd=root, env=env)
     assert refused.returncode == 1
     assert "the applied state changed since the plan was saved" in refused.stderr
@@ -90,19 +90,19 @@ def test_apply_waits_for_a_running_sync_then_fails_clearly(tmp_path: Path):
     fd = os.open(root / ".generated.psot-lock", os.O_RDWR | os.O_CREAT)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        blocked = run_psot("apply", cwd=root, env=env | {"PSOT_LOCK_TIMEOUT": "0.5"})
+        blocked = run_psot("apply", "--yes", cwd=root, env=env | {"PSOT_LOCK_TIMEOUT": "0.5"})
     finally:
         os.close(fd)
     assert blocked.returncode == 3
     assert "another psot (sync or apply) is using" in blocked.stderr
     assert len(calls(root)) == 1
-    assert run_psot("apply", cwd=root, env=env).returncode == 0
+    assert run_psot("apply", "--yes", cwd=root, env=env).returncode == 0
 
 
 def test_apply_refuses_a_generated_tree_that_is_not_synced(tmp_path: Path):
     root, env = applied_once(tmp_path)
     pin_florence(root)
-    refused = run_psot("apply", cwd=root, env=env)
+    refused = run_psot("apply", "--yes", cwd=root, env=env)
     assert refused.returncode == 1
     assert ("psot: generated/ is not up to date with infra.yml (2 files differ): run `psot sync` (make sync), "
             "review the diff, then apply; nothing was applied.") in refused.stderr
