@@ -38,9 +38,9 @@ def digest(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def manifest_bytes(tree: dict[str, bytes]) -> bytes:
+def manifest_bytes(owned: dict[str, str]) -> bytes:
     """The record of what a sync wrote: every file psot owns and its SHA-256, sorted."""
-    body = {"psot": 1, "files": {path: digest(content) for path, content in sorted(tree.items())}}
+    body = {"psot": 1, "files": dict(sorted(owned.items()))}
     return (json.dumps(body, indent=2, sort_keys=True) + "\n").encode()
 
 

@@ -156,7 +156,7 @@ def record(result: Compilation, override: Path | None) -> None:
         manifest = (result.output_dir / MANIFEST).read_bytes()
     except OSError:
         return
-    if manifest != manifest_bytes(result.tree):
+    if manifest != manifest_bytes({path: digest(content) for path, content in result.tree.items()}):
         return  # the tree on disk is not byte for byte this one (a concurrent sync, a reformatted file)
     key = _key(result.source, override)
     if key is None or _output_dir(result.source, override).absolute() != result.output_dir.absolute():

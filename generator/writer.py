@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from generator.plan import MANIFEST, Plan, make_plan, manifest_bytes, tree_identity
+from generator.plan import MANIFEST, Plan, digest, make_plan, manifest_bytes, read_manifest, tree_identity
 
 # How long a second sync/apply waits for the first one (PSOT_LOCK_TIMEOUT seconds overrides it).
 LOCK_TIMEOUT_S = float(os.environ.get("PSOT_LOCK_TIMEOUT", "60"))
@@ -241,8 +241,13 @@ def write(plan: Plan, tree: dict[str, bytes], clean_orphans: bool = False,
                 made: set[str] = set()
                 for rel in writes:
                     _write_file(staging, rel, tree[rel], fsync=not batch, made=made)
-                # The record of what this sync owns, for drift detection (see plan.py).
-                owned = {rel: content for rel, content in tree.items()}
+                # The record of what this sync owns, for drift detection (see plan.py). Orphans kept
+                # on disk stay in it: a file without a header (a kernel command line) is known to be
+                # psot's only from here, and would otherwise never be cleaned.
+                kept = {c.path for c in plan.changes if c.action == "delete"} - set(deletes)
+                recorded = read_manifest(output_dir)
+                owned = {rel: digest(content) for rel, content in tree.items()}
+                owned.update({rel: recorded.get(rel) or digest((output_dir / rel).read_bytes()) for rel in kept})
                 _write_file(staging, MANIFEST, manifest_bytes(owned), fsync=not batch, made=made)
                 for rel in deletes:
                     _remove_empty_dirs(staging, rel)

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from generator.serialize import header
-from tests.conftest import run_psot
+from tests.conftest import REPO, run_psot
 
 OVERRIDE = "compose/ws/docker-compose.gpu-override.yml"
 
@@ -107,6 +107,33 @@ def test_orphans_are_reported_kept_then_cleaned(seed_001):
     assert not orphan.exists() and not orphan.parent.exists()
     assert (out / "README.md").read_text() == "notes of mine, not generated\n"
     assert plan_json(seed_001)[0] == 0
+
+
+def test_an_orphan_without_a_header_is_kept_then_cleaned_like_the_others(tmp_path):
+    """A kernel command line carries no header: psot knows it is its own only from the manifest,
+    which must go on naming it while the orphan is kept, or --clean-orphans would never delete it."""
+    infra = tmp_path / "infra.yml"
+    text = (REPO / "infra.yml").read_text()
+    infra.write_text(text)
+    assert run_psot("sync", cwd=tmp_path).returncode == 0
+    cmdline = tmp_path / "generated" / "proxmox" / "pve" / "host" / "cmdline"
+    assert cmdline.is_file() and "psot" not in cmdline.read_text()
+    infra.write_text(text[:text.index("  gaming:")] + text[text.index("  embeddings:"):])
+
+    kept = run_psot("sync", cwd=tmp_path)
+    assert kept.returncode == 0 and "5 orphaned files kept in generated/" in kept.stdout
+    assert "  proxmox/pve/host/cmdline\n" in kept.stdout and cmdline.is_file()
+    refused = run_psot("apply", "--dry-run", cwd=tmp_path)
+    assert refused.returncode == 1
+    assert refused.stderr.endswith(
+        "psot: generated/ holds 5 files that infra.yml no longer generates: run `psot sync --clean-orphans` to "
+        "delete them, then `psot apply --clean-orphans` to remove what they made from the machines too; nothing "
+        "was applied.\n")
+
+    cleaned = run_psot("sync", "--clean-orphans", cwd=tmp_path)
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert not (tmp_path / "generated" / "proxmox").exists()
+    assert run_psot("apply", "--dry-run", cwd=tmp_path).returncode == 0
 
 
 def test_dry_run_writes_nothing(seed_001):

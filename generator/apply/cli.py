@@ -114,9 +114,17 @@ def _stale(result: Compilation, fmt: str) -> int | None:
     if not the_plan.changes:
         return None
     where = f"{result.output_dir.name}/"
-    message = (f"{where} is not up to date with {result.source.name} ({len(the_plan.changes)} file"
-               f"{'s' if len(the_plan.changes) != 1 else ''} differ): run `psot sync` (make sync), review the "
-               "diff, then apply; nothing was applied")
+    orphans = sum(1 for c in the_plan.changes if c.action == "delete")
+    if orphans == len(the_plan.changes):
+        # `psot sync` keeps orphans; only --clean-orphans gets apply past them.
+        message = (f"{where} holds {orphans} file{'s' if orphans != 1 else ''} that {result.source.name} no longer "
+                   f"generates: run `psot sync --clean-orphans` to delete {'them' if orphans != 1 else 'it'}, then "
+                   "`psot apply --clean-orphans` to remove what they made from the machines too; nothing was applied")
+    else:
+        message = (f"{where} is not up to date with {result.source.name} ({len(the_plan.changes)} file"
+                   f"{'s' if len(the_plan.changes) != 1 else ''} differ): run `psot sync` (make sync), review the "
+                   "diff, then apply" + (" (`psot sync --clean-orphans` also deletes the files no longer generated)"
+                                         if orphans else "") + "; nothing was applied")
     if fmt == "json":
         click.echo(json.dumps({"status": "refused", "reason": message, "changes": the_plan.to_dict()["changes"]},
                               indent=2))
