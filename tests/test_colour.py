@@ -62,3 +62,12 @@ def test_no_colour_when_not_a_terminal(seed):
     done = run_psot("plan", cwd=seed)
     assert done.returncode == 2
     assert ESC not in done.stdout and ESC not in done.stderr
+
+
+def test_shell_completion_as_the_readme_documents_it():
+    done = run_psot(env={"_PSOT_COMPLETE": "bash_source"})
+    assert done.returncode == 0 and "_psot_completion()" in done.stdout
+    done = run_psot(env={"_PSOT_COMPLETE": "bash_complete", "COMP_WORDS": "psot place --strategy ",
+                         "COMP_CWORD": "3"})
+    assert done.stdout.split() == ["plain,manual", "plain,vram_based", "plain,latency_optimized",
+                                   "plain,isolation_first", "plain,balanced"]
