@@ -56,7 +56,8 @@ def hosts_text(host: str, gpus: list[Gpu], fields: dict | None = None) -> str:
             "requires a vram_gb no tool reported:"]
     if len(entries) < len(gpus):
         indent, commented = _GPU_INDENT, entries
-        note.append(f"fill in vram_gb (and index, for compose), then uncomment {'it' if len(pending) == 1 else 'them'}.")
+        them = "it" if len(pending) == 1 else "them"
+        note.append(f"fill in vram_gb (and index, for compose), then uncomment {them}.")
     else:
         indent, commented = _HOST_INDENT, {"gpus": entries}
         note.append("fill in vram_gb (and index, for compose), uncomment the `gpus:` lines and delete `gpus: {}`.")
