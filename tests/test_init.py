@@ -93,7 +93,7 @@ def test_the_example_starter_teaches_the_format_in_comments(tmp_path):
                           "`psot validate homelab/infra.yml` and `psot sync homelab/infra.yml`.\n")
 
 
-@pytest.mark.parametrize("files", [[p] for p in OUTPUTS if p.name != "README.md"] + [SEED_000, MIXED],
+@pytest.mark.parametrize("files", [[p] for p in OUTPUTS] + [SEED_000, MIXED],
                          ids=lambda files: "+".join(p.stem for p in files))
 def test_from_saved_outputs_the_hosts_block_is_detects(files, tmp_path):
     detected = run_psot("detect", "--host", "ws", "--from", *map(str, files))
