@@ -62,6 +62,7 @@ class _Commands(click.Group):
     (or `--help` lists them): `psot validate` must not pay for importing `apply` or `detect`."""
 
     LAZY = {"apply": "generator.apply.cli:apply", "rollback": "generator.apply.cli:rollback",
+            "init": "generator.starter:init",
             "detect": "generator.detect.cli:detect"}
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:

@@ -31,11 +31,34 @@ def this_host() -> str | None:
     return normalise.host_name(socket.gethostname())
 
 
+def bad_host_name(value: str) -> str | None:
+    """Why `value` cannot be a host's name in infra.yml (it becomes file names), or None when it can."""
+    if len(value) > normalise.NAME_MAX or not normalise.NAME_PATTERN.fullmatch(value):
+        return (f"{value!r} is not a host name infra.yml accepts (lower-case letters, digits and inner hyphens, "
+                "at most 63 characters)")
+    return None
+
+
 def _valid_host(ctx, param, value: str | None) -> str | None:
-    if value is not None and (len(value) > normalise.NAME_MAX or not normalise.NAME_PATTERN.fullmatch(value)):
-        raise click.BadParameter(f"{value!r} is not a host name infra.yml accepts (lower-case letters, digits and "
-                                 "inner hyphens, at most 63 characters)")
+    if value is not None and (problem := bad_host_name(value)) is not None:
+        raise click.BadParameter(problem)
     return value
+
+
+def gather(sources: list[Path]) -> tuple[merge.Detection, list[Finding]]:
+    """The named GPUs of the saved outputs `sources`, else of this machine's tools, and every finding about them
+    (DETECT004 when no tool could run, DETECT009 when the tools found no GPU)."""
+    if sources:
+        outputs, findings = tools.read_files(sources), []
+    else:
+        outputs, findings = tools.run_all()
+    detection = merge.merge(outputs)
+    detection.gpus = merge.named(detection.gpus)
+    return detection, findings + detection.findings + _nothing_found(detection, outputs)
+
+
+def could_not_run(findings: list[Finding]) -> bool:
+    return any(f.code == "DETECT004" for f in findings)
 
 
 @click.command("detect")
@@ -53,43 +76,36 @@ def detect(more: tuple[Path, ...], sources: tuple[Path, ...], host: str | None, 
     """Build the GPU inventory from nvidia-smi, rocm-smi, amd-smi and lspci, or check infra.yml against it."""
     if more and not sources:
         raise click.UsageError("FILE arguments are saved tool outputs: pass them after --from")
-    if sources:
-        outputs, findings = tools.read_files(list(sources) + list(more)), []
-    else:
-        outputs, findings = tools.run_all()
-    detection = merge.merge(outputs)
-    detection.gpus = merge.named(detection.gpus)
-    findings = findings + detection.findings + _nothing_found(detection, outputs)
-    could_not_run = any(f.code == "DETECT004" for f in findings)
-    if infra is not None and not could_not_run and not _has_errors(findings):
+    detection, findings = gather(list(sources) + list(more))
+    if infra is not None and not could_not_run(findings) and not has_errors(findings):
         return _check(infra, detection, host, findings, fmt)
-    findings += _incomplete(detection.gpus)
+    findings += incomplete(detection.gpus)
     name = host or this_host() or "localhost"
     if fmt == "json":
-        click.echo(render.detect_json(name, detection, _sorted(findings)), nl=False)
+        click.echo(render.detect_json(name, detection, sorted_findings(findings)), nl=False)
     else:
         _print_findings(findings)
-        if not _has_errors(findings):
+        if not has_errors(findings):
             click.echo(render.block_text(name, detection.gpus, detection.tools), nl=False)
             click.echo(f"psot: {_count(detection.gpus)} of {name} from {', '.join(detection.tools) or 'no tool'}; "
                        f"{summary_line(findings)}.", err=True)
         else:
             click.echo(f"psot: {summary_line(findings)}; no inventory printed.", err=True)
-    return EXIT_TOOL if could_not_run else EXIT_ERRORS if _has_errors(findings) else EXIT_OK
+    return EXIT_TOOL if could_not_run(findings) else EXIT_ERRORS if has_errors(findings) else EXIT_OK
 
 
 def _check(infra: Path, detection: merge.Detection, host: str | None, findings: list[Finding], fmt: str) -> int:
     result = checking.check(infra, detection, host, this_host())
-    findings = findings + result.findings + _incomplete(result.new)
+    findings = findings + result.findings + incomplete(result.new)
     if fmt == "json":
-        click.echo(render.check_json(result, detection.tools, _sorted(findings)), nl=False)
+        click.echo(render.check_json(result, detection.tools, sorted_findings(findings)), nl=False)
     else:
         _print_findings(findings)
         if result.compared:
             click.echo(render.check_text(result, detection.tools), nl=False)
         else:
             click.echo(f"psot: {summary_line(findings)}; nothing was compared.", err=True)
-    if _has_errors(findings) or not result.compared:
+    if has_errors(findings) or not result.compared:
         return EXIT_ERRORS
     return EXIT_OK if result.in_sync else EXIT_DIFFERS
 
@@ -102,24 +118,24 @@ def _nothing_found(detection: merge.Detection, outputs: list) -> list[Finding]:
                     f"{', '.join(p.source for p in readable)}", readable[0].source, 1, 1, "")]
 
 
-def _incomplete(gpus: list[merge.Gpu]) -> list[Finding]:
+def incomplete(gpus: list[merge.Gpu]) -> list[Finding]:
     """The GPUs of a printed block that it can only give commented out."""
     return [Finding("DETECT006", "warning", f"{gpu.label()}: no tool reported its VRAM (only {', '.join(gpu.tools)} "
                     "saw it), so it is left commented out in the block: fill in vram_gb (and index, for compose) "
                     "and uncomment it", gpu.where[0], gpu.where[1], 1, "") for gpu in gpus if not gpu.complete]
 
 
-def _has_errors(findings: list[Finding]) -> bool:
+def has_errors(findings: list[Finding]) -> bool:
     return any(f.severity == "error" for f in findings)
 
 
-def _sorted(findings: list[Finding]) -> list[Finding]:
+def sorted_findings(findings: list[Finding]) -> list[Finding]:
     return sorted(set(findings), key=Finding.sort_key)
 
 
 def _print_findings(findings: list[Finding]) -> None:
     if findings:
-        click.echo(colour.findings(render_text(_sorted(findings))), nl=False, file=sys.stderr)
+        click.echo(colour.findings(render_text(sorted_findings(findings))), nl=False, file=sys.stderr)
 
 
 def _count(gpus: list) -> str:

@@ -1,9 +1,15 @@
 """What `psot detect` prints: the `hosts.<host>.gpus` block to paste, and the `--check` report.
 
 The block is YAML written by the project's one writer (serialize.dump_yaml),
-valid for the schema as it stands: a GPU whose VRAM no tool reported (only
-lspci saw it) cannot be, since `vram_gb` is required, so it follows as a
-commented-out entry to complete and uncomment (DETECT006 says so).
+valid for the schema as it stands, so it pastes into infra.yml and compiles
+as printed. A GPU whose VRAM no tool reported (only lspci saw it) cannot be
+in it as a GPU, since `vram_gb` is required and a made-up size would be
+placed on: it follows commented out, with `vram_gb: <GB>` to fill in
+(DETECT006 says so). The commented lines are written so that removing one
+`# ` from each gives valid YAML in place: under the other GPUs when there
+are some, else as a `gpus:` mapping of their own that replaces `gpus: {}`
+(the real, empty mapping the host has until then). Uncommented but not
+filled in, `<GB>` is a located schema error at that very line.
 """
 
 from __future__ import annotations
@@ -12,11 +18,13 @@ import json
 
 from generator import placement_report as report
 from generator.detect.check import CheckReport
-from generator.detect.merge import Detection, Gpu
+from generator.detect.merge import PRECEDENCE, Detection, Gpu
 from generator.placement import fmt_gb
 from generator.serialize import dump_yaml
 
+_HOST_INDENT = " " * 4  # hosts: / <host>: / <field>
 _GPU_INDENT = " " * 6   # hosts: / <host>: / gpus: / <gpu>:
+VRAM_PLACEHOLDER = "<GB>"
 
 
 def block(host: str, gpus: list[Gpu]) -> dict:
@@ -26,19 +34,46 @@ def block(host: str, gpus: list[Gpu]) -> dict:
 
 def block_text(host: str, gpus: list[Gpu], tools: list[str]) -> str:
     count = f"{len(gpus)} GPU{'s' if len(gpus) != 1 else ''}"
-    out = [f"# {count} of {host}, detected by `psot detect` from {', '.join(tools) or 'no tool'}.",
-           f"# Paste into infra.yml (merging with its `hosts:`) and set hosts.{host}.platform.",
-           dump_yaml(block(host, gpus)).rstrip("\n")]
-    for gpu in gpus:
-        if gpu.complete:
-            continue
-        fields = {k: v for k, v in gpu.fields().items()}
-        fields = {**{k: fields[k] for k in ("vendor", "model") if k in fields}, "vram_gb": "<GB>",
-                  **{k: v for k, v in fields.items() if k not in ("vendor", "model")}}
-        out.append(f"{_GPU_INDENT}# {gpu.name}: VRAM unknown (only {', '.join(gpu.tools)} saw it): "
-                   "fill in vram_gb (and index, for compose) and uncomment")
-        out += [f"{_GPU_INDENT}# {line}" for line in dump_yaml({gpu.name: fields}).splitlines()]
+    return (f"# {count} of {host}, detected by `psot detect` from {', '.join(tools) or 'no tool'}.\n"
+            f"# Paste into infra.yml (merging with its `hosts:`) and set hosts.{host}.platform.\n"
+            + hosts_text(host, gpus))
+
+
+def hosts_text(host: str, gpus: list[Gpu], fields: dict | None = None) -> str:
+    """The `hosts:` block of one host as YAML text: its `fields` (e.g. platform), then its GPUs.
+
+    The GPUs without a VRAM size follow commented out, in a form that is valid
+    YAML once each line loses one `# ` (see the module docstring).
+    """
+    complete = {**(fields or {}), "gpus": {g.name: g.fields() for g in gpus if g.complete}}
+    out = dump_yaml({"hosts": {host: complete}}).rstrip("\n").splitlines()
+    pending = [g for g in gpus if not g.complete]
+    if not pending:
+        return "\n".join(out) + "\n"
+    entries = {g.name: _with_placeholder(g) for g in pending}
+    seen = sorted({t for g in pending for t in g.tools}, key=lambda t: PRECEDENCE.get(t, 9))
+    note = [f"Only {' and '.join(seen)} saw the GPU{'s' if len(pending) != 1 else ''} below, and infra.yml "
+            "requires a vram_gb no tool reported:"]
+    if len(entries) < len(gpus):
+        indent, commented = _GPU_INDENT, entries
+        them = "it" if len(pending) == 1 else "them"
+        note.append(f"fill in vram_gb (and index, for compose), then uncomment {them}.")
+    else:
+        indent, commented = _HOST_INDENT, {"gpus": entries}
+        note.append("fill in vram_gb (and index, for compose), uncomment the `gpus:` lines and delete `gpus: {}`.")
+    out += [f"{indent}# {line}" for line in note]
+    for line in dump_yaml(commented).splitlines():
+        if line.strip() == f"vram_gb: {VRAM_PLACEHOLDER}":
+            line += "  # its memory in GB"
+        out.append(f"{indent}# {line}")
     return "\n".join(out) + "\n"
+
+
+def _with_placeholder(gpu: Gpu) -> dict:
+    """The GPU's fields with `vram_gb: <GB>` in its place, after vendor and model."""
+    fields = gpu.fields()
+    head = {k: fields[k] for k in ("vendor", "model") if k in fields}
+    return {**head, "vram_gb": VRAM_PLACEHOLDER, **{k: v for k, v in fields.items() if k not in head}}
 
 
 def detect_json(host: str, detection: Detection, findings: list) -> str:

@@ -13,6 +13,10 @@ SEED_000 = [FIXTURES / "seed000-nvidia-smi.csv", FIXTURES / "seed000-lspci.txt"]
 SEED_001 = [FIXTURES / "seed001-nvidia-smi.csv"]
 MIXED = [FIXTURES / "mixed-lspci.txt", FIXTURES / "mixed-nvidia-smi.csv", FIXTURES / "mixed-rocm-smi.json",
          FIXTURES / "mixed-amd-smi.json"]
+# Every saved tool output (the README describes them, it is not one).
+OUTPUTS = sorted(p for p in FIXTURES.iterdir() if p.name != "README.md")
+# The smallest infra.yml that compiles, without `hosts:`: a printed block pastes below it as it is.
+MINIMAL_INFRA = "project_name: pasted\nglobal: {}\ndomains: {}\n"
 
 
 def fixture(name: str) -> str:
@@ -31,3 +35,14 @@ def infra_around(block_text: str, tmp_path: Path, platform: str = "docker") -> P
     path = tmp_path / "infra.yml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
+
+
+def completed(block_text: str, vram_gb: float) -> str:
+    """The block edited as its note asks: each `<GB>` filled in, the commented GPUs uncommented (one `# `
+    less on each line), and `gpus: {}` deleted when they come as a `gpus:` mapping of their own."""
+    lines = block_text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("# fill in vram_gb")) + 1
+    head, tail = lines[:start - 2], [line.replace("# ", "", 1) for line in lines[start:]]
+    if tail[0].strip() == "gpus:":
+        head = [line for line in head if line.strip() != "gpus: {}"]
+    return "\n".join(head + tail).replace("<GB>", f"{vram_gb:g}") + "\n"

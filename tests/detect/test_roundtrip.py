@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import socket
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from generator.detect import normalise
+from generator.detect.cli import detect
 from generator.pipeline import compile_infra
 from tests.conftest import run_psot
-from tests.detect.helpers import MIXED, SEED_000, SEED_001, infra_around
+from tests.detect.helpers import (FIXTURES, MINIMAL_INFRA, MIXED, OUTPUTS, SEED_000, SEED_001, completed,
+                                  infra_around)
 
 
 @pytest.mark.parametrize("host, files, expected", [
@@ -62,20 +67,129 @@ def test_mixed_host_round_trip_leaves_the_intel_igpu_to_complete(tmp_path):
     assert run.returncode == 0, run.stderr
     block = yaml.safe_load(run.stdout)
     assert list(block["hosts"]["mixed"]["gpus"]) == ["rtx-4090", "rx-7900-xtx"]
-    assert "#   vendor: intel" in run.stdout and "#   vram_gb: <GB>" in run.stdout
+    assert "#   vendor: intel" in run.stdout and "#   vram_gb: <GB>  # its memory in GB" in run.stdout
     assert "warning[DETECT006]" in run.stderr
     result = compile_infra(infra_around(run.stdout, tmp_path))
     assert result.ok, [f.format() for f in result.diag.findings]
     # Uncommented and completed (VRAM; and for compose the /dev/dri/cardN index), the Intel entry compiles too.
-    completed = yaml.safe_load("\n".join(line.replace("# ", "", 1) if line.startswith("      # ") else line
-                                          for line in run.stdout.splitlines() if "VRAM unknown" not in line))
-    intel = completed["hosts"]["mixed"]["gpus"]["uhd-graphics-770"]
-    assert intel == {"vendor": "intel", "model": "UHD Graphics 770", "vram_gb": "<GB>", "pci": "0000:00:02.0",
+    done = yaml.safe_load(completed(run.stdout, 2))
+    intel = done["hosts"]["mixed"]["gpus"]["uhd-graphics-770"]
+    assert intel == {"vendor": "intel", "model": "UHD Graphics 770", "vram_gb": 2, "pci": "0000:00:02.0",
                      "pci_id": "8086:4680"}
-    intel.update(vram_gb=2, index=0)
-    result = compile_infra(infra_around(yaml.safe_dump(completed), tmp_path))
+    intel.update(index=0)
+    result = compile_infra(infra_around(yaml.safe_dump(done), tmp_path))
     assert result.ok, [f.format() for f in result.diag.findings]
     assert "mixed/uhd-graphics-770" in result.infra.gpus
+
+
+LSPCI_ONLY = """\
+# 2 GPUs of ws, detected by `psot detect` from lspci.
+# Paste into infra.yml (merging with its `hosts:`) and set hosts.ws.platform.
+hosts:
+  ws:
+    gpus: {}
+    # Only lspci saw the GPUs below, and infra.yml requires a vram_gb no tool reported:
+    # fill in vram_gb (and index, for compose), uncomment the `gpus:` lines and delete `gpus: {}`.
+    # gpus:
+    #   rtx-5070-ti:
+    #     vendor: nvidia
+    #     model: GeForce RTX 5070 Ti
+    #     vram_gb: <GB>  # its memory in GB
+    #     pci: '0000:01:00.0'
+    #     pci_id: 10de:2c05
+    #     architecture: blackwell
+    #   gtx-970:
+    #     vendor: nvidia
+    #     model: GeForce GTX 970
+    #     vram_gb: <GB>  # its memory in GB
+    #     pci: '0000:02:00.0'
+    #     pci_id: 10de:13c2
+    #     architecture: maxwell
+"""
+
+
+def test_lspci_alone_prints_an_empty_gpus_mapping_and_the_gpus_to_complete(tmp_path):
+    """No VRAM, no GPU in the block: `gpus: {}` is a real empty mapping, and the commented GPUs are a `gpus:`
+    mapping of their own, so that uncommenting them cannot leave them under `{}` (which is YAML001)."""
+    run = run_psot("detect", "--host", "ws", "--from", str(FIXTURES / "seed000-lspci.txt"))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == LSPCI_ONLY
+    assert yaml.safe_load(run.stdout) == {"hosts": {"ws": {"gpus": {}}}}
+    assert yaml.safe_load(completed(run.stdout, 16))["hosts"]["ws"]["gpus"] == {
+        "rtx-5070-ti": {"vendor": "nvidia", "model": "GeForce RTX 5070 Ti", "vram_gb": 16, "pci": "0000:01:00.0",
+                        "pci_id": "10de:2c05", "architecture": "blackwell"},
+        "gtx-970": {"vendor": "nvidia", "model": "GeForce GTX 970", "vram_gb": 16, "pci": "0000:02:00.0",
+                    "pci_id": "10de:13c2", "architecture": "maxwell"}}
+
+
+def test_uncommented_without_the_vram_is_an_error_at_that_line(tmp_path):
+    path = tmp_path / "infra.yml"
+    text = completed(LSPCI_ONLY, 16).replace("vram_gb: 16  #", "vram_gb: <GB>  #", 1)
+    path.write_text(MINIMAL_INFRA + text, encoding="utf-8")
+    run = run_psot("validate", str(path))
+    line = (MINIMAL_INFRA + text).splitlines().index("        vram_gb: <GB>  # its memory in GB") + 1
+    assert run.returncode == 1
+    # The value's column: 8 spaces and `vram_gb: ` before it.
+    assert f"infra.yml:{line}:18: error[" in run.stdout, run.stdout
+
+
+def test_uncommented_under_the_empty_mapping_left_in_place_is_a_located_duplicate(tmp_path):
+    """Forgetting to delete `gpus: {}` gives a duplicate key that names the line, not a YAML001 parse error."""
+    path = tmp_path / "infra.yml"
+    text = LSPCI_ONLY.replace("    # gpus:", "    gpus:").replace("    #   ", "      ").replace("<GB>", "16")
+    path.write_text(MINIMAL_INFRA + text, encoding="utf-8")
+    run = run_psot("validate", cwd=tmp_path)
+    assert run.returncode == 1
+    # MINIMAL_INFRA's 3 lines, the block's 2 comment lines, hosts:, ws:, then `gpus: {}` at line 8.
+    assert run.stdout == ("infra.yml:11:5: error[YAML002] duplicate key 'gpus' (first defined at line 8, column 5); "
+                          "remove one of them\n"), run.stdout
+
+
+# Each saved output alone, the hosts of the tests above, and combinations that leave some GPUs without VRAM.
+PASTED = [[p] for p in OUTPUTS] + [SEED_000, SEED_001, MIXED, OUTPUTS,
+                                   [FIXTURES / "mixed-lspci.txt", FIXTURES / "mixed-nvidia-smi.csv"],
+                                   [FIXTURES / "seed000-lspci.txt", FIXTURES / "rocm-smi-5-nobus.json"],
+                                   [FIXTURES / "mixed-lspci.txt", FIXTURES / "rocm-smi-5-nobus.json"]]
+
+
+@pytest.mark.parametrize("files", PASTED, ids=lambda files: "+".join(p.stem for p in files))
+def test_what_detect_prints_pastes_below_a_minimal_infra_and_validates(files, tmp_path):
+    """The acceptance check, as a user does it: the printed block, pasted as it is, and `psot validate`."""
+    run = run_psot("detect", "--host", "ws", "--from", *map(str, files))
+    assert run.returncode == 0, run.stderr
+    (tmp_path / "infra.yml").write_text(MINIMAL_INFRA + run.stdout, encoding="utf-8")
+    check = run_psot("validate", cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "error[" not in check.stdout
+
+
+def _combinations():
+    for size in (1, 2):
+        yield from itertools.combinations(OUTPUTS, size)
+    yield tuple(OUTPUTS)
+
+
+@pytest.mark.parametrize("where", ["end", "before-domains"])
+def test_every_combination_pastes_and_compiles_as_printed_and_once_completed(where, tmp_path):
+    """Every fixture and every pair of them (and all together): the block pasted as it is compiles, with the
+    GPUs it lists; completed as its note says, it compiles with every GPU detect saw."""
+    runner = CliRunner()
+    path = tmp_path / "infra.yml"
+    for files in _combinations():
+        run = runner.invoke(detect, ["--host", "ws", "--from", *map(str, files)])
+        label = [p.name for p in files]
+        assert run.exit_code == 0, (label, run.stderr)
+        printed = json.loads(runner.invoke(detect, ["--host", "ws", "--format", "json", "--from",
+                                                    *map(str, files)]).stdout)
+        for text, names in ((run.stdout, [g["name"] for g in printed["gpus"] if g["complete"]]),
+                            (completed(run.stdout, 8) if "<GB>" in run.stdout else run.stdout,
+                             [g["name"] for g in printed["gpus"]])):
+            head, tail = MINIMAL_INFRA.split("domains: {}\n")
+            path.write_text(MINIMAL_INFRA + text if where == "end" else head + text + "domains: {}\n" + tail,
+                            encoding="utf-8")
+            result = compile_infra(path, until="validate")
+            assert result.ok, (label, text, [f.format() for f in result.diag.findings])
+            assert sorted(result.infra.gpus) == sorted(f"ws/{name}" for name in names), label
 
 
 def test_default_host_is_this_machines_short_name():
