@@ -47,13 +47,15 @@ def _print_findings(result: Compilation, stream=None) -> None:
         click.echo(render_text(findings), nl=False, file=stream or sys.stderr)
 
 
-def _fail(result: Compilation, fmt: str) -> int:
-    """Report an input with errors (exit 1); nothing is written."""
+def _fail(result: Compilation, fmt: str, writes: bool = True) -> int:
+    """Report an input with errors (exit 1). A command that `writes` says it wrote nothing; one that never
+    writes (`place`) says only the count: "nothing was written" would suggest it might have."""
     if fmt == "json":
         click.echo(render_json(result.diag.findings), nl=False)
     else:
         _print_findings(result)
-        click.echo(f"psot: {summary_line(result.diag.findings)}; nothing was written.", err=True)
+        click.echo(f"psot: {summary_line(result.diag.findings)}{'; nothing was written' if writes else ''}.",
+                   err=True)
     return EXIT_ERRORS
 
 
@@ -111,7 +113,7 @@ def place(infra: Path | None, strategy: str | None, compare: bool, without: tupl
         return _compare(infra, without, fmt, output_dir)
     result = _compile(infra, strategy=strategy, until="place", output_dir=output_dir, without=without)
     if result.placement is None:
-        return _fail(result, fmt)
+        return _fail(result, fmt, writes=False)
     moved = []
     moves_diag = Diagnostics(result.diag.document, result.diag.default_file)
     if without:
@@ -147,7 +149,7 @@ def _compare(infra: Path | None, without: tuple[str, ...], fmt: str, output_dir:
     results = {s: _compile(infra, strategy=s, until="place", output_dir=output_dir, without=without)
                for s in STRATEGY_NAMES}
     if any(r.placement is None for r in results.values()):
-        return _fail(next(r for r in results.values() if r.placement is None), fmt)
+        return _fail(next(r for r in results.values() if r.placement is None), fmt, writes=False)
     placements = {s: r.placement for s, r in results.items()}
     counts = {s: (r.diag.error_count, len(r.diag.findings) - r.diag.error_count) for s, r in results.items()}
     if fmt == "json":

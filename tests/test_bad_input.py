@@ -120,3 +120,11 @@ def test_nothing_is_written_when_there_is_an_error(tmp_path):
     assert result.returncode == 1
     assert "nothing was written" in result.stderr
     assert not (tmp_path / "generated").exists()
+
+
+@pytest.mark.parametrize("command", [("place",), ("place", "--compare")])
+def test_place_never_writes_so_its_failure_says_only_the_count(tmp_path, command):
+    (tmp_path / "infra.yml").write_text("project_name: demo\nglobal: {gpu_policy: maybe}\ndomains: {}\n")
+    result = run_psot(*command, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == "psot: 1 error, 0 warnings."
