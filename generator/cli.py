@@ -102,8 +102,8 @@ def validate(infra: Path | None, fmt: str) -> int:
 @click.option("--strategy", type=click.Choice(STRATEGY_NAMES),
               help="Preview another strategy than global.placement.strategy.")
 @click.option("--compare", is_flag=True, help="Show the five strategies side by side.")
-@click.option("--without", "without", multiple=True, metavar="HOST/GPU",
-              help="Place as if this GPU had failed (repeatable), and show what moves.")
+@click.option("--without", "without", multiple=True, metavar="GPU",
+              help="Place as if this GPU (its name, or host/gpu) had failed (repeatable), and show what moves.")
 @format_option
 @output_option
 def place(infra: Path | None, strategy: str | None, compare: bool, without: tuple[str, ...], fmt: str,
@@ -120,6 +120,7 @@ def place(infra: Path | None, strategy: str | None, compare: bool, without: tupl
         baseline = _compile(infra, strategy=strategy, until="place", output_dir=output_dir)
         if baseline.placement is not None:
             moved = report.moves(baseline.placement, result.placement)
+        without = result.without   # as host/gpu, however the command line named them
         gone = ", ".join(without)
         for move in moved:
             consumer = result.infra.consumers[move.consumer]

@@ -152,7 +152,36 @@ def test_unknown_pin_is_an_error_with_a_suggestion(infra_file):
     """)
     result, by_code = compiled(path)
     assert not result.ok
-    assert by_code["REF002"].message == "svc: pin 'smal' names no GPU in hosts; did you mean 'small'?"
+    assert by_code["REF002"].message == ("svc: pin 'smal' names no GPU in hosts; did you mean 'small'? "
+                                         "one of: ws/big, ws/radeon, ws/small")
+
+
+def test_unknown_pin_far_from_any_gpu_lists_the_gpus(infra_file):
+    path = make(infra_file, """
+        svc: {target: compose, host: ws, gpu: {pin: ws/rtx-9090}}
+    """)
+    result, by_code = compiled(path)
+    assert by_code["REF002"].message == ("svc: pin 'ws/rtx-9090' names no GPU in hosts; "
+                                         "one of: ws/big, ws/radeon, ws/small")
+
+
+def test_unknown_pin_on_a_large_inventory_lists_ten_gpus_and_counts_the_rest(infra_file):
+    gpus = "\n".join(f"      g{i:02}: {{vendor: nvidia, vram_gb: 8, index: {i}}}" for i in range(12))
+    path = infra_file(f"""
+project_name: t
+global: {{}}
+domains: {{}}
+hosts:
+  ws:
+    gpus:
+{gpus}
+workloads:
+  svc: {{target: compose, host: ws, gpu: {{pin: g1}}}}
+""")
+    result, by_code = compiled(path)
+    assert by_code["REF002"].message == (
+        "svc: pin 'g1' names no GPU in hosts; did you mean 'g01'? one of: ws/g00, ws/g01, ws/g02, ws/g03, "
+        "ws/g04, ws/g05, ws/g06, ws/g07, ws/g08, ws/g09 and 2 more")
 
 
 def test_unknown_host_is_an_error(infra_file):

@@ -117,10 +117,52 @@ def test_without_moves_a_service_to_the_backup_gpu(tmp_path):
     assert f"warning[PLACE008] ai-enrichment moves from {A400} to {A5500}: {A400} is gone" in result.stderr
 
 
+def test_without_names_a_gpu_as_a_pin_does(tmp_path):
+    """A GPU name used on one host is enough, as in `gpu.pin`; the output names it host/gpu."""
+    by_name = run_psot("place", str(SEED_001), "--without", "rtx-a400", "-o", str(tmp_path / "out"))
+    by_key = run_psot("place", str(SEED_001), "--without", A400, "-o", str(tmp_path / "out"))
+    assert by_name.returncode == 0, by_name.stderr
+    assert (by_name.stdout, by_name.stderr) == (by_key.stdout, by_key.stderr)
+    body = json.loads(run_psot("place", str(SEED_001), "--without", "rtx-a400", "--format", "json",
+                               "-o", str(tmp_path / "out")).stdout)
+    assert body["without"] == [A400]
+    assert body["moves"] == [{"consumer": "ai-enrichment", "from": [A400], "to": [A5500]},
+                             {"consumer": "ai-yolo26", "from": [A400], "to": [A5500]}]
+
+
 def test_without_an_unknown_gpu_is_an_error(tmp_path):
     result = run_psot("place", str(SEED_001), "--without", "ws/rtx-9090", "-o", str(tmp_path / "out"))
     assert result.returncode == 1
-    assert result.stderr.startswith("<command line>:1:1: error[REF005] --without ws/rtx-9090: no such GPU")
+    assert result.stderr.splitlines() == [
+        f"<command line>:1:1: error[REF005] --without ws/rtx-9090: no such GPU; one of: {A400}, {A5500}",
+        "psot: 1 error, 0 warnings."]
+
+
+def test_without_a_misspelt_gpu_suggests_the_closest(tmp_path):
+    result = run_psot("place", str(SEED_001), "--without", "rtx-a40", "-o", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (f"<command line>:1:1: error[REF005] --without rtx-a40: no such GPU; "
+                                             f"did you mean 'rtx-a400'? one of: {A400}, {A5500}")
+
+
+def test_without_a_gpu_name_used_on_two_hosts_asks_for_host_gpu(infra_file, tmp_path):
+    path = infra_file("""
+        project_name: t
+        global: {gpu_policy: shared}
+        domains: {}
+        hosts:
+          a: {gpus: {gpu0: {vendor: nvidia, vram_gb: 8, index: 0}}}
+          b: {gpus: {gpu0: {vendor: nvidia, vram_gb: 8, index: 0}, gpu1: {vendor: nvidia, vram_gb: 8, index: 1}}}
+        workloads:
+          x: {target: compose, host: b, gpu: {vram_gb: 2, pin: gpu0}}
+    """)
+    result = run_psot("place", str(path), "--without", "gpu0", "-o", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == ("<command line>:1:1: error[REF005] --without gpu0: GPUs of that name "
+                                             "are on several hosts; write host/gpu, one of: a/gpu0, b/gpu0")
+    ok = compile_infra(path, until="place", output_dir=tmp_path / "out", without=("gpu1",))
+    assert ok.ok and ok.without == ("b/gpu1",)
+    assert ok.placement.gpus["b/gpu1"].status == "unavailable"
 
 
 def test_compare_shows_the_five_strategies(tmp_path):
