@@ -143,6 +143,10 @@ class _State:
         self.alone_taken: set[str] = set()     # GPUs a consumer has to itself (see `alone`)
         self.budget = NODE_BUDGET              # search steps left (see _place_ranked)
         self.placed: dict[str, tuple[str, ...]] = {}
+        # Why a consumer got no GPU, while it has none: reported once placement is over (see _report),
+        # so a consumer that a later pass does place (balanced redoes the first one's) is not reported.
+        self.no_gpu: dict[str, str] = {}
+        self.pin_lost: dict[str, str] = {}     # consumer -> the unavailable GPU it is pinned to
         self._eligible: dict[str, list[Gpu]] = {}
         self._usable = {k: max(g.vram_gb - self.headroom, 0.0) for k, g in infra.gpus.items()}
 
@@ -185,6 +189,7 @@ class _State:
             if self.alone(consumer):
                 self.alone_taken.add(key)
         self.placed[consumer.name] = tuple(keys)
+        self.no_gpu.pop(consumer.name, None)
 
     def unassign(self, consumer: Consumer) -> None:
         for key in self.placed.pop(consumer.name, ()):
@@ -368,8 +373,8 @@ def _greedy(state: _State, order: list[Consumer], rank_for: RankFor, diag: Diagn
             shares_isolated = bool(options)
         chosen = _pick(state, consumer, options, rank, consumer.request.count, must_fit=alone, no_share=alone)
         if alone and chosen is None and state.eligible(consumer):
-            diag.warning("PLACE002", f"{consumer.name} gets no GPU: it needs a whole GPU with "
-                         f"{fmt_gb(consumer.request.vram_gb)} GB and no free eligible one has it", consumer.path)
+            state.no_gpu[consumer.name] = (f"it needs a whole GPU with {fmt_gb(consumer.request.vram_gb)} GB "
+                                           "and no free eligible one has it")
             continue
         _record(state, consumer, chosen or [], diag)
         if shares_isolated and chosen:
@@ -380,7 +385,7 @@ def _greedy(state: _State, order: list[Consumer], rank_for: RankFor, diag: Diagn
 def _record(state: _State, consumer: Consumer, chosen: list[str], diag: Diagnostics) -> None:
     request = consumer.request
     if not chosen:
-        diag.warning("PLACE002", f"{consumer.name} gets no GPU: {_why_none(consumer, state.infra)}", consumer.path)
+        state.no_gpu[consumer.name] = _why_none(consumer, state.infra)
         return
     if len(chosen) < request.count:
         diag.warning("PLACE006", f"{consumer.name} asks for {request.count} GPUs but gets {len(chosen)}: "
@@ -584,8 +589,7 @@ def _run(state: _State, strategy: str, diag: Diagnostics) -> BalanceReport | Non
     for consumer in consumers:
         pinned = infra.gpus.get(consumer.request.pin_gpu) if consumer.request.pin_gpu else None
         if pinned is not None and pinned.status == "unavailable":
-            diag.warning("PLACE003", f"{consumer.name} is pinned to {pinned.key}, which is unavailable; "
-                         "it falls back to the next eligible GPU", consumer.request.path + ("pin",))
+            state.pin_lost[consumer.name] = pinned.key
             pinned = None
         if pinned is None:
             rest.append(consumer)
@@ -596,10 +600,19 @@ def _run(state: _State, strategy: str, diag: Diagnostics) -> BalanceReport | Non
         _record(state, consumer, [pinned.key] + (extra or []), diag)
     if strategy == "manual":
         for consumer in rest:
-            diag.error("PLACE005", f"strategy is 'manual' but {consumer.name} has no usable pin; "
-                       "set gpu.pin to a GPU (name or host/gpu)", consumer.request.path)
+            lost = state.pin_lost.pop(consumer.name, None)
+            if lost is not None:
+                # Nothing falls back under manual: PLACE005 tells the whole story, PLACE003 would contradict it.
+                diag.error("PLACE005", f"strategy is 'manual' but {consumer.name} is pinned to {lost}, which is "
+                           "unavailable, and manual places nothing else; pin it to an available GPU",
+                           consumer.request.path + ("pin",))
+            else:
+                diag.error("PLACE005", f"strategy is 'manual' but {consumer.name} has no usable pin; "
+                           "set gpu.pin to a GPU (name or host/gpu)", consumer.request.path)
+        _report(state, diag)
         return None
     report = STRATEGIES[strategy](state, rest, diag)
+    _report(state, diag)
     for name, keys in sorted(state.placed.items()):
         consumer = infra.consumers[name]
         for key in keys:
@@ -607,6 +620,27 @@ def _run(state: _State, strategy: str, diag: Diagnostics) -> BalanceReport | Non
                 diag.warning("PLACE004", f"{name} is placed on {key}, which is degraded: no ok GPU can take it",
                              consumer.path)
     return report
+
+
+def _report(state: _State, diag: Diagnostics) -> None:
+    """One finding per consumer that lost its pin or got no GPU, from where placement left it.
+
+    A consumer pinned to an unavailable GPU gets PLACE003 alone, saying where it went instead, or
+    that it went nowhere and why; PLACE002 is for the others that get no GPU.
+    """
+    infra = state.infra
+    for name, lost in sorted(state.pin_lost.items()):
+        consumer = infra.consumers[name]
+        placed = state.placed.get(name)
+        if placed:
+            story = f"it falls back to {', '.join(placed)}"
+        else:
+            story = f"it gets no other GPU: {state.no_gpu.get(name) or _why_none(consumer, infra)}"
+        diag.warning("PLACE003", f"{name} is pinned to {lost}, which is unavailable; {story}",
+                     consumer.request.path + ("pin",))
+    for name, why in sorted(state.no_gpu.items()):
+        if name not in state.pin_lost:
+            diag.warning("PLACE002", f"{name} gets no GPU: {why}", infra.consumers[name].path)
 
 
 def _budgets(state: _State) -> dict[str, float]:

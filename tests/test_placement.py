@@ -141,9 +141,57 @@ def test_pin_to_an_unavailable_gpu_falls_back_with_a_warning(infra_file):
     """, small_status="unavailable")
     result, by_code = compiled(path)
     assert gpus_of(result) == {"svc": ["ws/big"]}
-    assert by_code["PLACE003"].message == ("svc is pinned to ws/small, which is unavailable; "
-                                           "it falls back to the next eligible GPU")
+    assert by_code["PLACE003"].message == "svc is pinned to ws/small, which is unavailable; it falls back to ws/big"
     assert result.placement.gpus["ws/small"].consumers == ()
+
+
+def test_pin_to_an_unavailable_gpu_with_nothing_to_fall_back_to_is_one_finding(infra_file):
+    """Not PLACE003 "falls back" and PLACE002 "gets no GPU" for the same consumer: PLACE003 says both."""
+    path = make(infra_file, """
+        svc: {target: compose, host: ws, gpu: {vram_gb: 4, pin: small, min_compute_capability: "7.5"}}
+        old: {target: compose, host: ws, gpu: {vram_gb: 4, vendor: nvidia, min_compute_capability: "7.5"}}
+    """, small_status="unavailable")
+    path.write_text(path.read_text().replace('compute_capability: "8.6"', 'compute_capability: "7.0"'))
+    for strategy in ("vram_based", "latency_optimized", "isolation_first", "balanced"):
+        result = compile_infra(path, strategy=strategy, until="place")
+        assert result.placement.unplaced == ("old", "svc"), strategy
+        assert [(f.code, f.message) for f in result.diag.findings if f.code.startswith("PLACE")] == [
+            ("PLACE003", "svc is pinned to ws/small, which is unavailable; it gets no other GPU: "
+                         "no available compute capability >= 7.5 GPU on host 'ws'"),
+            ("PLACE002", "old gets no GPU: no available nvidia compute capability >= 7.5 GPU on host 'ws'"),
+        ], strategy
+
+
+def test_passthrough_vm_pinned_to_an_unavailable_gpu_is_told_why_no_other_gpu_takes_it(infra_file):
+    path = infra_file("""
+        project_name: t
+        global: {gpu_policy: shared}
+        domains: {}
+        hosts:
+          pve:
+            iommu: true
+            gpus:
+              ti: {vendor: nvidia, vram_gb: 16, index: 0, pci: "0000:01:00.0", status: unavailable}
+              gtx: {vendor: nvidia, vram_gb: 4, index: 1, pci: "0000:02:00.0"}
+        workloads:
+          gaming: {target: proxmox, host: pve, vmid: 100, gpu: {pin: ti, vram_gb: 12}}
+          plex: {target: proxmox, host: pve, vmid: 101, gpu: {vram_gb: 2, passthrough: false}}
+    """)
+    result, by_code = compiled(path)
+    assert gpus_of(result) == {"gaming": [], "plex": ["pve/gtx"]}
+    assert [(f.code, f.message) for f in result.diag.findings if f.code.startswith("PLACE")] == [
+        ("PLACE003", "gaming is pinned to pve/ti, which is unavailable; it gets no other GPU: "
+                     "it needs a whole GPU with 12 GB and no free eligible one has it")]
+
+
+def test_manual_with_a_pin_to_an_unavailable_gpu_says_so_once(infra_file):
+    path = make(infra_file, """
+        svc: {target: compose, host: ws, gpu: {vram_gb: 4, pin: small}}
+    """, strategy="manual", small_status="unavailable")
+    result, _ = compiled(path)
+    assert [(f.code, f.severity, f.message, f.path) for f in result.diag.findings if f.code.startswith("PLACE")] == [
+        ("PLACE005", "error", "strategy is 'manual' but svc is pinned to ws/small, which is unavailable, and "
+                              "manual places nothing else; pin it to an available GPU", "workloads.svc.gpu.pin")]
 
 
 def test_unknown_pin_is_an_error_with_a_suggestion(infra_file):
