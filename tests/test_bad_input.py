@@ -128,3 +128,38 @@ def test_place_never_writes_so_its_failure_says_only_the_count(tmp_path, command
     result = run_psot(*command, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == "psot: 1 error, 0 warnings."
+
+
+def test_a_key_without_its_unit_or_under_another_name_is_a_did_you_mean_error(infra_file):
+    """`gpu: {vram: 20}` must not place a request for 0 GB with a mere warning: KEY002, like a typo."""
+    path = infra_file("""
+        project_name: t
+        global: {placement: {headroom: 1}}
+        domains: {}
+        hosts:
+          ws:
+            psu: 850
+            gpus:
+              a: {vendor: nvidia, vram_gb: 24, index: 0, cc: "8.6", tdp: 230}
+        workloads:
+          llm: {target: compose, host: ws, gpu: {vram: 20, cc: "8.0", gpus: 1}, model: {name: x, disk: 3}}
+          tts: {target: compose, host: ws, gpu: {compute_capability: "8.0", gpu_count: 1, latency: true}}
+    """)
+    result = run_psot("validate", str(path), "--format", "json")
+    assert result.returncode == 1
+    found = [(f["line"], f["column"], f["code"], f["message"]) for f in json.loads(result.stdout)["findings"]]
+    assert found == [
+        (2, 22, "KEY002", "unknown key 'headroom' in 'placement': did you mean 'headroom_gb'?"),
+        (6, 5, "KEY002", "unknown key 'psu' in 'ws': did you mean 'psu_watts'?"),
+        (8, 50, "KEY002", "unknown key 'cc' in 'a': did you mean 'compute_capability'?"),
+        (8, 61, "KEY002", "unknown key 'tdp' in 'a': did you mean 'tdp_watts'?"),
+        (10, 42, "KEY002", "unknown key 'vram' in 'gpu': did you mean 'vram_gb'?"),
+        (10, 52, "KEY002", "unknown key 'cc' in 'gpu': did you mean 'min_compute_capability'?"),
+        (10, 63, "KEY002", "unknown key 'gpus' in 'gpu': did you mean 'count'?"),
+        (10, 90, "KEY002", "unknown key 'disk' in 'model': did you mean 'disk_gb'?"),
+        (11, 42, "KEY002", "unknown key 'compute_capability' in 'gpu': did you mean 'min_compute_capability'?"),
+        (11, 69, "KEY002", "unknown key 'gpu_count' in 'gpu': did you mean 'count'?"),
+        # Not a unit's slip nor an alias, and 8 edits from latency_critical: still only a warning.
+        (11, 83, "KEY001", "unknown key 'latency' in 'gpu' is ignored; allowed keys: vram_gb, count, vendor, "
+                           "min_compute_capability, pin, latency_critical, isolate, passthrough, budget"),
+    ]
