@@ -155,6 +155,16 @@ class _State:
             self._eligible[consumer.name] = eligible(consumer, self.infra)
         return self._eligible[consumer.name]
 
+    def wanted(self, consumer: Consumer) -> int:
+        """GPUs the consumer asks for: its `count`, or with `count: all` every GPU eligible for it.
+
+        Eligible GPUs are those of its one host (rule FIT004 holds `all` to a consumer with one host),
+        whatever their status but unavailable: a GPU `--without` takes away is no longer asked for.
+        """
+        if consumer.request.count_all:
+            return max(len(self.eligible(consumer)), 1)
+        return consumer.request.count
+
     def usable(self, gpu: Gpu) -> float:
         """What a consumer may use on `gpu`: its VRAM less the headroom kept free."""
         return self._usable[gpu.key]
@@ -342,7 +352,7 @@ def _search(state: _State, order: list[Consumer], rank_for: RankFor, no_share: b
         options.sort(key=lambda g: rank(state, consumer, g))
         for first in options:
             rest = _pick(state, consumer, [g for g in options if g is not first], rank,
-                         consumer.request.count - 1, must_fit=True, no_share=no_share)
+                         state.wanted(consumer) - 1, must_fit=True, no_share=no_share)
             if rest is None:
                 continue
             state.assign(consumer, [first.key] + rest)
@@ -371,7 +381,7 @@ def _greedy(state: _State, order: list[Consumer], rank_for: RankFor, diag: Diagn
             options = [g for g in state.eligible(consumer)
                        if not any(state.infra.consumers[n].request.passthrough for n in state.on_gpu[g.key])]
             shares_isolated = bool(options)
-        chosen = _pick(state, consumer, options, rank, consumer.request.count, must_fit=alone, no_share=alone)
+        chosen = _pick(state, consumer, options, rank, state.wanted(consumer), must_fit=alone, no_share=alone)
         if alone and chosen is None and state.eligible(consumer):
             state.no_gpu[consumer.name] = (f"it needs a whole GPU with {fmt_gb(consumer.request.vram_gb)} GB "
                                            "and no free eligible one has it")
@@ -387,8 +397,10 @@ def _record(state: _State, consumer: Consumer, chosen: list[str], diag: Diagnost
     if not chosen:
         state.no_gpu[consumer.name] = _why_none(consumer, state.infra)
         return
-    if len(chosen) < request.count:
-        diag.warning("PLACE006", f"{consumer.name} asks for {request.count} GPUs but gets {len(chosen)}: "
+    wanted = state.wanted(consumer)
+    if len(chosen) < wanted:
+        asks = f"all {wanted} GPUs eligible for it" if request.count_all else f"{wanted} GPUs"
+        diag.warning("PLACE006", f"{consumer.name} asks for {asks} but gets {len(chosen)}: "
                      f"{_why_none(consumer, state.infra)} beyond {', '.join(chosen)}", request.path)
     state.assign(consumer, chosen)
 
@@ -416,7 +428,7 @@ def _components(state: _State, order: list[Consumer]) -> list[list[Consumer]]:
 def _cannot_fit(state: _State, group: list[Consumer]) -> bool:
     """A group whose smallest possible demand exceeds the free VRAM of all its GPUs: no search can help."""
     gpus = {g.key: g for c in group for g in _options(state, c)}
-    demand = sum(c.request.count * min((state.charge(c, g) for g in _options(state, c)), default=0.0)
+    demand = sum(state.wanted(c) * min((state.charge(c, g) for g in _options(state, c)), default=0.0)
                  for c in group)
     return demand > sum(max(state.free(k), 0.0) for k in gpus) + 1e-9
 
@@ -488,7 +500,7 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     vram_based's search over everyone (so their GPUs leave the others room);
     then the optimiser places the rest.
     """
-    single = sorted((c for c in rest if c.request.count == 1 and not state.alone(c)), key=lambda c: c.name)
+    single = sorted((c for c in rest if state.wanted(c) == 1 and not state.alone(c)), key=lambda c: c.name)
     scratch = Diagnostics(diag.document, diag.default_file)
     _vram_based(state, rest, scratch)
     for consumer in single:
@@ -596,7 +608,7 @@ def _run(state: _State, strategy: str, diag: Diagnostics) -> BalanceReport | Non
             continue
         # Pins win in every strategy; a count > 1 takes its other GPUs by vram_based's rank.
         extra = _pick(state, consumer, [g for g in _options(state, consumer) if g is not pinned],
-                      rank_vram, consumer.request.count - 1, must_fit=False, no_share=False)
+                      rank_vram, state.wanted(consumer) - 1, must_fit=False, no_share=False)
         _record(state, consumer, [pinned.key] + (extra or []), diag)
     if strategy == "manual":
         for consumer in rest:
@@ -615,6 +627,8 @@ def _run(state: _State, strategy: str, diag: Diagnostics) -> BalanceReport | Non
     _report(state, diag)
     for name, keys in sorted(state.placed.items()):
         consumer = infra.consumers[name]
+        if consumer.request.count_all:
+            continue  # it asked for every eligible GPU, degraded ones too: no ok GPU was passed over
         for key in keys:
             if infra.gpus[key].status == "degraded" and key != consumer.request.pin_gpu:
                 diag.warning("PLACE004", f"{name} is placed on {key}, which is degraded: no ok GPU can take it",

@@ -330,10 +330,14 @@ def _report_alternatives(error: ValidationError, diag: Diagnostics, ignored: lis
         for errs in branches.values():
             for e in errs:
                 if e.validator == "type" and list(e.absolute_path) == here:
-                    expected.append(_expected(e.validator_value))
+                    # A branch that is one word (`count: all`) is that word to the user, not "a string".
+                    words = e.schema.get("enum")
+                    expected.append(" or ".join(f"'{w}'" for w in words) if words else _expected(e.validator_value))
         path = tuple(error.absolute_path)
-        diag.error("SCHEMA001", f"'{_field(path)}' must be {' or '.join(dict.fromkeys(expected))}, "
-                   f"got {_kind(error.instance)}", path)
+        got = _kind(error.instance)
+        if type(error.instance) is float and error.instance.is_integer() and "an integer" in expected:
+            got = f"{error.instance!r}; write {int(error.instance)}"
+        diag.error("SCHEMA001", f"'{_field(path)}' must be {' or '.join(dict.fromkeys(expected))}, got {got}", path)
         return
     from jsonschema.exceptions import best_match
     _report(best_match(error.context), diag, ignored)

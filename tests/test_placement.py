@@ -6,6 +6,8 @@ import json
 import textwrap
 from pathlib import Path
 
+import yaml
+
 from generator.pipeline import compile_infra
 from tests.conftest import SEED_001, run_psot
 
@@ -306,3 +308,76 @@ def test_anklume_file_without_inventory_places_nothing_and_warns_nothing(infra_f
     assert result.ok and [f.code for f in result.diag.findings] == ["GPU002"]
     assert set(result.placement.assignments) == {"gpu-server", "worker"}
     assert result.placement.unplaced == ()
+
+
+COUNT_ALL = """
+project_name: t
+global: {gpu_policy: shared}
+domains:
+  ai:
+    machines:
+      notebook: {type: lxc, gpu: {count: all, vram_gb: 4}}
+hosts:
+  ws:
+    platform: docker
+    gpus:
+      a: {vendor: nvidia, vram_gb: 24, index: 0, compute_capability: "8.6"}
+      b: {vendor: nvidia, vram_gb: 16, index: 1, compute_capability: "8.6"}
+      c: {vendor: nvidia, vram_gb: 8, index: 2, compute_capability: "8.6", status: unavailable}
+      d: {vendor: amd, vram_gb: 16, index: 3}
+  k1:
+    platform: kubernetes
+    gpus:
+      g0: {vendor: nvidia, vram_gb: 24}
+      g1: {vendor: nvidia, vram_gb: 24}
+  lab:
+    platform: incus
+    gpus:
+      r0: {vendor: nvidia, vram_gb: 12, pci: "0000:01:00.0"}
+      r1: {vendor: nvidia, vram_gb: 12, pci: "0000:02:00.0"}
+  pve:
+    platform: proxmox
+    iommu: true
+    gpus:
+      p0: {vendor: nvidia, vram_gb: 8, pci: "0000:03:00.0", pci_id: "10de:2c05"}
+      p1: {vendor: nvidia, vram_gb: 16, pci: "0000:04:00.0", pci_id: "10de:2c05"}
+workloads:
+  train: {target: compose, host: ws, gpu: {count: all, vendor: nvidia, vram_gb: 6}}
+  embed: {target: compose, host: ws, gpu: {vendor: amd, vram_gb: 4}}
+  finetune: {target: kubernetes, host: k1, gpu: {count: all, vram_gb: 10}}
+  render-vm: {target: proxmox, host: pve, vmid: 100, gpu: {count: all, vram_gb: 4}}
+"""
+
+
+def test_count_all_takes_every_eligible_gpu_of_the_host(infra_file, tmp_path):
+    """Every GPU of its host that its request accepts and that is not unavailable: ws/c (unavailable) and
+    ws/d (amd) are not train's; an Incus machine's host is the only Incus host."""
+    result, _ = compiled(infra_file(COUNT_ALL), output_dir=tmp_path / "out")
+    assert result.ok, [f.format() for f in result.diag.findings]
+    assert gpus_of(result) == {"embed": ["ws/d"], "finetune": ["k1/g0", "k1/g1"], "notebook": ["lab/r0", "lab/r1"],
+                               "render-vm": ["pve/p1", "pve/p0"], "train": ["ws/a", "ws/b"]}
+    assert [f.code for f in result.diag.findings if f.code.startswith("PLACE")] == []
+
+
+def test_count_all_renders_as_the_same_count_written_as_a_number(infra_file, tmp_path):
+    every = infra_file(COUNT_ALL, name="all/infra.yml")
+    numbers = infra_file(COUNT_ALL.replace("count: all", "count: 2"), name="numbers/infra.yml")
+    all_tree = compile_infra(every).tree
+    assert compile_infra(numbers).tree == all_tree
+    # Compose gets the placed GPUs' device_ids, not compose's own `count: all` (which would be every GPU,
+    # the unavailable and the AMD one too).
+    override = yaml.safe_load(all_tree["compose/ws/docker-compose.gpu-override.yml"])
+    assert override["services"]["train"]["deploy"]["resources"]["reservations"]["devices"] == [
+        {"driver": "nvidia", "device_ids": ["0", "1"], "capabilities": ["gpu"]}]
+
+
+def test_count_all_without_one_of_its_gpus_asks_for_the_rest(infra_file, tmp_path):
+    """A GPU gone is no longer eligible: `all` is the rest, where `count: 2` is short of one (PLACE006)."""
+    result, by_code = compiled(infra_file(COUNT_ALL), output_dir=tmp_path / "out", without=("ws/b",))
+    assert gpus_of(result)["train"] == ["ws/a"]
+    assert "PLACE006" not in by_code
+    numbers = infra_file(COUNT_ALL.replace("count: all", "count: 2"), name="numbers/infra.yml")
+    result, by_code = compiled(numbers, output_dir=tmp_path / "out", without=("ws/b",))
+    assert gpus_of(result)["train"] == ["ws/a"]
+    assert by_code["PLACE006"].message == ("train asks for 2 GPUs but gets 1: no available nvidia GPU on host "
+                                           "'ws' beyond ws/a")
