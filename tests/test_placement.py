@@ -381,3 +381,15 @@ def test_count_all_without_one_of_its_gpus_asks_for_the_rest(infra_file, tmp_pat
     assert gpus_of(result)["train"] == ["ws/a"]
     assert by_code["PLACE006"].message == ("train asks for 2 GPUs but gets 1: no available nvidia GPU on host "
                                            "'ws' beyond ws/a")
+
+
+def test_count_all_takes_degraded_gpus_too_without_place004(infra_file, tmp_path):
+    """PLACE004 says a degraded GPU was taken because no ok one could be: `all` asked for it."""
+    text = COUNT_ALL.replace('b: {vendor: nvidia, vram_gb: 16, index: 1, compute_capability: "8.6"}',
+                             'b: {vendor: nvidia, vram_gb: 16, index: 1, compute_capability: "8.6", status: degraded}')
+    result, by_code = compiled(infra_file(text), output_dir=tmp_path / "out")
+    assert gpus_of(result)["train"] == ["ws/a", "ws/b"]
+    assert "PLACE004" not in by_code
+    numbers, by_code = compiled(infra_file(text.replace("count: all", "count: 2"), name="numbers/infra.yml"),
+                                output_dir=tmp_path / "out")
+    assert by_code["PLACE004"].message == "train is placed on ws/b, which is degraded: no ok GPU can take it"
