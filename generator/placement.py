@@ -27,6 +27,7 @@ there; see the rank functions for where that preference sits.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
@@ -70,14 +71,43 @@ class GpuUse:
 
 @dataclass(frozen=True)
 class BalanceReport:
-    """How good `balanced`'s answer is: its variance of utilisation and a lower bound on any answer's."""
-    method: str            # "exact" (branch and bound finished) or "heuristic"
+    """How good `balanced`'s answer is: its variance of utilisation and a lower bound on any answer's,
+    and for people the spread of the loads it balanced (utilisation: used / usable VRAM)."""
+    method: str            # "exact" (branch and bound finished), "heuristic", or "heuristic, over capacity"
     variance: float
     lower_bound: float
+    max_load: float = 0.0  # the highest and lowest utilisation among the GPUs it balanced
+    min_load: float = 0.0
 
     @property
     def gap(self) -> float:
         return max(self.variance - self.lower_bound, 0.0)
+
+    @property
+    def narrower_by(self) -> int:
+        """At most how many points narrower (max - min, in % of usable VRAM) the best placement's spread is.
+
+        Loads whose spread is R have a variance of at most (R/2)^2, so the best placement, whose variance
+        is at least the lower bound, has a spread of at least 2 * sqrt(lower bound). Rounded up: "up to".
+        """
+        if self.method == "exact":
+            return 0
+        spread = self.max_load - self.min_load
+        return max(math.ceil(100 * (spread - 2 * math.sqrt(self.lower_bound)) - 1e-6), 0)
+
+    def summary(self) -> str:
+        """`GPU load spread: max 91%, min 87% of usable VRAM; best possible found`."""
+        spread = (f"GPU load spread: max {round(100 * self.max_load)}%, min {round(100 * self.min_load)}% "
+                  "of usable VRAM")
+        if self.method == "exact":
+            return f"{spread}; best possible found"
+        if self.method == "heuristic":
+            points = self.narrower_by
+            if points == 0:
+                return f"{spread}; best found within the search limit, and no placement narrows the spread"
+            return (f"{spread}; best found within the search limit: the best possible could be up to {points} "
+                    f"point{'s' if points != 1 else ''} narrower")
+        return f"{spread}; nothing fits within capacity: the overflow is spread as evenly as the search found"
 
 
 @dataclass(frozen=True)
@@ -125,7 +155,10 @@ class Placement:
             "findings": findings,
             **({"balance": {"method": self.balance.method, "variance": round(self.balance.variance, 6),
                             "lower_bound": round(self.balance.lower_bound, 6),
-                            "gap": round(self.balance.gap, 6)}} if self.balance else {}),
+                            "gap": round(self.balance.gap, 6),
+                            "max_load_pct": number(100 * self.balance.max_load),
+                            "min_load_pct": number(100 * self.balance.min_load),
+                            "summary": self.balance.summary()}} if self.balance else {}),
         }
 
 
@@ -538,10 +571,11 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
         _record(state, consumer, [domain[index_]] if index_ is not None else [], diag)
     final = [state.used[k] for k in domain]
     achieved = balance.variance(final, capacity)
+    loads = [used / cap for used, cap in zip(final, capacity)]
     if result.exact and result.feasible:
-        return BalanceReport("exact", achieved, achieved)
+        return BalanceReport("exact", achieved, achieved, max(loads), min(loads))
     method = "heuristic" if result.feasible else "heuristic, over capacity"
-    return BalanceReport(method, achieved, min(result.lower_bound, achieved))
+    return BalanceReport(method, achieved, min(result.lower_bound, achieved), max(loads), min(loads))
 
 
 STRATEGIES: dict[str, Callable[[_State, list[Consumer], Diagnostics], BalanceReport | None]] = {
