@@ -47,13 +47,15 @@ def _print_findings(result: Compilation, stream=None) -> None:
         click.echo(colour.findings(render_text(findings)), nl=False, file=stream or sys.stderr)
 
 
-def _fail(result: Compilation, fmt: str) -> int:
-    """Report an input with errors (exit 1); nothing is written."""
+def _fail(result: Compilation, fmt: str, writes: bool = True) -> int:
+    """Report an input with errors (exit 1). A command that `writes` says it wrote nothing; one that never
+    writes (`place`) says only the count: "nothing was written" would suggest it might have."""
     if fmt == "json":
         click.echo(render_json(result.diag.findings), nl=False)
     else:
         _print_findings(result)
-        click.echo(f"psot: {summary_line(result.diag.findings)}; nothing was written.", err=True)
+        click.echo(f"psot: {summary_line(result.diag.findings)}{'; nothing was written' if writes else ''}.",
+                   err=True)
     return EXIT_ERRORS
 
 
@@ -118,8 +120,8 @@ def validate(infra: Path | None, fmt: str) -> int:
 @click.option("--strategy", type=click.Choice(STRATEGY_NAMES),
               help="Preview another strategy than global.placement.strategy.")
 @click.option("--compare", is_flag=True, help="Show the five strategies side by side.")
-@click.option("--without", "without", multiple=True, metavar="HOST/GPU",
-              help="Place as if this GPU had failed (repeatable), and show what moves.")
+@click.option("--without", "without", multiple=True, metavar="GPU",
+              help="Place as if this GPU (its name, or host/gpu) had failed (repeatable), and show what moves.")
 @format_option
 @output_option
 def place(infra: Path | None, strategy: str | None, compare: bool, without: tuple[str, ...], fmt: str,
@@ -129,13 +131,14 @@ def place(infra: Path | None, strategy: str | None, compare: bool, without: tupl
         return _compare(infra, without, fmt, output_dir)
     result = _compile(infra, strategy=strategy, until="place", output_dir=output_dir, without=without)
     if result.placement is None:
-        return _fail(result, fmt)
+        return _fail(result, fmt, writes=False)
     moved = []
     moves_diag = Diagnostics(result.diag.document, result.diag.default_file)
     if without:
         baseline = _compile(infra, strategy=strategy, until="place", output_dir=output_dir)
         if baseline.placement is not None:
             moved = report.moves(baseline.placement, result.placement)
+        without = result.without   # as host/gpu, however the command line named them
         gone = ", ".join(without)
         for move in moved:
             consumer = result.infra.consumers[move.consumer]
@@ -165,7 +168,7 @@ def _compare(infra: Path | None, without: tuple[str, ...], fmt: str, output_dir:
     results = {s: _compile(infra, strategy=s, until="place", output_dir=output_dir, without=without)
                for s in STRATEGY_NAMES}
     if any(r.placement is None for r in results.values()):
-        return _fail(next(r for r in results.values() if r.placement is None), fmt)
+        return _fail(next(r for r in results.values() if r.placement is None), fmt, writes=False)
     placements = {s: r.placement for s, r in results.items()}
     counts = {s: (r.diag.error_count, len(r.diag.findings) - r.diag.error_count) for s, r in results.items()}
     if fmt == "json":

@@ -67,7 +67,10 @@ class Budget:
 @dataclass(frozen=True)
 class Request:
     vram_gb: float
+    # GPUs wanted. With `count: all` (count_all) placement gives every GPU eligible for the consumer on its
+    # host (placement.wanted); count is then 1, the least that request can be met with.
     count: int = 1
+    count_all: bool = False
     vendor: str = "any"
     min_compute_capability: str | None = None
     pin: str | None = None          # as written in infra.yml (or `pci:<address>` from an Incus device)
@@ -204,7 +207,8 @@ def _request(raw: Any, path: tuple, default_vram: float, passthrough_default: bo
         budget = Budget(env=b.get("env", DEFAULT_BUDGET_ENV), gb=float(b["gb"]), path=path + ("budget", "gb"))
     return Request(
         vram_gb=_num(raw.get("vram_gb"), default_vram),
-        count=int(raw.get("count", 1)),
+        count=1 if raw.get("count") == "all" else int(raw.get("count", 1)),
+        count_all=raw.get("count") == "all",
         vendor=raw.get("vendor", "any"),
         min_compute_capability=raw.get("min_compute_capability"),
         pin=raw.get("pin"),

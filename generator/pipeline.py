@@ -18,6 +18,7 @@ from generator import loader, model, rules, schema
 from generator.findings import Diagnostics, Finding
 from generator.model import Infra
 from generator.placement import Placement, place
+from generator.rules.base import gpu_choices
 from generator.serialize import load_yaml
 
 DEFAULT_OUTPUT_DIR = "generated"
@@ -33,6 +34,7 @@ class Compilation:
     tree: dict[str, bytes] | None = None
     # The previous placement placement started from (consumer -> GPUs), see previous_placement.
     previous: dict[str, tuple[str, ...]] | None = None
+    without: tuple[str, ...] = ()   # the GPUs placed as gone (`host/gpu`), as `without` named them resolved
 
     @property
     def ok(self) -> bool:
@@ -112,11 +114,29 @@ def place_and_judge(infra: Infra, diag: Diagnostics, strategy: str,
                                                     key=Finding.sort_key)))
 
 
+def _without_keys(infra: Infra, names: tuple[str, ...], diag: Diagnostics) -> tuple[str, ...]:
+    """The `host/gpu` keys of the GPUs `--without` names, each as a pin may name it: a GPU name used
+    on one host only, or `host/gpu` (REF005 for a name that matches none, or several)."""
+    keys = []
+    for name in names:
+        matches = [] if name.startswith("pci:") else model.match_pin(name, None, infra.gpus)
+        if len(matches) == 1:
+            keys.append(matches[0])
+        elif matches:
+            diag.at_location("REF005", "error", f"--without {name}: GPUs of that name are on several hosts; "
+                             f"write host/gpu, one of: {', '.join(matches)}", "<command line>", 1, 1, "--without")
+        else:
+            diag.at_location("REF005", "error", f"--without {name}: no such GPU" + gpu_choices(name, infra.gpus),
+                             "<command line>", 1, 1, "--without")
+    return tuple(dict.fromkeys(keys))
+
+
 def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path | None = None,
                   until: str = "render", without: tuple[str, ...] = ()) -> Compilation:
     """Run the pipeline on `path` up to `until` ("validate", "place" or "render").
 
-    `without`: GPUs (`host/gpu`) to treat as gone, to see what would move if they failed.
+    `without`: GPUs (a GPU name or `host/gpu`, as a pin names them) to treat as gone, to see what would
+    move if they failed.
     """
     path = Path(path)
     diag = Diagnostics(default_file=loader.display_name(path))
@@ -129,13 +149,10 @@ def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path |
     rules.run("model", result.infra, None, diag)
     if diag.has_errors:
         return result
-    for key in without:
-        if key not in result.infra.gpus:
-            diag.at_location("REF005", "error", f"--without {key}: no such GPU; write host/gpu, one of: "
-                             + ", ".join(result.infra.gpus), "<command line>", 1, 1, "--without")
+    result.without = _without_keys(result.infra, without, diag)
     if diag.has_errors:
         return result
-    result.infra = model.without(result.infra, tuple(without)) if without else result.infra
+    result.infra = model.without(result.infra, result.without) if without else result.infra
     chosen = strategy or result.infra.strategy
     result.previous = previous_placement(result.output_dir, chosen)
     result.placement = place_and_judge(result.infra, diag, chosen, result.previous)

@@ -27,6 +27,7 @@ there; see the rank functions for where that preference sits.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
@@ -70,14 +71,43 @@ class GpuUse:
 
 @dataclass(frozen=True)
 class BalanceReport:
-    """How good `balanced`'s answer is: its variance of utilisation and a lower bound on any answer's."""
-    method: str            # "exact" (branch and bound finished) or "heuristic"
+    """How good `balanced`'s answer is: its variance of utilisation and a lower bound on any answer's,
+    and for people the spread of the loads it balanced (utilisation: used / usable VRAM)."""
+    method: str            # "exact" (branch and bound finished), "heuristic", or "heuristic, over capacity"
     variance: float
     lower_bound: float
+    max_load: float = 0.0  # the highest and lowest utilisation among the GPUs it balanced
+    min_load: float = 0.0
 
     @property
     def gap(self) -> float:
         return max(self.variance - self.lower_bound, 0.0)
+
+    @property
+    def narrower_by(self) -> int:
+        """At most how many points narrower (max - min, in % of usable VRAM) the best placement's spread is.
+
+        Loads whose spread is R have a variance of at most (R/2)^2, so the best placement, whose variance
+        is at least the lower bound, has a spread of at least 2 * sqrt(lower bound). Rounded up: "up to".
+        """
+        if self.method == "exact":
+            return 0
+        spread = self.max_load - self.min_load
+        return max(math.ceil(100 * (spread - 2 * math.sqrt(self.lower_bound)) - 1e-6), 0)
+
+    def summary(self) -> str:
+        """`GPU load spread: max 91%, min 87% of usable VRAM; best possible found`."""
+        spread = (f"GPU load spread: max {round(100 * self.max_load)}%, min {round(100 * self.min_load)}% "
+                  "of usable VRAM")
+        if self.method == "exact":
+            return f"{spread}; best possible found"
+        if self.method == "heuristic":
+            points = self.narrower_by
+            if points == 0:
+                return f"{spread}; best found within the search limit, and no placement narrows the spread"
+            return (f"{spread}; best found within the search limit: the best possible could be up to {points} "
+                    f"point{'s' if points != 1 else ''} narrower")
+        return f"{spread}; nothing fits within capacity: the overflow is spread as evenly as the search found"
 
 
 @dataclass(frozen=True)
@@ -125,7 +155,10 @@ class Placement:
             "findings": findings,
             **({"balance": {"method": self.balance.method, "variance": round(self.balance.variance, 6),
                             "lower_bound": round(self.balance.lower_bound, 6),
-                            "gap": round(self.balance.gap, 6)}} if self.balance else {}),
+                            "gap": round(self.balance.gap, 6),
+                            "max_load_pct": number(100 * self.balance.max_load),
+                            "min_load_pct": number(100 * self.balance.min_load),
+                            "summary": self.balance.summary()}} if self.balance else {}),
         }
 
 
@@ -143,6 +176,10 @@ class _State:
         self.alone_taken: set[str] = set()     # GPUs a consumer has to itself (see `alone`)
         self.budget = NODE_BUDGET              # search steps left (see _place_ranked)
         self.placed: dict[str, tuple[str, ...]] = {}
+        # Why a consumer got no GPU, while it has none: reported once placement is over (see _report),
+        # so a consumer that a later pass does place (balanced redoes the first one's) is not reported.
+        self.no_gpu: dict[str, str] = {}
+        self.pin_lost: dict[str, str] = {}     # consumer -> the unavailable GPU it is pinned to
         self._eligible: dict[str, list[Gpu]] = {}
         self._usable = {k: max(g.vram_gb - self.headroom, 0.0) for k, g in infra.gpus.items()}
 
@@ -150,6 +187,16 @@ class _State:
         if consumer.name not in self._eligible:
             self._eligible[consumer.name] = eligible(consumer, self.infra)
         return self._eligible[consumer.name]
+
+    def wanted(self, consumer: Consumer) -> int:
+        """GPUs the consumer asks for: its `count`, or with `count: all` every GPU eligible for it.
+
+        Eligible GPUs are those of its one host (rule FIT004 holds `all` to a consumer with one host),
+        whatever their status but unavailable: a GPU `--without` takes away is no longer asked for.
+        """
+        if consumer.request.count_all:
+            return max(len(self.eligible(consumer)), 1)
+        return consumer.request.count
 
     def usable(self, gpu: Gpu) -> float:
         """What a consumer may use on `gpu`: its VRAM less the headroom kept free."""
@@ -185,6 +232,7 @@ class _State:
             if self.alone(consumer):
                 self.alone_taken.add(key)
         self.placed[consumer.name] = tuple(keys)
+        self.no_gpu.pop(consumer.name, None)
 
     def unassign(self, consumer: Consumer) -> None:
         for key in self.placed.pop(consumer.name, ()):
@@ -337,7 +385,7 @@ def _search(state: _State, order: list[Consumer], rank_for: RankFor, no_share: b
         options.sort(key=lambda g: rank(state, consumer, g))
         for first in options:
             rest = _pick(state, consumer, [g for g in options if g is not first], rank,
-                         consumer.request.count - 1, must_fit=True, no_share=no_share)
+                         state.wanted(consumer) - 1, must_fit=True, no_share=no_share)
             if rest is None:
                 continue
             state.assign(consumer, [first.key] + rest)
@@ -366,10 +414,10 @@ def _greedy(state: _State, order: list[Consumer], rank_for: RankFor, diag: Diagn
             options = [g for g in state.eligible(consumer)
                        if not any(state.infra.consumers[n].request.passthrough for n in state.on_gpu[g.key])]
             shares_isolated = bool(options)
-        chosen = _pick(state, consumer, options, rank, consumer.request.count, must_fit=alone, no_share=alone)
+        chosen = _pick(state, consumer, options, rank, state.wanted(consumer), must_fit=alone, no_share=alone)
         if alone and chosen is None and state.eligible(consumer):
-            diag.warning("PLACE002", f"{consumer.name} gets no GPU: it needs a whole GPU with "
-                         f"{fmt_gb(consumer.request.vram_gb)} GB and no free eligible one has it", consumer.path)
+            state.no_gpu[consumer.name] = (f"it needs a whole GPU with {fmt_gb(consumer.request.vram_gb)} GB "
+                                           "and no free eligible one has it")
             continue
         _record(state, consumer, chosen or [], diag)
         if shares_isolated and chosen:
@@ -380,10 +428,12 @@ def _greedy(state: _State, order: list[Consumer], rank_for: RankFor, diag: Diagn
 def _record(state: _State, consumer: Consumer, chosen: list[str], diag: Diagnostics) -> None:
     request = consumer.request
     if not chosen:
-        diag.warning("PLACE002", f"{consumer.name} gets no GPU: {_why_none(consumer, state.infra)}", consumer.path)
+        state.no_gpu[consumer.name] = _why_none(consumer, state.infra)
         return
-    if len(chosen) < request.count:
-        diag.warning("PLACE006", f"{consumer.name} asks for {request.count} GPUs but gets {len(chosen)}: "
+    wanted = state.wanted(consumer)
+    if len(chosen) < wanted:
+        asks = f"all {wanted} GPUs eligible for it" if request.count_all else f"{wanted} GPUs"
+        diag.warning("PLACE006", f"{consumer.name} asks for {asks} but gets {len(chosen)}: "
                      f"{_why_none(consumer, state.infra)} beyond {', '.join(chosen)}", request.path)
     state.assign(consumer, chosen)
 
@@ -411,7 +461,7 @@ def _components(state: _State, order: list[Consumer]) -> list[list[Consumer]]:
 def _cannot_fit(state: _State, group: list[Consumer]) -> bool:
     """A group whose smallest possible demand exceeds the free VRAM of all its GPUs: no search can help."""
     gpus = {g.key: g for c in group for g in _options(state, c)}
-    demand = sum(c.request.count * min((state.charge(c, g) for g in _options(state, c)), default=0.0)
+    demand = sum(state.wanted(c) * min((state.charge(c, g) for g in _options(state, c)), default=0.0)
                  for c in group)
     return demand > sum(max(state.free(k), 0.0) for k in gpus) + 1e-9
 
@@ -483,7 +533,7 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     vram_based's search over everyone (so their GPUs leave the others room);
     then the optimiser places the rest.
     """
-    single = sorted((c for c in rest if c.request.count == 1 and not state.alone(c)), key=lambda c: c.name)
+    single = sorted((c for c in rest if state.wanted(c) == 1 and not state.alone(c)), key=lambda c: c.name)
     scratch = Diagnostics(diag.document, diag.default_file)
     _vram_based(state, rest, scratch)
     for consumer in single:
@@ -521,10 +571,11 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
         _record(state, consumer, [domain[index_]] if index_ is not None else [], diag)
     final = [state.used[k] for k in domain]
     achieved = balance.variance(final, capacity)
+    loads = [used / cap for used, cap in zip(final, capacity)]
     if result.exact and result.feasible:
-        return BalanceReport("exact", achieved, achieved)
+        return BalanceReport("exact", achieved, achieved, max(loads), min(loads))
     method = "heuristic" if result.feasible else "heuristic, over capacity"
-    return BalanceReport(method, achieved, min(result.lower_bound, achieved))
+    return BalanceReport(method, achieved, min(result.lower_bound, achieved), max(loads), min(loads))
 
 
 STRATEGIES: dict[str, Callable[[_State, list[Consumer], Diagnostics], BalanceReport | None]] = {
@@ -584,29 +635,60 @@ def _run(state: _State, strategy: str, diag: Diagnostics) -> BalanceReport | Non
     for consumer in consumers:
         pinned = infra.gpus.get(consumer.request.pin_gpu) if consumer.request.pin_gpu else None
         if pinned is not None and pinned.status == "unavailable":
-            diag.warning("PLACE003", f"{consumer.name} is pinned to {pinned.key}, which is unavailable; "
-                         "it falls back to the next eligible GPU", consumer.request.path + ("pin",))
+            state.pin_lost[consumer.name] = pinned.key
             pinned = None
         if pinned is None:
             rest.append(consumer)
             continue
         # Pins win in every strategy; a count > 1 takes its other GPUs by vram_based's rank.
         extra = _pick(state, consumer, [g for g in _options(state, consumer) if g is not pinned],
-                      rank_vram, consumer.request.count - 1, must_fit=False, no_share=False)
+                      rank_vram, state.wanted(consumer) - 1, must_fit=False, no_share=False)
         _record(state, consumer, [pinned.key] + (extra or []), diag)
     if strategy == "manual":
         for consumer in rest:
-            diag.error("PLACE005", f"strategy is 'manual' but {consumer.name} has no usable pin; "
-                       "set gpu.pin to a GPU (name or host/gpu)", consumer.request.path)
+            lost = state.pin_lost.pop(consumer.name, None)
+            if lost is not None:
+                # Nothing falls back under manual: PLACE005 tells the whole story, PLACE003 would contradict it.
+                diag.error("PLACE005", f"strategy is 'manual' but {consumer.name} is pinned to {lost}, which is "
+                           "unavailable, and manual places nothing else; pin it to an available GPU",
+                           consumer.request.path + ("pin",))
+            else:
+                diag.error("PLACE005", f"strategy is 'manual' but {consumer.name} has no usable pin; "
+                           "set gpu.pin to a GPU (name or host/gpu)", consumer.request.path)
+        _report(state, diag)
         return None
     report = STRATEGIES[strategy](state, rest, diag)
+    _report(state, diag)
     for name, keys in sorted(state.placed.items()):
         consumer = infra.consumers[name]
+        if consumer.request.count_all:
+            continue  # it asked for every eligible GPU, degraded ones too: no ok GPU was passed over
         for key in keys:
             if infra.gpus[key].status == "degraded" and key != consumer.request.pin_gpu:
                 diag.warning("PLACE004", f"{name} is placed on {key}, which is degraded: no ok GPU can take it",
                              consumer.path)
     return report
+
+
+def _report(state: _State, diag: Diagnostics) -> None:
+    """One finding per consumer that lost its pin or got no GPU, from where placement left it.
+
+    A consumer pinned to an unavailable GPU gets PLACE003 alone, saying where it went instead, or
+    that it went nowhere and why; PLACE002 is for the others that get no GPU.
+    """
+    infra = state.infra
+    for name, lost in sorted(state.pin_lost.items()):
+        consumer = infra.consumers[name]
+        placed = state.placed.get(name)
+        if placed:
+            story = f"it falls back to {', '.join(placed)}"
+        else:
+            story = f"it gets no other GPU: {state.no_gpu.get(name) or _why_none(consumer, infra)}"
+        diag.warning("PLACE003", f"{name} is pinned to {lost}, which is unavailable; {story}",
+                     consumer.request.path + ("pin",))
+    for name, why in sorted(state.no_gpu.items()):
+        if name not in state.pin_lost:
+            diag.warning("PLACE002", f"{name} gets no GPU: {why}", infra.consumers[name].path)
 
 
 def _budgets(state: _State) -> dict[str, float]:

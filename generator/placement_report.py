@@ -41,9 +41,7 @@ def placement_table(infra: Infra, placement: Placement) -> str:
                           ", ".join(a.fallback) or "-"))
     out = [f"Strategy: {placement.strategy}", "", table(gpus), "", table(consumers)]
     if placement.balance is not None:
-        b = placement.balance
-        out += ["", f"Balance: variance of utilisation {b.variance:.6f} ({b.method}; lower bound "
-                    f"{b.lower_bound:.6f}, gap {b.gap:.6f})"]
+        out += ["", placement.balance.summary()]
     if placement.unplaced:
         out += ["", "Unplaced: " + ", ".join(placement.unplaced)]
     return "\n".join(out) + "\n"

@@ -4,7 +4,10 @@ jsonschema finds the violations; this module words them as a compiler
 would (what was expected, what was found, what to write instead) and
 applies SPEC §3's rule for unknown keys: a warning, and the key is ignored,
 unless it is within edit distance 2 of a key allowed there, which makes it
-an error that says `did you mean '…'?`.
+an error that says `did you mean '…'?`. Two more slips are that error, so
+that `gpu: {vram: 20}` is not silently placed as a request for 0 GB: a key
+that only lacks its unit (`vram` where `vram_gb` is allowed), and a known
+alias (`_ALIASES`).
 """
 
 from __future__ import annotations
@@ -154,6 +157,35 @@ def edit_distance(a: str, b: str) -> int:
     return prev[len(b)]
 
 
+# Other names for a key psot has: what nvidia-smi, docker or CUDA's documentation call it. Each maps to
+# the keys it may mean, the first one allowed where it is written wins (`cc` is a minimum in a request,
+# the card's own value in the inventory). Only names no AnKLuMe or psot mapping uses for something else:
+# `memory` is left out, SPEC §7 gives inventory GPUs a `memory: dedicated | unified`.
+_ALIASES = {
+    "cc": ("min_compute_capability", "compute_capability"),
+    "compute": ("min_compute_capability", "compute_capability"),
+    "compute_cap": ("min_compute_capability", "compute_capability"),   # nvidia-smi --query-gpu=compute_cap
+    "min_cc": ("min_compute_capability",),
+    "compute_capability": ("min_compute_capability",),                 # the inventory's key, in a request
+    "gpus": ("count",),                                                # docker run --gpus 2
+    "gpu_count": ("count",),
+    "num_gpus": ("count",),
+}
+# psot names quantities with their unit; the key without it is the common slip.
+_UNIT_SUFFIXES = ("_gb", "_mb", "_watts")
+
+
+def meant_key(key: str, allowed: list[str]) -> str | None:
+    """The allowed key an unknown `key` stands for: an alias, the key with its unit, or one within 2 edits."""
+    for target in _ALIASES.get(key, ()):
+        if target in allowed:
+            return target
+    with_unit = [key + suffix for suffix in _UNIT_SUFFIXES if key + suffix in allowed]
+    if len(with_unit) == 1:
+        return with_unit[0]
+    return closest(key, allowed)
+
+
 def closest(word: str, candidates: Iterable[str], limit: int = 2) -> str | None:
     """The candidate nearest to `word` within `limit` edits (ties: alphabetical)."""
     # The distance is at least the difference in length: skipping those keeps a
@@ -298,10 +330,14 @@ def _report_alternatives(error: ValidationError, diag: Diagnostics, ignored: lis
         for errs in branches.values():
             for e in errs:
                 if e.validator == "type" and list(e.absolute_path) == here:
-                    expected.append(_expected(e.validator_value))
+                    # A branch that is one word (`count: all`) is that word to the user, not "a string".
+                    words = e.schema.get("enum")
+                    expected.append(" or ".join(f"'{w}'" for w in words) if words else _expected(e.validator_value))
         path = tuple(error.absolute_path)
-        diag.error("SCHEMA001", f"'{_field(path)}' must be {' or '.join(dict.fromkeys(expected))}, "
-                   f"got {_kind(error.instance)}", path)
+        got = _kind(error.instance)
+        if type(error.instance) is float and error.instance.is_integer() and "an integer" in expected:
+            got = f"{error.instance!r}; write {int(error.instance)}"
+        diag.error("SCHEMA001", f"'{_field(path)}' must be {' or '.join(dict.fromkeys(expected))}, got {got}", path)
         return
     from jsonschema.exceptions import best_match
     _report(best_match(error.context), diag, ignored)
@@ -313,7 +349,7 @@ def _report_unknown_keys(error: ValidationError, diag: Diagnostics, path: tuple,
     for key in error.instance:
         if key in allowed or any(p.search(key) for p in patterns):
             continue
-        hint = closest(key, allowed)
+        hint = meant_key(key, allowed)
         where = f"in '{_field(path)}'" if path else "at the top level"
         if hint:
             diag.error("KEY002", f"unknown key '{key}' {where}: did you mean '{hint}'?", path + (key,), at="key")

@@ -52,6 +52,12 @@ CASES = [
      "infra.yml:2:35: error[YAML005]", "'.nan' is not a finite number"),
     ("inf-vram", VALID_HEAD + "domains: {}\nworkloads:\n  x: {target: compose, host: h, gpu: {vram_gb: .inf}}\n",
      "infra.yml:6:48: error[YAML005]", "'.inf' is not a finite number"),
+    ("count-all-misspelt", VALID_HEAD + "domains: {}\nworkloads:\n  x: {target: kubernetes, gpu: {count: al}}\n",
+     "infra.yml:6:40: error[SCHEMA001]", "'al' is not a valid count; expected one of: all (did you mean 'all'?)"),
+    ("count-float", VALID_HEAD + "domains: {}\nworkloads:\n  x: {target: kubernetes, gpu: {count: 2.0}}\n",
+     "infra.yml:6:40: error[SCHEMA001]", "'count' must be an integer or 'all', got 2.0; write 2"),
+    ("count-zero", VALID_HEAD + "domains: {}\nworkloads:\n  x: {target: kubernetes, gpu: {count: 0}}\n",
+     "infra.yml:6:40: error[SCHEMA001]", "'count' must be >= 1, got 0"),
     ("binary-file", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "infra.yml:1:1: error[LOAD003]", "binary file"),
     ("missing-required", "project_name: demo\ndomains: {}\n",
      "infra.yml:1:1: error[SCHEMA001]", "infra.yml is missing the required key 'global'"),
@@ -150,3 +156,46 @@ def test_deep_nesting_is_yaml004_at_the_65th_level_whichever_parser_reads_it(mon
     column = 65 if text.startswith("[") else 4 * 64 + 1
     assert [f.format() for f in diag.findings] == [
         f"infra.yml:1:{column}: error[YAML004] nesting deeper than 64 levels; infra.yml never needs this much"]
+
+
+@pytest.mark.parametrize("command", [("place",), ("place", "--compare")])
+def test_place_never_writes_so_its_failure_says_only_the_count(tmp_path, command):
+    (tmp_path / "infra.yml").write_text("project_name: demo\nglobal: {gpu_policy: maybe}\ndomains: {}\n")
+    result = run_psot(*command, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == "psot: 1 error, 0 warnings."
+
+
+def test_a_key_without_its_unit_or_under_another_name_is_a_did_you_mean_error(infra_file):
+    """`gpu: {vram: 20}` must not place a request for 0 GB with a mere warning: KEY002, like a typo."""
+    path = infra_file("""
+        project_name: t
+        global: {placement: {headroom: 1}}
+        domains: {}
+        hosts:
+          ws:
+            psu: 850
+            gpus:
+              a: {vendor: nvidia, vram_gb: 24, index: 0, cc: "8.6", tdp: 230}
+        workloads:
+          llm: {target: compose, host: ws, gpu: {vram: 20, cc: "8.0", gpus: 1}, model: {name: x, disk: 3}}
+          tts: {target: compose, host: ws, gpu: {compute_capability: "8.0", gpu_count: 1, latency: true}}
+    """)
+    result = run_psot("validate", str(path), "--format", "json")
+    assert result.returncode == 1
+    found = [(f["line"], f["column"], f["code"], f["message"]) for f in json.loads(result.stdout)["findings"]]
+    assert found == [
+        (2, 22, "KEY002", "unknown key 'headroom' in 'placement': did you mean 'headroom_gb'?"),
+        (6, 5, "KEY002", "unknown key 'psu' in 'ws': did you mean 'psu_watts'?"),
+        (8, 50, "KEY002", "unknown key 'cc' in 'a': did you mean 'compute_capability'?"),
+        (8, 61, "KEY002", "unknown key 'tdp' in 'a': did you mean 'tdp_watts'?"),
+        (10, 42, "KEY002", "unknown key 'vram' in 'gpu': did you mean 'vram_gb'?"),
+        (10, 52, "KEY002", "unknown key 'cc' in 'gpu': did you mean 'min_compute_capability'?"),
+        (10, 63, "KEY002", "unknown key 'gpus' in 'gpu': did you mean 'count'?"),
+        (10, 90, "KEY002", "unknown key 'disk' in 'model': did you mean 'disk_gb'?"),
+        (11, 42, "KEY002", "unknown key 'compute_capability' in 'gpu': did you mean 'min_compute_capability'?"),
+        (11, 69, "KEY002", "unknown key 'gpu_count' in 'gpu': did you mean 'count'?"),
+        # Not a unit's slip nor an alias, and 8 edits from latency_critical: still only a warning.
+        (11, 83, "KEY001", "unknown key 'latency' in 'gpu' is ignored; allowed keys: vram_gb, count, vendor, "
+                           "min_compute_capability, pin, latency_critical, isolate, passthrough, budget"),
+    ]

@@ -6,6 +6,8 @@ import json
 import textwrap
 from pathlib import Path
 
+import yaml
+
 from generator.pipeline import compile_infra
 from tests.conftest import SEED_001, run_psot
 
@@ -141,9 +143,57 @@ def test_pin_to_an_unavailable_gpu_falls_back_with_a_warning(infra_file):
     """, small_status="unavailable")
     result, by_code = compiled(path)
     assert gpus_of(result) == {"svc": ["ws/big"]}
-    assert by_code["PLACE003"].message == ("svc is pinned to ws/small, which is unavailable; "
-                                           "it falls back to the next eligible GPU")
+    assert by_code["PLACE003"].message == "svc is pinned to ws/small, which is unavailable; it falls back to ws/big"
     assert result.placement.gpus["ws/small"].consumers == ()
+
+
+def test_pin_to_an_unavailable_gpu_with_nothing_to_fall_back_to_is_one_finding(infra_file):
+    """Not PLACE003 "falls back" and PLACE002 "gets no GPU" for the same consumer: PLACE003 says both."""
+    path = make(infra_file, """
+        svc: {target: compose, host: ws, gpu: {vram_gb: 4, pin: small, min_compute_capability: "7.5"}}
+        old: {target: compose, host: ws, gpu: {vram_gb: 4, vendor: nvidia, min_compute_capability: "7.5"}}
+    """, small_status="unavailable")
+    path.write_text(path.read_text().replace('compute_capability: "8.6"', 'compute_capability: "7.0"'))
+    for strategy in ("vram_based", "latency_optimized", "isolation_first", "balanced"):
+        result = compile_infra(path, strategy=strategy, until="place")
+        assert result.placement.unplaced == ("old", "svc"), strategy
+        assert [(f.code, f.message) for f in result.diag.findings if f.code.startswith("PLACE")] == [
+            ("PLACE003", "svc is pinned to ws/small, which is unavailable; it gets no other GPU: "
+                         "no available compute capability >= 7.5 GPU on host 'ws'"),
+            ("PLACE002", "old gets no GPU: no available nvidia compute capability >= 7.5 GPU on host 'ws'"),
+        ], strategy
+
+
+def test_passthrough_vm_pinned_to_an_unavailable_gpu_is_told_why_no_other_gpu_takes_it(infra_file):
+    path = infra_file("""
+        project_name: t
+        global: {gpu_policy: shared}
+        domains: {}
+        hosts:
+          pve:
+            iommu: true
+            gpus:
+              ti: {vendor: nvidia, vram_gb: 16, index: 0, pci: "0000:01:00.0", status: unavailable}
+              gtx: {vendor: nvidia, vram_gb: 4, index: 1, pci: "0000:02:00.0"}
+        workloads:
+          gaming: {target: proxmox, host: pve, vmid: 100, gpu: {pin: ti, vram_gb: 12}}
+          plex: {target: proxmox, host: pve, vmid: 101, gpu: {vram_gb: 2, passthrough: false}}
+    """)
+    result, by_code = compiled(path)
+    assert gpus_of(result) == {"gaming": [], "plex": ["pve/gtx"]}
+    assert [(f.code, f.message) for f in result.diag.findings if f.code.startswith("PLACE")] == [
+        ("PLACE003", "gaming is pinned to pve/ti, which is unavailable; it gets no other GPU: "
+                     "it needs a whole GPU with 12 GB and no free eligible one has it")]
+
+
+def test_manual_with_a_pin_to_an_unavailable_gpu_says_so_once(infra_file):
+    path = make(infra_file, """
+        svc: {target: compose, host: ws, gpu: {vram_gb: 4, pin: small}}
+    """, strategy="manual", small_status="unavailable")
+    result, _ = compiled(path)
+    assert [(f.code, f.severity, f.message, f.path) for f in result.diag.findings if f.code.startswith("PLACE")] == [
+        ("PLACE005", "error", "strategy is 'manual' but svc is pinned to ws/small, which is unavailable, and "
+                              "manual places nothing else; pin it to an available GPU", "workloads.svc.gpu.pin")]
 
 
 def test_unknown_pin_is_an_error_with_a_suggestion(infra_file):
@@ -152,7 +202,36 @@ def test_unknown_pin_is_an_error_with_a_suggestion(infra_file):
     """)
     result, by_code = compiled(path)
     assert not result.ok
-    assert by_code["REF002"].message == "svc: pin 'smal' names no GPU in hosts; did you mean 'small'?"
+    assert by_code["REF002"].message == ("svc: pin 'smal' names no GPU in hosts; did you mean 'small'? "
+                                         "one of: ws/big, ws/radeon, ws/small")
+
+
+def test_unknown_pin_far_from_any_gpu_lists_the_gpus(infra_file):
+    path = make(infra_file, """
+        svc: {target: compose, host: ws, gpu: {pin: ws/rtx-9090}}
+    """)
+    result, by_code = compiled(path)
+    assert by_code["REF002"].message == ("svc: pin 'ws/rtx-9090' names no GPU in hosts; "
+                                         "one of: ws/big, ws/radeon, ws/small")
+
+
+def test_unknown_pin_on_a_large_inventory_lists_ten_gpus_and_counts_the_rest(infra_file):
+    gpus = "\n".join(f"      g{i:02}: {{vendor: nvidia, vram_gb: 8, index: {i}}}" for i in range(12))
+    path = infra_file(f"""
+project_name: t
+global: {{}}
+domains: {{}}
+hosts:
+  ws:
+    gpus:
+{gpus}
+workloads:
+  svc: {{target: compose, host: ws, gpu: {{pin: g1}}}}
+""")
+    result, by_code = compiled(path)
+    assert by_code["REF002"].message == (
+        "svc: pin 'g1' names no GPU in hosts; did you mean 'g01'? one of: ws/g00, ws/g01, ws/g02, ws/g03, "
+        "ws/g04, ws/g05, ws/g06, ws/g07, ws/g08, ws/g09 and 2 more")
 
 
 def test_unknown_host_is_an_error(infra_file):
@@ -229,3 +308,88 @@ def test_anklume_file_without_inventory_places_nothing_and_warns_nothing(infra_f
     assert result.ok and [f.code for f in result.diag.findings] == ["GPU002"]
     assert set(result.placement.assignments) == {"gpu-server", "worker"}
     assert result.placement.unplaced == ()
+
+
+COUNT_ALL = """
+project_name: t
+global: {gpu_policy: shared}
+domains:
+  ai:
+    machines:
+      notebook: {type: lxc, gpu: {count: all, vram_gb: 4}}
+hosts:
+  ws:
+    platform: docker
+    gpus:
+      a: {vendor: nvidia, vram_gb: 24, index: 0, compute_capability: "8.6"}
+      b: {vendor: nvidia, vram_gb: 16, index: 1, compute_capability: "8.6"}
+      c: {vendor: nvidia, vram_gb: 8, index: 2, compute_capability: "8.6", status: unavailable}
+      d: {vendor: amd, vram_gb: 16, index: 3}
+  k1:
+    platform: kubernetes
+    gpus:
+      g0: {vendor: nvidia, vram_gb: 24}
+      g1: {vendor: nvidia, vram_gb: 24}
+  lab:
+    platform: incus
+    gpus:
+      r0: {vendor: nvidia, vram_gb: 12, pci: "0000:01:00.0"}
+      r1: {vendor: nvidia, vram_gb: 12, pci: "0000:02:00.0"}
+  pve:
+    platform: proxmox
+    iommu: true
+    gpus:
+      p0: {vendor: nvidia, vram_gb: 8, pci: "0000:03:00.0", pci_id: "10de:2c05"}
+      p1: {vendor: nvidia, vram_gb: 16, pci: "0000:04:00.0", pci_id: "10de:2c05"}
+workloads:
+  train: {target: compose, host: ws, gpu: {count: all, vendor: nvidia, vram_gb: 6}}
+  embed: {target: compose, host: ws, gpu: {vendor: amd, vram_gb: 4}}
+  finetune: {target: kubernetes, host: k1, gpu: {count: all, vram_gb: 10}}
+  render-vm: {target: proxmox, host: pve, vmid: 100, gpu: {count: all, vram_gb: 4}}
+"""
+
+
+def test_count_all_takes_every_eligible_gpu_of_the_host(infra_file, tmp_path):
+    """Every GPU of its host that its request accepts and that is not unavailable: ws/c (unavailable) and
+    ws/d (amd) are not train's; an Incus machine's host is the only Incus host."""
+    result, _ = compiled(infra_file(COUNT_ALL), output_dir=tmp_path / "out")
+    assert result.ok, [f.format() for f in result.diag.findings]
+    assert gpus_of(result) == {"embed": ["ws/d"], "finetune": ["k1/g0", "k1/g1"], "notebook": ["lab/r0", "lab/r1"],
+                               "render-vm": ["pve/p1", "pve/p0"], "train": ["ws/a", "ws/b"]}
+    assert [f.code for f in result.diag.findings if f.code.startswith("PLACE")] == []
+
+
+def test_count_all_renders_as_the_same_count_written_as_a_number(infra_file, tmp_path):
+    every = infra_file(COUNT_ALL, name="all/infra.yml")
+    numbers = infra_file(COUNT_ALL.replace("count: all", "count: 2"), name="numbers/infra.yml")
+    all_tree = compile_infra(every).tree
+    assert compile_infra(numbers).tree == all_tree
+    # Compose gets the placed GPUs' device_ids, not compose's own `count: all` (which would be every GPU,
+    # the unavailable and the AMD one too).
+    override = yaml.safe_load(all_tree["compose/ws/docker-compose.gpu-override.yml"])
+    assert override["services"]["train"]["deploy"]["resources"]["reservations"]["devices"] == [
+        {"driver": "nvidia", "device_ids": ["0", "1"], "capabilities": ["gpu"]}]
+
+
+def test_count_all_without_one_of_its_gpus_asks_for_the_rest(infra_file, tmp_path):
+    """A GPU gone is no longer eligible: `all` is the rest, where `count: 2` is short of one (PLACE006)."""
+    result, by_code = compiled(infra_file(COUNT_ALL), output_dir=tmp_path / "out", without=("ws/b",))
+    assert gpus_of(result)["train"] == ["ws/a"]
+    assert "PLACE006" not in by_code
+    numbers = infra_file(COUNT_ALL.replace("count: all", "count: 2"), name="numbers/infra.yml")
+    result, by_code = compiled(numbers, output_dir=tmp_path / "out", without=("ws/b",))
+    assert gpus_of(result)["train"] == ["ws/a"]
+    assert by_code["PLACE006"].message == ("train asks for 2 GPUs but gets 1: no available nvidia GPU on host "
+                                           "'ws' beyond ws/a")
+
+
+def test_count_all_takes_degraded_gpus_too_without_place004(infra_file, tmp_path):
+    """PLACE004 says a degraded GPU was taken because no ok one could be: `all` asked for it."""
+    text = COUNT_ALL.replace('b: {vendor: nvidia, vram_gb: 16, index: 1, compute_capability: "8.6"}',
+                             'b: {vendor: nvidia, vram_gb: 16, index: 1, compute_capability: "8.6", status: degraded}')
+    result, by_code = compiled(infra_file(text), output_dir=tmp_path / "out")
+    assert gpus_of(result)["train"] == ["ws/a", "ws/b"]
+    assert "PLACE004" not in by_code
+    numbers, by_code = compiled(infra_file(text.replace("count: all", "count: 2"), name="numbers/infra.yml"),
+                                output_dir=tmp_path / "out")
+    assert by_code["PLACE004"].message == "train is placed on ws/b, which is degraded: no ok GPU can take it"

@@ -171,8 +171,32 @@ def test_every_consumer_is_placed_or_reported(strategy, doc):
     for name in without:
         reasons = [f for f in placement.findings if about(f, name)
                    and (f.code == "PLACE002" or (f.code == "PLACE005" and strategy == "manual")
+                        or (f.code == "PLACE003" and "it gets no other GPU: " in f.message)
                         or f.severity == "error")]
         assert reasons, f"{name} has no GPU and no finding says why\n{describe(result)}"
+
+
+@pytest.mark.parametrize("strategy", STRATEGY_NAMES)
+@PROPERTY
+@given(doc=infra_docs())
+def test_one_consumer_one_story_about_its_gpu(strategy, doc):
+    """At most one of PLACE002 (no GPU), PLACE003 (its pin is unavailable) per consumer, and it
+    agrees with the placement: a consumer that got GPUs is told which, one that got none is told so."""
+    result = compile_doc(doc, strategy)
+    if result.placement is None:
+        return
+    for name, a in result.placement.assignments.items():
+        stories = [f for f in result.placement.findings if f.code in ("PLACE002", "PLACE003")
+                   and (f.path == f"workloads.{name}" or f.path.startswith(f"workloads.{name}."))]
+        assert len(stories) <= 1, describe(result)
+        if not stories:
+            continue
+        if a.gpus:
+            assert stories[0].code == "PLACE003", describe(result)
+            assert stories[0].message.endswith(f"; it falls back to {', '.join(a.gpus)}"), describe(result)
+        else:
+            assert stories[0].code == "PLACE002" or "; it gets no other GPU: " in stories[0].message, \
+                describe(result)
 
 
 # -- 3. Within capacity whenever possible ----------------------------------------------------------

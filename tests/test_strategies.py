@@ -117,10 +117,52 @@ def test_without_moves_a_service_to_the_backup_gpu(tmp_path):
     assert f"warning[PLACE008] ai-enrichment moves from {A400} to {A5500}: {A400} is gone" in result.stderr
 
 
+def test_without_names_a_gpu_as_a_pin_does(tmp_path):
+    """A GPU name used on one host is enough, as in `gpu.pin`; the output names it host/gpu."""
+    by_name = run_psot("place", str(SEED_001), "--without", "rtx-a400", "-o", str(tmp_path / "out"))
+    by_key = run_psot("place", str(SEED_001), "--without", A400, "-o", str(tmp_path / "out"))
+    assert by_name.returncode == 0, by_name.stderr
+    assert (by_name.stdout, by_name.stderr) == (by_key.stdout, by_key.stderr)
+    body = json.loads(run_psot("place", str(SEED_001), "--without", "rtx-a400", "--format", "json",
+                               "-o", str(tmp_path / "out")).stdout)
+    assert body["without"] == [A400]
+    assert body["moves"] == [{"consumer": "ai-enrichment", "from": [A400], "to": [A5500]},
+                             {"consumer": "ai-yolo26", "from": [A400], "to": [A5500]}]
+
+
 def test_without_an_unknown_gpu_is_an_error(tmp_path):
     result = run_psot("place", str(SEED_001), "--without", "ws/rtx-9090", "-o", str(tmp_path / "out"))
     assert result.returncode == 1
-    assert result.stderr.startswith("<command line>:1:1: error[REF005] --without ws/rtx-9090: no such GPU")
+    assert result.stderr.splitlines() == [
+        f"<command line>:1:1: error[REF005] --without ws/rtx-9090: no such GPU; one of: {A400}, {A5500}",
+        "psot: 1 error, 0 warnings."]
+
+
+def test_without_a_misspelt_gpu_suggests_the_closest(tmp_path):
+    result = run_psot("place", str(SEED_001), "--without", "rtx-a40", "-o", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (f"<command line>:1:1: error[REF005] --without rtx-a40: no such GPU; "
+                                             f"did you mean 'rtx-a400'? one of: {A400}, {A5500}")
+
+
+def test_without_a_gpu_name_used_on_two_hosts_asks_for_host_gpu(infra_file, tmp_path):
+    path = infra_file("""
+        project_name: t
+        global: {gpu_policy: shared}
+        domains: {}
+        hosts:
+          a: {gpus: {gpu0: {vendor: nvidia, vram_gb: 8, index: 0}}}
+          b: {gpus: {gpu0: {vendor: nvidia, vram_gb: 8, index: 0}, gpu1: {vendor: nvidia, vram_gb: 8, index: 1}}}
+        workloads:
+          x: {target: compose, host: b, gpu: {vram_gb: 2, pin: gpu0}}
+    """)
+    result = run_psot("place", str(path), "--without", "gpu0", "-o", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == ("<command line>:1:1: error[REF005] --without gpu0: GPUs of that name "
+                                             "are on several hosts; write host/gpu, one of: a/gpu0, b/gpu0")
+    ok = compile_infra(path, until="place", output_dir=tmp_path / "out", without=("gpu1",))
+    assert ok.ok and ok.without == ("b/gpu1",)
+    assert ok.placement.gpus["b/gpu1"].status == "unavailable"
 
 
 def test_compare_shows_the_five_strategies(tmp_path):
@@ -166,8 +208,42 @@ def test_balanced_reports_an_exact_optimum_on_a_small_feasible_input(infra_file,
     assert {n: a.gpus[0] for n, a in result.placement.assignments.items()} == {
         "a": "ws/big", "b": "ws/small", "c": "ws/big", "d": "ws/big"}
     assert report.method == "exact" and report.variance == 0.0 and report.gap == 0.0
+    summary = "GPU load spread: max 75%, min 75% of usable VRAM; best possible found"
     assert result.placement.to_dict()["balance"] == {"method": "exact", "variance": 0.0, "lower_bound": 0.0,
-                                                     "gap": 0.0}
+                                                     "gap": 0.0, "max_load_pct": 75, "min_load_pct": 75,
+                                                     "summary": summary}
+    text = run_psot("place", str(path), "-o", str(tmp_path / "out"))
+    assert text.stdout.splitlines()[-1] == summary
+
+
+def test_balanced_beyond_the_exact_search_says_how_much_better_the_best_could_be(infra_file, tmp_path):
+    """Five GPUs: past EXACT_MAX_GPUS, the heuristic answers. The bound of an empty start is 0 (the relaxation
+    splits loads evenly), so the best possible spread could be 0: up to the whole 8.33 points, rounded up."""
+    gpus = "\n".join(f"      g{i}: {{vendor: nvidia, vram_gb: {8 + 4 * i}, index: {i}}}" for i in range(5))
+    loads = "\n".join(f"  w{i}: {{target: compose, host: ws, gpu: {{vram_gb: {1 + i * 7 % 5}}}}}" for i in range(9))
+    path = infra_file(f"""
+project_name: t
+global: {{gpu_policy: shared, placement: {{strategy: balanced, headroom_gb: 0}}}}
+domains: {{}}
+hosts:
+  ws:
+    gpus:
+{gpus}
+workloads:
+{loads}
+""")
+    result = compile_infra(path, until="place", output_dir=tmp_path / "out")
+    balance = result.placement.to_dict()["balance"]
+    assert (balance["method"], balance["max_load_pct"], balance["min_load_pct"]) == ("heuristic", 37.5, 29.167)
+    assert balance["summary"] == ("GPU load spread: max 38%, min 29% of usable VRAM; best found within the search "
+                                  "limit: the best possible could be up to 9 points narrower")
+
+
+def test_balanced_over_capacity_says_nothing_fits(tmp_path):
+    result = run_psot("place", str(SEED_001), "--strategy", "balanced", "-o", str(tmp_path / "out"))
+    # The A400 full (3.5 of 3.5 usable), the A5500 holding 25.05 of 23.5.
+    assert result.stdout.splitlines()[-1] == ("GPU load spread: max 107%, min 100% of usable VRAM; nothing fits "
+                                              "within capacity: the overflow is spread as evenly as the search found")
 
 
 LOW_CHURN = """
@@ -214,3 +290,17 @@ def test_low_churn_ignores_a_placement_of_another_strategy(tmp_path):
     # latency_optimized with nothing latency-critical spreads like vram_based from scratch.
     assert {n: list(a.gpus) for n, a in result.placement.assignments.items()} == {
         "x": ["ws/b"], "y": ["ws/b"], "z": ["ws/a"]}
+
+
+def test_balance_summary_bounds_the_spread_from_the_variance_bound():
+    """The best placement's variance is >= the bound, and loads spread over R have a variance <= (R/2)^2:
+    its spread is >= 2 * sqrt(bound). 90% - 60% now, bound 0.0025: at least 10 points, so up to 20 narrower."""
+    from generator.placement import BalanceReport
+    report = BalanceReport("heuristic", 0.02, 0.0025, 0.9, 0.6)
+    assert report.narrower_by == 20
+    assert report.summary() == ("GPU load spread: max 90%, min 60% of usable VRAM; best found within the search "
+                                "limit: the best possible could be up to 20 points narrower")
+    tight = BalanceReport("heuristic", 0.0225, 0.0225, 0.9, 0.6)
+    assert tight.narrower_by == 0
+    assert tight.summary() == ("GPU load spread: max 90%, min 60% of usable VRAM; best found within the search "
+                               "limit, and no placement narrows the spread")

@@ -15,9 +15,9 @@ A rule module (see STYLE.md, yamllint's rules) defines:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Mapping
 
-from generator.model import Consumer, Infra
+from generator.model import Consumer, Gpu, Infra
 from generator.placement import Placement
 from generator.schema import closest
 
@@ -52,6 +52,21 @@ def names(consumers: list[Consumer]) -> str:
 def did_you_mean(word: str, candidates) -> str:
     hint = closest(word, candidates)
     return f"; did you mean '{hint}'?" if hint else ""
+
+
+GPU_CHOICES_LISTED = 10   # a large inventory's message names this many GPUs, then how many more there are
+
+
+def gpu_choices(word: str, gpus: Mapping[str, Gpu]) -> str:
+    """`; did you mean 'rtx-a5500'? one of: ws/rtx-a400, ws/rtx-a5500`: what a GPU reference that names
+    no GPU (a pin, `--without`) could have said. The hint is a GPU name or a `host/gpu` close to `word`."""
+    if not gpus:
+        return ""
+    hint = did_you_mean(word, sorted({g.name for g in gpus.values()} | set(gpus)))
+    keys = list(gpus)
+    listed = ", ".join(keys[:GPU_CHOICES_LISTED])
+    more = f" and {len(keys) - GPU_CHOICES_LISTED} more" if len(keys) > GPU_CHOICES_LISTED else ""
+    return f"{hint or ';'} one of: {listed}{more}"
 
 
 def vram_path(consumer: Consumer) -> tuple:

@@ -14,6 +14,7 @@ The finding points at `gpu.count` when some GPUs match but too few: the
 count is what to lower. When none match, it points at what rules them all
 out: `vendor` when no GPU there is of that vendor, else
 `min_compute_capability`, else (no GPU at all) the workload's `host`.
+`count: all` asks for at least one.
 
 Passing::
 
@@ -75,6 +76,8 @@ def _wanted(request: Request) -> str:
     vendor = f"{request.vendor} " if request.vendor != "any" else ""
     capability = (f" with compute capability >= {request.min_compute_capability}"
                   if request.min_compute_capability else "")
+    if request.count_all:
+        return f"every {vendor}GPU{capability} (count: all)"
     if request.count == 1:
         return f"{'an' if vendor else 'a'} {vendor}GPU{capability}"
     return f"{request.count} {vendor}GPUs{capability}"

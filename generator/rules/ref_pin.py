@@ -1,5 +1,8 @@
 """A `pin` names exactly one GPU of the inventory (`gpu` or `host/gpu`).
 
+A pin that names none is told the GPUs it could name (the closest one
+first when there is one close), as `psot place --without` is (REF005).
+
 Passing::
 
     project_name: lab
@@ -21,12 +24,13 @@ Failing::
       ws:
         gpus:
           rtx-a5500: {vendor: nvidia, vram_gb: 24, index: 0}
+          rtx-a400: {vendor: nvidia, vram_gb: 4, index: 1}
     workloads:
       llm: {target: compose, host: ws, gpu: {pin: rtx-5500}}
 
 Finding::
 
-    infra.yml:9:47: error[REF002] llm: pin 'rtx-5500' names no GPU in hosts; did you mean 'rtx-a5500'?
+    infra.yml:10:47: error[REF002] llm: pin 'rtx-5500' names no GPU in hosts; did you mean 'rtx-a5500'? one of: ws/rtx-a400, ws/rtx-a5500
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from generator.model import match_pin
-from generator.rules.base import Context, Problem, did_you_mean
+from generator.rules.base import Context, Problem, gpu_choices
 
 CODE = "REF002"
 SEVERITY = "error"
@@ -50,7 +54,6 @@ def check(ctx: Context) -> Iterator[Problem]:
         matches = match_pin(pin, consumer.host, gpus)
         path = consumer.request.path + ("pin",)
         if not matches:
-            candidates = sorted({g.name for g in gpus.values()} | set(gpus))
-            yield Problem(f"{consumer.name}: pin '{pin}' names no GPU in hosts" + did_you_mean(pin, candidates), path)
+            yield Problem(f"{consumer.name}: pin '{pin}' names no GPU in hosts" + gpu_choices(pin, gpus), path)
         elif len(matches) > 1:
             yield Problem(f"{consumer.name}: pin '{pin}' matches {', '.join(matches)}; write it as host/gpu", path)
