@@ -49,7 +49,7 @@ def _print_findings(result: Compilation, stream=None) -> None:
 
 def _fail(result: Compilation, fmt: str, writes: bool = True) -> int:
     """Report an input with errors (exit 1). A command that `writes` says it wrote nothing; one that never
-    writes (`place`) says only the count: "nothing was written" would suggest it might have."""
+    writes (`place`, `plan`) says only the count: "nothing was written" would suggest it might have."""
     if fmt == "json":
         click.echo(render_json(result.diag.findings), nl=False)
     else:
@@ -190,7 +190,7 @@ def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None
     """Diff the compiled tree against generated/. Exit 0 no change, 2 changes, 1 errors."""
     result = _compile(infra, output_dir=output_dir)
     if not result.ok:
-        return _fail(result, "json" if fmt == "json" else "text")
+        return _fail(result, "json" if fmt == "json" else "text", writes=False)
     from generator.plan import make_plan, read_tree
     from generator.plan_markdown import render_markdown
     the_plan = make_plan(result.tree, result.output_dir)
