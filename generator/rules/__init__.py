@@ -53,10 +53,10 @@ def description(module: ModuleType) -> str:
 
 
 def examples(module: ModuleType) -> dict[str, str]:
-    """The `Passing::`, `Failing::` and `Finding::` blocks of a rule's docstring."""
+    """The `Fix::`, `Passing::`, `Failing::` and `Finding::` blocks of a rule's docstring."""
     doc = inspect.getdoc(module)
     out = {}
-    for name in ("Passing", "Failing", "Finding"):
+    for name in ("Fix", "Passing", "Failing", "Finding"):
         match = re.search(rf"^{name}::\n\n((?:(?: {{4}}.*)?\n)+)", doc + "\n", re.MULTILINE)
         if match:
             out[name.lower()] = inspect.cleandoc(match.group(1)) + "\n"

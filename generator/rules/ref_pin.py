@@ -1,5 +1,14 @@
 """A `pin` names exactly one GPU of the inventory (`gpu` or `host/gpu`).
 
+A pin ties a consumer to one GPU of the inventory: by the GPU's name when no
+other host has a GPU of that name, else as host/gpu. A pin that names no GPU,
+or several, says nothing placement could follow.
+
+Fix::
+
+    Correct the GPU name, as the message suggests, or write it as host/gpu when
+    several hosts have a GPU of that name.
+
 Passing::
 
     project_name: lab

@@ -1,4 +1,5 @@
-"""Every rule documents itself with a passing and a failing infra.yml and the exact finding.
+"""Every rule documents itself: why it exists, how to fix what it finds, a passing and a failing
+infra.yml and the exact finding.
 
 These tests compile both examples of every rule's docstring: the passing one
 must give no error and no finding of the rule; the failing one must give
@@ -8,6 +9,7 @@ other finding of that rule. The docs cannot drift from the code.
 
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 
@@ -29,7 +31,8 @@ def compile_text(directory: Path, text: str, monkeypatch):
 def test_docstring_examples(code, tmp_path, monkeypatch):
     module = RULES[code]
     ex = examples(module)
-    assert set(ex) == {"passing", "failing", "finding"}, f"{code}: docstring needs Passing::, Failing::, Finding::"
+    assert set(ex) == {"fix", "passing", "failing", "finding"}, \
+        f"{code}: docstring needs Fix::, Passing::, Failing::, Finding::"
     assert module.SEVERITY in ("error", "warning") and module.STAGE in ("model", "placement")
 
     passing = compile_text(tmp_path / "passing", ex["passing"], monkeypatch)
@@ -42,6 +45,13 @@ def test_docstring_examples(code, tmp_path, monkeypatch):
 def test_codes_are_unique_and_well_formed():
     assert all(re.fullmatch(r"[A-Z][A-Z0-9]*[0-9]{3}", code) for code in RULES)
     assert len({m.__name__ for m in RULES.values()}) == len(RULES)
+
+
+def test_what_a_rule_says_stands_on_its_own():
+    """Users read it, who have neither the specification nor the seeds it started from."""
+    for code, module in RULES.items():
+        said = inspect.getdoc(module).split("\nPassing::\n")[0]   # the description, the explanation, the fix
+        assert not re.search(r"\bseed\b|\bSPEC\b|§", said, re.IGNORECASE), code
 
 
 def test_readme_rule_table_is_generated_from_the_rules():
