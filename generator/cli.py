@@ -191,10 +191,12 @@ def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None
 
 def _drift_findings(result: Compilation, drift) -> list[str]:
     """Drift as compiler findings: the file, the first line psot would write differently, what to do."""
-    where = result.output_dir.name
-    return [f"{where}/{d.path}:{d.line}:1: error[DRIFT001] edited by hand since psot wrote it; move the "
-            f"change into {result.source.name} (generated files are rewritten by every sync), or run "
-            "`psot sync --force` to overwrite it" for d in drift]
+    where, diag = result.output_dir.name, Diagnostics()
+    for d in drift:
+        diag.at_location("DRIFT001", "error", f"edited by hand since psot wrote it; move the change into "
+                         f"{result.source.name} (generated files are rewritten by every sync), or run "
+                         "`psot sync --force` to overwrite it", f"{where}/{d.path}", d.line, 1)
+    return [f.format() for f in diag.findings]
 
 
 @cli.command()

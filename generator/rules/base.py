@@ -10,7 +10,8 @@ A rule module (see STYLE.md, yamllint's rules) defines:
   `Fix::` block that says how to fix what it finds, and `Passing::`,
   `Failing::` and `Finding::` blocks: a complete infra.yml that passes, one
   that fails, and the exact finding the failing one gives
-  (tests/rules/test_docstrings.py compiles both);
+  (tests/rules/test_docstrings.py compiles both). generator/codes.py reads
+  all of it into the table of codes;
 - `check(ctx)`, a generator of `Problem`s.
 """
 

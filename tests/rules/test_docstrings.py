@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from generator.pipeline import compile_infra
-from generator.rules import RULES, examples, table_markdown
+from generator.rules import RULES, examples, explanation, table_markdown
 from tests.conftest import REPO
 
 
@@ -33,6 +33,7 @@ def test_docstring_examples(code, tmp_path, monkeypatch):
     ex = examples(module)
     assert set(ex) == {"fix", "passing", "failing", "finding"}, \
         f"{code}: docstring needs Fix::, Passing::, Failing::, Finding::"
+    assert explanation(module), f"{code}: docstring needs a paragraph that says why the rule exists"
     assert module.SEVERITY in ("error", "warning") and module.STAGE in ("model", "placement")
 
     passing = compile_text(tmp_path / "passing", ex["passing"], monkeypatch)
@@ -52,6 +53,15 @@ def test_what_a_rule_says_stands_on_its_own():
     for code, module in RULES.items():
         said = inspect.getdoc(module).split("\nPassing::\n")[0]   # the description, the explanation, the fix
         assert not re.search(r"\bseed\b|\bSPEC\b|§", said, re.IGNORECASE), code
+
+
+def test_explanation_is_the_prose_before_the_first_block():
+    module = RULES["VRAM001"]
+    assert explanation(module) == (
+        "The budget (`gpu.budget`, read by the service at run time from its environment variable) is "
+        "auto-adjusted to the GPU's VRAM less `placement.headroom_gb`, and the compose override carries the "
+        "adjusted value.")
+    assert examples(module)["fix"].startswith("Lower `gpu.budget` to what the GPU offers, or pin the consumer")
 
 
 def test_readme_rule_table_is_generated_from_the_rules():
