@@ -62,7 +62,7 @@ class _Commands(click.Group):
     (or `--help` lists them): `psot validate` must not pay for importing `apply` or `detect`."""
 
     LAZY = {"apply": "generator.apply.cli:apply", "rollback": "generator.apply.cli:rollback",
-            "detect": "generator.detect.cli:detect"}
+            "detect": "generator.detect.cli:detect", "explain": "generator.explain:explain"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(self.LAZY))

@@ -1,4 +1,4 @@
-"""Every finding code psot can emit, in one table.
+"""Every finding code psot can emit, in one table: what `psot explain` shows.
 
 As ruff keeps every code of its own in one table that its docs are generated
 from, psot keeps its codes here. An entry says what the code means and why
@@ -20,7 +20,7 @@ import textwrap
 from dataclasses import dataclass
 from functools import cache
 
-# The families, in the order the pipeline meets them: the table lists codes in this order.
+# The families, in the order the pipeline meets them: `psot explain` lists codes in this order.
 FAMILIES = ("load", "schema", "model rule", "placement", "placement rule", "output", "detect")
 
 
@@ -1167,3 +1167,16 @@ def registry() -> dict[str, Code]:
 def _sort_key(code: str) -> tuple:
     prefix = code.rstrip("0123456789")
     return (prefix, int(code[len(prefix):]))
+
+
+def lookup(text: str) -> Code | None:
+    """The entry of a code, however it is capitalised (`gpu001`)."""
+    return registry().get(text.strip().upper())
+
+
+def closest(text: str, limit: int = 3) -> list[str]:
+    """Up to `limit` known codes that look most like `text`, the closest first."""
+    import difflib  # only `psot explain` of an unknown code needs it: not imported by every command
+    word = text.strip().upper()
+    scored = [(difflib.SequenceMatcher(None, word, code).ratio(), code) for code in registry()]
+    return [code for score, code in sorted(scored, key=lambda s: (-s[0], s[1])) if score > 0][:limit]

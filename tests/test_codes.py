@@ -183,3 +183,11 @@ def test_detect_findings_are_checked_too():
     parsed = Parsed("lspci", "lspci.txt")
     parsed.error("DETECT001", "not lspci output")
     assert [f.format() for f in parsed.findings] == ["lspci.txt:1:1: error[DETECT001] not lspci output"]
+
+
+def test_lookup_and_closest():
+    assert codes.lookup("gpu001").code == codes.lookup(" GPU001 ").code == "GPU001"
+    assert codes.lookup("GPU1") is None
+    assert codes.closest("GPU01") == ["GPU001", "GPU002", "PVE001"]
+    assert codes.closest("yaml2") == ["YAML002", "YAML001", "YAML003"]
+    assert codes.closest("???") == []

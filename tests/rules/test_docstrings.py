@@ -49,7 +49,7 @@ def test_codes_are_unique_and_well_formed():
 
 
 def test_what_a_rule_says_stands_on_its_own():
-    """Users read it, who have neither the specification nor the seeds it started from."""
+    """psot explain prints it to users, who have neither the specification nor the seeds it started from."""
     for code, module in RULES.items():
         said = inspect.getdoc(module).split("\nPassing::\n")[0]   # the description, the explanation, the fix
         assert not re.search(r"\bseed\b|\bSPEC\b|§", said, re.IGNORECASE), code
