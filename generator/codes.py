@@ -1,4 +1,4 @@
-"""Every finding code psot can emit, in one table: what `psot explain` shows.
+"""Every finding code psot can emit, in one table: what `psot explain` and the README tables show.
 
 As ruff keeps every code of its own in one table that its docs are generated
 from, psot keeps its codes here. An entry says what the code means and why
@@ -22,6 +22,8 @@ from functools import cache
 
 # The families, in the order the pipeline meets them: `psot explain` lists codes in this order.
 FAMILIES = ("load", "schema", "model rule", "placement", "placement rule", "output", "detect")
+# README.md blocks generated from the table (besides the rule table), and the families each shows.
+README_BLOCKS = {"codes": ("load", "schema", "placement", "output"), "detect-codes": ("detect",)}
 
 
 class CodeError(ValueError):
@@ -1180,3 +1182,28 @@ def closest(text: str, limit: int = 3) -> list[str]:
     word = text.strip().upper()
     scored = [(difflib.SequenceMatcher(None, word, code).ratio(), code) for code in registry()]
     return [code for score, code in sorted(scored, key=lambda s: (-s[0], s[1])) if score > 0][:limit]
+
+
+def table_markdown(families: tuple[str, ...]) -> str:
+    rows = ["| code | severity | what |", "|---|---|---|"]
+    for entry in registry().values():
+        if entry.family in families:
+            rows.append(f"| {entry.code} | {entry.severity} | {entry.summary} |")
+    return "\n".join(rows) + "\n"
+
+
+def readme_blocks() -> dict[str, str]:
+    """The README's generated blocks, by marker name: `<!-- NAME:begin -->` ... `<!-- NAME:end -->`."""
+    from generator.rules import table_markdown as rule_table
+    return {"rules": rule_table(), **{name: table_markdown(families) for name, families in README_BLOCKS.items()}}
+
+
+def update_readme(text: str) -> tuple[str, list[str]]:
+    """`text` with every generated block rewritten, and the names of the blocks it lacks markers for."""
+    missing = []
+    for name, body in readme_blocks().items():
+        text, count = re.subn(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)",
+                              lambda m: m.group(1) + body + m.group(2), text, flags=re.DOTALL)
+        if count != 1:
+            missing.append(name)
+    return text, missing

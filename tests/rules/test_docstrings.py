@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from generator import codes
 from generator.pipeline import compile_infra
-from generator.rules import RULES, examples, explanation, table_markdown
+from generator.rules import RULES, examples, explanation
 from tests.conftest import REPO
 
 
@@ -64,8 +65,9 @@ def test_explanation_is_the_prose_before_the_first_block():
     assert examples(module)["fix"].startswith("Lower `gpu.budget` to what the GPU offers, or pin the consumer")
 
 
-def test_readme_rule_table_is_generated_from_the_rules():
+@pytest.mark.parametrize("name", sorted(codes.readme_blocks()))
+def test_readme_tables_are_generated(name):
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"<!-- rules:begin -->\n(.*?)<!-- rules:end -->", readme, re.DOTALL)
-    assert block, "README.md needs <!-- rules:begin --> / <!-- rules:end --> markers"
-    assert block.group(1) == table_markdown(), "README rule table is stale: run `make docs`"
+    block = re.search(rf"<!-- {name}:begin -->\n(.*?)<!-- {name}:end -->", readme, re.DOTALL)
+    assert block, f"README.md needs <!-- {name}:begin --> / <!-- {name}:end --> markers"
+    assert block.group(1) == codes.readme_blocks()[name], f"README table {name} is stale: run `make docs`"
