@@ -25,7 +25,7 @@ from generator import codes
 from generator.cli import cli
 from generator.detect.records import Parsed, finding
 from generator.findings import Diagnostics
-from generator.rules import RULES
+from generator.rules import RULES, examples
 from tests.conftest import REPO
 
 CODE = re.compile(r"[A-Z][A-Z0-9]*[0-9]{3}")
@@ -123,8 +123,11 @@ def test_rule_entries_come_from_the_rule_modules():
     entry, module = codes.registry()["GPU001"], RULES["GPU001"]
     assert (entry.severity, entry.family) == ("error", "placement rule")
     assert entry.summary == "Under `gpu_policy: exclusive`, two or more instances have access to the same GPU."
-    assert entry.fails.files == (("infra.yml", module.__doc__.split("Failing::\n\n")[1].split("\n\nFinding::")[0]
-                                  .replace("\n    ", "\n").removeprefix("    ") + "\n"),)
+    assert entry.fails.files == (("infra.yml", examples(module)["failing"]),)
+    assert entry.passes.files == (("infra.yml", examples(module)["passing"]),)
+    assert entry.fails.files[0][1].startswith("project_name: lab\nglobal: {gpu_policy: exclusive}\ndomains:\n")
+    assert entry.explanation.startswith("As AnKLuMe counts them: 0 or 1 GPU instance is fine;")
+    assert entry.fix.startswith("Leave GPU access to one instance per GPU:")
     assert entry.fails.command == entry.passes.command == "psot validate"
     assert entry.fails.finding == ("infra.yml:11:7: error[GPU001] GPU policy is 'exclusive' but 2 instances have GPU "
                                    "access: gpu-server, work-gpu. Set global.gpu_policy: shared to allow this.")
