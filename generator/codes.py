@@ -529,7 +529,7 @@ _WRITTEN_ENTRIES = (
         "PLACE002", "warning", "placement", "A consumer gets no GPU: no GPU it may use is left for it.",
         """
         Placement found no GPU for the consumer: none of its host and vendor, none with the compute
-        capability it asks for, none that is not unavailable, or (for a consumer that needs a GPU to
+        capability it asks for, none that is available, or (for a consumer that needs a GPU to
         itself) none free that is large enough. The message says which. The consumer is listed under
         `unplaced` in placement.yml and is rendered without a GPU; psot warns but goes on, as a service
         that falls back to the CPU would.

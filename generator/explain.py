@@ -10,7 +10,7 @@ Exit 0; an unknown code exits 1 and names the closest known ones.
 from __future__ import annotations
 
 import json
-import textwrap
+import re
 
 import click
 
@@ -18,6 +18,7 @@ from generator import codes
 from generator.codes import Code, Example
 
 WIDTH = 79
+_WORDS = re.compile(r"(?:[^\s`]*`[^`]*`)+[^\s`]*|\S+")   # a word, with the code spans in it whole
 EXIT_OK, EXIT_ERRORS = 0, 1
 
 
@@ -36,7 +37,15 @@ def entry_text(entry: Code) -> str:
 
 
 def _wrap(paragraph: str) -> list[str]:
-    return textwrap.wrap(paragraph, WIDTH, break_long_words=False, break_on_hyphens=False)
+    """`paragraph` in lines of at most WIDTH characters, never broken inside a `code span`
+    (a command cut in two would read as two)."""
+    lines: list[str] = []
+    for word in _WORDS.findall(paragraph):
+        if lines and len(lines[-1]) + 1 + len(word) <= WIDTH:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def transcript(example: Example) -> list[str]:

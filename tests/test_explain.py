@@ -206,3 +206,13 @@ def test_the_command_exits_as_it_says():
     unknown = run_psot("explain", "NOPE1")
     assert unknown.returncode == 1 and unknown.stdout == ""
     assert unknown.stderr == "psot: unknown code 'NOPE1'; did you mean PVE001, COMPOSE001, NAME001?\n"
+
+
+def test_prose_is_wrapped_without_cutting_a_code_span():
+    status, out, _ = explain("DRIFT001")
+    assert status == 0
+    assert ("Fix: Move the change into infra.yml and run `psot sync` again, or run\n"
+            "`psot sync --force` to discard the hand edit.\n") in out
+    for code in codes.registry():
+        prose = explain(code)[1].split("\nFails:\n")[0].splitlines()[1:]   # after the summary line
+        assert all(len(line) <= 79 and line.count("`") % 2 == 0 for line in prose), code
