@@ -64,8 +64,8 @@ class _Commands(click.Group):
     (or `--help` lists them): `psot validate` must not pay for importing `apply` or `detect`."""
 
     LAZY = {"apply": "generator.apply.cli:apply", "rollback": "generator.apply.cli:rollback",
-            "init": "generator.starter:init",
-            "detect": "generator.detect.cli:detect"}
+            "init": "generator.starter:init", "detect": "generator.detect.cli:detect",
+            "explain": "generator.explain:explain"}
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         # `--no-color` is accepted after any command too (`psot plan --no-color`), as Terraform's -no-color is.
@@ -212,10 +212,12 @@ def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None
 
 def _drift_findings(result: Compilation, drift) -> list[str]:
     """Drift as compiler findings: the file, the first line psot would write differently, what to do."""
-    where = result.output_dir.name
-    return [f"{where}/{d.path}:{d.line}:1: error[DRIFT001] edited by hand since psot wrote it; move the "
-            f"change into {result.source.name} (generated files are rewritten by every sync), or run "
-            "`psot sync --force` to overwrite it" for d in drift]
+    where, diag = result.output_dir.name, Diagnostics()
+    for d in drift:
+        diag.at_location("DRIFT001", "error", f"edited by hand since psot wrote it; move the change into "
+                         f"{result.source.name} (generated files are rewritten by every sync), or run "
+                         "`psot sync --force` to overwrite it", f"{where}/{d.path}", d.line, 1)
+    return [f.format() for f in diag.findings]
 
 
 @cli.command()

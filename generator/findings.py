@@ -65,8 +65,18 @@ def format_path(path: Iterable) -> str:
     return out
 
 
+def _check(code: str, severity: str) -> None:
+    # The table is imported with the first finding: an input without findings does not pay for it.
+    from generator import codes
+    codes.check(code, severity)
+
+
 class Diagnostics:
-    """Collects findings for one compilation and locates them in the source."""
+    """Collects findings for one compilation and locates them in the source.
+
+    A code must be in the table of codes (generator/codes.py), with the severity the table gives it:
+    anything else raises `generator.codes.CodeError`, a bug in psot that the tests catch.
+    """
 
     def __init__(self, document: "Document | None" = None, default_file: str = "infra.yml"):
         self.document = document
@@ -75,6 +85,7 @@ class Diagnostics:
 
     def add(self, code: str, severity: str, message: str, path: "Path_" = (), *, at: str = "value") -> None:
         """Record a finding about the node at `path` (its key when `at="key"`)."""
+        _check(code, severity)
         if self.document is not None:
             file, line, column = self.document.locate(tuple(path), at=at)
         else:
@@ -89,6 +100,7 @@ class Diagnostics:
 
     def at_location(self, code: str, severity: str, message: str, file: str, line: int, column: int, path: str = "") -> None:
         """Record a finding whose place is known only as a position (YAML syntax errors, I/O)."""
+        _check(code, severity)
         self._findings.append(Finding(code, severity, message, file, line, column, path))
 
     def extend(self, findings: Iterable[Finding]) -> None:

@@ -21,7 +21,8 @@ import click
 from generator import colour
 from generator.detect import check as checking
 from generator.detect import merge, normalise, render, tools
-from generator.findings import Finding, render_text, summary_line
+from generator.detect.records import finding
+from generator.findings import WARNING, Finding, render_text, summary_line
 
 EXIT_OK, EXIT_ERRORS, EXIT_DIFFERS, EXIT_TOOL = 0, 1, 2, 3
 
@@ -114,15 +115,15 @@ def _nothing_found(detection: merge.Detection, outputs: list) -> list[Finding]:
     readable = [p for p in outputs if not merge.failed(p)]
     if not readable or detection.gpus:
         return []
-    return [Finding("DETECT009", "warning", "no GPU found: no NVIDIA, AMD or Intel display or accelerator device in "
-                    f"{', '.join(p.source for p in readable)}", readable[0].source, 1, 1, "")]
+    return [finding("DETECT009", WARNING, "no GPU found: no NVIDIA, AMD or Intel display or accelerator device in "
+                    f"{', '.join(p.source for p in readable)}", readable[0].source)]
 
 
 def incomplete(gpus: list[merge.Gpu]) -> list[Finding]:
     """The GPUs of a printed block that it can only give commented out."""
-    return [Finding("DETECT006", "warning", f"{gpu.label()}: no tool reported its VRAM (only {', '.join(gpu.tools)} "
+    return [finding("DETECT006", WARNING, f"{gpu.label()}: no tool reported its VRAM (only {', '.join(gpu.tools)} "
                     "saw it), so it is left commented out in the block: fill in vram_gb (and index, for compose) "
-                    "and uncomment it", gpu.where[0], gpu.where[1], 1, "") for gpu in gpus if not gpu.complete]
+                    "and uncomment it", gpu.where[0], gpu.where[1]) for gpu in gpus if not gpu.complete]
 
 
 def has_errors(findings: list[Finding]) -> bool:

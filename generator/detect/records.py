@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from generator import codes
 from generator.findings import ERROR, WARNING, Finding
 
 ALL_VENDORS = frozenset({"nvidia", "amd", "intel"})
@@ -62,12 +63,14 @@ class Parsed:
             self.warn("DETECT003", f"more unreadable records from line {line} on are not listed", line, column)
 
     def warn(self, code: str, message: str, line: int = 1, column: int = 1) -> None:
-        self.findings.append(Finding(code, WARNING, message, self.source, line, column, ""))
+        self.findings.append(finding(code, WARNING, message, self.source, line, column))
 
     def error(self, code: str, message: str, line: int = 1, column: int = 1) -> None:
-        self.findings.append(Finding(code, ERROR, message, self.source, line, column, ""))
+        self.findings.append(finding(code, ERROR, message, self.source, line, column))
 
 
 def finding(code: str, severity: str, message: str, file: str, line: int = 1, column: int = 1,
             path: str = "") -> Finding:
+    """A finding about a tool's output; its code must be in the table of codes, with that severity."""
+    codes.check(code, severity)
     return Finding(code, severity, message, file, line, column, path)

@@ -52,11 +52,18 @@ def description(module: ModuleType) -> str:
     return inspect.getdoc(module).splitlines()[0].strip()
 
 
+def explanation(module: ModuleType) -> str:
+    """What a rule's docstring says between its first line and its first block: why the rule exists."""
+    from generator.codes import prose
+    body = inspect.getdoc(module).split("\n", 1)[1]
+    return prose(re.split(r"^\w+::$", body, maxsplit=1, flags=re.MULTILINE)[0])
+
+
 def examples(module: ModuleType) -> dict[str, str]:
-    """The `Passing::`, `Failing::` and `Finding::` blocks of a rule's docstring."""
+    """The `Fix::`, `Passing::`, `Failing::` and `Finding::` blocks of a rule's docstring."""
     doc = inspect.getdoc(module)
     out = {}
-    for name in ("Passing", "Failing", "Finding"):
+    for name in ("Fix", "Passing", "Failing", "Finding"):
         match = re.search(rf"^{name}::\n\n((?:(?: {{4}}.*)?\n)+)", doc + "\n", re.MULTILINE)
         if match:
             out[name.lower()] = inspect.cleandoc(match.group(1)) + "\n"

@@ -1,25 +1,27 @@
-"""`python -m generator.rules [README]`: rewrite the README's rule table from the rule modules."""
+"""`python -m generator.rules [README]` (`make docs`): rewrite the README's tables of finding codes.
+
+The rule table comes from the rule modules, the others from the table of codes (generator/codes.py).
+"""
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
-from generator.rules import table_markdown
+from generator.codes import update_readme
 
 
 def main() -> int:
     readme = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
     text = readme.read_text(encoding="utf-8")
-    new, count = re.subn(r"(<!-- rules:begin -->\n).*?(<!-- rules:end -->)",
-                         lambda m: m.group(1) + table_markdown() + m.group(2), text, flags=re.DOTALL)
-    if count != 1:
-        print(f"{readme}: no <!-- rules:begin --> ... <!-- rules:end --> block", file=sys.stderr)
+    new, missing = update_readme(text)
+    if missing:
+        for name in missing:
+            print(f"{readme}: no <!-- {name}:begin --> ... <!-- {name}:end --> block", file=sys.stderr)
         return 1
     if new != text:
         readme.write_text(new, encoding="utf-8")
-        print(f"{readme}: rule table updated")
+        print(f"{readme}: tables of codes updated")
     return 0
 
 

@@ -9,6 +9,11 @@ A warning, since a container can be a deliberate choice.
 
 AnKLuMe's security audit (FINDING-04, LXC container escape surface): "Default to VM for untrusted/disposable trust levels".
 
+Fix::
+
+    Set `type: vm` on the machine. If a container is a deliberate choice, keep it
+    and accept the warning, or move the machine to a domain of a higher trust level.
+
 Passing::
 
     project_name: lab

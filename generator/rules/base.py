@@ -6,9 +6,12 @@ A rule module (see STYLE.md, yamllint's rules) defines:
   ("model": before placement, on the typed model; "placement": after it,
   when the placement is known);
 - a docstring whose first line is the rule's one-line description (the
-  README table) followed by `Passing::`, `Failing::` and `Finding::` blocks:
-  a complete infra.yml that passes, one that fails, and the exact finding
-  the failing one gives (tests/rules/test_docstrings.py compiles both);
+  README table), then what the rule means and why it exists (what
+  `psot explain CODE` prints), then a `Fix::` block that says how to fix
+  what it finds, and `Passing::`, `Failing::` and `Finding::` blocks: a
+  complete infra.yml that passes, one that fails, and the exact finding the
+  failing one gives (tests/rules/test_docstrings.py compiles both).
+  generator/codes.py reads all of it into the table of codes;
 - `check(ctx)`, a generator of `Problem`s.
 """
 

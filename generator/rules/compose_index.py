@@ -4,6 +4,12 @@ Docker selects a GPU by its index (nvidia-smi's GPU number; the ROCm index
 for AMD, the DRM card number for Intel), so the override cannot name a GPU
 without it.
 
+Fix::
+
+    Add the GPU's `index`: nvidia-smi's GPU number for an NVIDIA card, the ROCm
+    index for an AMD one, the `/dev/dri/cardN` number for an Intel one. `psot
+    detect` writes it for you.
+
 Passing::
 
     project_name: lab

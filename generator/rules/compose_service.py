@@ -3,6 +3,11 @@
 Two workloads naming the same `service` on one host would both write its
 entry in the host's override file.
 
+Fix::
+
+    Give one of the workloads another `service`, or merge the two workloads into
+    one.
+
 Passing::
 
     project_name: lab

@@ -1,14 +1,21 @@
-"""An NVIDIA GPU's driver is older than the minimum for its architecture: the GPU is unavailable (seed 000).
+"""An NVIDIA GPU's driver is older than the minimum for its architecture: the GPU is unavailable.
 
 The minimum per architecture is the table in generator/drivers.py (the
 driver of the first CUDA toolkit that supports it). Below it the GPU cannot
 run CUDA work, so psot treats it as `unavailable`: placement gives it
-nothing and its workloads fall back to the other GPUs, as seed 000 does by
-hand ("use GTX 970 for all workloads until RTX 5070 Ti drivers available").
+nothing and its workloads fall back to the other GPUs, as one would do by
+hand (the GTX 970 beside an RTX 5070 Ti takes its work until the new card's
+driver is installed).
 The message names the GPUs of the same host that take over and the driver to
 install (the recommended one where it is newer than the minimum). A GPU
 without `driver`, or of an architecture the table does not know, is not
 judged.
+
+Fix::
+
+    Install the driver the message names, or a newer one, on the host and set
+    the GPU's `driver` to its version. Until then the other GPUs of the host take
+    the workloads.
 
 Passing::
 

@@ -1,12 +1,18 @@
-"""An NVIDIA GPU's driver runs it but is older than the recommended one: the GPU is degraded (seed 003).
+"""An NVIDIA GPU's driver runs it but is older than the recommended one: the GPU is degraded.
 
-Seed 003's RTX 5070 Ti works on 570.86.16 ("functional (suboptimal but
-workable)") but Blackwell wants the 575 branch. Between the minimum and the
+An RTX 5070 Ti works on driver 570.86.16, suboptimal but workable, but
+Blackwell wants the 575 branch. Between the minimum and the
 recommended driver of its architecture (generator/drivers.py) psot treats
 the GPU as `degraded`: placement gives it a workload only when no `ok` GPU
 fits (and says so, PLACE004). A GPU declared `status: unavailable` gets
 nothing anyway and is not reported here; a driver below the minimum is
 DRV001.
+
+Fix::
+
+    Upgrade the driver to the recommended branch the message names and set the
+    GPU's `driver` to its version; or accept the warning: a degraded GPU still
+    serves when no other GPU fits.
 
 Passing::
 

@@ -1,7 +1,7 @@
-"""A consumer is pinned to a GPU whose compute capability is below its `min_compute_capability` (seed 003).
+"""A consumer is pinned to a GPU whose compute capability is below its `min_compute_capability`.
 
-Capabilities compare as versions, number by number: "12.0" (Blackwell, seed
-003) is above "8.6". A pinned GPU that declares no `compute_capability`
+Capabilities compare as versions, number by number: "12.0" (Blackwell) is
+above "8.6". A pinned GPU that declares no `compute_capability`
 cannot prove it meets the minimum, and placement would not choose it
 either; the finding is then on the GPU and says to add the value (an
 NVIDIA GPU), or on the `pin` when the GPU is an AMD or Intel one, which
@@ -9,6 +9,12 @@ has no CUDA compute capability at all. Otherwise it points at the `pin`,
 for the reason FIT001 gives: the minimum describes the software, the pin
 is the hardware choice checked against it. A pin to a GPU of the wrong
 vendor is FIT001's alone.
+
+Fix::
+
+    Pin a GPU with at least that compute capability, or lower
+    `gpu.min_compute_capability` when the software supports older GPUs. When the
+    pinned NVIDIA GPU declares no `compute_capability`, add it.
 
 Passing::
 

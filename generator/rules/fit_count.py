@@ -1,6 +1,6 @@
 """Fewer GPUs match a request (vendor, compute capability) on the hosts its consumer can use than its `count`.
 
-The hosts a consumer can use are those placement considers (SPEC §4): a
+The hosts a consumer can use are those placement considers: a
 compose or Proxmox workload's `host`; a Kubernetes workload's `host`, or
 every `platform: kubernetes` host when it names none; for an Incus
 machine, the hosts with `platform: incus` or no platform. GPUs count
@@ -15,6 +15,11 @@ count is what to lower. When none match, it points at what rules them all
 out: `vendor` when no GPU there is of that vendor, else
 `min_compute_capability`, else (no GPU at all) the workload's `host`.
 `count: all` asks for at least one.
+
+Fix::
+
+    Lower `gpu.count` to the number of GPUs that match, add matching GPUs to the
+    hosts, or relax `vendor` and `min_compute_capability`.
 
 Passing::
 

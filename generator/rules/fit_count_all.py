@@ -8,6 +8,11 @@ run on any `platform: kubernetes` node, an Incus machine on any host with
 machines one consumer cannot span. A file without GPU inventory is not
 checked (its machines share the one host GPU, as for FIT003).
 
+Fix::
+
+    Give the workload a `host` (the node whose GPUs it should get), or write a
+    number for `gpu.count`.
+
 Passing::
 
     project_name: lab

@@ -1,13 +1,18 @@
-"""A consumer is pinned to a GPU of another vendor than its request's `vendor` (seed 002).
+"""A consumer is pinned to a GPU of another vendor than its request's `vendor`.
 
 A pin wins in every strategy, so placement would hand the consumer a GPU
-its software cannot drive (a CUDA image on an AMD card, seed 002's
-vendor-specific device plugins). The finding points at the `pin`, not at
+its software cannot drive (a CUDA image on an AMD card; Kubernetes device
+plugins are vendor-specific too). The finding points at the `pin`, not at
 `vendor`: the vendor says what the software needs, a fact about the
 workload; the pin is the hardware choice checked against it, and the one
 that is usually wrong (the neighbouring card of a heterogeneous homelab).
 When the pin comes from an Incus device's `pci` address, there is no `pin`
 to point at, and the finding is on `vendor`.
+
+Fix::
+
+    Pin the consumer to a GPU of the vendor it asks for, or change `gpu.vendor`
+    when its software does run on the pinned card.
 
 Passing::
 

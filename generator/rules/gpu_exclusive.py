@@ -1,12 +1,19 @@
-"""Under `gpu_policy: exclusive`, two or more instances have access to the same GPU (seed 004).
+"""Under `gpu_policy: exclusive`, two or more instances have access to the same GPU.
 
-AnKLuMe's table: 0 or 1 GPU instance is fine; 2 or more is an error under
-`exclusive` (the default). An instance has GPU access through `gpu: true`
+As AnKLuMe counts them: 0 or 1 GPU instance is fine; 2 or more is an error
+under `exclusive` (the default). An instance has GPU access through `gpu: true`
 (or a request mapping), a profile of its domain with a `type: gpu` device,
 or a `gpu` device of its own. Without a `hosts` inventory all of them share
 the one host GPU, as AnKLuMe counts; with one, `exclusive` means one
 instance per physical GPU after placement, and the message names the GPU.
 A GPU passed through to a VM is PASS001's concern.
+
+Fix::
+
+    Leave GPU access to one instance per GPU: remove `gpu: true` (or the GPU
+    profile) from the others, or give them GPUs of their own in the inventory. To
+    let instances share a GPU, set `global.gpu_policy: shared`; GPU002 then warns
+    instead.
 
 Passing::
 

@@ -1,10 +1,15 @@
-"""Under `gpu_policy: shared`, two or more instances share a GPU: allowed, with seed 004's warning.
+"""Under `gpu_policy: shared`, two or more instances share a GPU: allowed, with a warning.
 
 Consumer GPUs have no VRAM isolation (no SR-IOV): one instance can exhaust
 or read another's memory. Counted as GPU001 counts, except that a VM given
-a card through vfio-pci shares nothing (seed 004: the `shared` policy is
-irrelevant for VMs); with a `hosts` inventory, per physical GPU after
-placement.
+a card through vfio-pci shares nothing (the `shared` policy does not
+concern VMs); with a `hosts` inventory, per physical GPU after placement.
+
+Fix::
+
+    Nothing has to change: sharing is what `shared` allows. To isolate the
+    instances, give each a GPU of its own, or pass a card through to a VM; with
+    `gpu_policy: exclusive` the sharing becomes an error (GPU001).
 
 Passing::
 

@@ -6,6 +6,11 @@ GPU it was never meant to have. psot refuses the value instead.
 
 Incus documentation, GPU devices: `physical` (the default), `mdev`, `mig`, `sriov`; incusd maps any other value to physical.
 
+Fix::
+
+    Set `gputype` to physical, mdev, mig or sriov (the message suggests the
+    closest), or remove it to pass the whole card (physical).
+
 Passing::
 
     project_name: lab

@@ -7,6 +7,11 @@ a container (`lxc`, AnKLuMe's default).
 
 Incus documentation, GPU devices: "mdev (VM only)", "mig (container only)", "sriov (VM only)"; incusd rejects the device otherwise.
 
+Fix::
+
+    Change the machine's `type` as the message says, or give the device a
+    `gputype` that suits the instance: `physical` works on both.
+
 Passing::
 
     project_name: lab

@@ -6,6 +6,10 @@ of digits (`"1002"`, `"8086"`): unquoted, YAML reads them as numbers.
 
 Incus documentation, GPU devices: `vendorid`, `productid` (the vendor and product ID of the GPU); incusd: "must be four lower case hex characters".
 
+Fix::
+
+    Write each ID as 4 lower-case hex digits, quoted: `vendorid: "10de"`.
+
 Passing::
 
     project_name: lab

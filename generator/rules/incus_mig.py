@@ -6,6 +6,12 @@ as in Incus.
 
 Incus documentation, GPU devices: `mig` options `mig.uuid`, `mig.gi`, `mig.ci` ("Either mig.uuid or both mig.gi and mig.ci must be set"); `mdev` option `mdev` (required).
 
+Fix::
+
+    Name the MIG instance by `mig.uuid` alone, or by both `mig.gi` and `mig.ci`.
+    Give an `mdev` device its `mdev` type (`incus info --resources` lists the
+    types the card offers).
+
 Passing::
 
     project_name: lab

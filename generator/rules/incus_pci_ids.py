@@ -6,6 +6,11 @@ empty value counts as unset, as in Incus.
 
 Incus documentation, GPU devices: `pci`, `id`, `vendorid`, `productid` select the card; incusd: Cannot use "vendorid" when "pci" is set.
 
+Fix::
+
+    Select the card one way: `pci` alone, `id` alone, or `vendorid` with
+    `productid`.
+
 Passing::
 
     project_name: lab

@@ -1,7 +1,8 @@
-"""Another Kubernetes workload runs on a node dedicated to a workload with `dedicated_node: true` (seed 002).
+"""Another Kubernetes workload runs on a node dedicated to a workload with `dedicated_node: true`.
 
-Seed 002 dedicates khelben to vLLM: a node taint only vLLM tolerates, so
-nothing else competes for its unified memory. A workload runs on its
+`dedicated_node: true` keeps a node to one workload: a node taint that only
+that workload tolerates, so that nothing else competes for the node (a vLLM
+server and the unified memory of its machine, say). A workload runs on its
 `host` and on the hosts of the GPUs placement gave it.
 
 The findings are on the other workloads, not on the dedicated one:
@@ -10,6 +11,12 @@ a separate breach of it with its own line to change. So there is one
 finding per other workload, at what put it on the node: its `host`, its
 `pin`, or the workload itself when placement chose the node. When two
 workloads both claim a node, each is reported.
+
+Fix::
+
+    Move the other workload to another node (its `host`, or a pin to a GPU of
+    another node), or drop `dedicated_node` from the workload that claims the
+    node.
 
 Passing::
 

@@ -1,12 +1,17 @@
-"""A taint on a Kubernetes node that no workload tolerates (seed 002).
+"""A taint on a Kubernetes node that no workload tolerates.
 
 psot gives the toleration of every taint of a node to each Kubernetes
 workload that runs there: the workload's `host`, or the host of a GPU
-placement gave it (seed 002's vLLM on khelben). A taint on a node where no
+placement gave it. A taint on a node where no
 Kubernetes workload runs is tolerated by none of them: it only keeps pods
 away, which is rarely what it was written for. Only hosts with
 `platform: kubernetes` are Kubernetes nodes. A workload with `gpu: false`
 still runs on its `host` and counts.
+
+Fix::
+
+    Remove the taint, or run the workload it is meant for on that node (its
+    `host`, or a pin to a GPU of the node).
 
 Passing::
 

@@ -3,6 +3,10 @@
 Machine and workload names share one namespace: they key the placement, and
 they become file names.
 
+Fix::
+
+    Rename one of the two.
+
 Passing::
 
     project_name: lab

@@ -1,9 +1,15 @@
-"""A GPU passed through to a VM serves nothing else, whatever `gpu_policy` says (seed 004).
+"""A GPU passed through to a VM serves nothing else, whatever `gpu_policy` says.
 
 vfio-pci gives the VM the whole PCI device: the host and every other
 instance lose it, so `shared` does not apply to it. Passthrough consumers
 are Incus VMs (`type: vm`) and Proxmox workloads with GPU access, unless
 `gpu.passthrough: false`. Checked per physical GPU of the `hosts` inventory.
+
+Fix::
+
+    Give the other consumers another GPU (a pin, or another GPU in the
+    inventory), or stop passing the card through: `gpu.passthrough: false`, or an
+    Incus container instead of a VM.
 
 Passing::
 

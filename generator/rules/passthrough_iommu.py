@@ -2,7 +2,13 @@
 
 VFIO passthrough needs the IOMMU enabled in the firmware and on the kernel
 command line (`intel_iommu=on` or `amd_iommu=on`); psot cannot see the
-machine, so the inventory says it (seed 000, seed 004).
+machine, so the inventory says it.
+
+Fix::
+
+    Enable the IOMMU in the firmware (VT-d or AMD-Vi) and on the kernel command
+    line (`intel_iommu=on` or `amd_iommu=on`), then set `iommu: true` on the
+    host.
 
 Passing::
 

@@ -3,6 +3,11 @@
 vfio-pci binds, and Proxmox's `hostpciN` and Incus's `pci` name, the device
 by its PCI address: without it nothing can be rendered.
 
+Fix::
+
+    Add the GPU's `pci` address as `lspci -D` prints it (e.g. `0000:01:00.0`);
+    `psot detect` writes it for you.
+
 Passing::
 
     project_name: homelab

@@ -1,11 +1,16 @@
 """A GPU passed through to a Proxmox VM has a `pci_id`, so the host can bind it to vfio-pci at boot.
 
 The Proxmox host claims a passed-through GPU for vfio-pci by its
-vendor:device ID (`options vfio-pci ids=...` in modprobe.d, seed 000), and
+vendor:device ID (`options vfio-pci ids=...` in modprobe.d), and
 a cluster PCI mapping (proxmox/mapping/pci.cfg) requires it. Without it the
 GPU is left out of both: the host's own driver may grab the card at boot,
 and `hostpciN` names it by its address even when it has a `mapping` name.
 `lspci -nn -s <pci>` prints the ID in brackets, e.g. `[10de:2c05]`.
+
+Fix::
+
+    Add the GPU's `pci_id` as `lspci -nn` prints it in brackets (e.g.
+    `10de:2c05`); `psot detect` writes it for you.
 
 Passing::
 

@@ -1,10 +1,16 @@
 """A host's GPUs together draw more than 80% of its power supply (`tdp_watts` against `psu_watts`).
 
 A power supply is sized with headroom: the rest of the machine and the
-GPUs' transient spikes need the last fifth. Seed 000 checks its two cards
-against its 750 W PSU (RTX 5070 Ti ~285 W + GTX 970 ~145 W = 430 W, under
-the 600 W mark). Only GPUs with `tdp_watts` count; a host without
+GPUs' transient spikes need the last fifth: an RTX 5070 Ti (~285 W) and a
+GTX 970 (~145 W) draw 430 W together, under the 600 W mark of a 750 W
+supply. Only GPUs with `tdp_watts` count; a host without
 `psu_watts` is not checked.
+
+Fix::
+
+    Fit a larger power supply (and update `psu_watts`), lower the GPUs' power
+    limits (`nvidia-smi -pl`) and their `tdp_watts`, or move a GPU to another
+    host.
 
 Passing::
 

@@ -5,6 +5,11 @@ proxmox/mapping/pci.cfg, named by the GPU's `mapping` or else
 `<host>-<gpu>`. Proxmox skips a mapping whose id is not a config id: a
 letter first, then at least one letter, digit, `-` or `_`.
 
+Fix::
+
+    Set the GPU's `mapping` to an id that starts with a letter, followed by
+    letters, digits, `-` or `_` (e.g. `gpu-5070ti`).
+
 Passing::
 
     project_name: homelab

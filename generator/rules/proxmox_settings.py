@@ -6,6 +6,11 @@ on one line, `machine` a QEMU machine type Proxmox knows — `pc`, `q35`, a
 versioned `pc-i440fx-X.Y` / `pc-q35-X.Y` (optionally `+pveN`), or `virt` —
 optionally followed by `,viommu=intel|virtio`.
 
+Fix::
+
+    Write `name` as a DNS name on one line (letters, digits, hyphens, dots) and
+    `machine` as one of the types the message lists, e.g. `q35`.
+
 Passing::
 
     project_name: homelab

@@ -5,6 +5,11 @@ proxmox/<host>/qemu-server/<vmid>.conf: two workloads with one `vmid` would
 be one VM. psot treats all its Proxmox hosts as one cluster (they share
 proxmox/mapping/pci.cfg), so the IDs must differ across hosts too.
 
+Fix::
+
+    Give each Proxmox workload a `vmid` of its own, unique across all Proxmox
+    hosts.
+
 Passing::
 
     project_name: homelab

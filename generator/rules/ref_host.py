@@ -1,5 +1,13 @@
 """A workload's `host` names a host defined under `hosts`.
 
+A compose or Proxmox workload runs on the host it names, and placement gives
+it only that host's GPUs: a name that is not under `hosts` leaves it nowhere
+to run. The message suggests the closest host name.
+
+Fix::
+
+    Correct the name, as the message suggests, or add the host under `hosts`.
+
 Passing::
 
     project_name: lab

@@ -1,7 +1,15 @@
 """A `pin` names exactly one GPU of the inventory (`gpu` or `host/gpu`).
 
-A pin that names none is told the GPUs it could name (the closest one
-first when there is one close), as `psot place --without` is (REF005).
+A pin ties a consumer to one GPU of the inventory: by the GPU's name when no
+other host has a GPU of that name, else as host/gpu. A pin that names no GPU,
+or several, says nothing placement could follow. A pin that names none is told
+the GPUs it could name (the closest one first when there is one close), as
+`psot place --without` is (REF005).
+
+Fix::
+
+    Correct the GPU name, as the message suggests, or write it as host/gpu when
+    several hosts have a GPU of that name.
 
 Passing::
 

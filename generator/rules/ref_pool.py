@@ -3,6 +3,11 @@
 Workloads without `host` (Kubernetes workloads that placement puts on a
 node) are not checked, nor are those whose host is undefined (REF001).
 
+Fix::
+
+    Correct the pool name, as the message suggests, or add the pool under the
+    host's `storage`.
+
 Passing::
 
     project_name: ai-lab

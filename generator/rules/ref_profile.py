@@ -6,6 +6,11 @@ every project has.
 
 AnKLuMe (scripts/psot/validate_machines.py): "Machine 'm': profile 'p' not defined in domain 'd'", with `default` exempt.
 
+Fix::
+
+    Define the profile in the domain's `profiles`, correct its name as the
+    message suggests, or remove it from the machine's list.
+
 Passing::
 
     project_name: lab

@@ -1,7 +1,7 @@
-"""Models need more disk than their storage pool has free (`disk_gb` against `free_gb`, seed 003).
+"""Models need more disk than their storage pool has free (`disk_gb` against `free_gb`).
 
-Seed 003's model downloads failed with "No space left on device" on a 20 GB
-root that had 28 KB left: psot catches it at compile time. Every workload
+A model download that would fail with "No space left on device" on a full
+root is caught at compile time, before anything is applied. Every workload
 whose `model` has `disk_gb` and whose host declares `storage` is counted
 against a pool of that host: `model.pool`, or the host's only pool when
 `pool` is not given. A model without `pool` on a host with several pools is
@@ -12,6 +12,12 @@ there are several, and suggests another pool of the host with room. A pool
 without `free_gb` is not checked; an undefined pool is REF004. Sizes below
 1 GB print in MB or KB (1 GB = 1000 MB = 1,000,000 KB), so that 28 KB free
 does not read "0 GB".
+
+Fix::
+
+    Free space on the pool and update its `free_gb`, or store the model on
+    another pool of the host (`model.pool`); the message names one with room when
+    there is one.
 
 Passing::
 

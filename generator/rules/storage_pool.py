@@ -2,8 +2,12 @@
 
 STO001 counts a model against the pool it is stored on: `model.pool`, or the
 host's only pool. With several pools psot cannot tell which one the files go
-to, so the model would not be checked at all: seed 003's download failed on
-a full root while a 675 GB staging pool sat empty beside it.
+to, so the model would not be checked at all: a download could then fail
+on a full root while a large pool beside it sits empty.
+
+Fix::
+
+    Set `model.pool` to the pool that holds the model's files.
 
 Passing::
 

@@ -1,8 +1,14 @@
-"""A VRAM budget larger than its GPU is lowered to what the GPU offers (seed 001).
+"""A VRAM budget larger than its GPU is lowered to what the GPU offers.
 
 The budget (`gpu.budget`, read by the service at run time from its
 environment variable) is auto-adjusted to the GPU's VRAM less
 `placement.headroom_gb`, and the compose override carries the adjusted value.
+
+Fix::
+
+    Lower `gpu.budget` to what the GPU offers, or pin the consumer to a larger
+    GPU. The generated files already carry the lowered budget, so nothing breaks
+    meanwhile.
 
 Passing::
 

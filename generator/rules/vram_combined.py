@@ -1,4 +1,15 @@
-"""The consumers placed on one GPU together need more VRAM than it has (seed 001: warn but allow).
+"""The consumers placed on one GPU together need more VRAM than it has: a warning, not an error.
+
+They may all run if they do not peak at the same time, or one of them may
+fail to load its model: VRAM estimates are estimates, so psot warns but
+allows. Consumers share a GPU when pins, `count` or the number of GPUs leave
+placement no other choice.
+
+Fix::
+
+    Move a consumer to another GPU (a pin, or another strategy), lower the
+    estimates that are too high, or give a `budget` to the consumers that can
+    live with less.
 
 Passing::
 

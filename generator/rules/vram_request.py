@@ -1,8 +1,13 @@
-"""A consumer needs more VRAM than its pinned GPU, or than any GPU it could get (seed 001).
+"""A consumer needs more VRAM than its pinned GPU, or than any GPU it could get.
 
 Warn but allow: the message names the pinned GPU, or the largest eligible
 one. A consumer with a `budget` is exempt: its budget shrinks to the GPU
 (VRAM001 says so).
+
+Fix::
+
+    Pin the consumer to a GPU with enough VRAM, use a smaller model (and lower
+    `vram_gb`), or give it a `budget` that psot can lower to fit.
 
 Passing::
 
