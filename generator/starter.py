@@ -33,7 +33,7 @@ from pathlib import Path
 
 import click
 
-from generator import loader
+from generator import colour, loader
 from generator.detect import cli as detecting
 from generator.detect import normalise, render
 from generator.detect.merge import Detection
@@ -379,7 +379,7 @@ def init(args: tuple[Path, ...], sources: tuple[Path, ...], host: str | None, fm
         click.echo(outcome.to_json(), nl=False)
         return outcome.code
     if outcome.findings:
-        click.echo(render_text(outcome.findings), nl=False, file=sys.stderr)
+        click.echo(colour.findings(render_text(outcome.findings)), nl=False, file=sys.stderr)
     if outcome.written:
         click.echo(outcome.summary(directory))
     else:
