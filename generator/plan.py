@@ -1,10 +1,13 @@
 """Plan stage: the rendered tree against generated/ on disk, per file and key.
 
 Like `terraform plan`, a plan lists what will be added (`+`), changed (`~`)
-and destroyed (`-`). YAML files are compared as data, so a file whose keys
-were only reordered is no change; each changed YAML file lists the keys
-that differ. Files psot generated earlier that the new tree no longer has
-are orphans: planned for deletion, deleted by `sync --clean-orphans`.
+and destroyed (`-`). Files are compared byte for byte, because bytes are
+what apply sends and other YAML readers than PyYAML read (Go's, in Incus,
+Compose and kubectl); each changed YAML file lists the keys that differ as
+data, or says it holds the same data in other bytes. psot's own output is
+deterministic, so only a hand edit or another psot version gives such a
+change. Files psot generated earlier that the new tree no longer has are
+orphans: planned for deletion, deleted by `sync --clean-orphans`.
 
 Every sync records the SHA-256 of each file it owns in
 `.psot/manifest.json` inside the output directory (written with the tree,
@@ -69,9 +72,15 @@ class Change:
     path: str
     action: str               # add, update, delete
     keys: tuple[str, ...] = ()
+    # An update whose bytes differ while PyYAML reads the same data: other readers may not (a `<<:`
+    # merge after an explicit key wins in Go's YAML, loses in PyYAML), so it is still a change.
+    same_data: bool = False
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "action": self.action, "keys": list(self.keys)}
+        body = {"path": self.path, "action": self.action, "keys": list(self.keys)}
+        if self.same_data:
+            body["same_data"] = True   # only on such an update: the shape of every other change is unchanged
+        return body
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,8 @@ class Plan:
         for change in self.changes:
             lines.append(f"{marks[change.action]} {change.path}")
             lines.extend(f"    {key}" for key in change.keys)
+            if change.same_data:
+                lines.append("    (same data to PyYAML, other bytes: written again exactly as psot renders it)")
         if self.drift:
             lines.append("")
             lines.append("Edited by hand since the last sync (psot will not overwrite these without --force):")
@@ -232,10 +243,12 @@ def make_plan(tree: dict[str, bytes], output_dir: Path) -> Plan:
             changes.append(Change(path, "delete"))
         elif on_disk[path] != tree[path]:
             if path.endswith(YAML_SUFFIXES):
+                # Any other byte is a change: what is applied is these bytes, read by other YAML readers
+                # than PyYAML. The keys say what changed as data, when something did.
                 keys = changed_keys(on_disk[path], tree[path])
-                if keys == ():
-                    continue  # same data, other formatting or key order: no change
-                changes.append(Change(path, "update", keys or ("(file is not valid YAML)",)))
+                if keys is None:
+                    keys = ("(file is not valid YAML)",)
+                changes.append(Change(path, "update", keys, same_data=keys == ()))
             else:
                 changes.append(Change(path, "update"))
     return Plan(tuple(changes), output_dir, drift, base)

@@ -190,6 +190,8 @@ class _Block:
             what += "; " + ", ".join(f"<code>{html.escape(k)}</code>" for k in keys[:MAX_KEYS_IN_SUMMARY])
             if len(keys) > MAX_KEYS_IN_SUMMARY:
                 what += f", +{len(keys) - MAX_KEYS_IN_SUMMARY} more"
+        if self.change.same_data:
+            what += "; same data, other bytes"
         return [f"<details><summary><code>{html.escape(self.change.path)}</code> ({what})</summary>", ""]
 
     def lines(self) -> Lines:

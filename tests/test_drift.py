@@ -60,13 +60,44 @@ def test_a_hand_edit_is_reported_with_file_and_line_and_not_overwritten(seed_001
     assert again["changes"] == [] and again["drift"] == []
 
 
-def test_a_reformat_that_changes_nothing_is_drift_but_does_not_block(seed_001):
+def test_a_reformat_that_changes_no_data_is_still_a_change_and_drift(seed_001):
+    """Bytes are what apply sends: a hand edit PyYAML reads as the same data is shown and blocks."""
     out = synced(seed_001)
     path = out / "placement.yml"
     path.write_text(path.read_text().replace("strategy: vram_based\n", "strategy: 'vram_based'\n"))
-    body = json.loads(run_psot("plan", str(seed_001), "--format", "json").stdout)
-    assert body["changes"] == [] and body["drift"] == [{"path": "placement.yml", "line": 2}]
-    assert run_psot("sync", str(seed_001)).returncode == 0
+    planned = run_psot("plan", str(seed_001), "--format", "json")
+    body = json.loads(planned.stdout)
+    assert planned.returncode == 2
+    assert body["changes"] == [{"path": "placement.yml", "action": "update", "keys": [], "same_data": True}]
+    assert body["drift"] == [{"path": "placement.yml", "line": 2}]
+    text = run_psot("plan", str(seed_001)).stdout
+    assert "~ placement.yml\n    (same data to PyYAML, other bytes: written again exactly as psot renders it)\n" in text
+    assert run_psot("sync", str(seed_001), "--check").returncode == 2
+    blocked = run_psot("sync", str(seed_001))
+    assert blocked.returncode == 1 and "error[DRIFT001]" in blocked.stderr
+    assert run_psot("sync", str(seed_001), "--force").returncode == 0
+    assert "strategy: vram_based\n" in path.read_text()
+
+
+def test_a_merge_key_hand_edit_that_pyyaml_reads_as_no_change_is_named_and_fails_the_check(tmp_path):
+    """Incus reads `<<:` after an explicit key as an override; PyYAML keeps the explicit key. The
+    plan judges bytes, so the edit cannot hide behind PyYAML's reading of it."""
+    shutil.copytree(EXAMPLES / "anklume-gpu" / "exclusive", tmp_path / "p")
+    infra = tmp_path / "p" / "infra.yml"
+    out = synced(infra)
+    profile = out / "incus" / "ai-tools" / "profiles" / "nvidia-compute.yaml"
+    text = profile.read_text()
+    assert "config: {}\n" in text
+    edited = text.replace("config: {}\n", "config:\n  security.privileged: 'false'\n"
+                                         "  <<: {security.privileged: 'true'}\n", 1)
+    profile.write_text(edited)
+    import yaml
+    assert yaml.safe_load(edited)["config"] == {"security.privileged": "false"}  # what PyYAML reads
+    check = run_psot("sync", str(infra), "--check")
+    assert check.returncode == 2
+    assert "~ incus/ai-tools/profiles/nvidia-compute.yaml\n" in check.stdout
+    plan = run_psot("plan", str(infra))
+    assert plan.returncode == 2 and "~ incus/ai-tools/profiles/nvidia-compute.yaml\n" in plan.stdout
 
 
 def test_sync_check_exits_2_when_generated_is_stale(seed_001):

@@ -75,15 +75,18 @@ def test_a_move_to_another_gpu_shows_in_the_override(seed_001):
     assert result.stdout.rstrip().endswith("Plan: 0 to add, 2 to change, 0 to destroy.")
 
 
-def test_reordered_keys_are_no_change(seed_001):
+def test_reordered_keys_are_a_change_of_bytes_only(seed_001):
+    """The same data in other bytes is shown as such, and a forced sync writes psot's bytes back."""
     out = synced(seed_001)
     placement = out / "placement.yml"
-    data = yaml.safe_load(placement.read_text())
-    reordered = header("infra.yml") + yaml.safe_dump(data, sort_keys=True, default_flow_style=True)
-    placement.write_text(reordered)
-    assert plan_json(seed_001)[0] == 0
-    assert run_psot("sync", str(seed_001)).returncode == 0
-    assert placement.read_text() == reordered  # sync left the equivalent file alone
+    written = placement.read_text()
+    data = yaml.safe_load(written)
+    placement.write_text(header("infra.yml") + yaml.safe_dump(data, sort_keys=True, default_flow_style=True))
+    code, body = plan_json(seed_001)
+    assert code == 2
+    assert body["changes"] == [{"path": "placement.yml", "action": "update", "keys": [], "same_data": True}]
+    assert run_psot("sync", str(seed_001), "--force").returncode == 0
+    assert placement.read_text() == written
 
 
 def test_orphans_are_reported_kept_then_cleaned(seed_001):
