@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -25,13 +26,24 @@ def override_of(path: Path, host: str = "ws") -> dict:
     return yaml.safe_load(result.tree[f"compose/{host}/docker-compose.gpu-override.yml"])
 
 
-def compose_config(tmp_path: Path, services: list[str], override: bytes) -> subprocess.CompletedProcess:
-    """`docker-compose -f base.yml -f override.yml config -q` against a base file naming the services."""
+def compose_config(tmp_path: Path, services: list[str], override: bytes,
+                   args: tuple[str, ...] = ("-q",)) -> subprocess.CompletedProcess:
+    """`docker-compose -f base.yml -f override.yml config ARGS` against a base file naming the services.
+
+    The base is JSON (which is YAML): a service named `08` stays a string there whatever reads it.
+    """
     base = tmp_path / "docker-compose.yml"
-    base.write_text(yaml.safe_dump({"services": {s: {"image": "busybox:1.36"} for s in services}}))
+    base.write_text(json.dumps({"services": {s: {"image": "busybox:1.36"} for s in services}}))
     (tmp_path / "override.yml").write_bytes(override)
     return subprocess.run([str(COMPOSE_BIN), "-f", str(base), "-f", str(tmp_path / "override.yml"),
-                           "config", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+                           "config", *args], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+
+def merged(tmp_path: Path, services: list[str], override: bytes) -> dict:
+    """The configuration Docker Compose itself makes of the base and the override (`config --format json`)."""
+    result = compose_config(tmp_path, services, override, ("--format", "json"))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def test_seed_001_override_has_the_seed_shape():
@@ -168,3 +180,31 @@ def test_docker_compose_accepts_every_generated_override(tmp_path, infra, overri
     services = list(yaml.safe_load(content)["services"])
     result = compose_config(tmp_path, services, content)
     assert result.returncode == 0, result.stderr
+
+
+# -- Strings and numbers as Docker Compose reads them (issue 13) ------------------------------------
+
+# Service names go-yaml v3 (compose-go) reads as numbers, booleans or timestamps when plain.
+TRICKY_SERVICES = ["08", "0999", "1e3", "12e03", "0o17", "0x1F", "0b101", "1_000", "true", "y", "off", "null",
+                   "2001-1-2"]
+
+
+def test_service_names_that_look_like_numbers_reach_docker_compose_as_strings(tmp_path, infra_file):
+    """A service named `08` was written plain: `non-string key in services: 8`. Quoted now, Compose itself
+    merges each override into the service of that very name."""
+    workloads = "".join(f"  w{i}: {{target: compose, host: box, gpu: {{vram_gb: 1}}, service: '{name}'}}\n"
+                        for i, name in enumerate(TRICKY_SERVICES))
+    path = infra_file("project_name: t\nglobal: {gpu_policy: shared}\ndomains: {}\nhosts:\n  box:\n"
+                      "    gpus: {rtx: {vendor: nvidia, vram_gb: 24, index: 0}}\nworkloads:\n" + workloads)
+    result = compile_infra(path)
+    assert result.ok, [f.format() for f in result.diag.findings]
+    override = result.tree["compose/box/docker-compose.gpu-override.yml"]
+    for name in TRICKY_SERVICES:
+        assert f"\n  '{name}':\n".encode() in override
+    services = merged(tmp_path, TRICKY_SERVICES, override)["services"]
+    assert sorted(services) == sorted(TRICKY_SERVICES)
+    for name in TRICKY_SERVICES:
+        assert services[name]["image"] == "busybox:1.36"
+        assert services[name]["deploy"]["resources"]["reservations"]["devices"] == [
+            {"driver": "nvidia", "device_ids": ["0"], "capabilities": ["gpu"]}]
+
