@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -125,6 +126,26 @@ class TextFile:
     """
     content: str
     comment: str | None = "#"
+
+
+def exact_text(value: bool | int | float | str) -> str:
+    """A value of infra.yml as the text of an environment variable or an Incus config value, exactly.
+
+    Booleans are `true` and `false`, as Docker Compose writes `environment: {A: true}`; integers
+    their digits. A float is written with the fewest digits that read back as the same float
+    (Python's repr: 0.1, 2.5, 3.0), never rounded, and without an exponent down to 1e-7
+    (0.00001 rather than repr's 1e-05: every reader of a number takes it, `bc` and text
+    comparisons in a shell script too); smaller ones keep repr's exponent (1e-08). What the
+    user typed is gone after YAML load, so `1.0e-5` comes out as 0.00001.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        text = repr(value)
+        if "e-" in text and abs(value) >= 1e-7:
+            return format(Decimal(text), "f")
+        return text
+    return str(value)
 
 
 def dump_yaml(data: Any) -> str:

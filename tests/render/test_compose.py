@@ -208,3 +208,68 @@ def test_service_names_that_look_like_numbers_reach_docker_compose_as_strings(tm
         assert services[name]["deploy"]["resources"]["reservations"]["devices"] == [
             {"driver": "nvidia", "device_ids": ["0"], "capabilities": ["gpu"]}]
 
+
+ENVIRONMENT = """
+project_name: t
+global: {}
+domains: {}
+hosts:
+  box:
+    gpus: {rtx: {vendor: nvidia, vram_gb: 24, index: 0}}
+workloads:
+  svc:
+    target: compose
+    host: box
+    gpu: {vram_gb: 4, budget: {env: VRAM_BUDGET_GB, gb: 3.5}}
+    environment:
+      LR: 0.0001
+      SMALL: 0.00001
+      EPS: 1.0e-8
+      HALF: 0.5
+      WHOLE: 3.0
+      TENTH: 0.1
+      NEAR: 0.30000000000000004
+      BIG: 12345678.9
+      N: 3
+      NEG: -2
+      FLAG_ON: true
+      FLAG_OFF: false
+      TEXT: "08"
+      EXP: 1e-5
+"""
+
+
+def test_environment_values_are_exactly_the_values_of_infra_yml(infra_file):
+    """No rounding (0.0001 used to become 0): the fewest digits that read back as the same float, without
+    an exponent down to 1e-7; booleans as Compose writes them. `1e-5` is text for YAML 1.1 (no dot), so it
+    stays as typed."""
+    environment = override_of(infra_file(ENVIRONMENT), host="box")["services"]["svc"]["environment"]
+    assert environment == ["BIG=12345678.9", "EPS=1e-08", "EXP=1e-5", "FLAG_OFF=false", "FLAG_ON=true", "HALF=0.5",
+                           "LR=0.0001", "N=3", "NEAR=0.30000000000000004", "NEG=-2", "SMALL=0.00001",
+                           "TENTH=0.1", "TEXT=08", "VRAM_BUDGET_GB=3.5", "WHOLE=3.0"]
+
+
+def test_docker_compose_keeps_the_environment_as_psot_wrote_it(tmp_path, infra_file):
+    override = compile_infra(infra_file(ENVIRONMENT)).tree["compose/box/docker-compose.gpu-override.yml"]
+    environment = merged(tmp_path, ["svc"], override)["services"]["svc"]["environment"]
+    written = yaml.safe_load(override)["services"]["svc"]["environment"]
+    assert environment == dict(entry.split("=", 1) for entry in written)
+
+
+def test_booleans_integers_and_plain_decimals_mean_what_compose_makes_of_the_same_mapping(tmp_path, infra_file):
+    """Your own compose file with the same `environment` mapping: Compose (compose-go) gives the same text for
+    booleans, integers, strings and decimals. Where its Go float formatting differs, psot keeps the value
+    as written: 1e-05 (psot 0.00001), 3 (psot 3.0), 1.23456789e+07 (psot 12345678.9)."""
+    spec = yaml.safe_load(ENVIRONMENT)["workloads"]["svc"]["environment"]
+    (tmp_path / "docker-compose.yml").write_text(json.dumps(
+        {"services": {"svc": {"image": "busybox:1.36", "environment": spec}}}))
+    result = subprocess.run([str(COMPOSE_BIN), "-f", "docker-compose.yml", "config", "--format", "json"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    theirs = json.loads(result.stdout)["services"]["svc"]["environment"]
+    ours = dict(entry.split("=", 1) for entry in override_of(infra_file(ENVIRONMENT), host="box")["services"]["svc"]
+                ["environment"])
+    same = {k for k in spec if theirs[k] == ours[k]}
+    assert same == {"LR", "HALF", "TENTH", "NEAR", "EPS", "N", "NEG", "FLAG_ON", "FLAG_OFF", "TEXT", "EXP"}
+    assert {k: (theirs[k], ours[k]) for k in set(spec) - same} == {
+        "SMALL": ("1e-05", "0.00001"), "WHOLE": ("3", "3.0"), "BIG": ("1.23456789e+07", "12345678.9")}
