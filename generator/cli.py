@@ -20,7 +20,7 @@ import click
 
 from generator import __version__, colour
 from generator import placement_report as report
-from generator.findings import Diagnostics, render_json, render_text, summary_line
+from generator.findings import Diagnostics, one_line, render_json, render_text, summary_line
 from generator.loader import default_infra_path
 from generator.pipeline import Compilation, compile_infra, previous_placement
 from generator.placement import STRATEGY_NAMES
@@ -157,7 +157,7 @@ def place(infra: Path | None, strategy: str | None, compare: bool, without: tupl
         _print_findings(result)
         click.echo(report.placement_table(result.infra, result.placement), nl=False)
         if without:
-            click.echo(f"\nWithout {', '.join(without)}: "
+            click.echo(f"\nWithout {one_line(', '.join(without))}: "
                        + (f"{len(moved)} consumer{'s move' if len(moved) != 1 else ' moves'}" if moved else "nothing moves"))
             for move in moved:
                 click.echo(f"  {move.text()}")
@@ -250,8 +250,8 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
         else:
             click.echo(colour.plan(the_plan.to_text()), nl=False)
             if stale:
-                click.echo(f"{result.output_dir.name}/ is not up to date with {result.source.name}: run `make sync` "
-                           "and commit the result.", err=True)
+                click.echo(f"{one_line(result.output_dir.name)}/ is not up to date with "
+                           f"{one_line(result.source.name)}: run `make sync` and commit the result.", err=True)
         return EXIT_CHANGES if stale else EXIT_OK
     # A hand edit blocks only a file this sync would rewrite or delete.
     touched = {c.path for c in the_plan.changes if c.action != "delete" or clean_orphans}
@@ -280,7 +280,7 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
         return EXIT_OK
     _print_findings(result)
     click.echo(colour.plan(the_plan.to_text()), nl=False)
-    where = f"{result.output_dir.name}/"
+    where = f"{one_line(result.output_dir.name)}/"
     if dry_run:
         click.echo("Dry run: nothing was written.")
     elif written:
@@ -289,7 +289,7 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
         click.echo(f"{len(orphans)} orphaned file{'s' if len(orphans) != 1 else ''} kept in {where} "
                    "(no longer generated; `psot sync --clean-orphans` deletes them):")
         for path in orphans:
-            click.echo(f"  {path}")
+            click.echo(f"  {one_line(path)}")
     return EXIT_OK
 
 

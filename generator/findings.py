@@ -34,7 +34,7 @@ class Finding:
         return (self.file, self.line, self.column, _SEVERITY_RANK[self.severity], self.code, self.message)
 
     def format(self) -> str:
-        return f"{_one_line(self.file)}:{self.line}:{self.column}: {self.severity}[{self.code}] {_one_line(self.message)}"
+        return f"{one_line(self.file)}:{self.line}:{self.column}: {self.severity}[{self.code}] {one_line(self.message)}"
 
     def to_dict(self) -> dict:
         return {
@@ -48,10 +48,26 @@ class Finding:
         }
 
 
-def _one_line(text: str) -> str:
-    """`text` escaped to one printable line: a key or file name holding a line break (or a
-    terminal escape) must not print a second, forged finding line."""
-    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+def one_line(text: str) -> str:
+    r"""`text` escaped to one printable line, for every human output (findings, plans, tables, commands).
+
+    A key or file name holding a line break (or a terminal escape) must not print a second,
+    forged line, nor reach the terminal raw: each character that is not printable is written
+    as an escape (`\n`, `\t`, `\r`, `\x1b`, `\u0085`, `\u202e`) that reads back as that
+    character in a Python string literal and in bash's `$'...'` alike.
+    """
+    return text if text.isprintable() else "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+_SHORT_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    # \xHH only below 0x80: bash reads $'\x85' as the byte 0x85, not as U+0085.
+    return f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def format_path(path: Iterable) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from generator.findings import one_line
 from generator.model import Infra
 from generator.placement import Placement, fmt_gb
 
@@ -23,6 +24,8 @@ def bar(used: float, capacity: float, width: int = BAR_WIDTH) -> str:
 
 
 def table(rows: list[tuple[str, ...]]) -> str:
+    """Columns aligned, every cell escaped to one line (findings.one_line)."""
+    rows = [tuple(one_line(c) for c in r) for r in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
@@ -39,11 +42,11 @@ def placement_table(infra: Infra, placement: Placement) -> str:
         budget_text = "-" if a.budget_gb is None else f"{fmt_gb(a.budget_gb)} GB ({budget.env})"
         consumers.append((name, ", ".join(a.gpus) or "(none)", f"{fmt_gb(a.vram_gb)} GB", budget_text,
                           ", ".join(a.fallback) or "-"))
-    out = [f"Strategy: {placement.strategy}", "", table(gpus), "", table(consumers)]
+    out = [f"Strategy: {one_line(placement.strategy)}", "", table(gpus), "", table(consumers)]
     if placement.balance is not None:
         out += ["", placement.balance.summary()]
     if placement.unplaced:
-        out += ["", "Unplaced: " + ", ".join(placement.unplaced)]
+        out += ["", "Unplaced: " + one_line(", ".join(placement.unplaced))]
     return "\n".join(out) + "\n"
 
 
@@ -74,7 +77,8 @@ class Move:
         return {"consumer": self.consumer, "from": list(self.before), "to": list(self.after)}
 
     def text(self) -> str:
-        return f"{self.consumer}: {', '.join(self.before) or '(no GPU)'} -> {', '.join(self.after) or '(no GPU)'}"
+        return one_line(f"{self.consumer}: {', '.join(self.before) or '(no GPU)'} -> "
+                        f"{', '.join(self.after) or '(no GPU)'}")
 
 
 def moves(before: Placement, after: Placement) -> list[Move]:

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import yaml
 
+from generator.findings import one_line
 from generator.serialize import HEADER_MARK, load_yaml
 
 YAML_SUFFIXES = (".yml", ".yaml")
@@ -106,19 +107,21 @@ class Plan:
         return json.dumps(self.to_dict(), indent=2) + "\n"
 
     def to_text(self) -> str:
+        """For people: paths and keys escaped to one line each (a file on disk may have any name)."""
+        where = one_line(self.output_dir.name)
         if not self.changes:
-            return f"No changes. {self.output_dir.name}/ is up to date.\n"
+            return f"No changes. {where}/ is up to date.\n"
         marks = {"add": "+", "update": "~", "delete": "-"}
         lines = []
         for change in self.changes:
-            lines.append(f"{marks[change.action]} {change.path}")
-            lines.extend(f"    {key}" for key in change.keys)
+            lines.append(f"{marks[change.action]} {one_line(change.path)}")
+            lines.extend(f"    {one_line(key)}" for key in change.keys)
             if change.same_data:
                 lines.append("    (same data to PyYAML, other bytes: written again exactly as psot renders it)")
         if self.drift:
             lines.append("")
             lines.append("Edited by hand since the last sync (psot will not overwrite these without --force):")
-            lines.extend(f"  ! {self.output_dir.name}/{d.path}:{d.line}" for d in self.drift)
+            lines.extend(f"  ! {where}/{one_line(d.path)}:{d.line}" for d in self.drift)
         s = self.summary
         lines.append("")
         lines.append(f"Plan: {s['add']} to add, {s['update']} to change, {s['delete']} to destroy.")

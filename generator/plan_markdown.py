@@ -23,6 +23,7 @@ import html
 import re
 from typing import Callable, Mapping
 
+from generator.findings import one_line
 from generator.placement import Placement, fmt_gb
 from generator.plan import Change, Plan
 
@@ -96,14 +97,14 @@ def render_markdown(plan: Plan, new_tree: dict[str, bytes], old_tree: dict[str, 
 
 def _summary(plan: Plan) -> Lines:
     if not plan.changes:
-        return [f"**No changes.** {plan.output_dir.name}/ is up to date.", ""]
+        return [f"**No changes.** {one_line(plan.output_dir.name)}/ is up to date.", ""]
     s = plan.summary
     return [f"**Plan: {s['add']} to add, {s['update']} to change, {s['delete']} to destroy.**", ""]
 
 
 def _destructive_items(plan: Plan, placement: Placement, previous: Mapping[str, tuple[str, ...]]) -> Lines:
     """Deleted files in plan order, then consumers that lose a GPU, by name."""
-    items = [f"{_code(c.path)} is deleted" for c in plan.changes if c.action == "delete"]
+    items = [f"{_code(one_line(c.path))} is deleted" for c in plan.changes if c.action == "delete"]
     for name in sorted(previous):
         before = tuple(previous[name])
         assignment = placement.assignments.get(name)
@@ -187,12 +188,12 @@ class _Block:
         keys = self.change.keys
         what = f"{mark} {word}"
         if keys:
-            what += "; " + ", ".join(f"<code>{html.escape(k)}</code>" for k in keys[:MAX_KEYS_IN_SUMMARY])
+            what += "; " + ", ".join(f"<code>{html.escape(one_line(k))}</code>" for k in keys[:MAX_KEYS_IN_SUMMARY])
             if len(keys) > MAX_KEYS_IN_SUMMARY:
                 what += f", +{len(keys) - MAX_KEYS_IN_SUMMARY} more"
         if self.change.same_data:
             what += "; same data, other bytes"
-        return [f"<details><summary><code>{html.escape(self.change.path)}</code> ({what})</summary>", ""]
+        return [f"<details><summary><code>{html.escape(one_line(self.change.path))}</code> ({what})</summary>", ""]
 
     def lines(self) -> Lines:
         if not self.fenced:
@@ -218,7 +219,7 @@ def _file_block(change: Change, old_tree: dict[str, bytes], new_tree: dict[str, 
     if not diff:
         note = "_Empty file._" if change.action != "update" else "_No line differs (whitespace or line endings)._"
         return _Block(change, [note], fenced=False)
-    return _Block(change, diff, fenced=True)
+    return _Block(change, [one_line(line) for line in diff], fenced=True)  # a file on disk may hold anything
 
 
 def _files_note(hidden: int, over: int, limit: int) -> Lines:

@@ -54,6 +54,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from generator.findings import one_line
 from generator.pve_config import parse_pci_cfg, parse_qm_conf
 from generator.serialize import load_yaml
 
@@ -74,9 +75,16 @@ class Step:
     manual: bool = False                  # for the user to do; psot prints it and does not run it
 
     def display(self) -> str:
-        text = " ".join([f"{k}={shlex.quote(v)}" for k, v in self.env] + [shlex.join(self.argv)])
+        """The command as one shell line. A word holding a line break or a terminal escape is
+        written as bash's $'...' (escaped by findings.one_line): printed, it stays on one line
+        and reaches the terminal as text; pasted into bash, it is the same word."""
+        def word(v: str) -> str:
+            if v.isprintable():
+                return shlex.quote(v)
+            return "$'" + one_line(v.replace("\\", "\\\\").replace("'", "\\'")) + "'"
+        text = " ".join([f"{k}={word(v)}" for k, v in self.env] + [word(a) for a in self.argv])
         if self.stdin_label:
-            text += f" < {shlex.quote(self.stdin_label)}"
+            text += f" < {word(self.stdin_label)}"
         return text
 
 

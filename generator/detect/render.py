@@ -19,6 +19,7 @@ import json
 from generator import placement_report as report
 from generator.detect.check import CheckReport
 from generator.detect.merge import PRECEDENCE, Detection, Gpu
+from generator.findings import one_line
 from generator.placement import fmt_gb
 from generator.serialize import dump_yaml
 
@@ -116,7 +117,8 @@ def check_text(result: CheckReport, tools: list[str]) -> str:
     if result.new:
         out += ["", f"New GPUs, to add under hosts.{host}.gpus in {result.source}:",
                 block_text(host, result.new, tools).rstrip("\n")]
-    return "\n".join(out) + "\n"
+    # Models and names come from the tools' output: each line escaped, so that none reaches the terminal raw.
+    return "".join(one_line(line) + "\n" for line in "\n".join(out).split("\n"))
 
 
 def check_json(result: CheckReport, tools: list[str], findings: list) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 from generator.model import Gpu, Infra
 from generator.placement import Placement, fmt_gb
+from generator.serialize import exact_text
 
 TARGET = "compose"
 OVERRIDE_FILE = "docker-compose.gpu-override.yml"
@@ -43,14 +44,6 @@ def devices(gpus: list[Gpu]) -> list[dict[str, Any]]:
             for driver, ids in sorted(by_driver.items())]
 
 
-def _env_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return fmt_gb(value)
-    return str(value)
-
-
 def render(infra: Infra, placement: Placement) -> dict[str, Any]:
     by_host: dict[str, dict[str, Any]] = {}
     for name, consumer in infra.consumers.items():
@@ -61,7 +54,7 @@ def render(infra: Infra, placement: Placement) -> dict[str, Any]:
             "deploy": {"resources": {"reservations": {
                 "devices": devices([infra.gpus[k] for k in assignment.gpus])}}},
         }
-        env = {k: _env_value(v) for k, v in (consumer.spec.get("environment") or {}).items()}
+        env = {k: exact_text(v) for k, v in (consumer.spec.get("environment") or {}).items()}
         budget = consumer.request.budget
         if budget is not None and assignment.budget_gb is not None:
             env[budget.env] = fmt_gb(assignment.budget_gb)

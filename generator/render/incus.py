@@ -49,6 +49,7 @@ from typing import Any, Mapping
 
 from generator.model import Gpu, Infra, expanded_devices
 from generator.placement import Placement
+from generator.serialize import exact_text
 
 TARGET = "incus"
 
@@ -66,11 +67,9 @@ GPU_KEY_ORDER = ("type", "gputype", "pci", "id", "vendorid", "productid")
 
 
 def incus_value(value: Any) -> str:
-    """A config or device value as Incus stores it: always a string."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float, str)):
-        return str(value) if not isinstance(value, float) else repr(value)
+    """A config or device value as Incus stores it: always a string, numbers exactly (serialize.exact_text)."""
+    if isinstance(value, (bool, int, float, str)):
+        return exact_text(value)
     raise ValueError(f"not a scalar Incus value: {value!r}")  # the schema allows only scalars
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -25,13 +26,24 @@ def override_of(path: Path, host: str = "ws") -> dict:
     return yaml.safe_load(result.tree[f"compose/{host}/docker-compose.gpu-override.yml"])
 
 
-def compose_config(tmp_path: Path, services: list[str], override: bytes) -> subprocess.CompletedProcess:
-    """`docker-compose -f base.yml -f override.yml config -q` against a base file naming the services."""
+def compose_config(tmp_path: Path, services: list[str], override: bytes,
+                   args: tuple[str, ...] = ("-q",)) -> subprocess.CompletedProcess:
+    """`docker-compose -f base.yml -f override.yml config ARGS` against a base file naming the services.
+
+    The base is JSON (which is YAML): a service named `08` stays a string there whatever reads it.
+    """
     base = tmp_path / "docker-compose.yml"
-    base.write_text(yaml.safe_dump({"services": {s: {"image": "busybox:1.36"} for s in services}}))
+    base.write_text(json.dumps({"services": {s: {"image": "busybox:1.36"} for s in services}}))
     (tmp_path / "override.yml").write_bytes(override)
     return subprocess.run([str(COMPOSE_BIN), "-f", str(base), "-f", str(tmp_path / "override.yml"),
-                           "config", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+                           "config", *args], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+
+def merged(tmp_path: Path, services: list[str], override: bytes) -> dict:
+    """The configuration Docker Compose itself makes of the base and the override (`config --format json`)."""
+    result = compose_config(tmp_path, services, override, ("--format", "json"))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def test_seed_001_override_has_the_seed_shape():
@@ -168,3 +180,96 @@ def test_docker_compose_accepts_every_generated_override(tmp_path, infra, overri
     services = list(yaml.safe_load(content)["services"])
     result = compose_config(tmp_path, services, content)
     assert result.returncode == 0, result.stderr
+
+
+# -- Strings and numbers as Docker Compose reads them (issue 13) ------------------------------------
+
+# Service names go-yaml v3 (compose-go) reads as numbers, booleans or timestamps when plain.
+TRICKY_SERVICES = ["08", "0999", "1e3", "12e03", "0o17", "0x1F", "0b101", "1_000", "true", "y", "off", "null",
+                   "2001-1-2"]
+
+
+def test_service_names_that_look_like_numbers_reach_docker_compose_as_strings(tmp_path, infra_file):
+    """A service named `08` was written plain: `non-string key in services: 8`. Quoted now, Compose itself
+    merges each override into the service of that very name."""
+    workloads = "".join(f"  w{i}: {{target: compose, host: box, gpu: {{vram_gb: 1}}, service: '{name}'}}\n"
+                        for i, name in enumerate(TRICKY_SERVICES))
+    path = infra_file("project_name: t\nglobal: {gpu_policy: shared}\ndomains: {}\nhosts:\n  box:\n"
+                      "    gpus: {rtx: {vendor: nvidia, vram_gb: 24, index: 0}}\nworkloads:\n" + workloads)
+    result = compile_infra(path)
+    assert result.ok, [f.format() for f in result.diag.findings]
+    override = result.tree["compose/box/docker-compose.gpu-override.yml"]
+    for name in TRICKY_SERVICES:
+        assert f"\n  '{name}':\n".encode() in override
+    services = merged(tmp_path, TRICKY_SERVICES, override)["services"]
+    assert sorted(services) == sorted(TRICKY_SERVICES)
+    for name in TRICKY_SERVICES:
+        assert services[name]["image"] == "busybox:1.36"
+        assert services[name]["deploy"]["resources"]["reservations"]["devices"] == [
+            {"driver": "nvidia", "device_ids": ["0"], "capabilities": ["gpu"]}]
+
+
+ENVIRONMENT = """
+project_name: t
+global: {}
+domains: {}
+hosts:
+  box:
+    gpus: {rtx: {vendor: nvidia, vram_gb: 24, index: 0}}
+workloads:
+  svc:
+    target: compose
+    host: box
+    gpu: {vram_gb: 4, budget: {env: VRAM_BUDGET_GB, gb: 3.5}}
+    environment:
+      LR: 0.0001
+      SMALL: 0.00001
+      EPS: 1.0e-8
+      HALF: 0.5
+      WHOLE: 3.0
+      TENTH: 0.1
+      NEAR: 0.30000000000000004
+      BIG: 12345678.9
+      N: 3
+      NEG: -2
+      FLAG_ON: true
+      FLAG_OFF: false
+      TEXT: "08"
+      EXP: 1e-5
+"""
+
+
+def test_environment_values_are_exactly_the_values_of_infra_yml(infra_file):
+    """No rounding (0.0001 used to become 0): the fewest digits that read back as the same float, without
+    an exponent down to 1e-7; booleans as Compose writes them. `1e-5` is text for YAML 1.1 (no dot), so it
+    stays as typed."""
+    environment = override_of(infra_file(ENVIRONMENT), host="box")["services"]["svc"]["environment"]
+    assert environment == ["BIG=12345678.9", "EPS=1e-08", "EXP=1e-5", "FLAG_OFF=false", "FLAG_ON=true", "HALF=0.5",
+                           "LR=0.0001", "N=3", "NEAR=0.30000000000000004", "NEG=-2", "SMALL=0.00001",
+                           "TENTH=0.1", "TEXT=08", "VRAM_BUDGET_GB=3.5", "WHOLE=3.0"]
+
+
+def test_docker_compose_keeps_the_environment_as_psot_wrote_it(tmp_path, infra_file):
+    override = compile_infra(infra_file(ENVIRONMENT)).tree["compose/box/docker-compose.gpu-override.yml"]
+    environment = merged(tmp_path, ["svc"], override)["services"]["svc"]["environment"]
+    written = yaml.safe_load(override)["services"]["svc"]["environment"]
+    assert environment == dict(entry.split("=", 1) for entry in written)
+
+
+def test_booleans_integers_and_plain_decimals_mean_what_compose_makes_of_the_same_mapping(tmp_path, infra_file):
+    """Your own compose file with the same `environment` mapping: Compose (compose-go) gives the same text for
+    booleans, integers, strings and decimals. Where its Go float formatting differs, psot keeps the value
+    as written: 1e-05 (psot 0.00001), 3 (psot 3.0), 1.23456789e+07 (psot 12345678.9)."""
+    spec = yaml.safe_load(ENVIRONMENT)["workloads"]["svc"]["environment"]
+    (tmp_path / "docker-compose.yml").write_text(json.dumps(
+        {"services": {"svc": {"image": "busybox:1.36", "environment": spec}}}))
+    result = subprocess.run([str(COMPOSE_BIN), "-f", "docker-compose.yml", "config", "--format", "json"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    theirs = json.loads(result.stdout)["services"]["svc"]["environment"]
+    ours = dict(entry.split("=", 1) for entry in override_of(infra_file(ENVIRONMENT), host="box")["services"]["svc"]
+                ["environment"])
+    same = {k for k in spec if theirs[k] == ours[k]}
+    assert same == {"LR", "HALF", "TENTH", "NEAR", "EPS", "N", "NEG", "FLAG_ON", "FLAG_OFF", "TEXT", "EXP"}
+    assert {k: (theirs[k], ours[k]) for k in set(spec) - same} == {
+        "SMALL": ("1e-05", "0.00001"), "WHOLE": ("3", "3.0"), "BIG": ("1.23456789e+07", "12345678.9")}

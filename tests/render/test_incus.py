@@ -242,6 +242,41 @@ def test_output_does_not_depend_on_key_order_in_infra_yml(infra_file, tmp_path):
     assert incus_tree(infra_file(INVENTORY, name="again/infra.yml")) == first
 
 
+def test_config_and_device_values_are_exact_strings(infra_file):
+    """Numbers as written (the fewest digits that read back as the same float, no exponent down to 1e-7),
+    booleans as Incus writes them; every value a quoted string where a reader could take it for a number."""
+    path = infra_file("""
+        project_name: lab
+        global: {}
+        domains:
+          ai:
+            machines:
+              box:
+                config: {user.lr: 0.0001, user.small: 0.00001, user.eps: 1.0e-8, user.whole: 3.0, user.n: 3,
+                         user.on: true, user.text: "08", user.exp: 1e-5}
+                devices:
+                  data: {type: disk, path: /srv, source: /srv, user.size: 0.5, user.zero: "0x1F"}
+    """)
+    instance = incus_tree(path)["incus/ai/instances/box.yaml"]
+    assert instance.split("config:\n", 1)[1] == (
+        "  security.protection.delete: 'true'\n"
+        "  user.eps: '1e-08'\n"
+        "  user.exp: '1e-5'\n"
+        "  user.lr: '0.0001'\n"
+        "  user.n: '3'\n"
+        "  user.on: 'true'\n"
+        "  user.small: '0.00001'\n"
+        "  user.text: '08'\n"
+        "  user.whole: '3.0'\n"
+        "devices:\n"
+        "  data:\n"
+        "    type: disk\n"
+        "    path: /srv\n"
+        "    source: /srv\n"
+        "    user.size: '0.5'\n"
+        "    user.zero: '0x1F'\n")
+
+
 # --- a real incusd -----------------------------------------------------------
 
 @pytest.fixture(scope="module")

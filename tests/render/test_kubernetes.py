@@ -9,6 +9,7 @@ OpenAPI schemas of `global.kubernetes.version`.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -74,10 +75,11 @@ def write_overlay(tmp_path: Path, tree: dict[str, bytes]) -> Path:
         if patch["kind"] == "StatefulSet":
             spec["serviceName"] = name
         files.append(f"{workload}.yaml")
-        (base / files[-1]).write_text(yaml.safe_dump({
+        # JSON (which is YAML): an object named `08` is a string for kustomize too, as in a careful user's file.
+        (base / files[-1]).write_text(json.dumps({
             "apiVersion": "apps/v1", "kind": patch["kind"],
             "metadata": {"name": name, "namespace": patch["metadata"]["namespace"]}, "spec": spec}))
-    (base / "kustomization.yaml").write_text(yaml.safe_dump({"resources": files}))
+    (base / "kustomization.yaml").write_text(json.dumps({"resources": files}))
     return out / "kubernetes"
 
 
@@ -444,3 +446,43 @@ def test_whole_statefulset_and_daemonset_pass_kustomize_and_strict_validation(in
     (tmp_path / "built.yaml").write_text(built.stdout)
     result = validate("1.34", tmp_path / "built.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- strings as kustomize reads them (issue 13) ----------------------------------------------------
+
+# Label and taint values (and names) that go-yaml (kustomize's kyaml, kubectl) reads as numbers,
+# booleans or timestamps when plain: `08` came out of kustomize as 8.
+TRICKY_VALUES = ["08", "0999", "1e3", "12e03", "0o17", "0x1F", "0b101", "1_000", "true", "y", "off", "null",
+                 "2001-1-2"]
+TRICKY_NAMES = ["08", "1e3", "0o17", "y", "off", "2001-1-2"]
+
+
+def test_label_taint_values_and_names_that_look_like_numbers_stay_strings_through_kustomize(tmp_path, infra_file):
+    labels = "".join(f"      l{i}: '{v}'\n" for i, v in enumerate(TRICKY_VALUES))
+    taints = "".join(f"      - {{key: t{i}, value: '{v}'}}\n" for i, v in enumerate(TRICKY_VALUES))
+    workloads = "".join(f"  '{n}': {{target: kubernetes, host: '{TRICKY_NAMES[0]}', namespace: '{n}'}}\n"
+                        for n in TRICKY_NAMES)
+    path = infra_file(f"project_name: t\nglobal: {{gpu_policy: shared}}\ndomains: {{}}\nhosts:\n"
+                      f"  '{TRICKY_NAMES[0]}':\n    platform: kubernetes\n    labels:\n{labels}    taints:\n{taints}"
+                      f"    gpus: {{a: {{vendor: nvidia, vram_gb: 24}}}}\nworkloads:\n{workloads}")
+    tree = tree_of(path)
+    overlay = write_overlay(tmp_path, tree)
+    # The node files are applied on their own (`kubectl apply -f nodes/`): built here by a kustomization of them.
+    (overlay / "nodes" / "kustomization.yaml").write_text(json.dumps({"resources": ["08.yaml"]}))
+    built = [kustomize(overlay), kustomize(overlay / "nodes")]
+    assert [b.returncode for b in built] == [0, 0], [b.stderr for b in built]
+    objects = [d for b in built for d in yaml.safe_load_all(b.stdout) if d]
+    workloads_built = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Deployment"}
+    assert sorted(workloads_built) == sorted(TRICKY_NAMES)
+    expected_taints = [{"key": f"t{i}", "value": v, "effect": "NoSchedule"} for i, v in enumerate(TRICKY_VALUES)]
+    for name, deployment in workloads_built.items():
+        assert deployment["metadata"]["namespace"] == name
+        pod = deployment["spec"]["template"]["spec"]
+        assert [c["name"] for c in pod["containers"]] == [name]
+        assert pod["tolerations"] == [{"operator": "Equal", **t} for t in expected_taints]
+        assert pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+            "nodeSelectorTerms"][0]["matchExpressions"][0]["values"] == ["08"]
+    node = next(o for o in objects if o["kind"] == "Node")
+    assert node["metadata"] == {"name": "08", "labels": {
+        **{f"l{i}": v for i, v in enumerate(TRICKY_VALUES)}, "nvidia.com/device-plugin.config": "time-slicing-6"}}
+    assert node["spec"]["taints"] == expected_taints
