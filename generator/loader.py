@@ -386,7 +386,7 @@ def _load_file(path: Path, display: str, diag: Diagnostics, doc: Document, prefi
     if not prefix and not doc.keys and not doc.values:
         doc.keys, doc.values = sub.keys, sub.values  # the first (or only) file: nothing to re-key
     else:
-        _copy_locations(sub, doc, (), prefix)
+        _copy_locations(sub, doc, prefix)
     return True, data
 
 
@@ -479,6 +479,7 @@ def _merge_part(file: Path, diag: Diagnostics, doc: Document, prefix: Path_, nou
         target = target.setdefault(key, {})
     if not isinstance(target, dict):
         return True  # the schema reports the wrong type in base.yml
+    added = set()
     for key, value in part.items():
         path = prefix + (key,)
         if key in target:
@@ -488,13 +489,18 @@ def _merge_part(file: Path, diag: Diagnostics, doc: Document, prefix: Path_, nou
                              f"{where[2]}; define it in one file", file_, line, col, format_path(path))
             continue
         target[key] = value
-        _copy_locations(part_doc, doc, (key,), path)
+        added.add(key)
+    _copy_locations(part_doc, doc, prefix, added)
     return True
 
 
-def _copy_locations(src: Document, dst: Document, src_prefix: Path_, dst_prefix: Path_) -> None:
-    n = len(src_prefix)
+def _copy_locations(src: Document, dst: Document, dst_prefix: Path_, only: set | None = None) -> None:
+    """Every position of `src` into `dst`, its paths under `dst_prefix`: in one pass over `src`'s tables
+    (a pass per top-level key made directory mode quadratic in the domains of one file).
+
+    `only`: copy the paths under these top-level keys alone (the domains merged; not a duplicate's).
+    """
     for table_src, table_dst in ((src.keys, dst.keys), (src.values, dst.values)):
         for p, loc in table_src.items():
-            if p[:n] == src_prefix:
-                table_dst[dst_prefix + p[n:]] = src.position(loc)  # marks of src's file, as Locations
+            if only is None or (p and p[0] in only):
+                table_dst[dst_prefix + p] = src.position(loc)  # marks of src's file, as Locations
