@@ -279,6 +279,45 @@ _WRITTEN_ENTRIES = (
                       "split it into infra/base.yml and infra/domains/*.yml"),
         passes=_infra(_LAB)),
     _entry(
+        "LOAD009", "error", "load", "An input file is not a regular file: a named pipe, a socket or a device "
+        "(or a symlink to one).",
+        """
+        psot reads infra.yml, base.yml, the domain files and policies.yml only when they are regular files.
+        A device such as /dev/zero or /dev/urandom never ends, a named pipe (FIFO) may never start, and
+        opening some devices has effects of its own: psot says what the path is and reads nothing from it,
+        whatever size the system reports for it.
+        """,
+        """
+        Put the YAML in a regular file at that path (a symlink to a regular file inside the project is
+        fine), or remove what is there.
+        """,
+        fails=Example((), "mkfifo infra.yml\npsot validate",
+                      "infra.yml:1:1: error[LOAD009] is a named pipe (FIFO), not a regular file: psot reads only "
+                      "regular files (a device or a pipe may never end, or never start); write the YAML in a file"),
+        passes=_infra(_LAB)),
+    _entry(
+        "LOAD010", "error", "load", "A file of an infra/ directory is a symlink that leads outside the project.",
+        """
+        The project is the directory that holds infra/ (or infra.yml): what a review of its repository
+        shows. A base.yml, domain file or policies.yml that leads through a symlink to a file elsewhere
+        (a path that exists on one machine only, a file of the CI runner's) would change what psot
+        generates without any change to review, and its content could reach findings. A symlink to
+        another file inside the project is fine.
+        """,
+        """
+        Copy the file into the project (or move the project so that it holds the file), and point the
+        symlink there or replace it with the file.
+        """,
+        fails=Example((("lab/infra/base.yml", _file(_LAB)), ("shared/ai.yml", _file(_AI))),
+                      "mkdir lab/infra/domains\nln -s ../../../shared/ai.yml lab/infra/domains/ai.yml\n"
+                      "psot validate lab/infra",
+                      "lab/infra/domains/ai.yml:1:1: error[LOAD010] leads through a symlink to shared/ai.yml, "
+                      "outside the project (lab/): psot reads only files inside the project, which a review "
+                      "sees; copy the file into the project"),
+        passes=Example((("lab/infra/base.yml", _file(_LAB)), ("lab/shared/ai.yml", _file(_AI))),
+                       "mkdir lab/infra/domains\nln -s ../../shared/ai.yml lab/infra/domains/ai.yml\n"
+                       "psot validate lab/infra")),
+    _entry(
         "YAML001", "error", "load", "The file is not valid YAML, or holds something YAML can say but infra.yml "
         "cannot (a tag, a value its type cannot hold, several documents).",
         """

@@ -76,8 +76,9 @@ def fingerprint() -> str:
 
 def _key(infra: Path, override: Path | None) -> dict | None:
     try:
-        inputs = [[str(f.resolve()), digest(f.read_bytes())] for f in loader.input_files(infra)]
-    except OSError:
+        # Read as the loader reads them: a FIFO or a device among them is never read (compiling reports it).
+        inputs = [[str(f.resolve()), digest(loader.read_input(f))] for f in loader.input_files(infra)]
+    except (OSError, loader.InputError):
         return None
     return {"psot": fingerprint(), "cwd": os.getcwd(), "argument": str(infra), "inputs": inputs,
             "output_dir": None if override is None else str(Path(override).absolute())}
