@@ -820,6 +820,28 @@ _WRITTEN_ENTRIES = (
             domains: {}
             """)),
     _entry(
+        "PATH002", "error", "output", "`--output-dir` names a directory psot must not replace: the project or "
+        "a directory holding it, a symlink, a file, a mount point, or a directory of files psot did not write.",
+        """
+        psot writes the generated tree by building it beside the old one and swapping the two directories,
+        so whatever `--output-dir` names is replaced as a whole. It must therefore be a directory of
+        psot's own: a new one, an empty one, or one psot wrote before, which its manifest
+        (`.psot/manifest.json`) proves. The project itself or one of its parents would be swapped away, a
+        directory of other files would lose them, and a mount point cannot be renamed. Every command that
+        takes `--output-dir` (plan, sync, place, apply, rollback) refuses it the same way, before reading
+        or writing anything there: a plan against someone else's directory would call its files orphans.
+        """,
+        """
+        Pass a directory of its own: one that does not exist yet (psot creates it), an empty one, or the
+        one an earlier `psot sync -o` wrote. For a mount point, pass a directory inside it.
+        """,
+        fails=Example((("infra.yml", _file(_LAB)),), "mkdir docs && echo notes > docs/README\npsot sync -o docs",
+                      "<command line>:1:1: error[PATH002] --output-dir docs: holds files psot did not write (it has "
+                      "no .psot/manifest.json); psot replaces the whole output directory, so it writes only to a "
+                      "directory it made or an empty one: pass a directory of its own (a new or an empty one, or "
+                      "one psot wrote before)"),
+        passes=Example((("infra.yml", _file(_LAB)),), "mkdir docs\npsot sync -o docs\npsot sync -o docs")),
+    _entry(
         "DRIFT001", "error", "output", "A generated file was edited by hand since psot wrote it.",
         """
         psot records what it wrote to generated/, and `psot sync` finds a file that no longer matches: an

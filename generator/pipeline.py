@@ -9,6 +9,7 @@ because only `sync` writes.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
@@ -50,11 +51,64 @@ def source_label(path: Path) -> str:
     return label if label.isprintable() else label.encode("unicode_escape").decode("ascii")
 
 
+def output_override(override: Path, project_root: Path, diag: Diagnostics) -> Path:
+    """`--output-dir` as the writer uses it (absolute, no symlink on its way), PATH002 when psot must not write it.
+
+    The writer replaces the whole output directory with a new one, so it must be a directory of psot's
+    own: not the project nor a directory holding it, not a symlink, a file or a mount point, and, when it
+    exists already, either empty or holding psot's manifest (.psot/manifest.json), the proof that psot
+    made it. Nothing is read or written there before these checks pass.
+    """
+    given = Path(override)
+    absolute = given.absolute()
+    # Its parent resolved, so that the writer's sibling staging directory and lock are where the
+    # checks looked; the last name kept, so that a symlink there is seen as one (`.`/`..` have no name).
+    target = absolute.parent.resolve() / absolute.name if absolute.name not in ("", "..") else absolute.resolve()
+    why = _unfit_output(target, project_root, given)
+    if why is not None:
+        diag.at_location("PATH002", "error", f"--output-dir {given}: {why}", "<command line>", 1, 1, "--output-dir")
+    return target
+
+
+def _unfit_output(target: Path, project_root: Path, given: Path) -> str | None:
+    """Why psot must not replace `target` with a tree of its own, or None."""
+    from generator.plan import MANIFEST, STATE_DIR   # not imported by `psot validate` (see cli.py)
+    fix = "pass a directory of its own (a new or an empty one, or one psot wrote before)"
+    if target == project_root:
+        return f"is the project itself ({target}); psot replaces the whole output directory: {fix}, such as " \
+               f"{DEFAULT_OUTPUT_DIR}"
+    if project_root.is_relative_to(target):
+        return f"holds the project ({project_root}); psot replaces the whole output directory: {fix}"
+    if os.path.islink(target):
+        return f"is a symlink (to {os.readlink(target)}); psot replaces the output directory and never follows " \
+               "a symlink there: pass the directory itself"
+    existing = next(p for p in (target, *target.parents) if os.path.lexists(p))
+    if not existing.is_dir():
+        return f"{'is a file' if existing == target else f'leads through {existing}, which is a file'}, not a " \
+               f"directory: {fix}"
+    if existing != target:
+        return None   # psot creates it
+    if os.path.ismount(target):
+        return "is a mount point; psot replaces the output directory by renaming a new one into its place, " \
+               f"which cannot be done to a mount point: pass a directory inside it, such as " \
+               f"{given / DEFAULT_OUTPUT_DIR}"
+    try:
+        with os.scandir(target) as listing:
+            if next(listing, None) is None:
+                return None   # empty: nothing of anyone's to lose
+        if stat.S_ISDIR(os.lstat(target / STATE_DIR).st_mode) and stat.S_ISREG(os.lstat(target / MANIFEST).st_mode):
+            return None
+    except OSError:
+        pass
+    return f"holds files psot did not write (it has no {MANIFEST}); psot replaces the whole output directory, " \
+           f"so it writes only to a directory it made or an empty one: {fix}"
+
+
 def _output_dir(path: Path, data: dict | None, override: Path | None, diag: Diagnostics) -> Path:
     """`--output-dir`, else `global.output_dir`, else generated/ beside infra.yml (or infra/)."""
     project_root = path.resolve().parent
     if override is not None:
-        return Path(override)
+        return output_override(override, project_root, diag)
     # This runs before the schema has checked anything: `global` may be any type here.
     glob = data.get("global") if isinstance(data, dict) else None
     configured = glob.get("output_dir") if isinstance(glob, dict) else None

@@ -266,7 +266,9 @@ def test_a_symlink_in_generated_is_never_followed(tmp_path, planted, plant):
     doc = base_doc()
     doc["domains"]["ai"]["description"] = "changed"  # so that this sync writes
     write(tmp_path, doc)
-    code, output, ops = sync(infra, out, "--clean-orphans")
+    # generated/ beside infra.yml, as psot finds it: `-o` would refuse a tree whose .psot/ (the proof
+    # that psot made it) is a symlink.
+    code, output, ops = sync(infra, None, "--clean-orphans")
     assert code == 0, output
     assert_confined(ops, out)
     assert tree_hashes(outside) == outside_before, "something outside generated/ changed"
@@ -278,12 +280,18 @@ def test_a_symlink_in_generated_is_never_followed(tmp_path, planted, plant):
         assert rel in generated or any(p.startswith(rel + "/") for p in generated)
 
 
-def test_generated_itself_a_symlink_is_refused(tmp_path, planted):
+@pytest.mark.parametrize("option", [False, True])
+def test_generated_itself_a_symlink_is_refused(tmp_path, planted, option):
+    """Found beside infra.yml, the writer refuses it (exit 3); named by `-o`, it is a finding (PATH002)."""
     infra, _, outside, outside_before = planted
     out = infra.parent / "generated"
     out.symlink_to(outside)
-    code, output, ops = sync(infra, out)
-    assert code == 3 and "symlink" in output, output
+    code, output, ops = sync(infra, out if option else None)
+    if option:
+        assert code == 1 and output.startswith(f"<command line>:1:1: error[PATH002] --output-dir {out}: is a "
+                                               f"symlink (to {outside}); "), output
+    else:
+        assert code == 3 and f"{out} is not a directory psot can replace (a symlink or a file)" in output, output
     assert ops == [] and tree_hashes(outside) == outside_before
 
 
