@@ -24,6 +24,7 @@ import errno
 import fcntl
 import os
 import shutil
+import stat
 import tempfile
 import time
 from contextlib import contextmanager
@@ -136,6 +137,39 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+# Extended attributes the filesystem does not support, or that only a privileged user may set
+# (`security.*`, `trusted.*`): the new directory goes without them.
+_XATTR_SKIPPED = (errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM, errno.EACCES)
+
+
+def _copy_dir_metadata(src: str | Path, dst: Path) -> None:
+    """Give the new directory `dst` the owner, group, extended attributes and mode of the one it replaces.
+
+    A directory someone gave another owner, an ACL (`system.posix_acl_*`) or a label keeps them
+    across syncs. The owner is copied when psot may (as root, or the group when its user is in it),
+    the mode last, as an ACL's mask follows it.
+    """
+    st = os.lstat(src)
+    if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+        try:
+            os.chown(dst, st.st_uid, st.st_gid, follow_symlinks=False)
+        except PermissionError:
+            pass   # not root: the directory is its user's, as any file it writes
+    try:
+        names = os.listxattr(src, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno not in _XATTR_SKIPPED:
+            raise
+        names = []
+    for name in names:
+        try:
+            os.setxattr(dst, name, os.getxattr(src, name, follow_symlinks=False), follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno not in _XATTR_SKIPPED + (errno.ENODATA,):   # ENODATA: removed meanwhile
+                raise
+    os.chmod(dst, stat.S_IMODE(st.st_mode))
+
+
 def _copy_links(src: Path, dst: Path, skip: set[str]) -> None:
     """Mirror `src` into `dst` with hard links (files) and symlinks (links), except `skip`."""
     for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
@@ -147,7 +181,7 @@ def _copy_links(src: Path, dst: Path, skip: set[str]) -> None:
         dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
         for d in dirnames:
             (target_dir / d).mkdir(exist_ok=True)
-            shutil.copymode(os.path.join(dirpath, d), target_dir / d)
+            _copy_dir_metadata(os.path.join(dirpath, d), target_dir / d)
         for f in filenames:
             rel = os.path.normpath(os.path.join(rel_dir, f)).replace(os.sep, "/")
             if rel in skip:
@@ -217,6 +251,10 @@ def write(plan: Plan, tree: dict[str, bytes], clean_orphans: bool = False,
     if output_dir.is_symlink() or (output_dir.exists() and not output_dir.is_dir()):
         raise WriteError(f"{output_dir} is not a directory psot can replace (a symlink or a file); "
                          "remove it or choose another output directory")
+    if output_dir.is_dir() and os.path.ismount(output_dir):
+        raise WriteError(f"{output_dir} is a mount point: psot replaces the output directory by renaming a new "
+                         "one into its place, which cannot be done to a mount point; choose a directory inside it "
+                         "as the output directory")
     try:
         with locked(output_dir, lock_timeout):
             _recover(output_dir)
@@ -231,7 +269,7 @@ def write(plan: Plan, tree: dict[str, bytes], clean_orphans: bool = False,
             staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}{_NEW}", dir=output_dir.parent))
             try:
                 if output_dir.exists():
-                    shutil.copymode(output_dir, staging)
+                    _copy_dir_metadata(output_dir, staging)
                     _copy_links(output_dir, staging, set(writes) | set(deletes))
                 else:
                     umask = os.umask(0)

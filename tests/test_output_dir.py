@@ -3,7 +3,8 @@
 The writer swaps the whole output directory for a new one, so `-o` is refused (PATH002, exit 1, at
 `<command line>:1:1`) for the project or a directory holding it, a symlink, a file, a mount point,
 and an existing directory psot did not make (no `.psot/manifest.json`); a new or empty directory is
-fine. A refusal touches nothing: same inode, owner, mode, xattrs and contents.
+fine. A refusal touches nothing: same inode, owner, mode, xattrs and contents. A directory psot does
+replace keeps its owner, group, mode and extended attributes, and so do its subdirectories.
 """
 
 from __future__ import annotations
@@ -167,6 +168,30 @@ def test_a_planted_manifest_behind_a_symlink_is_no_proof(tmp_path):
     (out / ".psot").symlink_to(tmp_path / "state")
     result = run_psot("sync", str(infra), "-o", str(out))
     assert (result.returncode, refusal(result.stderr)) == (1, f"{REFUSED}{out}: {FOREIGN}")
+
+
+def test_a_replaced_directory_keeps_owner_mode_and_xattrs_and_so_do_its_subdirectories(xdir):
+    infra = project(xdir)
+    out = xdir / "out"
+    out.mkdir()
+    os.chown(out, 1234, 5678)
+    os.chmod(out, 0o2751)
+    os.setxattr(out, "user.backup", b"nightly")
+    assert run_psot("sync", str(infra), "-o", str(out)).returncode == 0
+    compose = out / "compose"
+    os.chown(compose, 4321, 8765)
+    os.chmod(compose, 0o700)
+    os.setxattr(compose, "user.label", b"gpu")
+    infra.write_text(infra.read_text().replace("vram_gb: 24", "vram_gb: 23"))
+    before = os.lstat(out).st_ino
+    result = run_psot("sync", str(infra), "-o", str(out))
+    assert result.returncode == 0 and "Wrote out/: 1 file changed." in result.stdout, result.stderr
+    assert os.lstat(out).st_ino != before, "a new directory was swapped in"
+    for path, owner, mode, xattrs in ((out, (1234, 5678), 0o2751, {"user.backup": b"nightly"}),
+                                      (compose, (4321, 8765), 0o700, {"user.label": b"gpu"})):
+        st = os.lstat(path)
+        assert ((st.st_uid, st.st_gid), st.st_mode & 0o7777) == (owner, mode), path
+        assert {n: os.getxattr(path, n) for n in os.listxattr(path)} == xattrs, path
 
 
 def test_the_no_op_record_never_vouches_for_a_refused_directory(tmp_path):

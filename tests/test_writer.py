@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -147,3 +148,30 @@ def test_sigkill_while_writing_leaves_the_old_tree_and_the_next_sync_works(tmp_p
     assert done.returncode == 0
     assert set(snapshot(out).values()) == {(H + "v: 2\n").encode()}
     assert not leftovers(tmp_path)
+
+
+def test_a_mount_point_is_not_replaced(tmp_path, monkeypatch):
+    """generated/ mounted (a tmpfs of its own): renaming a new tree into its place cannot work; say why."""
+    out = tmp_path / "generated"
+    sync(out, tree(a_yml="v: 1\n"))
+    real = os.path.ismount
+    monkeypatch.setattr(writer.os.path, "ismount", lambda path: Path(path) == out or real(path))
+    with pytest.raises(writer.WriteError) as caught:
+        sync(out, tree(a_yml="v: 2\n"))
+    assert str(caught.value) == (f"{out} is a mount point: psot replaces the output directory by renaming a new one "
+                                 "into its place, which cannot be done to a mount point; choose a directory inside "
+                                 "it as the output directory")
+    assert (out / "a_yml").read_text().endswith("v: 1\n") and not leftovers(tmp_path)
+
+
+def test_a_filesystem_without_extended_attributes_is_written_all_the_same(tmp_path, monkeypatch):
+    out = tmp_path / "generated"
+    sync(out, tree(d__a_yml="v: 1\n"))
+    os.chmod(out / "d", 0o750)
+
+    def unsupported(*args, **kwargs):
+        raise OSError(errno.ENOTSUP, "Operation not supported")
+    monkeypatch.setattr(writer.os, "listxattr", unsupported)
+    assert sync(out, tree(d__a_yml="v: 2\n")) == ["d/a_yml"]
+    assert (out / "d" / "a_yml").read_text().endswith("v: 2\n")
+    assert os.stat(out / "d").st_mode & 0o7777 == 0o750
