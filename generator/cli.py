@@ -233,7 +233,7 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
     """Compile and write generated/ atomically: all of it, or nothing."""
     from generator import sync_cache
     from generator.plan import make_plan
-    from generator.writer import WriteError, write
+    from generator.writer import WriteError, tidy, write
     # Nothing changed since the tree on disk was compiled: no need to compile (see sync_cache.py).
     cached = sync_cache.lookup(infra if infra is not None else default_infra_path(), output_dir)
     if cached is not None:
@@ -243,6 +243,12 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
         if not result.ok:
             return _fail(result, fmt)
         the_plan = make_plan(result.tree, result.output_dir)
+    if not check and not dry_run:
+        try:
+            tidy(result.output_dir)   # what a killed sync left, also when this one writes nothing
+        except WriteError as exc:
+            click.echo(f"psot: {exc}", err=True)
+            return EXIT_TOOL
     if check:
         stale = bool(the_plan.changes)
         if fmt == "json":

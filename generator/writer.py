@@ -81,18 +81,48 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
+def _leftovers(output_dir: Path, kind: str) -> list[Path]:
+    """The staging (`_NEW`) or moved-aside (`_OLD`) trees beside `output_dir`, sorted.
+
+    Only a real directory is one psot made: a symlink (or a file) of that name was planted, and is left
+    as it is, never followed. (A listing, not a glob: the name may hold `[` or `*`.)
+    """
+    prefix = f".{output_dir.name}{kind}"
+    try:
+        with os.scandir(output_dir.parent) as listing:
+            return sorted(output_dir.parent / e.name for e in listing
+                          if e.name.startswith(prefix) and e.is_dir(follow_symlinks=False))
+    except FileNotFoundError:
+        return []
+
+
 def _recover(output_dir: Path) -> None:
-    """Finish or undo what a killed sync left beside `output_dir`."""
-    parent, name = output_dir.parent, output_dir.name
-    olds = sorted(parent.glob(f".{name}{_OLD}*"))
-    # Only a real directory is a tree psot moved aside: a symlink of that name was planted.
-    whole = [p for p in olds if p.is_dir() and not p.is_symlink()]
-    if not output_dir.exists() and whole:
+    """Finish or undo what a killed sync left beside `output_dir` (under the lock)."""
+    olds = _leftovers(output_dir, _OLD)
+    if not output_dir.exists() and olds:
         # Killed between the two renames of the fallback swap: the old tree is whole.
-        os.rename(whole[-1], output_dir)
-        olds.remove(whole[-1])
-    for stale in olds + sorted(parent.glob(f".{name}{_NEW}*")):
-        shutil.rmtree(stale, ignore_errors=True)
+        os.rename(olds.pop(), output_dir)
+    for stale in olds + _leftovers(output_dir, _NEW):
+        shutil.rmtree(stale, ignore_errors=True)   # rmtree never follows a symlink inside the tree
+
+
+def tidy(output_dir: Path) -> None:
+    """Clean what a killed sync left beside `output_dir`, also when this sync writes nothing (a no-op or
+    cached sync never reaches `write`'s own cleaning).
+
+    Only when there is something to clean, and only under the lock; a lock held by another sync or
+    apply is not waited for: that one cleans when it writes.
+    """
+    try:
+        if not (_leftovers(output_dir, _NEW) or _leftovers(output_dir, _OLD)):
+            return
+        with locked(output_dir, timeout=0):
+            _recover(output_dir)
+    except WriteError:
+        return
+    except OSError as exc:
+        raise WriteError(f"cannot clean what an interrupted sync left beside {output_dir}: "
+                         f"{exc.strerror or exc}") from exc
 
 
 def _syncfs_function():
