@@ -842,6 +842,29 @@ _WRITTEN_ENTRIES = (
                       "one psot wrote before)"),
         passes=Example((("infra.yml", _file(_LAB)),), "mkdir docs\npsot sync -o docs\npsot sync -o docs")),
     _entry(
+        "PATH003", "error", "output", "`global.kubernetes.base` leads outside the project.",
+        """
+        The generated kustomization lists your kustomize directory, `global.kubernetes.base`, as its base:
+        `kubectl apply -k` then applies the manifests there with psot's patches. They are part of what
+        is applied, so they must be in the project, where a review sees them: an absolute path, a `..` or
+        a symlink that leads elsewhere would apply manifests from outside it.
+        """,
+        """
+        Write the path of your kustomize directory relative to infra.yml, inside the project (the default
+        is `k8s`), and keep the manifests there.
+        """,
+        fails=_infra("""\
+            project_name: lab
+            global: {kubernetes: {base: ../manifests}}
+            domains: {}
+            """, finding="infra.yml:2:29: error[PATH003] kubernetes.base '../manifests' must stay inside the "
+                         "project: write the path of your kustomize directory relative to infra.yml, without '..'"),
+        passes=_infra("""\
+            project_name: lab
+            global: {kubernetes: {base: deploy/k8s}}
+            domains: {}
+            """)),
+    _entry(
         "DRIFT001", "error", "output", "A generated file was edited by hand since psot wrote it.",
         """
         psot records what it wrote to generated/, and `psot sync` finds a file that no longer matches: an

@@ -129,6 +129,27 @@ def _output_dir(path: Path, data: dict | None, override: Path | None, diag: Diag
     return project_root / DEFAULT_OUTPUT_DIR
 
 
+def _check_kubernetes_base(path: Path, data: dict | None, diag: Diagnostics) -> None:
+    """`global.kubernetes.base` names the user's kustomize directory, which the generated overlay lists as a
+    resource: like output_dir, it must stay inside the project (what a review of it sees), also once
+    symlinks on the way are followed (PATH003)."""
+    glob = data.get("global") if isinstance(data, dict) else None
+    kubernetes = glob.get("kubernetes") if isinstance(glob, dict) else None
+    base = kubernetes.get("base") if isinstance(kubernetes, dict) else None
+    if not isinstance(base, str) or not base:
+        return   # absent (k8s), or the schema reports it
+    project_root = path.resolve().parent
+    rel = PurePosixPath(base)
+    resolved = (project_root / rel).resolve()
+    where = ("global", "kubernetes", "base")
+    if rel.is_absolute() or ".." in rel.parts:
+        diag.error("PATH003", f"kubernetes.base '{base}' must stay inside the project: write the path of your "
+                   "kustomize directory relative to infra.yml, without '..'", where)
+    elif not resolved.is_relative_to(project_root):
+        diag.error("PATH003", f"kubernetes.base '{base}' leads to {resolved} through a symlink, outside the "
+                   "project: write a path inside the project", where)
+
+
 def _relative_output(path: Path, output_dir: Path) -> str:
     """Where the output directory is, seen from infra.yml's directory (even when --output-dir is elsewhere)."""
     return PurePosixPath(os.path.relpath(output_dir.resolve(), path.resolve().parent)).as_posix()
@@ -196,6 +217,7 @@ def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path |
     diag = Diagnostics(default_file=loader.display_name(path))
     doc = loader.load(path, diag)
     result = Compilation(path, _output_dir(path, doc.data if doc else None, output_dir, diag), diag)
+    _check_kubernetes_base(path, doc.data if doc else None, diag)
     if doc is None or diag.has_errors or not schema.validate(doc, diag):
         return result
     result.infra = replace(model.build(doc.data), output_dir=_relative_output(path, result.output_dir),

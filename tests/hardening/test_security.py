@@ -223,6 +223,39 @@ def test_output_dir_cannot_be_the_project_itself(tmp_path, value):
     assert ops == []
 
 
+@pytest.mark.parametrize("base,why", [
+    ("/etc/kubernetes", "must stay inside the project: write the path of your kustomize directory relative to "
+                        "infra.yml, without '..'"),
+    ("../k8s", "must stay inside the project: write the path of your kustomize directory relative to infra.yml, "
+               "without '..'"),
+    ("k8s/../../k8s", "must stay inside the project: write the path of your kustomize directory relative to "
+                      "infra.yml, without '..'"),
+    ("link/k8s", "leads to {outside}/k8s through a symlink, outside the project: write a path inside the project"),
+])
+def test_kubernetes_base_cannot_lead_out_of_the_project(tmp_path, base, why):
+    """The overlay lists the base as a resource: `kubectl apply -k` would apply manifests from outside."""
+    outside = tmp_path / "outside"
+    (outside / "k8s").mkdir(parents=True)
+    doc = base_doc()
+    doc["global"]["kubernetes"] = {"base": base}
+    infra = write(tmp_path, doc)
+    (infra.parent / "link").symlink_to(outside)
+    code, output, ops = sync(infra, None)
+    assert code == 1, output
+    assert f"error[PATH003] kubernetes.base '{base}' {why.format(outside=outside)}" in output, output
+    assert ops == []
+
+
+def test_kubernetes_base_inside_the_project_through_a_symlink_is_fine(tmp_path):
+    doc = base_doc()
+    doc["global"]["kubernetes"] = {"base": "link/k8s"}
+    infra = write(tmp_path, doc)
+    (infra.parent / "deploy" / "k8s").mkdir(parents=True)
+    (infra.parent / "link").symlink_to("deploy")
+    code, output, ops = sync(infra, None)
+    assert code == 0 and "PATH003" not in output, output
+
+
 # -- 2. Symlinks already there ----------------------------------------------------------------------
 
 @pytest.fixture
