@@ -20,7 +20,7 @@ import click
 
 from generator import __version__, colour
 from generator import placement_report as report
-from generator.findings import Diagnostics, one_line, render_json, render_text, summary_line
+from generator.findings import Diagnostics, Finding, one_line, render_json, render_text, summary_line
 from generator.loader import default_infra_path
 from generator.pipeline import Compilation, compile_infra, previous_placement
 from generator.placement import STRATEGY_NAMES
@@ -57,6 +57,15 @@ def _fail(result: Compilation, fmt: str, writes: bool = True) -> int:
         click.echo(f"psot: {summary_line(result.diag.findings)}{'; nothing was written' if writes else ''}.",
                    err=True)
     return EXIT_ERRORS
+
+
+def _tool_failure(message: str, fmt: str, findings: list | None = None) -> int:
+    """psot could not do its work (I/O, the lock): exit 3, with one JSON document under --format json."""
+    if fmt == "json":
+        click.echo(render_json(list(findings or []), ok=False, error=message), nl=False)
+    else:
+        click.echo(f"psot: {message}", err=True)
+    return EXIT_TOOL
 
 
 class _Commands(click.Group):
@@ -193,12 +202,21 @@ def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None
         return _fail(result, "json" if fmt == "json" else "text", writes=False)
     from generator.plan import make_plan, read_tree
     from generator.plan_markdown import render_markdown
-    the_plan = make_plan(result.tree, result.output_dir)
+    failing = "json" if fmt == "json" else "text"
+    try:
+        the_plan = make_plan(result.tree, result.output_dir)
+        on_disk = read_tree(result.output_dir) if fmt == "markdown" else {}
+    except OSError as exc:
+        return _tool_failure(f"cannot read {result.output_dir}: {exc.strerror or exc}", failing, result.diag.findings)
     if out is not None:
         from generator.apply.cli import save_plan
-        save_plan(result, out)
+        try:
+            save_plan(result, out)
+        except OSError as exc:
+            return _tool_failure(f"cannot save the plan to {out}: {exc.strerror or exc}", failing,
+                                 result.diag.findings)
     if fmt == "markdown":
-        click.echo(render_markdown(the_plan, result.tree, read_tree(result.output_dir), result.placement,
+        click.echo(render_markdown(the_plan, result.tree, on_disk, result.placement,
                                    previous_placement(result.output_dir)), nl=False)
     elif fmt == "json":
         click.echo(the_plan.to_json(), nl=False)
@@ -210,14 +228,14 @@ def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None
     return EXIT_CHANGES if the_plan.changes else EXIT_OK
 
 
-def _drift_findings(result: Compilation, drift) -> list[str]:
+def _drift_findings(result: Compilation, drift) -> list:
     """Drift as compiler findings: the file, the first line psot would write differently, what to do."""
     where, diag = result.output_dir.name, Diagnostics()
     for d in drift:
         diag.at_location("DRIFT001", "error", f"edited by hand since psot wrote it; move the change into "
                          f"{result.source.name} (generated files are rewritten by every sync), or run "
                          "`psot sync --force` to overwrite it", f"{where}/{d.path}", d.line, 1)
-    return [f.format() for f in diag.findings]
+    return diag.findings
 
 
 @cli.command()
@@ -233,16 +251,27 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
     """Compile and write generated/ atomically: all of it, or nothing."""
     from generator import sync_cache
     from generator.plan import make_plan
-    from generator.writer import WriteError, write
-    # Nothing changed since the tree on disk was compiled: no need to compile (see sync_cache.py).
-    cached = sync_cache.lookup(infra if infra is not None else default_infra_path(), output_dir)
+    from generator.writer import WriteError, tidy, write
+    try:
+        # Nothing changed since the tree on disk was compiled: no need to compile (see sync_cache.py).
+        cached = sync_cache.lookup(infra if infra is not None else default_infra_path(), output_dir)
+    except OSError:
+        cached = None   # generated/ could not be read whole (other syncs swapping it): compile, and plan again
     if cached is not None:
         result, the_plan = cached
     else:
         result = _compile(infra, output_dir=output_dir)
         if not result.ok:
             return _fail(result, fmt)
-        the_plan = make_plan(result.tree, result.output_dir)
+        try:
+            the_plan = make_plan(result.tree, result.output_dir)
+        except OSError as exc:
+            return _tool_failure(f"cannot read {result.output_dir}: {exc.strerror or exc}", fmt, result.diag.findings)
+    if not check and not dry_run:
+        try:
+            tidy(result.output_dir)   # what a killed sync left, also when this one writes nothing
+        except WriteError as exc:
+            return _tool_failure(str(exc), fmt, result.diag.findings)
     if check:
         stale = bool(the_plan.changes)
         if fmt == "json":
@@ -257,8 +286,13 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
     touched = {c.path for c in the_plan.changes if c.action != "delete" or clean_orphans}
     blocking = [d for d in the_plan.drift if d.path in touched]
     if blocking and not force and not dry_run:
-        for line in _drift_findings(result, blocking):
-            click.echo(line, err=True)
+        drift = _drift_findings(result, blocking)
+        if fmt == "json":
+            click.echo(render_json(sorted(result.diag.findings + drift, key=Finding.sort_key),
+                                   **the_plan.to_dict(), written=[]), nl=False)
+            return EXIT_ERRORS
+        for finding in drift:
+            click.echo(finding.format(), err=True)
         click.echo(f"psot: {len(blocking)} generated file{'s' if len(blocking) != 1 else ''} edited by hand; "
                    "nothing was written.", err=True)
         return EXIT_ERRORS
@@ -267,8 +301,7 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
         try:
             written = write(the_plan, result.tree, clean_orphans=clean_orphans)
         except WriteError as exc:
-            click.echo(f"psot: {exc}", err=True)
-            return EXIT_TOOL
+            return _tool_failure(str(exc), fmt, result.diag.findings)
     orphans = [c.path for c in the_plan.changes if c.action == "delete" and not clean_orphans]
     if cached is None and not dry_run and not orphans:
         sync_cache.record(result, output_dir)
@@ -293,6 +326,11 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
     return EXIT_OK
 
 
+def _json_requested(args: list[str]) -> bool:
+    """`--format json` (or `--format=json`) on the command line, which could not be parsed or run."""
+    return "--format=json" in args or any(a == "--format" and b == "json" for a, b in zip(args, args[1:]))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the command and exit with its code, never a traceback."""
     # One command is a short-lived process that builds large structures without reference
@@ -301,16 +339,19 @@ def main(argv: list[str] | None = None) -> int:
     # but took a third of the time, walking them again and again: it stays off until exit.
     gc.disable()
     gc.freeze()
+    args = sys.argv[1:] if argv is None else list(argv)
+    failure = None   # what ended the command, for one JSON document under --format json
     try:
-        code = cli.main(args=argv, prog_name="psot", standalone_mode=False)
+        code = cli.main(args=args, prog_name="psot", standalone_mode=False)
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except click.ClickException as exc:
         exc.show()
         code = EXIT_ERRORS if isinstance(exc, click.UsageError) else EXIT_TOOL
+        failure = exc.format_message()
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        code = EXIT_TOOL
+        code, failure = EXIT_TOOL, "aborted"
     except Exception as exc:  # a bug in psot: say so plainly, keep the details for a report
         click.echo(f"psot: internal error: {type(exc).__name__}: {exc}", err=True)
         if os.environ.get("PSOT_DEBUG"):
@@ -318,7 +359,9 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         else:
             click.echo("psot: this is a bug in psot; rerun with PSOT_DEBUG=1 and report the traceback.", err=True)
-        code = EXIT_TOOL
+        code, failure = EXIT_TOOL, f"internal error: {type(exc).__name__}: {exc}"
+    if failure is not None and _json_requested(args):
+        click.echo(render_json([], ok=False, error=failure), nl=False)
     # Nor at exit: Python's last collection would walk everything the command built (a tenth
     # of `psot validate`'s time). The objects are still freed, and finalised, as usual.
     gc.freeze()

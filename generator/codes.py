@@ -279,6 +279,45 @@ _WRITTEN_ENTRIES = (
                       "split it into infra/base.yml and infra/domains/*.yml"),
         passes=_infra(_LAB)),
     _entry(
+        "LOAD009", "error", "load", "An input file is not a regular file: a named pipe, a socket or a device "
+        "(or a symlink to one).",
+        """
+        psot reads infra.yml, base.yml, the domain files and policies.yml only when they are regular files.
+        A device such as /dev/zero or /dev/urandom never ends, a named pipe (FIFO) may never start, and
+        opening some devices has effects of its own: psot says what the path is and reads nothing from it,
+        whatever size the system reports for it.
+        """,
+        """
+        Put the YAML in a regular file at that path (a symlink to a regular file inside the project is
+        fine), or remove what is there.
+        """,
+        fails=Example((), "mkfifo infra.yml\npsot validate",
+                      "infra.yml:1:1: error[LOAD009] is a named pipe (FIFO), not a regular file: psot reads only "
+                      "regular files (a device or a pipe may never end, or never start); write the YAML in a file"),
+        passes=_infra(_LAB)),
+    _entry(
+        "LOAD010", "error", "load", "A file of an infra/ directory is a symlink that leads outside the project.",
+        """
+        The project is the directory that holds infra/ (or infra.yml): what a review of its repository
+        shows. A base.yml, domain file or policies.yml that leads through a symlink to a file elsewhere
+        (a path that exists on one machine only, a file of the CI runner's) would change what psot
+        generates without any change to review, and its content could reach findings. A symlink to
+        another file inside the project is fine.
+        """,
+        """
+        Copy the file into the project (or move the project so that it holds the file), and point the
+        symlink there or replace it with the file.
+        """,
+        fails=Example((("lab/infra/base.yml", _file(_LAB)), ("shared/ai.yml", _file(_AI))),
+                      "mkdir lab/infra/domains\nln -s ../../../shared/ai.yml lab/infra/domains/ai.yml\n"
+                      "psot validate lab/infra",
+                      "lab/infra/domains/ai.yml:1:1: error[LOAD010] leads through a symlink to shared/ai.yml, "
+                      "outside the project (lab/): psot reads only files inside the project, which a review "
+                      "sees; copy the file into the project"),
+        passes=Example((("lab/infra/base.yml", _file(_LAB)), ("lab/shared/ai.yml", _file(_AI))),
+                       "mkdir lab/infra/domains\nln -s ../../shared/ai.yml lab/infra/domains/ai.yml\n"
+                       "psot validate lab/infra")),
+    _entry(
         "YAML001", "error", "load", "The file is not valid YAML, or holds something YAML can say but infra.yml "
         "cannot (a tag, a value its type cannot hold, several documents).",
         """
@@ -778,6 +817,51 @@ _WRITTEN_ENTRIES = (
         passes=_infra("""\
             project_name: lab
             global: {output_dir: deploy}
+            domains: {}
+            """)),
+    _entry(
+        "PATH002", "error", "output", "`--output-dir` names a directory psot must not replace: the project or "
+        "a directory holding it, a symlink, a file, a mount point, or a directory of files psot did not write.",
+        """
+        psot writes the generated tree by building it beside the old one and swapping the two directories,
+        so whatever `--output-dir` names is replaced as a whole. It must therefore be a directory of
+        psot's own: a new one, an empty one, or one psot wrote before, which its manifest
+        (`.psot/manifest.json`) proves. The project itself or one of its parents would be swapped away, a
+        directory of other files would lose them, and a mount point cannot be renamed. Every command that
+        takes `--output-dir` (plan, sync, place, apply, rollback) refuses it the same way, before reading
+        or writing anything there: a plan against someone else's directory would call its files orphans.
+        """,
+        """
+        Pass a directory of its own: one that does not exist yet (psot creates it), an empty one, or the
+        one an earlier `psot sync -o` wrote. For a mount point, pass a directory inside it.
+        """,
+        fails=Example((("infra.yml", _file(_LAB)),), "mkdir docs && echo notes > docs/README\npsot sync -o docs",
+                      "<command line>:1:1: error[PATH002] --output-dir docs: holds files psot did not write (it has "
+                      "no .psot/manifest.json); psot replaces the whole output directory, so it writes only to a "
+                      "directory it made or an empty one: pass a directory of its own (a new or an empty one, or "
+                      "one psot wrote before)"),
+        passes=Example((("infra.yml", _file(_LAB)),), "mkdir docs\npsot sync -o docs\npsot sync -o docs")),
+    _entry(
+        "PATH003", "error", "output", "`global.kubernetes.base` leads outside the project.",
+        """
+        The generated kustomization lists your kustomize directory, `global.kubernetes.base`, as its base:
+        `kubectl apply -k` then applies the manifests there with psot's patches. They are part of what
+        is applied, so they must be in the project, where a review sees them: an absolute path, a `..` or
+        a symlink that leads elsewhere would apply manifests from outside it.
+        """,
+        """
+        Write the path of your kustomize directory relative to infra.yml, inside the project (the default
+        is `k8s`), and keep the manifests there.
+        """,
+        fails=_infra("""\
+            project_name: lab
+            global: {kubernetes: {base: ../manifests}}
+            domains: {}
+            """, finding="infra.yml:2:29: error[PATH003] kubernetes.base '../manifests' must stay inside the "
+                         "project: write the path of your kustomize directory relative to infra.yml, without '..'"),
+        passes=_infra("""\
+            project_name: lab
+            global: {kubernetes: {base: deploy/k8s}}
             domains: {}
             """)),
     _entry(

@@ -14,6 +14,7 @@ import gc
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -233,23 +234,77 @@ class _Builder:
         return key
 
 
+class InputError(Exception):
+    """An input file that psot does not read: `code` (LOAD001, LOAD002, LOAD004 or LOAD009) and why."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _not_regular(mode: int, path: Path) -> InputError:
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    via = f"a symlink to {os.path.realpath(path)}, " if os.path.islink(path) else ""
+    return InputError("LOAD009", f"is {via}{kind}, not a regular file: psot reads only regular files (a device "
+                      "or a pipe may never end, or never start); write the YAML in a file")
+
+
+def read_input(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of the input file `path`; InputError when it is not a regular file of at most `limit` bytes.
+
+    Never hangs and never reads without bound: the path is stat'ed and refused unless it is a regular
+    file (a device is never opened: opening one can have effects), then opened non-blocking (a FIFO
+    swapped in meanwhile does not block the open), checked again on the open descriptor, and read up
+    to `limit` + 1 bytes, whatever its size says (a file may grow, and /proc files say 0).
+    """
+    try:
+        before = os.stat(path)
+        if stat.S_ISDIR(before.st_mode):
+            raise InputError("LOAD001", "is a directory, expected a YAML file")
+        if not stat.S_ISREG(before.st_mode):
+            raise _not_regular(before.st_mode, path)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise InputError("LOAD001", f"is a symlink to {os.readlink(path)}, which does not exist; point it at "
+                             "a file, or remove it") from None
+        raise InputError("LOAD001", "file not found; create it, or pass the path of your infra.yml") from None
+    except OSError as exc:
+        raise InputError("LOAD002", f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _not_regular(st.st_mode, path)
+        if st.st_size > limit:
+            raise InputError("LOAD004", f"file is {st.st_size} bytes; psot reads at most {limit} bytes "
+                             "(split it into infra/base.yml and infra/domains/*.yml)")
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(limit + 1 - total, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise InputError("LOAD002", f"cannot read file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if total > limit:
+        raise InputError("LOAD004", f"file is more than {limit} bytes; psot reads at most {limit} bytes "
+                         "(split it into infra/base.yml and infra/domains/*.yml)")
+    return b"".join(chunks)
+
+
 def _read_text(path: Path, display: str, diag: Diagnostics) -> str | None:
     try:
-        size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            diag.at_location("LOAD004", "error", f"file is {size} bytes; psot reads at most {MAX_INPUT_BYTES} bytes "
-                             "(split it into infra/base.yml and infra/domains/*.yml)", display, 1, 1)
-            return None
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        diag.at_location("LOAD001", "error", "file not found; create it, or pass the path of your infra.yml",
-                         display, 1, 1)
-        return None
-    except IsADirectoryError:
-        diag.at_location("LOAD001", "error", "is a directory, expected a YAML file", display, 1, 1)
-        return None
-    except OSError as exc:
-        diag.at_location("LOAD002", "error", f"cannot read file: {exc.strerror or exc}", display, 1, 1)
+        raw = read_input(path)
+    except InputError as exc:
+        diag.at_location(exc.code, "error", exc.message, display, 1, 1)
         return None
     if b"\x00" in raw:
         diag.at_location("LOAD003", "error", "binary file (contains NUL bytes); infra.yml must be UTF-8 text",
@@ -386,7 +441,7 @@ def _load_file(path: Path, display: str, diag: Diagnostics, doc: Document, prefi
     if not prefix and not doc.keys and not doc.values:
         doc.keys, doc.values = sub.keys, sub.values  # the first (or only) file: nothing to re-key
     else:
-        _copy_locations(sub, doc, (), prefix)
+        _copy_locations(sub, doc, prefix)
     return True, data
 
 
@@ -423,13 +478,38 @@ def load(path: Path, diag: Diagnostics) -> Document | None:
 
 def input_files(path: Path) -> list[Path]:
     """Every file a load of `path` reads, in order: the file itself, or a directory's
-    base.yml, then domains/*.yml sorted, then policies.yml when there is one."""
+    base.yml, then domains/*.yml sorted, then policies.yml when there is one.
+
+    Whatever is there under those names (a FIFO, a dangling symlink, a directory) is
+    listed: reading it says what it is (see read_input)."""
     if not path.is_dir():
         return [path]
     domains = path / "domains"
     policies = path / "policies.yml"
     return ([path / "base.yml"] + (sorted(domains.glob("*.yml")) if domains.is_dir() else [])
-            + ([policies] if policies.is_file() else []))
+            + ([policies] if os.path.lexists(policies) else []))
+
+
+def project_dir(path: Path) -> Path:
+    """The project: the directory holding infra.yml, or holding the infra/ directory (symlinks resolved)."""
+    return Path(path).resolve().parent
+
+
+def _leaves_project(file: Path, project: Path, display: str, diag: Diagnostics) -> bool:
+    """A file of an infra/ directory that is (or runs through) a symlink leading out of the project: LOAD010.
+
+    What a review of the project's repository shows is what psot reads; a file elsewhere (a shared
+    path on one machine, the CI runner's credentials) would change the output unseen.
+    """
+    real = Path(os.path.realpath(file))
+    if real.is_relative_to(project):
+        return False
+    shown = display_name(project)
+    shown = "the working directory" if shown == "." else f"{shown}/"
+    diag.at_location("LOAD010", "error", f"leads through a symlink to {display_name(real)}, outside the project "
+                     f"({shown}): psot reads only files inside the project, which a review sees; copy the file "
+                     "into the project", display, 1, 1)
+    return True
 
 
 def _load_directory(root: Path, diag: Diagnostics) -> Document | None:
@@ -437,25 +517,31 @@ def _load_directory(root: Path, diag: Diagnostics) -> Document | None:
     base = root / "base.yml"
     base_display = display_name(base)
     diag.default_file = base_display
-    if not base.is_file():
+    if not os.path.lexists(base):
         diag.at_location("LOAD006", "error", f"directory {display_name(root)}/ has no base.yml; create it with "
                          "project_name, global and domains (or pass an infra.yml file)", base_display, 1, 1)
         return None
     files = input_files(root)
+    project = project_dir(root)
+    # Reported for every file at once; none of them is read.
+    outside = {f for f in files if _leaves_project(f, project, display_name(f), diag)}
     policies = root / "policies.yml"
     domain_files = [f for f in files[1:] if f != policies]
     doc = Document(None, tuple(display_name(f) for f in files))
     diag.document = doc
+    if base in outside:
+        return None
     ok, data = _load_file(base, base_display, diag, doc)
     if not ok:
         return None
     doc.data = data
     if not isinstance(data, dict):
         return doc  # the schema reports the wrong top-level type
-    ok_all = True
+    ok_all = not outside
     for file in domain_files:
-        ok_all &= _merge_part(file, diag, doc, ("domains",), "domain ", "a domain file ({domain-name: domain})")
-    if policies.is_file():
+        if file not in outside:
+            ok_all &= _merge_part(file, diag, doc, ("domains",), "domain ", "a domain file ({domain-name: domain})")
+    if policies in files and policies not in outside:
         ok_all &= _merge_part(policies, diag, doc, (), "", "policies.yml (e.g. network_policies: [...])")
     return doc if ok_all else None
 
@@ -479,6 +565,7 @@ def _merge_part(file: Path, diag: Diagnostics, doc: Document, prefix: Path_, nou
         target = target.setdefault(key, {})
     if not isinstance(target, dict):
         return True  # the schema reports the wrong type in base.yml
+    added = set()
     for key, value in part.items():
         path = prefix + (key,)
         if key in target:
@@ -488,13 +575,18 @@ def _merge_part(file: Path, diag: Diagnostics, doc: Document, prefix: Path_, nou
                              f"{where[2]}; define it in one file", file_, line, col, format_path(path))
             continue
         target[key] = value
-        _copy_locations(part_doc, doc, (key,), path)
+        added.add(key)
+    _copy_locations(part_doc, doc, prefix, added)
     return True
 
 
-def _copy_locations(src: Document, dst: Document, src_prefix: Path_, dst_prefix: Path_) -> None:
-    n = len(src_prefix)
+def _copy_locations(src: Document, dst: Document, dst_prefix: Path_, only: set | None = None) -> None:
+    """Every position of `src` into `dst`, its paths under `dst_prefix`: in one pass over `src`'s tables
+    (a pass per top-level key made directory mode quadratic in the domains of one file).
+
+    `only`: copy the paths under these top-level keys alone (the domains merged; not a duplicate's).
+    """
     for table_src, table_dst in ((src.keys, dst.keys), (src.values, dst.values)):
         for p, loc in table_src.items():
-            if p[:n] == src_prefix:
-                table_dst[dst_prefix + p[n:]] = src.position(loc)  # marks of src's file, as Locations
+            if only is None or (p and p[0] in only):
+                table_dst[dst_prefix + p] = src.position(loc)  # marks of src's file, as Locations

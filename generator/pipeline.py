@@ -9,6 +9,7 @@ because only `sync` writes.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
@@ -50,11 +51,64 @@ def source_label(path: Path) -> str:
     return label if label.isprintable() else label.encode("unicode_escape").decode("ascii")
 
 
+def output_override(override: Path, project_root: Path, diag: Diagnostics) -> Path:
+    """`--output-dir` as the writer uses it (absolute, no symlink on its way), PATH002 when psot must not write it.
+
+    The writer replaces the whole output directory with a new one, so it must be a directory of psot's
+    own: not the project nor a directory holding it, not a symlink, a file or a mount point, and, when it
+    exists already, either empty or holding psot's manifest (.psot/manifest.json), the proof that psot
+    made it. Nothing is read or written there before these checks pass.
+    """
+    given = Path(override)
+    absolute = given.absolute()
+    # Its parent resolved, so that the writer's sibling staging directory and lock are where the
+    # checks looked; the last name kept, so that a symlink there is seen as one (`.`/`..` have no name).
+    target = absolute.parent.resolve() / absolute.name if absolute.name not in ("", "..") else absolute.resolve()
+    why = _unfit_output(target, project_root, given)
+    if why is not None:
+        diag.at_location("PATH002", "error", f"--output-dir {given}: {why}", "<command line>", 1, 1, "--output-dir")
+    return target
+
+
+def _unfit_output(target: Path, project_root: Path, given: Path) -> str | None:
+    """Why psot must not replace `target` with a tree of its own, or None."""
+    from generator.plan import MANIFEST, STATE_DIR   # not imported by `psot validate` (see cli.py)
+    fix = "pass a directory of its own (a new or an empty one, or one psot wrote before)"
+    if target == project_root:
+        return f"is the project itself ({target}); psot replaces the whole output directory: {fix}, such as " \
+               f"{DEFAULT_OUTPUT_DIR}"
+    if project_root.is_relative_to(target):
+        return f"holds the project ({project_root}); psot replaces the whole output directory: {fix}"
+    if os.path.islink(target):
+        return f"is a symlink (to {os.readlink(target)}); psot replaces the output directory and never follows " \
+               "a symlink there: pass the directory itself"
+    existing = next(p for p in (target, *target.parents) if os.path.lexists(p))
+    if not existing.is_dir():
+        return f"{'is a file' if existing == target else f'leads through {existing}, which is a file'}, not a " \
+               f"directory: {fix}"
+    if existing != target:
+        return None   # psot creates it
+    if os.path.ismount(target):
+        return "is a mount point; psot replaces the output directory by renaming a new one into its place, " \
+               f"which cannot be done to a mount point: pass a directory inside it, such as " \
+               f"{given / DEFAULT_OUTPUT_DIR}"
+    try:
+        with os.scandir(target) as listing:
+            if next(listing, None) is None:
+                return None   # empty: nothing of anyone's to lose
+        if stat.S_ISDIR(os.lstat(target / STATE_DIR).st_mode) and stat.S_ISREG(os.lstat(target / MANIFEST).st_mode):
+            return None
+    except OSError:
+        pass
+    return f"holds files psot did not write (it has no {MANIFEST}); psot replaces the whole output directory, " \
+           f"so it writes only to a directory it made or an empty one: {fix}"
+
+
 def _output_dir(path: Path, data: dict | None, override: Path | None, diag: Diagnostics) -> Path:
     """`--output-dir`, else `global.output_dir`, else generated/ beside infra.yml (or infra/)."""
     project_root = path.resolve().parent
     if override is not None:
-        return Path(override)
+        return output_override(override, project_root, diag)
     # This runs before the schema has checked anything: `global` may be any type here.
     glob = data.get("global") if isinstance(data, dict) else None
     configured = glob.get("output_dir") if isinstance(glob, dict) else None
@@ -73,6 +127,27 @@ def _output_dir(path: Path, data: dict | None, override: Path | None, diag: Diag
         else:
             return target
     return project_root / DEFAULT_OUTPUT_DIR
+
+
+def _check_kubernetes_base(path: Path, data: dict | None, diag: Diagnostics) -> None:
+    """`global.kubernetes.base` names the user's kustomize directory, which the generated overlay lists as a
+    resource: like output_dir, it must stay inside the project (what a review of it sees), also once
+    symlinks on the way are followed (PATH003)."""
+    glob = data.get("global") if isinstance(data, dict) else None
+    kubernetes = glob.get("kubernetes") if isinstance(glob, dict) else None
+    base = kubernetes.get("base") if isinstance(kubernetes, dict) else None
+    if not isinstance(base, str) or not base:
+        return   # absent (k8s), or the schema reports it
+    project_root = path.resolve().parent
+    rel = PurePosixPath(base)
+    resolved = (project_root / rel).resolve()
+    where = ("global", "kubernetes", "base")
+    if rel.is_absolute() or ".." in rel.parts:
+        diag.error("PATH003", f"kubernetes.base '{base}' must stay inside the project: write the path of your "
+                   "kustomize directory relative to infra.yml, without '..'", where)
+    elif not resolved.is_relative_to(project_root):
+        diag.error("PATH003", f"kubernetes.base '{base}' leads to {resolved} through a symlink, outside the "
+                   "project: write a path inside the project", where)
 
 
 def _relative_output(path: Path, output_dir: Path) -> str:
@@ -142,6 +217,7 @@ def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path |
     diag = Diagnostics(default_file=loader.display_name(path))
     doc = loader.load(path, diag)
     result = Compilation(path, _output_dir(path, doc.data if doc else None, output_dir, diag), diag)
+    _check_kubernetes_base(path, doc.data if doc else None, diag)
     if doc is None or diag.has_errors or not schema.validate(doc, diag):
         return result
     result.infra = replace(model.build(doc.data), output_dir=_relative_output(path, result.output_dir),

@@ -24,6 +24,7 @@ import errno
 import fcntl
 import os
 import shutil
+import stat
 import tempfile
 import time
 from contextlib import contextmanager
@@ -80,18 +81,48 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
+def _leftovers(output_dir: Path, kind: str) -> list[Path]:
+    """The staging (`_NEW`) or moved-aside (`_OLD`) trees beside `output_dir`, sorted.
+
+    Only a real directory is one psot made: a symlink (or a file) of that name was planted, and is left
+    as it is, never followed. (A listing, not a glob: the name may hold `[` or `*`.)
+    """
+    prefix = f".{output_dir.name}{kind}"
+    try:
+        with os.scandir(output_dir.parent) as listing:
+            return sorted(output_dir.parent / e.name for e in listing
+                          if e.name.startswith(prefix) and e.is_dir(follow_symlinks=False))
+    except FileNotFoundError:
+        return []
+
+
 def _recover(output_dir: Path) -> None:
-    """Finish or undo what a killed sync left beside `output_dir`."""
-    parent, name = output_dir.parent, output_dir.name
-    olds = sorted(parent.glob(f".{name}{_OLD}*"))
-    # Only a real directory is a tree psot moved aside: a symlink of that name was planted.
-    whole = [p for p in olds if p.is_dir() and not p.is_symlink()]
-    if not output_dir.exists() and whole:
+    """Finish or undo what a killed sync left beside `output_dir` (under the lock)."""
+    olds = _leftovers(output_dir, _OLD)
+    if not output_dir.exists() and olds:
         # Killed between the two renames of the fallback swap: the old tree is whole.
-        os.rename(whole[-1], output_dir)
-        olds.remove(whole[-1])
-    for stale in olds + sorted(parent.glob(f".{name}{_NEW}*")):
-        shutil.rmtree(stale, ignore_errors=True)
+        os.rename(olds.pop(), output_dir)
+    for stale in olds + _leftovers(output_dir, _NEW):
+        shutil.rmtree(stale, ignore_errors=True)   # rmtree never follows a symlink inside the tree
+
+
+def tidy(output_dir: Path) -> None:
+    """Clean what a killed sync left beside `output_dir`, also when this sync writes nothing (a no-op or
+    cached sync never reaches `write`'s own cleaning).
+
+    Only when there is something to clean, and only under the lock; a lock held by another sync or
+    apply is not waited for: that one cleans when it writes.
+    """
+    try:
+        if not (_leftovers(output_dir, _NEW) or _leftovers(output_dir, _OLD)):
+            return
+        with locked(output_dir, timeout=0):
+            _recover(output_dir)
+    except WriteError:
+        return
+    except OSError as exc:
+        raise WriteError(f"cannot clean what an interrupted sync left beside {output_dir}: "
+                         f"{exc.strerror or exc}") from exc
 
 
 def _syncfs_function():
@@ -136,6 +167,39 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+# Extended attributes the filesystem does not support, or that only a privileged user may set
+# (`security.*`, `trusted.*`): the new directory goes without them.
+_XATTR_SKIPPED = (errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM, errno.EACCES)
+
+
+def _copy_dir_metadata(src: str | Path, dst: Path) -> None:
+    """Give the new directory `dst` the owner, group, extended attributes and mode of the one it replaces.
+
+    A directory someone gave another owner, an ACL (`system.posix_acl_*`) or a label keeps them
+    across syncs. The owner is copied when psot may (as root, or the group when its user is in it),
+    the mode last, as an ACL's mask follows it.
+    """
+    st = os.lstat(src)
+    if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+        try:
+            os.chown(dst, st.st_uid, st.st_gid, follow_symlinks=False)
+        except PermissionError:
+            pass   # not root: the directory is its user's, as any file it writes
+    try:
+        names = os.listxattr(src, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno not in _XATTR_SKIPPED:
+            raise
+        names = []
+    for name in names:
+        try:
+            os.setxattr(dst, name, os.getxattr(src, name, follow_symlinks=False), follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno not in _XATTR_SKIPPED + (errno.ENODATA,):   # ENODATA: removed meanwhile
+                raise
+    os.chmod(dst, stat.S_IMODE(st.st_mode))
+
+
 def _copy_links(src: Path, dst: Path, skip: set[str]) -> None:
     """Mirror `src` into `dst` with hard links (files) and symlinks (links), except `skip`."""
     for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
@@ -147,7 +211,7 @@ def _copy_links(src: Path, dst: Path, skip: set[str]) -> None:
         dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
         for d in dirnames:
             (target_dir / d).mkdir(exist_ok=True)
-            shutil.copymode(os.path.join(dirpath, d), target_dir / d)
+            _copy_dir_metadata(os.path.join(dirpath, d), target_dir / d)
         for f in filenames:
             rel = os.path.normpath(os.path.join(rel_dir, f)).replace(os.sep, "/")
             if rel in skip:
@@ -217,6 +281,10 @@ def write(plan: Plan, tree: dict[str, bytes], clean_orphans: bool = False,
     if output_dir.is_symlink() or (output_dir.exists() and not output_dir.is_dir()):
         raise WriteError(f"{output_dir} is not a directory psot can replace (a symlink or a file); "
                          "remove it or choose another output directory")
+    if output_dir.is_dir() and os.path.ismount(output_dir):
+        raise WriteError(f"{output_dir} is a mount point: psot replaces the output directory by renaming a new "
+                         "one into its place, which cannot be done to a mount point; choose a directory inside it "
+                         "as the output directory")
     try:
         with locked(output_dir, lock_timeout):
             _recover(output_dir)
@@ -231,7 +299,7 @@ def write(plan: Plan, tree: dict[str, bytes], clean_orphans: bool = False,
             staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}{_NEW}", dir=output_dir.parent))
             try:
                 if output_dir.exists():
-                    shutil.copymode(output_dir, staging)
+                    _copy_dir_metadata(output_dir, staging)
                     _copy_links(output_dir, staging, set(writes) | set(deletes))
                 else:
                     umask = os.umask(0)

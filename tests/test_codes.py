@@ -31,7 +31,7 @@ from tests.conftest import REPO
 CODE = re.compile(r"[A-Z][A-Z0-9]*[0-9]{3}")
 # A single `psot ...` line with plain arguments runs in this process; anything else through bash.
 PLAIN_COMMAND = re.compile(r"psot(?: [-\w./=:]+)*")
-EMITTERS = {"error", "warning", "add", "at_location", "warn", "finding", "_fail"}
+EMITTERS = {"error", "warning", "add", "at_location", "warn", "finding", "_fail", "InputError"}
 
 
 def run_example(example: codes.Example, directory: Path) -> tuple[int, str]:

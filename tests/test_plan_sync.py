@@ -200,13 +200,12 @@ def test_directory_mode_refuses_a_domain_defined_twice(tmp_path):
                                     "defined at infra/base.yml:4:3")
 
 
-def test_unwritable_output_is_exit_3(seed_001, tmp_path):
-    blocker = tmp_path / "file-not-dir"
-    blocker.write_text("x")
-    result = run_psot("sync", str(seed_001), "-o", str(blocker))
-    assert result.returncode == 3
-    assert "is not a directory psot can replace" in result.stderr
-    assert os.path.isfile(blocker)
+def test_unwritable_output_is_exit_3(seed_001):
+    """/sys refuses new files even to root: the lock beside the output directory cannot be created."""
+    result = run_psot("sync", str(seed_001), "-o", "/sys/psot-out")
+    assert (result.returncode, result.stdout) == (3, "")
+    assert result.stderr.endswith("psot: cannot write /sys/psot-out: Permission denied\n"), result.stderr
+    assert not os.path.exists("/sys/psot-out")
 
 
 def test_plan_markdown_for_a_pull_request(seed_001):

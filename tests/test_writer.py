@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -147,3 +149,80 @@ def test_sigkill_while_writing_leaves_the_old_tree_and_the_next_sync_works(tmp_p
     assert done.returncode == 0
     assert set(snapshot(out).values()) == {(H + "v: 2\n").encode()}
     assert not leftovers(tmp_path)
+
+
+def test_a_mount_point_is_not_replaced(tmp_path, monkeypatch):
+    """generated/ mounted (a tmpfs of its own): renaming a new tree into its place cannot work; say why."""
+    out = tmp_path / "generated"
+    sync(out, tree(a_yml="v: 1\n"))
+    real = os.path.ismount
+    monkeypatch.setattr(writer.os.path, "ismount", lambda path: Path(path) == out or real(path))
+    with pytest.raises(writer.WriteError) as caught:
+        sync(out, tree(a_yml="v: 2\n"))
+    assert str(caught.value) == (f"{out} is a mount point: psot replaces the output directory by renaming a new one "
+                                 "into its place, which cannot be done to a mount point; choose a directory inside "
+                                 "it as the output directory")
+    assert (out / "a_yml").read_text().endswith("v: 1\n") and not leftovers(tmp_path)
+
+
+def test_a_filesystem_without_extended_attributes_is_written_all_the_same(tmp_path, monkeypatch):
+    out = tmp_path / "generated"
+    sync(out, tree(d__a_yml="v: 1\n"))
+    os.chmod(out / "d", 0o750)
+
+    def unsupported(*args, **kwargs):
+        raise OSError(errno.ENOTSUP, "Operation not supported")
+    monkeypatch.setattr(writer.os, "listxattr", unsupported)
+    assert sync(out, tree(d__a_yml="v: 2\n")) == ["d/a_yml"]
+    assert (out / "d" / "a_yml").read_text().endswith("v: 2\n")
+    assert os.stat(out / "d").st_mode & 0o7777 == 0o750
+
+
+def plant_leftovers(parent: Path, outside: Path) -> Path:
+    """What killed syncs leave beside generated/ (a staging tree, a tree moved aside), and a symlink of
+    such a name planted to a directory elsewhere: the symlink's path."""
+    (parent / ".generated.psot-new-killed" / "compose").mkdir(parents=True)
+    (parent / ".generated.psot-new-killed" / "compose" / "half.yml").write_text("x: 1\n")
+    (parent / ".generated.psot-old-4242").mkdir()
+    (outside / "keep").mkdir(parents=True)
+    planted = parent / ".generated.psot-new-planted"
+    planted.symlink_to(outside)
+    return planted
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["cached", "compiled"])
+def test_a_sync_that_writes_nothing_still_cleans_what_a_killed_sync_left(seed_001, tmp_path, recorded, monkeypatch):
+    """The no-op record answers before the writer runs (sync_cache.py), and an unchanged tree never reaches
+    the writer's own cleaning: leftovers are cleaned under the lock all the same, symlinks left alone."""
+    from click.testing import CliRunner
+
+    from generator import cli as cli_module
+    from generator import sync_cache
+    from tests.conftest import run_psot
+    assert run_psot("sync", str(seed_001)).returncode == 0
+    record = sync_cache.cache_file(seed_001.parent / "generated")
+    if recorded:
+        monkeypatch.setattr(cli_module, "_compile", lambda *a, **k: pytest.fail("the record did not answer"))
+    else:
+        record.unlink()
+    planted = plant_leftovers(seed_001.parent, tmp_path / "outside")
+    for flag in ("--check", "--dry-run"):   # they write nothing at all
+        assert CliRunner().invoke(cli_module.cli, ["sync", str(seed_001), flag]).exit_code == 0
+    assert len(leftovers(seed_001.parent)) == 3
+    result = CliRunner().invoke(cli_module.cli, ["sync", str(seed_001)])
+    assert result.exit_code == 0 and "No changes. generated/ is up to date." in result.stdout, result.output
+    assert leftovers(seed_001.parent) == [planted] and os.readlink(planted) == str(tmp_path / "outside")
+    assert sorted(p.name for p in (tmp_path / "outside").iterdir()) == ["keep"]
+
+
+def test_cleaning_leftovers_does_not_wait_for_a_held_lock(tmp_path):
+    out = tmp_path / "generated"
+    sync(out, tree(a_yml="v: 1\n"))
+    plant_leftovers(tmp_path, tmp_path / "outside")
+    with writer.locked(out):
+        start = time.monotonic()
+        writer.tidy(out)
+        assert time.monotonic() - start < 1
+    assert len(leftovers(tmp_path)) == 3, "another psot holds the lock: it cleans when it writes"
+    writer.tidy(out)
+    assert [p.name for p in leftovers(tmp_path)] == [".generated.psot-new-planted"]

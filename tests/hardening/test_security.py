@@ -223,6 +223,39 @@ def test_output_dir_cannot_be_the_project_itself(tmp_path, value):
     assert ops == []
 
 
+@pytest.mark.parametrize("base,why", [
+    ("/etc/kubernetes", "must stay inside the project: write the path of your kustomize directory relative to "
+                        "infra.yml, without '..'"),
+    ("../k8s", "must stay inside the project: write the path of your kustomize directory relative to infra.yml, "
+               "without '..'"),
+    ("k8s/../../k8s", "must stay inside the project: write the path of your kustomize directory relative to "
+                      "infra.yml, without '..'"),
+    ("link/k8s", "leads to {outside}/k8s through a symlink, outside the project: write a path inside the project"),
+])
+def test_kubernetes_base_cannot_lead_out_of_the_project(tmp_path, base, why):
+    """The overlay lists the base as a resource: `kubectl apply -k` would apply manifests from outside."""
+    outside = tmp_path / "outside"
+    (outside / "k8s").mkdir(parents=True)
+    doc = base_doc()
+    doc["global"]["kubernetes"] = {"base": base}
+    infra = write(tmp_path, doc)
+    (infra.parent / "link").symlink_to(outside)
+    code, output, ops = sync(infra, None)
+    assert code == 1, output
+    assert f"error[PATH003] kubernetes.base '{base}' {why.format(outside=outside)}" in output, output
+    assert ops == []
+
+
+def test_kubernetes_base_inside_the_project_through_a_symlink_is_fine(tmp_path):
+    doc = base_doc()
+    doc["global"]["kubernetes"] = {"base": "link/k8s"}
+    infra = write(tmp_path, doc)
+    (infra.parent / "deploy" / "k8s").mkdir(parents=True)
+    (infra.parent / "link").symlink_to("deploy")
+    code, output, ops = sync(infra, None)
+    assert code == 0 and "PATH003" not in output, output
+
+
 # -- 2. Symlinks already there ----------------------------------------------------------------------
 
 @pytest.fixture
@@ -266,7 +299,9 @@ def test_a_symlink_in_generated_is_never_followed(tmp_path, planted, plant):
     doc = base_doc()
     doc["domains"]["ai"]["description"] = "changed"  # so that this sync writes
     write(tmp_path, doc)
-    code, output, ops = sync(infra, out, "--clean-orphans")
+    # generated/ beside infra.yml, as psot finds it: `-o` would refuse a tree whose .psot/ (the proof
+    # that psot made it) is a symlink.
+    code, output, ops = sync(infra, None, "--clean-orphans")
     assert code == 0, output
     assert_confined(ops, out)
     assert tree_hashes(outside) == outside_before, "something outside generated/ changed"
@@ -278,12 +313,18 @@ def test_a_symlink_in_generated_is_never_followed(tmp_path, planted, plant):
         assert rel in generated or any(p.startswith(rel + "/") for p in generated)
 
 
-def test_generated_itself_a_symlink_is_refused(tmp_path, planted):
+@pytest.mark.parametrize("option", [False, True])
+def test_generated_itself_a_symlink_is_refused(tmp_path, planted, option):
+    """Found beside infra.yml, the writer refuses it (exit 3); named by `-o`, it is a finding (PATH002)."""
     infra, _, outside, outside_before = planted
     out = infra.parent / "generated"
     out.symlink_to(outside)
-    code, output, ops = sync(infra, out)
-    assert code == 3 and "symlink" in output, output
+    code, output, ops = sync(infra, out if option else None)
+    if option:
+        assert code == 1 and output.startswith(f"<command line>:1:1: error[PATH002] --output-dir {out}: is a "
+                                               f"symlink (to {outside}); "), output
+    else:
+        assert code == 3 and f"{out} is not a directory psot can replace (a symlink or a file)" in output, output
     assert ops == [] and tree_hashes(outside) == outside_before
 
 
