@@ -1091,6 +1091,27 @@ _WRITTEN_ENTRIES = (
         passes=_detect((("lspci.txt", _LSPCI), ("nvidia.csv", _NVIDIA_CSV + _RTX_3060_CSV)),
                        "psot detect --host ws --from nvidia.csv lspci.txt")),
     _entry(
+        "DETECT011", "warning", "detect", "Two GPUs of one vendor have one driver index: the outputs come from "
+        "different machines or runs; the block leaves the second index out.",
+        """
+        A driver numbers each of its cards once, so two GPUs of one vendor with the same index cannot be on
+        one host in one run: the saved outputs given together were taken on different machines, or the
+        driver renumbered the cards between two runs. infra.yml would refuse two such GPUs on one host
+        (INV002), so the block keeps the index of the first GPU, in PCI address order, and leaves it out for
+        the others: it still pastes and compiles, and compose workloads on that host will ask for it.
+        """,
+        """
+        Run the tools on the GPU host, in one go (`psot detect` there, or save their outputs together), and
+        pass those outputs to one `--from`; give each machine its own `--host`.
+        """,
+        fails=_detect((("a.csv", _NVIDIA_CSV), ("b.csv", _RTX_3060_CSV.replace("1, NVIDIA", "0, NVIDIA", 1))),
+                      "psot detect --host ws --from a.csv b.csv",
+                      "b.csv:1:1: warning[DETECT011] 0000:02:00.0 (GeForce RTX 3060) has nvidia index 0, as "
+                      "0000:01:00.0 (GeForce RTX 4090) has: one driver numbers each card once, so these outputs come "
+                      "from different machines or runs; the block leaves out its index: run the tools on the GPU "
+                      "host, together, and pass their outputs to one --from"),
+        passes=_detect((("nvidia.csv", _NVIDIA_CSV + _RTX_3060_CSV),), "psot detect --host ws --from nvidia.csv")),
+    _entry(
         "DETECT020", "warning", "detect", "`--check`: a GPU of the inventory is not detected, or its driver does "
         "not run it: it is treated as unavailable.",
         """

@@ -123,7 +123,29 @@ def merge(outputs: list[Parsed]) -> Detection:
         detection.findings.extend(disagreements)
     detection.gpus.sort(key=sort_key)
     detection.findings.extend(_unusable(detection, outputs))
+    detection.findings.extend(_one_index_each(detection))
     return detection
+
+
+def _one_index_each(detection: Detection) -> list[Finding]:
+    """A driver numbers each of its cards once: two GPUs of one vendor with one index come from outputs of
+    different machines (or a renumbering between two runs). The block keeps the index of the first, in PCI
+    order, and leaves it out for the others, so that it still pastes and compiles (INV002 would refuse it)."""
+    found: list[Finding] = []
+    first: dict[tuple[str, int], Gpu] = {}
+    for i, gpu in enumerate(detection.gpus):
+        if gpu.index is None:
+            continue
+        other = first.setdefault((gpu.vendor, gpu.index), gpu)
+        if other is gpu:
+            continue
+        detection.gpus[i] = replace(gpu, index=None)
+        found.append(finding(
+            "DETECT011", WARNING, f"{gpu.label()} has {gpu.vendor} index {gpu.index}, as {other.label()} has: one "
+            "driver numbers each card once, so these outputs come from different machines or runs; the block leaves "
+            "out its index: run the tools on the GPU host, together, and pass their outputs to one --from",
+            *gpu.where))
+    return found
 
 
 def _tool_of(format: str) -> str | None:

@@ -21,6 +21,7 @@ from typing import Callable
 from generator.detect import amd_smi, formats, lspci, nvidia_csv, nvidia_xml, rocm_smi
 from generator.detect.records import Parsed, finding
 from generator.findings import ERROR, WARNING, Finding
+from generator.loader import InputError, read_input
 
 TIMEOUT_S = 30
 MAX_INPUT_BYTES = 16 * 1024 * 1024   # as for infra.yml (loader.py): no tool prints more about its GPUs
@@ -122,17 +123,18 @@ def read_file(path: Path) -> Parsed:
     source = str(path)
     problem = None
     try:
-        size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            problem = f"file is {size} bytes; psot reads at most {MAX_INPUT_BYTES} bytes of a tool's output"
+        # The loader's bounded read: a FIFO or a device given as a saved output is refused, not waited on.
+        raw = read_input(path, MAX_INPUT_BYTES)
+    except InputError as exc:
+        if exc.code == "LOAD004":
+            problem = (f"file is {os.stat(path).st_size} bytes; psot reads at most {MAX_INPUT_BYTES} bytes of a "
+                       "tool's output")
+        elif exc.code == "LOAD001" and not path.is_dir() and not os.path.islink(path):
+            problem = "file not found; pass the path of a saved tool output"
+        elif exc.code == "LOAD001" and path.is_dir():
+            problem = "is a directory, expected a file with a tool's saved output"
         else:
-            raw = path.read_bytes()
-    except FileNotFoundError:
-        problem = "file not found; pass the path of a saved tool output"
-    except IsADirectoryError:
-        problem = "is a directory, expected a file with a tool's saved output"
-    except OSError as exc:
-        problem = f"cannot read file: {exc.strerror or exc}"
+            problem = exc.message
     if problem is not None:
         parsed = Parsed("unknown", source)
         parsed.error("DETECT002", problem)

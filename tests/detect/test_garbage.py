@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -98,3 +100,19 @@ def test_missing_file_through_the_command(tmp_path):
     run = run_psot("detect", "--from", str(tmp_path / "nope.csv"))
     assert run.returncode == 1
     assert f"{tmp_path / 'nope.csv'}:1:1: error[DETECT002] file not found" in run.stderr
+
+
+def test_a_fifo_or_a_device_given_as_a_saved_output_is_refused_at_once(tmp_path):
+    """`--from` reads like the loader: never a FIFO (which would block) nor a device (endless)."""
+    import os
+    import time
+
+    from generator.detect.tools import read_file
+    fifo = tmp_path / "nvidia.csv"
+    os.mkfifo(fifo)
+    start = time.monotonic()
+    for path, kind in ((fifo, "a named pipe (FIFO)"), (Path("/dev/zero"), "a character device")):
+        parsed = read_file(path)
+        assert [f.code for f in parsed.findings] == ["DETECT002"], parsed.findings
+        assert kind in parsed.findings[0].message
+    assert time.monotonic() - start < 30
