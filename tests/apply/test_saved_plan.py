@@ -28,7 +28,7 @@ def test_a_fresh_saved_plan_is_applied_exactly(tmp_path: Path):
     assert [c["path"] for c in body["changes"]] == ["compose/ws/docker-compose.gpu-override.yml", "placement.yml"]
     assert [u["commands"] for u in body["apply"]] == [[
         "podman-compose -f docker-compose.prod.yml -f generated/compose/ws/docker-compose.gpu-override.yml "
-        "up -d --force-recreate --no-deps ai-florence"], []]
+        "up -d --force-recreate --no-deps -- ai-florence"], []]
     done = run_psot("apply", "plan.json", cwd=root, env=env)
     assert done.returncode == 0, done.stderr
     assert "Wrote generated/: 2 file(s) changed." in done.stdout

@@ -71,10 +71,10 @@ def test_node_labels_and_taints_change_one_by_one(tmp_path: Path):
                     b"spec:\n  taints:\n  - key: gpu\n    effect: NoSchedule\n")
     path = "kubernetes/nodes/k1.yaml"
     assert commands(tg.units({path: new}, {path: old}, ctx(tmp_path))) == [
-        "kubectl label node k1 c=3 --overwrite",
-        "kubectl label node k1 b-",
-        "kubectl taint node k1 dedicated:NoSchedule-",
-        "kubectl taint node k1 gpu:NoSchedule --overwrite",
+        "kubectl label --overwrite -- node k1 c=3",
+        "kubectl label -- node k1 b-",
+        "kubectl taint -- node k1 dedicated:NoSchedule-",
+        "kubectl taint --overwrite -- node k1 gpu:NoSchedule",
     ]
 
 
@@ -99,11 +99,11 @@ def test_an_instance_record_drives_unset_and_device_removal(tmp_path: Path):
     c = ctx(tmp_path)
     c.query = lambda argv: '["/1.0/projects/d"]' if argv[-1] == "/1.0/projects" else '["/1.0/instances/m?project=d"]'
     assert commands(tg.units({path: new}, {path: old}, c)) == [
-        "incus config set m limits.cpu=4 --project d",
-        "incus config unset m boot.autostart --project d",
-        "incus config device remove m data --project d",
-        "incus config device remove m gpu --project d",
-        "incus config device add m gpu none --project d",
+        "incus config set --project d -- m limits.cpu=4",
+        "incus config unset --project d -- m boot.autostart",
+        "incus config device remove --project d -- m data",
+        "incus config device remove --project d -- m gpu",
+        "incus config device add --project d -- m gpu none",
     ]
 
 
@@ -114,5 +114,5 @@ def test_default_infra_dry_run_lists_every_platform(tmp_path: Path):
     assert dry.returncode == 0, dry.stderr
     assert "    $ qm set 101 --bios ovmf --cores 8 --hostpci0 0000:0a:00.0,pcie=1,x-vga=1 --machine q35 " \
            "--memory 16384 --name win11-gaming --ostype win11" in dry.stdout
-    assert "    $ kubectl label node k8s-1 gpu.vendor=nvidia --overwrite" in dry.stdout
+    assert "    $ kubectl label --overwrite -- node k8s-1 gpu.vendor=nvidia" in dry.stdout
     assert "incus" not in dry.stdout and "compose" not in dry.stdout
