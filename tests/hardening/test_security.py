@@ -408,7 +408,7 @@ def test_keys_that_are_no_incus_keys_are_refused_before_render(tmp_path):
 def test_no_key_can_change_the_shape_of_a_generated_file(tmp_path, monkeypatch):
     """Were Incus config keys and device options any word (INC006 refuses most), each would come back as the
     same string key: the serialiser quotes whatever YAML would read as something else."""
-    monkeypatch.delitem(rules.RULES, "INC006")
+    monkeypatch.setattr(rules.RULES["INC006"], "check", lambda ctx: iter(()))
     infra = write(tmp_path, hostile_keys_doc())
     out = infra.parent / "generated"
     code, output, ops = sync(infra, out)
