@@ -3,18 +3,19 @@
 In order: the summary line; the destructive changes (deleted files, and
 consumers that lose a GPU they had in the placement.yml on disk) as a
 warning; the commands `psot apply` will use and where (the compose
-command, ssh destinations: nothing in generated/ shows them); the placement (consumer -> GPU and VRAM, then per GPU used/total
-and its consumers); then one collapsible `<details>` block per changed file
-with its unified diff.
+command, ssh destinations: nothing in generated/ shows them); the
+placement (consumer -> GPU and VRAM, then per GPU used/total and its
+consumers); then one collapsible `<details>` block per changed file with
+its unified diff.
 
 A GitHub comment holds at most 65,000 characters, so the output never
 exceeds `limit`. What has to give, gives in reverse order of importance:
 first the diffs (the last diff shown is cut after a whole line, the files
 after it are left out), then rows of the placement tables and items of
-the destructive list and of the commands (each gets at least half the room
-left when it and what follows have to be cut); each cut is said in a note, fences and `<details>`
-are always closed, and no line is ever cut in the middle. A pure function:
-the same input gives the same text.
+the destructive list and of the commands (each gets at least half the
+room left when it and what follows have to be cut); each cut is said in a
+note, fences and `<details>` are always closed, and no line is ever cut in
+the middle. A pure function: the same input gives the same text.
 """
 
 from __future__ import annotations

@@ -354,9 +354,10 @@ def _incus_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: Con
             vm = ("--vm",) if body.get("type") == "virtual-machine" else ()
             bad = _not_keys(body)
             if bad:
+                what = "is not an Incus key" if len(bad) == 1 else "are not Incus keys"
                 ahead.append(Unit("incus", action, {path: new},
-                                  blocked=f"{', '.join(bad)} {'is not an Incus key' if len(bad) == 1 else 'are not Incus keys'}"
-                                          f" (see `psot explain INC006`); it is not passed to incus"))
+                                  blocked=f"{', '.join(bad)} {what} (see `psot explain INC006`); nothing of "
+                                          f"{name} is passed to incus"))
                 continue
             if not incus.instance_exists(domain, name):
                 image = body.get("image")

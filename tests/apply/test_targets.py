@@ -116,3 +116,30 @@ def test_default_infra_dry_run_lists_every_platform(tmp_path: Path):
            "--memory 16384 --name win11-gaming --ostype win11" in dry.stdout
     assert "    $ kubectl label --overwrite -- node k8s-1 gpu.vendor=nvidia" in dry.stdout
     assert "incus" not in dry.stdout and "compose" not in dry.stdout
+
+
+def test_an_instance_file_with_a_key_that_is_no_incus_key_is_blocked_not_passed_on(tmp_path: Path):
+    """INC006 refuses such keys in infra.yml; a file that has one anyway (an edited applied state) runs nothing."""
+    new = HEADER + b"name: m\ntype: container\nconfig: {user.a=b: c, --help: x}\ndevices:\n  gpu: {type: gpu, -x: y}\n"
+    c = ctx(tmp_path)
+    c.query = lambda argv: '["/1.0/projects/d"]' if argv[-1] == "/1.0/projects" else '["/1.0/instances/m?project=d"]'
+    [unit] = tg.units({"incus/d/instances/m.yaml": new}, {}, c)
+    assert unit.steps == []
+    assert unit.blocked == ("user.a=b, --help, gpu.-x are not Incus keys (see `psot explain INC006`); nothing of m is "
+                            "passed to incus")
+
+
+def test_the_programs_apply_will_use_per_platform_and_host(tmp_path: Path):
+    tree = {"incus/d/project.yaml": b"", "kubernetes/nodes/k1.yaml": b"",
+            "proxmox/pve/qemu-server/101.conf": b"", "proxmox/pve/host/modules": b"",
+            "proxmox/mapping/pci.cfg": HEADER + b"gpu-a\n\tmap id=10de:2204,node=pve2,path=0000:0a:00.0\n\n",
+            "compose/ws/docker-compose.gpu-override.yml": b"", "placement.yml": b""}
+    infra = {"global": {"compose": {"command": "podman-compose"}}, "hosts": {"pve2": {"ssh": "root@pve2"}}}
+    assert tg.programs_text(tg.programs(tree, infra)) == (
+        "Commands apply will use:\n"
+        "  incus: incus, on the incus client's default remote (`incus remote get-default`)\n"
+        "  proxmox on pve: qm, install, rm, update-initramfs, on this machine\n"
+        "  proxmox on pve2: pvesh, over `ssh -o BatchMode=yes root@pve2` (hosts.pve2.ssh)\n"
+        "  compose on ws: podman-compose, on this machine (global.compose.command)\n"
+        "  kubernetes: kubectl, in kubectl's current context (`kubectl config current-context`)\n")
+    assert tg.programs({"placement.yml": b""}, infra) == []
