@@ -24,7 +24,7 @@ the differences are taken against the instance's live configuration and
 nothing psot did not write is unset or removed.
 
 Proxmox (`qm`, `pvesh`, on the node itself or over `ssh` when
-`hosts.<host>.ssh` is set): `qm set VMID --key value … [--delete k,…]` with
+`hosts.<host>.ssh` is set): `qm set --key value … [--delete k,…] -- VMID` with
 the changed options of a qemu-server file; `pvesh create|set
 /cluster/mapping/pci…` per changed mapping; the vfio module list and
 modprobe options are installed as /etc/modules-load.d/psot-vfio.conf and
@@ -429,7 +429,8 @@ def _proxmox_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: C
             if new is None and not ctx.clean_orphans:
                 continue
             units.append(Unit("proxmox", action, {path: new}, steps))
-        elif len(parts) == 4 and parts[2] == "qemu-server" and parts[3].endswith(".conf"):
+        elif len(parts) == 4 and parts[2] == "qemu-server" and parts[3].endswith(".conf") and \
+                parts[3][: -len(".conf")].isdigit():
             host, vmid = parts[1], parts[3][: -len(".conf")]
             if new is None:
                 if ctx.clean_orphans:
@@ -441,7 +442,9 @@ def _proxmox_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: C
             gone = sorted(set(before) - set(after))
             if gone:
                 args += ["--delete", ",".join(gone)]
-            steps = [ctx.on_host(host, ("qm", "set", vmid, *args))] if args else []
+            # Proxmox's CLI parses with Getopt::Long: an option's value is the next word whatever it starts
+            # with, and `--` ends the options before the VMID.
+            steps = [ctx.on_host(host, ("qm", "set", *args, "--", vmid))] if args else []
             units.append(Unit("proxmox", action, {path: new}, steps))
         elif len(parts) >= 4 and parts[2] == "host":
             host, name = parts[1], "/".join(parts[3:])

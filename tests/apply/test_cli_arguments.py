@@ -167,3 +167,32 @@ def test_a_compose_file_whose_name_starts_with_a_dash_is_still_a_file(tmp_path: 
     [step] = [s for u in tg.units({path: override}, {}, ctx) for s in u.steps]
     assert step.display() == ("podman-compose -f ./-prod.yml -f generated/compose/ws/docker-compose.gpu-override.yml "
                               "up -d --force-recreate --no-deps -- a")
+
+
+# Proxmox's CLI (pve-common, PVE::JSONSchema::get_options) parses a command's words with Perl's Getopt::Long,
+# configured with prefix_pattern=(--|-), every option of `qm set` taking a string ("=s"); what is left is the VMID.
+GET_OPTIONS = r"""
+use Getopt::Long;
+use JSON::PP;
+my @args = @ARGV;
+my @specs = map { /^--(.+)$/ ? ("$1=s") : () } @args;
+Getopt::Long::Configure('prefix_pattern=(--|-)');
+my $opts = {};
+Getopt::Long::GetOptionsFromArray(\@args, $opts, @specs) or die "unable to parse option\n";
+print JSON::PP->new->canonical->encode({options => $opts, args => \@args});
+"""
+
+
+def test_qm_reads_every_value_as_its_options_and_the_vmid_after_double_dash(tmp_path: Path):
+    if shutil.which("perl") is None:
+        pytest.skip("perl is not on PATH")
+    old = HEADER + b"cores: 8\nmemory: 16384\n"
+    new = HEADER + b"args: -cpu host,kvm=off\ncores: 4\nname: --vm\n"
+    path = "proxmox/pve/qemu-server/101.conf"
+    [step] = [s for u in tg.units({path: new}, {path: old}, tg.Context({}, tmp_path, tmp_path)) for s in u.steps]
+    assert step.argv == ("qm", "set", "--args", "-cpu host,kvm=off", "--cores", "4", "--name", "--vm",
+                         "--delete", "memory", "--", "101")
+    parsed = subprocess.run(["perl", "-e", GET_OPTIONS, "--", *step.argv[2:]], capture_output=True, text=True)
+    assert parsed.returncode == 0, parsed.stderr
+    assert json.loads(parsed.stdout) == {"options": {"args": "-cpu host,kvm=off", "cores": "4", "name": "--vm",
+                                                     "delete": "memory"}, "args": ["101"]}

@@ -23,7 +23,7 @@ def test_qm_set_carries_only_the_changed_options(tmp_path: Path):
     new = HEADER + b"bios: ovmf\ncores: 4\nhostpci0: 0000:0b:00.0,pcie=1\nmachine: q35\n"
     units = tg.units({"proxmox/pve/qemu-server/101.conf": new}, {"proxmox/pve/qemu-server/101.conf": old},
                      ctx(tmp_path))
-    assert commands(units) == ["qm set 101 --cores 4 --hostpci0 0000:0b:00.0,pcie=1 --delete memory"]
+    assert commands(units) == ["qm set --cores 4 --hostpci0 0000:0b:00.0,pcie=1 --delete memory -- 101"]
 
 
 def test_proxmox_commands_run_over_ssh_when_the_host_has_a_destination(tmp_path: Path):
@@ -31,7 +31,7 @@ def test_proxmox_commands_run_over_ssh_when_the_host_has_a_destination(tmp_path:
     new = HEADER + b"cores: 4\n"
     units = tg.units({"proxmox/pve/qemu-server/101.conf": new}, {"proxmox/pve/qemu-server/101.conf": old},
                      ctx(tmp_path, {"pve": {"ssh": "root@pve1"}}))
-    assert commands(units) == ["ssh -o BatchMode=yes root@pve1 -- 'qm set 101 --cores 4'"]
+    assert commands(units) == ["ssh -o BatchMode=yes root@pve1 -- 'qm set --cores 4 -- 101'"]
 
 
 def test_pci_mappings_are_created_changed_and_removed_one_by_one(tmp_path: Path):
@@ -112,8 +112,8 @@ def test_default_infra_dry_run_lists_every_platform(tmp_path: Path):
     assert run_psot("sync", cwd=tmp_path).returncode == 0
     dry = run_psot("apply", "--dry-run", "--target", "proxmox", "--target", "kubernetes", cwd=tmp_path)
     assert dry.returncode == 0, dry.stderr
-    assert "    $ qm set 101 --bios ovmf --cores 8 --hostpci0 0000:0a:00.0,pcie=1,x-vga=1 --machine q35 " \
-           "--memory 16384 --name win11-gaming --ostype win11" in dry.stdout
+    assert "    $ qm set --bios ovmf --cores 8 --hostpci0 0000:0a:00.0,pcie=1,x-vga=1 --machine q35 " \
+           "--memory 16384 --name win11-gaming --ostype win11 -- 101" in dry.stdout
     assert "    $ kubectl label --overwrite -- node k8s-1 gpu.vendor=nvidia" in dry.stdout
     assert "incus" not in dry.stdout and "compose" not in dry.stdout
 
