@@ -243,9 +243,14 @@ def _run(units: list[tg.Unit], result: Compilation, state: State, *, kind: str, 
         return EXIT_OK
     missing = missing_tools(units)
     if missing:
-        for tool, files in sorted(missing.items()):
-            click.echo(f"psot: `{tool}` is not on PATH; it is needed for {', '.join(files)}. Install it, or leave "
-                       "that platform out with --target; nothing was applied.", err=True)
+        messages = [f"`{tool}` is not on PATH; it is needed for {', '.join(files)}. Install it, or leave that "
+                    "platform out with --target; nothing was applied." for tool, files in sorted(missing.items())]
+        if fmt == "json":
+            click.echo(json.dumps({"status": "error", "kind": kind, "reason": " ".join(messages),
+                                   "missing": dict(sorted(missing.items()))}, indent=2))
+        else:
+            for message in messages:
+                click.echo(f"psot: {message}", err=True)
         return EXIT_TOOL
     if not yes:
         _show_units(units, click.echo)
@@ -400,8 +405,7 @@ def rollback(infra: Path | None, targets: tuple[str, ...], dry_run: bool, clean_
             # against them just before it runs).
             previous = state.previous()
             if previous is None:
-                click.echo("psot: nothing to roll back to: no apply has changed anything yet.", err=True)
-                return EXIT_ERRORS
+                return _refuse_plain("nothing to roll back to: no apply has changed anything yet.", fmt)
             applied = state.applied()
             ctx = _context(result, state.previous_dir, clean_orphans)
             units = tg.units(previous, applied, ctx, targets)
@@ -438,6 +442,15 @@ def save_plan(result: Compilation, out: Path) -> None:
         "apply": [_unit_dict(u) for u in units],
     }
     out.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+
+
+def _refuse_plain(message: str, fmt: str) -> int:
+    """A refusal whose message says it all (exit 1)."""
+    if fmt == "json":
+        click.echo(json.dumps({"status": "refused", "reason": message}, indent=2))
+    else:
+        click.echo(f"psot: {message}", err=True)
+    return EXIT_ERRORS
 
 
 def _refuse(message: str, fmt: str) -> int:

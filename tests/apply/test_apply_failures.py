@@ -208,3 +208,19 @@ def test_a_good_lock_timeout_is_how_long_a_second_psot_waits(tmp_path: Path):
     assert blocked.returncode == 3
     assert "another psot (sync or apply) is using" in blocked.stderr.splitlines()[-1]
     assert waited < 10
+
+
+def test_a_missing_platform_cli_and_nothing_to_roll_back_answer_in_json(tmp_path: Path):
+    root, env = project(tmp_path)
+    assert run_psot("sync", cwd=root).returncode == 0
+    missing = run_psot("apply", "--yes", "--format", "json", cwd=root)        # podman-compose is not on PATH
+    assert missing.returncode == 3
+    assert json.loads(missing.stdout) == {
+        "status": "error", "kind": "apply",
+        "missing": {"podman-compose": ["compose/ws/docker-compose.gpu-override.yml"]},
+        "reason": ("`podman-compose` is not on PATH; it is needed for compose/ws/docker-compose.gpu-override.yml. "
+                   "Install it, or leave that platform out with --target; nothing was applied.")}
+    back = run_psot("rollback", "--yes", "--format", "json", cwd=root, env=env)
+    assert back.returncode == 1
+    assert json.loads(back.stdout) == {"status": "refused",
+                                       "reason": "nothing to roll back to: no apply has changed anything yet."}
