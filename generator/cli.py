@@ -200,6 +200,7 @@ def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None
     result = _compile(infra, output_dir=output_dir)
     if not result.ok:
         return _fail(result, "json" if fmt == "json" else "text", writes=False)
+    from generator.apply.targets import programs, programs_text
     from generator.plan import make_plan, read_tree
     from generator.plan_markdown import render_markdown
     failing = "json" if fmt == "json" else "text"
@@ -215,14 +216,17 @@ def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None
         except OSError as exc:
             return _tool_failure(f"cannot save the plan to {out}: {exc.strerror or exc}", failing,
                                  result.diag.findings)
+    uses = programs(result.tree, result.infra.data)   # what apply will run: not in generated/, so the plan shows it
     if fmt == "markdown":
         click.echo(render_markdown(the_plan, result.tree, on_disk, result.placement,
-                                   previous_placement(result.output_dir)), nl=False)
+                                   previous_placement(result.output_dir), programs=uses), nl=False)
     elif fmt == "json":
-        click.echo(the_plan.to_json(), nl=False)
+        click.echo(json.dumps(the_plan.to_dict() | {"commands": [p.to_dict() for p in uses]}, indent=2))
     else:
         _print_findings(result)
         click.echo(colour.plan(the_plan.to_text()), nl=False)
+        if uses:
+            click.echo("\n" + programs_text(uses), nl=False)
     if out is not None:
         click.echo(f"Saved this plan to {out}: `psot apply {out}` applies exactly it.", err=True)
     return EXIT_CHANGES if the_plan.changes else EXIT_OK

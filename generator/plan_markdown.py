@@ -2,18 +2,20 @@
 
 In order: the summary line; the destructive changes (deleted files, and
 consumers that lose a GPU they had in the placement.yml on disk) as a
-warning; the placement (consumer -> GPU and VRAM, then per GPU used/total
-and its consumers); then one collapsible `<details>` block per changed file
-with its unified diff.
+warning; the commands `psot apply` will use and where (the compose
+command, ssh destinations: nothing in generated/ shows them); the
+placement (consumer -> GPU and VRAM, then per GPU used/total and its
+consumers); then one collapsible `<details>` block per changed file with
+its unified diff.
 
 A GitHub comment holds at most 65,000 characters, so the output never
 exceeds `limit`. What has to give, gives in reverse order of importance:
 first the diffs (the last diff shown is cut after a whole line, the files
 after it are left out), then rows of the placement tables and items of
-the destructive list (which gets at least half the room when both have to
-be cut); each cut is said in a note, fences and `<details>`
-are always closed, and no line is ever cut in the middle. A pure function:
-the same input gives the same text.
+the destructive list and of the commands (each gets at least half the
+room left when it and what follows have to be cut); each cut is said in a
+note, fences and `<details>` are always closed, and no line is ever cut in
+the middle. A pure function: the same input gives the same text.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ from __future__ import annotations
 import difflib
 import html
 import re
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from generator.findings import one_line
 from generator.placement import Placement, fmt_gb
 from generator.plan import Change, Plan
+
+if TYPE_CHECKING:
+    from generator.apply.targets import Program
 
 GITHUB_COMMENT_LIMIT = 65_000
 MIN_LIMIT = 1_000                 # room for the summary, the section heads and the notes
@@ -40,12 +45,13 @@ Lines = list[str]
 
 def render_markdown(plan: Plan, new_tree: dict[str, bytes], old_tree: dict[str, bytes],
                     placement: Placement, previous: Mapping[str, tuple[str, ...]],
-                    limit: int = GITHUB_COMMENT_LIMIT) -> str:
+                    limit: int = GITHUB_COMMENT_LIMIT, programs: Sequence["Program"] = ()) -> str:
     """The plan as Markdown for a pull-request comment, at most `limit` characters.
 
     `new_tree` is the compiled tree, `old_tree` the content of generated/ on
     disk (`plan.read_tree`), `previous` consumer -> GPUs of the placement.yml
-    on disk ({} when there is none).
+    on disk ({} when there is none), `programs` what apply will run
+    (`apply.targets.programs`).
     """
     if limit < MIN_LIMIT:
         raise ValueError(f"limit must be at least {MIN_LIMIT} characters, not {limit}")
@@ -53,7 +59,8 @@ def render_markdown(plan: Plan, new_tree: dict[str, bytes], old_tree: dict[str, 
     destructive = _destructive_items(plan, placement, previous)
     blocks = [_file_block(change, old_tree, new_tree) for change in plan.changes]
 
-    full = summary + _destructive_section(destructive, len(destructive))
+    uses = [_program_item(p) for p in programs]
+    full = summary + _destructive_section(destructive, len(destructive)) + _programs_section(uses, len(uses))
     full += _placement_section(placement, None, None)
     for block in blocks:
         full += block.lines()
@@ -70,6 +77,8 @@ def render_markdown(plan: Plan, new_tree: dict[str, bytes], old_tree: dict[str, 
     room = budget - _size(out)
     wanted = _size(_placement_section(placement, None, None))
     out += _fit(lambda n: _destructive_section(destructive, n), len(destructive), max(room // 2, room - wanted))
+    room = budget - _size(out)
+    out += _fit(lambda n: _programs_section(uses, n), len(uses), max(room // 2, room - wanted))
     out += _fit_placement(placement, budget - _size(out))
 
     shown, truncated = 0, False
@@ -132,6 +141,22 @@ def _destructive_section(items: Lines, n: int) -> Lines:
     lines += [f"> - {item}" for item in items[:n]]
     if n < len(items):
         lines.append(f"> - _… and {_count(len(items) - n)} more not shown._")
+    return lines + [""]
+
+
+def _program_item(program: "Program") -> str:
+    where = f"{program.target} on {_code(program.host)}" if program.host else program.target
+    chosen = f" ({_codes(program.settings)})" if program.settings else ""
+    return f"{where}: {_codes(program.programs)}, {program.runs_on}{chosen}"
+
+
+def _programs_section(items: Lines, n: int) -> Lines:
+    """The first `n` programs apply will use; a note for the rest."""
+    if not items:
+        return []
+    lines = ["### Commands apply will use", ""] + [f"- {item}" for item in items[:n]]
+    if n < len(items):
+        lines.append(f"- _… and {_count(len(items) - n)} more not shown; run `psot plan` for all._")
     return lines + [""]
 
 

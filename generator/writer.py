@@ -31,10 +31,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from generator.env_settings import SettingError, seconds
 from generator.plan import MANIFEST, Plan, digest, make_plan, manifest_bytes, read_manifest, tree_identity
 
-# How long a second sync/apply waits for the first one (PSOT_LOCK_TIMEOUT seconds overrides it).
-LOCK_TIMEOUT_S = float(os.environ.get("PSOT_LOCK_TIMEOUT", "60"))
+# How long a second sync/apply waits for the first one (PSOT_LOCK_TIMEOUT seconds overrides it; read when
+# a lock is taken, so a bad value is a WriteError naming the variable, not a crash at import).
+LOCK_TIMEOUT_S = 60.0
 _NEW = ".psot-new-"
 _OLD = ".psot-old-"
 
@@ -44,8 +46,13 @@ class WriteError(Exception):
 
 
 @contextmanager
-def locked(output_dir: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+def locked(output_dir: Path, timeout: float | None = None) -> Iterator[None]:
     """Hold an exclusive lock on `output_dir` (a `.NAME.psot-lock` file beside it)."""
+    if timeout is None:
+        try:
+            timeout = seconds("PSOT_LOCK_TIMEOUT", LOCK_TIMEOUT_S)
+        except SettingError as exc:
+            raise WriteError(str(exc)) from None
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     lock_path = output_dir.parent / f".{output_dir.name}.psot-lock"
     # O_NOFOLLOW: a symlink planted in the lock's place must not make psot create or open a file elsewhere.
@@ -271,7 +278,7 @@ def _remove_empty_dirs(root: Path, rel: str) -> None:
 
 
 def write(plan: Plan, tree: dict[str, bytes], clean_orphans: bool = False,
-          lock_timeout: float = LOCK_TIMEOUT_S) -> list[str]:
+          lock_timeout: float | None = None) -> list[str]:
     """Apply `plan` to its output directory; returns the paths written or deleted."""
     output_dir = plan.output_dir
     writes = [c.path for c in plan.changes if c.action in ("add", "update")]

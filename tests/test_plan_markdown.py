@@ -263,3 +263,81 @@ def test_cut_diff_keeps_whole_lines() -> None:
     full_lines = set(render_markdown(plan(Change("big.txt", "update")), new, old, placement({}, {}), {},
                                      limit=10**9).split("\n"))
     assert all(line in full_lines or line.startswith("_… ") for line in text.split("\n"))
+
+
+# --- what apply will run ------------------------------------------------------------------------
+
+def programs(compose_command: str | None = None, ssh: dict[str, str] | None = None):
+    from generator.apply.targets import programs as found
+    tree = {"compose/ws/docker-compose.gpu-override.yml": b"", "proxmox/pve/qemu-server/101.conf": b"",
+            "incus/ai/project.yaml": b""}
+    infra = {"global": {"compose": {"command": compose_command}} if compose_command else {},
+             "hosts": {host: {"ssh": dest} for host, dest in (ssh or {}).items()}}
+    return found(tree, infra)
+
+
+def test_the_commands_apply_will_use_come_before_the_placement() -> None:
+    text = render_markdown(SMALL_PLAN, SMALL_NEW, SMALL_OLD, SMALL_PLACEMENT, SMALL_PREVIOUS,
+                           programs=programs("podman-compose --ansi never", {"pve": "root@pve1", "ws": "me@ws"}))
+    section = text[text.index("### Commands apply will use"):text.index("### Placement")]
+    assert section == (
+        "### Commands apply will use\n"
+        "\n"
+        "- incus: `incus`, on the incus client's default remote (`incus remote get-default`)\n"
+        "- proxmox on `pve`: `qm`, over `ssh -o BatchMode=yes root@pve1` (`hosts.pve.ssh`)\n"
+        "- compose on `ws`: `podman-compose --ansi never`, on this machine with DOCKER_HOST=ssh://me@ws "
+        "(`global.compose.command`, `hosts.ws.ssh`)\n"
+        "\n")
+    assert text.index("> [!WARNING]") < text.index("### Commands apply will use")
+
+
+def test_without_programs_there_is_no_commands_section() -> None:
+    assert "Commands apply will use" not in small()
+
+
+def test_a_compose_command_with_backticks_stays_one_code_span() -> None:
+    text = render_markdown(plan(), {}, {}, placement({}, {}), {}, programs=programs("my`compose"))
+    # (shown as the shell would need it typed: one word, quoted)
+    assert "- compose on `ws`: `` 'my`compose' ``, on this machine (`global.compose.command`)\n" in text
+
+
+def test_many_programs_are_cut_with_a_note_under_the_limit() -> None:
+    from generator.apply.targets import Program
+    many = [Program("proxmox", f"node-{i:04d}", ("qm", "pvesh"), f"over `ssh -o BatchMode=yes root@node-{i:04d}`",
+                    (f"hosts.node-{i:04d}.ssh",)) for i in range(2_000)]
+    text = render_markdown(SMALL_PLAN, SMALL_NEW, SMALL_OLD, SMALL_PLACEMENT, SMALL_PREVIOUS, limit=5_000,
+                           programs=many)
+    assert len(text) <= 5_000
+    shown = text.count("- proxmox on `node-")
+    assert 0 < shown < 2_000
+    assert f"- _… and {2_000 - shown:,} more not shown; run `psot plan` for all._".replace(",", " ") in text
+    assert "> [!WARNING]" in text and "### Placement" in text
+    assert_well_formed(text)
+
+
+def test_the_compose_command_of_infra_yml_is_in_every_plan(tmp_path: Path) -> None:
+    """`global.compose.command` runs at apply and is in no generated file: every plan shows it."""
+    import json
+
+    from tests.conftest import SEED_001, run_psot
+    text = SEED_001.read_text(encoding="utf-8").replace(
+        "  gpu_policy: shared", "  compose: {command: /opt/bin/compose --verbose}\n  gpu_policy: shared", 1)
+    text = text.replace("  ws:\n    platform: docker\n", "  ws:\n    platform: docker\n    ssh: admin@ws.lan\n")
+    (tmp_path / "infra.yml").write_text(text, encoding="utf-8")
+    markdown = run_psot("plan", "--format", "markdown", cwd=tmp_path)
+    assert markdown.returncode == 2, markdown.stderr
+    assert ("### Commands apply will use\n\n- compose on `ws`: `/opt/bin/compose --verbose`, on this machine with "
+            "DOCKER_HOST=ssh://admin@ws.lan (`global.compose.command`, `hosts.ws.ssh`)\n") in markdown.stdout
+    plain = run_psot("plan", cwd=tmp_path)
+    assert plain.stdout.endswith("\nCommands apply will use:\n  compose on ws: /opt/bin/compose --verbose, on this "
+                                 "machine with DOCKER_HOST=ssh://admin@ws.lan (global.compose.command, "
+                                 "hosts.ws.ssh)\n")
+    assert json.loads(run_psot("plan", "--format", "json", cwd=tmp_path).stdout)["commands"] == [
+        {"target": "compose", "host": "ws", "programs": ["/opt/bin/compose --verbose"],
+         "runs_on": "on this machine with DOCKER_HOST=ssh://admin@ws.lan",
+         "settings": ["global.compose.command", "hosts.ws.ssh"]}]
+    # Synced, the plan has no change left, and still says what apply will run.
+    assert run_psot("sync", cwd=tmp_path).returncode == 0
+    again = run_psot("plan", cwd=tmp_path)
+    assert again.returncode == 0
+    assert again.stdout.startswith("No changes. generated/ is up to date.\n\nCommands apply will use:\n")

@@ -12,6 +12,9 @@ from generator.serialize import header
 from tests.conftest import REPO, run_psot
 
 OVERRIDE = "compose/ws/docker-compose.gpu-override.yml"
+# What the plan says apply will run for seed 001 (`Commands apply will use`).
+COMPOSE_USED = {"target": "compose", "host": "ws", "programs": ["docker compose"], "runs_on": "on this machine",
+                "settings": []}
 
 
 def synced(seed: Path) -> Path:
@@ -35,7 +38,7 @@ def test_first_plan_adds_everything(seed_001):
     assert code == 2
     assert body == {"changes": [{"path": OVERRIDE, "action": "add", "keys": []},
                                 {"path": "placement.yml", "action": "add", "keys": []}],
-                    "summary": {"add": 2, "update": 0, "delete": 0}, "drift": []}
+                    "summary": {"add": 2, "update": 0, "delete": 0}, "drift": [], "commands": [COMPOSE_USED]}
 
 
 def test_second_sync_writes_nothing_and_plan_exits_0(seed_001):
@@ -46,7 +49,7 @@ def test_second_sync_writes_nothing_and_plan_exits_0(seed_001):
     assert "No changes. generated/ is up to date." in again.stdout
     assert stats(out) == before
     assert plan_json(seed_001) == (0, {"changes": [], "summary": {"add": 0, "update": 0, "delete": 0},
-                                       "drift": []})
+                                       "drift": [], "commands": [COMPOSE_USED]})
 
 
 def test_editing_one_service_vram_names_exactly_the_changed_file_and_keys(seed_001):
@@ -72,7 +75,7 @@ def test_a_move_to_another_gpu_shows_in_the_override(seed_001):
     assert result.stdout.splitlines()[:3] == [f"~ {OVERRIDE}",
                                              "    services.ai-yolo26.deploy.resources.reservations.devices",
                                              "~ placement.yml"]
-    assert result.stdout.rstrip().endswith("Plan: 0 to add, 2 to change, 0 to destroy.")
+    assert "\nPlan: 0 to add, 2 to change, 0 to destroy.\n\nCommands apply will use:\n" in result.stdout
 
 
 def test_reordered_keys_are_a_change_of_bytes_only(seed_001):
@@ -148,7 +151,8 @@ def test_dry_run_writes_nothing(seed_001):
 
 def test_plan_text_is_terraform_like(seed_001):
     result = run_psot("plan", str(seed_001))
-    assert result.stdout == (f"+ {OVERRIDE}\n+ placement.yml\n\nPlan: 2 to add, 0 to change, 0 to destroy.\n")
+    assert result.stdout == (f"+ {OVERRIDE}\n+ placement.yml\n\nPlan: 2 to add, 0 to change, 0 to destroy.\n\n"
+                             "Commands apply will use:\n  compose on ws: docker compose, on this machine\n")
 
 
 def test_output_dir_option(seed_001, tmp_path):

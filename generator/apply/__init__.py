@@ -1,11 +1,13 @@
 """Apply: push the generated tree to the machines with each platform's own CLI.
 
-`psot apply` compares the files in generated/ with the files as they were
-last applied (the *applied state*, a mirror kept beside generated/ in
-`.<output>.psot-state/`) and turns every file that differs into the
-commands of its platform (see `targets.py`): `incus` for Incus, `qm` and
-`pvesh` for Proxmox, the user's compose command for Compose, `kubectl` for
-Kubernetes. Nothing that did not change is touched.
+`psot apply` compares the files psot renders from infra.yml (which must be
+generated/, byte for byte: a file there that differs is refused, never sent)
+with the files as they were last applied (the *applied state*, a mirror
+kept beside generated/ in `.<output>.psot-state/`) and turns every file that
+differs into the commands of its platform (see `targets.py`): `incus` for
+Incus, `qm` and `pvesh` for Proxmox, the user's compose command for Compose,
+`kubectl` for Kubernetes. Nothing that did not change is touched. The bytes
+it sends are the ones it rendered, never bytes read back from disk.
 
 A *unit* is one file (or, for the kustomize overlay, the set of files one
 `kubectl apply -k` applies) and its commands. Units run in order; a unit

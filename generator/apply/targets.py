@@ -4,20 +4,27 @@
 the applied state and returns, per changed file, the commands that make the
 platform match it. Only what changed produces a command:
 
+Every command is an argument list, run without a shell. Where the CLI
+reads `--` as the end of its options (`incus`, `kubectl` and Compose are
+cobra CLIs, podman-compose uses argparse), every option comes first, then
+`--`, then the names, keys and values from infra.yml: none of them can be
+read as an option, whatever it starts with (the key grammar rules refuse
+keys that could not be keys before anything runs: INC006, K8S005).
+
 Incus (the local `incus` client; point it at another server with `incus
-remote switch`): a project is created with `incus project create D <
-project.yaml` or updated with `incus project edit D < project.yaml`; a
-profile with `incus profile create|edit P --project D < file` (create or
-edit is decided by asking incusd which exist, `incus query`); an instance
-that does not exist is created from its image with `incus create IMAGE M
---project D < file`, and an existing one gets only the differences:
-`incus profile assign`, `incus config set|unset`, `incus config device
-add|set|unset|remove`. Without a record of a previous apply, the
-differences are taken against the instance's live configuration and
+remote switch`): a project is created with `incus project create -- D <
+project.yaml` or updated with `incus project edit -- D < project.yaml`; a
+profile with `incus profile create|edit --project D -- P < file` (create
+or edit is decided by asking incusd which exist, `incus query`); an
+instance that does not exist is created from its image with `incus create
+--project D -- IMAGE M < file`, and an existing one gets only the
+differences: `incus profile assign`, `incus config set|unset`, `incus
+config device add|set|unset|remove`. Without a record of a previous apply,
+the differences are taken against the instance's live configuration and
 nothing psot did not write is unset or removed.
 
 Proxmox (`qm`, `pvesh`, on the node itself or over `ssh` when
-`hosts.<host>.ssh` is set): `qm set VMID --key value … [--delete k,…]` with
+`hosts.<host>.ssh` is set): `qm set --key value … [--delete k,…] -- VMID` with
 the changed options of a qemu-server file; `pvesh create|set
 /cluster/mapping/pci…` per changed mapping; the vfio module list and
 modprobe options are installed as /etc/modules-load.d/psot-vfio.conf and
@@ -27,7 +34,7 @@ loader's command line from here could leave the node unbootable); every
 one of these takes a reboot to take effect, which psot never does.
 
 Compose: `<command> -f <user file> -f <override> up -d --force-recreate
---no-deps <services>` with only the services whose entry in the override
+--no-deps -- <services>` with only the services whose entry in the override
 changed (seed 001's restart flow). `global.compose.command` (default
 `docker compose`) and `global.compose.file` (default docker-compose.yml,
 relative to infra.yml). With `hosts.<host>.ssh`, Docker's own
@@ -35,8 +42,12 @@ relative to infra.yml). With `hosts.<host>.ssh`, Docker's own
 
 Kubernetes: `kubectl apply --server-side --field-manager=psot -k
 <output>/kubernetes` when the overlay changed; node labels and taints with
-`kubectl label|taint node … --overwrite` and `key-`/`key:Effect-` for those
-psot set before and no longer does (nodes are never created).
+`kubectl label|taint --overwrite -- node N …` and `key-`/`key:Effect-` for
+those psot set before and no longer does (nodes are never created).
+
+Commands that read a generated file from disk themselves (Compose's `-f`,
+kubectl's `-k`) carry the bytes psot rendered for it (`Step.reads`); the
+engine compares the file with them just before it runs the command.
 
 Deleted files are left on the machines unless `--clean-orphans`: then
 `incus delete|profile delete|project delete`, `pvesh delete`, `kubectl
@@ -56,6 +67,7 @@ import yaml
 
 from generator.findings import one_line
 from generator.pve_config import parse_pci_cfg, parse_qm_conf
+from generator.rules.incus_config_keys import is_config_key, is_device_key
 from generator.serialize import load_yaml
 
 TARGETS = ("incus", "proxmox", "compose", "kubernetes")
@@ -64,6 +76,7 @@ RECORD_ONLY = "record"          # placement.yml: kept in the applied state, appl
 MODULES_PATH = "/etc/modules-load.d/psot-vfio.conf"
 MODPROBE_PATH = "/etc/modprobe.d/psot-vfio.conf"
 FIELD_MANAGER = "psot"
+DEFAULT_COMPOSE = "docker compose"
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,8 @@ class Step:
     stdin_label: str | None = None        # the file shown after `<`
     env: tuple[tuple[str, str], ...] = ()
     manual: bool = False                  # for the user to do; psot prints it and does not run it
+    # Files the command reads from disk itself (path, the bytes psot rendered for it): checked just before it runs.
+    reads: tuple[tuple[str, bytes], ...] = field(default=(), compare=False, repr=False)
 
     def display(self) -> str:
         """The command as one shell line. A word holding a line break or a terminal escape is
@@ -128,6 +143,10 @@ class Context:
         except ValueError:
             return str(full)
 
+    def source_path(self, rel: str) -> str:
+        """The desired file's absolute path, where a command that reads it from disk finds it."""
+        return str((self.source_root / rel).resolve())
+
     def ssh(self, host: str) -> str | None:
         entry = (self.infra_data.get("hosts") or {}).get(host)
         return entry.get("ssh") if isinstance(entry, dict) and isinstance(entry.get("ssh"), str) else None
@@ -155,6 +174,11 @@ def _mapping(value: Any) -> dict:
 
 def _kv(options: Mapping[str, Any]) -> list[str]:
     return [f"{k}={v}" for k, v in sorted(options.items())]
+
+
+def path_argument(path: str) -> str:
+    """A relative path as the value of an option: `./-x` for `-x`, which argparse would take for an option."""
+    return f"./{path}" if path.startswith("-") else path
 
 
 def _action(pairs: list[tuple[bytes | None, bytes | None]]) -> str:
@@ -194,7 +218,8 @@ class _Incus:
     def __init__(self, ctx: Context, applied: Mapping[str, bytes]) -> None:
         self.ctx = ctx
         self.applied = applied
-        projects = _names(ctx.query(("incus", "query", "/1.0/projects")) if ctx.query else None, "/1.0/projects/")
+        projects = _names(ctx.query(("incus", "query", "--", "/1.0/projects")) if ctx.query else None,
+                          "/1.0/projects/")
         self.live = _IncusLive(projects)
         if projects is None:
             ctx.notes.append("incus could not be asked what exists: create or edit is decided from the "
@@ -212,7 +237,7 @@ class _Incus:
                 known = {PurePosixPath(p).stem for p in self.applied if p.startswith(f"incus/{domain}/{kind}/")}
                 cache[domain] = known | ({"default"} if kind == "profiles" else set())
             else:
-                out = self.ctx.query(("incus", "query", f"/1.0/{kind}?project={domain}"))
+                out = self.ctx.query(("incus", "query", "--", f"/1.0/{kind}?project={domain}"))
                 cache[domain] = _names(out, f"/1.0/{kind}/") or set()
         return cache[domain]
 
@@ -225,7 +250,7 @@ class _Incus:
     def live_instance(self, domain: str, name: str) -> dict:
         if self.live.projects is None:
             return {}
-        out = self.ctx.query(("incus", "query", f"/1.0/instances/{name}?project={domain}"))
+        out = self.ctx.query(("incus", "query", "--", f"/1.0/instances/{name}?project={domain}"))
         try:
             body = json.loads(out) if out else {}
         except ValueError:
@@ -241,23 +266,28 @@ def _instance_steps(name: str, domain: str, old: dict, new: dict, owned: bool) -
     `new` sets is changed.
     """
     project = ("--project", domain)
+
+    def incus(*words: str, flags: tuple[str, ...] = ()) -> Step:
+        """`incus <words> --project D <flags> -- M <args>`: the instance and all after it are never options."""
+        verb, args = words[:-1], words[-1]
+        return Step(("incus", *verb, *project, *flags, "--", name, *args))
+
     steps: list[Step] = []
     if isinstance(new.get("profiles"), list) and old.get("profiles") != new["profiles"]:
-        steps.append(Step(("incus", "profile", "assign", name, ",".join(new["profiles"]), *project)))
+        steps.append(incus("profile", "assign", (",".join(new["profiles"]),)))
     if "description" in new and old.get("description", "") != new["description"]:
-        steps.append(Step(("incus", "config", "set", name, f"description={new['description']}", "--property",
-                           *project)))
+        steps.append(incus("config", "set", (f"description={new['description']}",), flags=("--property",)))
     old_config, new_config = _mapping(old.get("config")), _mapping(new.get("config"))
     changed = {k: v for k, v in new_config.items() if old_config.get(k) != v}
     if changed:
-        steps.append(Step(("incus", "config", "set", name, *_kv(changed), *project)))
+        steps.append(incus("config", "set", tuple(_kv(changed))))
     if owned:
         for key in sorted(set(old_config) - set(new_config)):
-            steps.append(Step(("incus", "config", "unset", name, key, *project)))
+            steps.append(incus("config", "unset", (key,)))
     old_devices, new_devices = _mapping(old.get("devices")), _mapping(new.get("devices"))
     if owned:
         for dev in sorted(set(old_devices) - set(new_devices)):
-            steps.append(Step(("incus", "config", "device", "remove", name, dev, *project)))
+            steps.append(incus("config", "device", "remove", (dev,)))
     for dev, options in sorted(new_devices.items()):
         options = _mapping(options)
         before = old_devices.get(dev)
@@ -268,15 +298,22 @@ def _instance_steps(name: str, domain: str, old: dict, new: dict, owned: bool) -
         if before and before.get("type") == options.get("type"):
             sets = {k: v for k, v in rest.items() if before.get(k) != v}
             if sets:
-                steps.append(Step(("incus", "config", "device", "set", name, dev, *_kv(sets), *project)))
+                steps.append(incus("config", "device", "set", (dev, *_kv(sets))))
             for key in sorted(set(before) - set(options)):
-                steps.append(Step(("incus", "config", "device", "unset", name, dev, key, *project)))
+                steps.append(incus("config", "device", "unset", (dev, key)))
             continue
         if before:
-            steps.append(Step(("incus", "config", "device", "remove", name, dev, *project)))
-        steps.append(Step(("incus", "config", "device", "add", name, dev, str(options.get("type", "")),
-                           *_kv(rest), *project)))
+            steps.append(incus("config", "device", "remove", (dev,)))
+        steps.append(incus("config", "device", "add", (dev, str(options.get("type", "")), *_kv(rest))))
     return steps
+
+
+def _not_keys(body: Mapping[str, Any]) -> list[str]:
+    """Config and device option keys of an instance file that are not Incus keys (INC006's grammar)."""
+    bad = [str(k) for k in _mapping(body.get("config")) if not is_config_key(k)]
+    for dev, options in sorted(_mapping(body.get("devices")).items()):
+        bad += [f"{dev}.{k}" for k in _mapping(options) if not is_device_key(k)]
+    return bad
 
 
 def _incus_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: Context,
@@ -299,11 +336,11 @@ def _incus_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: Con
             if not ctx.clean_orphans:
                 continue
             if kind == "project.yaml":
-                step, rank = Step(("incus", "project", "delete", domain)), 2
+                step, rank = Step(("incus", "project", "delete", "--", domain)), 2
             elif kind == "profiles":
-                step, rank = Step(("incus", "profile", "delete", PurePosixPath(path).stem, *project)), 1
+                step, rank = Step(("incus", "profile", "delete", *project, "--", PurePosixPath(path).stem)), 1
             else:
-                step, rank = Step(("incus", "delete", PurePosixPath(path).stem, *project)), 0
+                step, rank = Step(("incus", "delete", *project, "--", PurePosixPath(path).stem)), 0
             removals.append((rank, Unit("incus", "delete", {path: None}, [step])))
             continue
         if kind == "project.yaml":
@@ -313,24 +350,32 @@ def _incus_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: Con
                 incus.live.profiles[domain] = {"default"}
                 incus.live.instances[domain] = set()
             ahead.append(Unit("incus", action, {path: new},
-                              [Step(("incus", "project", verb, domain), new, label)]))
+                              [Step(("incus", "project", verb, "--", domain), new, label)]))
         elif kind == "profiles":
             name = PurePosixPath(path).stem
             verb = "edit" if incus.profile_exists(domain, name) else "create"
             ahead.append(Unit("incus", action, {path: new},
-                              [Step(("incus", "profile", verb, name, *project), new, label)]))
+                              [Step(("incus", "profile", verb, *project, "--", name), new, label)]))
         else:
             body = _mapping(_yaml(new))
             name = str(body.get("name") or PurePosixPath(path).stem)
             vm = ("--vm",) if body.get("type") == "virtual-machine" else ()
+            bad = _not_keys(body)
+            if bad:
+                what = "is not an Incus key" if len(bad) == 1 else "are not Incus keys"
+                ahead.append(Unit("incus", action, {path: new},
+                                  blocked=f"{', '.join(bad)} {what} (see `psot explain INC006`); nothing of "
+                                          f"{name} is passed to incus"))
+                continue
             if not incus.instance_exists(domain, name):
                 image = body.get("image")
                 if image:
                     ahead.append(Unit("incus", action, {path: new},
-                                      [Step(("incus", "create", str(image), name, *vm, *project), new, label)]))
+                                      [Step(("incus", "create", *project, *vm, "--", str(image), name), new,
+                                            label)]))
                 else:
                     ahead.append(Unit("incus", action, {path: new},
-                                      [Step(("incus", "create", "IMAGE", name, *vm, *project), None, label,
+                                      [Step(("incus", "create", *project, *vm, "--", "IMAGE", name), None, label,
                                             manual=True)],
                                       blocked=f"instance {name} does not exist in project {domain} and has no "
                                               "image: set its os_image (or global.default_os_image), or "
@@ -392,7 +437,8 @@ def _proxmox_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: C
             if new is None and not ctx.clean_orphans:
                 continue
             units.append(Unit("proxmox", action, {path: new}, steps))
-        elif len(parts) == 4 and parts[2] == "qemu-server" and parts[3].endswith(".conf"):
+        elif len(parts) == 4 and parts[2] == "qemu-server" and parts[3].endswith(".conf") and \
+                parts[3][: -len(".conf")].isdigit():
             host, vmid = parts[1], parts[3][: -len(".conf")]
             if new is None:
                 if ctx.clean_orphans:
@@ -404,7 +450,9 @@ def _proxmox_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: C
             gone = sorted(set(before) - set(after))
             if gone:
                 args += ["--delete", ",".join(gone)]
-            steps = [ctx.on_host(host, ("qm", "set", vmid, *args))] if args else []
+            # Proxmox's CLI parses with Getopt::Long: an option's value is the next word whatever it starts
+            # with, and `--` ends the options before the VMID.
+            steps = [ctx.on_host(host, ("qm", "set", *args, "--", vmid))] if args else []
             units.append(Unit("proxmox", action, {path: new}, steps))
         elif len(parts) >= 4 and parts[2] == "host":
             host, name = parts[1], "/".join(parts[3:])
@@ -446,10 +494,15 @@ def _services(content: bytes | None) -> dict:
     return _mapping(_mapping(_yaml(content)).get("services"))
 
 
+def compose_settings(infra_data: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
+    """The compose command (its words) and the user's compose file, from global.compose."""
+    settings = _mapping(_mapping(infra_data.get("global")).get("compose"))
+    command = tuple(shlex.split(str(settings.get("command") or DEFAULT_COMPOSE)))
+    return command, str(settings.get("file") or "docker-compose.yml")
+
+
 def _compose_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: Context) -> list[Unit]:
-    settings = _mapping(_mapping(ctx.infra_data.get("global")).get("compose"))
-    command = tuple(shlex.split(str(settings.get("command") or "docker compose")))
-    user_file = str(settings.get("file") or "docker-compose.yml")
+    command, user_file = compose_settings(ctx.infra_data)
     units = []
     for path, old, new in sorted(changes):
         parts = path.split("/")
@@ -462,12 +515,16 @@ def _compose_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: C
         if not changed:
             units.append(Unit("compose", action, {path: new}))
             continue
-        files = ("-f", user_file) + (("-f", ctx.source_label(path)) if new is not None else ())
+        files = ("-f", path_argument(user_file))
+        if new is not None:
+            files += ("-f", path_argument(ctx.source_label(path)))
         env = ()
         dest = ctx.ssh(host) if host else None
         if dest:
             env = (("DOCKER_HOST", f"ssh://{dest}"),)
-        step = Step((*command, *files, "up", "-d", "--force-recreate", "--no-deps", *changed), env=env)
+        reads = ((ctx.source_path(path), new),) if new is not None else ()
+        step = Step((*command, *files, "up", "-d", "--force-recreate", "--no-deps", "--", *changed), env=env,
+                    reads=reads)
         units.append(Unit("compose", action, {path: new}, [step],
                           note=f"recreates {', '.join(changed)}; other services are not touched"))
     return units
@@ -494,8 +551,9 @@ def _kubernetes_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx
         files = {p: n for p, _, n in overlay}
         steps = []
         if any(n is not None for _, _, n in overlay) and "kubernetes/kustomization.yaml" in desired:
+            reads = tuple((ctx.source_path(p), c) for p, c in sorted(desired.items()) if p.startswith("kubernetes/"))
             steps.append(Step(("kubectl", "apply", "--server-side", f"--field-manager={FIELD_MANAGER}",
-                               "-k", ctx.source_label("kubernetes"))))
+                               "-k", path_argument(ctx.source_label("kubernetes"))), reads=reads))
         for path, old, new in overlay:
             if new is None and path.startswith("kubernetes/workloads/") and ctx.clean_orphans and old is not None:
                 steps.append(Step(("kubectl", "delete", "--ignore-not-found", "-f", "-"), old,
@@ -513,19 +571,94 @@ def _kubernetes_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx
         steps = []
         sets = {k: v for k, v in new_labels.items() if old_labels.get(k) != v}
         if sets:
-            steps.append(Step(("kubectl", "label", "node", node, *_kv(sets), "--overwrite")))
+            steps.append(Step(("kubectl", "label", "--overwrite", "--", "node", node, *_kv(sets))))
         gone = sorted(set(old_labels) - set(new_labels))
         if gone:
-            steps.append(Step(("kubectl", "label", "node", node, *[f"{k}-" for k in gone])))
+            steps.append(Step(("kubectl", "label", "--", "node", node, *[f"{k}-" for k in gone])))
         for key, effect in sorted(set(old_taints) - set(new_taints)):
-            steps.append(Step(("kubectl", "taint", "node", node, f"{key}:{effect}-")))
+            steps.append(Step(("kubectl", "taint", "--", "node", node, f"{key}:{effect}-")))
         for (key, effect), value in sorted(new_taints.items()):
             if old_taints.get((key, effect)) != value:
                 spec = f"{key}={value}:{effect}" if value else f"{key}:{effect}"
-                steps.append(Step(("kubectl", "taint", "node", node, spec, "--overwrite")))
+                steps.append(Step(("kubectl", "taint", "--overwrite", "--", "node", node, spec)))
         action = _action([(old, new)])
         units.append(Unit("kubernetes", action, {path: new}, steps))
     return units
+
+
+# --- what apply will run, for the plan ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Program:
+    """The programs apply runs for one platform (on one host), where they run, and what chose them."""
+    target: str
+    host: str | None                      # None: the platform as a whole (incus, kubectl)
+    programs: tuple[str, ...]             # command lines as run, e.g. "podman-compose", "qm"
+    runs_on: str                          # "this machine", "ssh -o BatchMode=yes root@pve1", …
+    settings: tuple[str, ...] = ()        # the infra.yml settings that chose them
+
+    def to_dict(self) -> dict:
+        return {"target": self.target, "host": self.host, "programs": list(self.programs),
+                "runs_on": self.runs_on, "settings": list(self.settings)}
+
+    def to_text(self) -> str:
+        where = f"{self.target} on {self.host}" if self.host else self.target
+        chosen = f" ({', '.join(self.settings)})" if self.settings else ""
+        return f"{where}: {', '.join(self.programs)}, {self.runs_on}{chosen}"
+
+
+_PROXMOX_ORDER = ("qm", "pvesh", "install", "rm", "update-initramfs")
+
+
+def programs(tree: Mapping[str, bytes], infra_data: Mapping[str, Any]) -> list[Program]:
+    """Every program `psot apply` may run for `tree` (it also removes what --clean-orphans deletes), and
+    where: what a reviewer must see besides the files, since none of it is in generated/."""
+    ctx = Context(infra_data, Path("."), Path("."))
+    out: list[Program] = []
+    paths = sorted(tree)
+    if any(target_of(p) == "incus" for p in paths):
+        out.append(Program("incus", None, ("incus",), "on the incus client's default remote (`incus remote "
+                           "get-default`)"))
+    proxmox: dict[str, set[str]] = {}
+    for path in paths:
+        parts = path.split("/")
+        if target_of(path) != "proxmox":
+            continue
+        if path == "proxmox/mapping/pci.cfg":
+            for section in _pci_sections(tree[path]).values():
+                node = _mapping_node(section)
+                if node:
+                    proxmox.setdefault(node, set()).add("pvesh")
+        elif len(parts) == 4 and parts[2] == "qemu-server":
+            proxmox.setdefault(parts[1], set()).add("qm")
+        elif len(parts) >= 4 and parts[2] == "host" and "/".join(parts[3:]) in ("modules", "modprobe.d/vfio.conf"):
+            proxmox.setdefault(parts[1], set()).update(("install", "rm", "update-initramfs"))
+    for host, used in sorted(proxmox.items()):
+        dest = ctx.ssh(host)
+        out.append(Program("proxmox", host, tuple(p for p in _PROXMOX_ORDER if p in used),
+                           f"over `ssh -o BatchMode=yes {dest}`" if dest else "on this machine",
+                           (f"hosts.{host}.ssh",) if dest else ()))
+    compose_hosts = sorted({p.split("/")[1] for p in paths if target_of(p) == "compose" and p.count("/") == 2})
+    if compose_hosts:
+        command, _ = compose_settings(infra_data)
+        chosen = ("global.compose.command",) if _mapping(_mapping(infra_data.get("global")).get("compose")).get(
+            "command") else ()
+        for host in compose_hosts:
+            dest = ctx.ssh(host)
+            out.append(Program("compose", host, (shlex.join(command),),
+                               f"on this machine with DOCKER_HOST=ssh://{dest}" if dest else "on this machine",
+                               chosen + ((f"hosts.{host}.ssh",) if dest else ())))
+    if any(target_of(p) == "kubernetes" for p in paths):
+        out.append(Program("kubernetes", None, ("kubectl",), "in kubectl's current context (`kubectl config "
+                           "current-context`)"))
+    return out
+
+
+def programs_text(found: list[Program]) -> str:
+    """The plan's section: one line per platform (and host)."""
+    if not found:
+        return ""
+    return "Commands apply will use:\n" + "".join(f"  {p.to_text()}\n" for p in found)
 
 
 # --- all ------------------------------------------------------------------------------------------

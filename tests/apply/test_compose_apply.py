@@ -18,7 +18,7 @@ import yaml
 from tests.conftest import SEED_001, run_psot
 
 UP = ["-f", "docker-compose.prod.yml", "-f", "generated/compose/ws/docker-compose.gpu-override.yml",
-      "up", "-d", "--force-recreate", "--no-deps"]
+      "up", "-d", "--force-recreate", "--no-deps", "--"]
 
 
 def project(tmp_path: Path) -> tuple[Path, dict]:
@@ -70,7 +70,7 @@ def test_changing_one_services_gpu_recreates_that_service_alone(tmp_path: Path):
     assert run_psot("sync", cwd=root).returncode == 0
     dry = run_psot("apply", "--dry-run", cwd=root, env=env)
     assert ("    $ podman-compose -f docker-compose.prod.yml -f generated/compose/ws/docker-compose.gpu-override.yml "
-            "up -d --force-recreate --no-deps ai-florence") in dry.stdout.splitlines()
+            "up -d --force-recreate --no-deps -- ai-florence") in dry.stdout.splitlines()
     assert len(calls(root)) == 1  # a dry run runs nothing
     done = run_psot("apply", "--yes", cwd=root, env=env)
     assert done.returncode == 0, done.stderr

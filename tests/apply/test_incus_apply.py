@@ -109,9 +109,9 @@ def project(incusd: Incusd, tmp_path_factory) -> Path:
     assert "llm does not exist in project lab and has no image" in first.stdout
     assert "Apply incomplete: 4 applied, 2 need you first." in first.stdout
     assert commands(root) == [
-        "incus project create lab < generated/incus/lab/project.yaml",
-        "incus profile create gpu-passthrough --project lab < generated/incus/lab/profiles/gpu-passthrough.yaml",
-        "incus profile create nvidia-compute --project lab < generated/incus/lab/profiles/nvidia-compute.yaml",
+        "incus project create -- lab < generated/incus/lab/project.yaml",
+        "incus profile create --project lab -- gpu-passthrough < generated/incus/lab/profiles/gpu-passthrough.yaml",
+        "incus profile create --project lab -- nvidia-compute < generated/incus/lab/profiles/nvidia-compute.yaml",
     ]
     # The instances, created empty (no image can be fetched here), as AnKLuMe creates them from its image.
     incusd.check("profile", "device", "add", "default", "root", "disk", "pool=default", "path=/", "--project", "lab")
@@ -133,10 +133,10 @@ def test_apply_creates_projects_and_profiles(project: Path, incusd: Incusd):
 def test_existing_instances_get_only_the_differences(project: Path, incusd: Incusd):
     # Taken against the live instance (no earlier record of it): nothing of incusd's own is unset.
     assert commands(project) == [
-        "incus profile assign llm default,nvidia-compute --project lab",
-        "incus config set llm security.protection.delete=true --project lab",
-        "incus config device add llm gpu gpu gputype=physical pci=0000:03:00.0 --project lab",
-        "incus config set web limits.cpu=2 security.protection.delete=true --project lab",
+        "incus profile assign --project lab -- llm default,nvidia-compute",
+        "incus config set --project lab -- llm security.protection.delete=true",
+        "incus config device add --project lab -- llm gpu gpu gputype=physical pci=0000:03:00.0",
+        "incus config set --project lab -- web limits.cpu=2 security.protection.delete=true",
     ]
     llm = yaml.safe_load(incusd.check("config", "show", "llm", "--project", "lab"))
     assert llm["profiles"] == ["default", "nvidia-compute"]
@@ -159,10 +159,10 @@ def test_moving_a_gpu_changes_only_that_device(project: Path, incusd: Incusd):
     assert psot(project, incusd, "sync").returncode == 0
     dry = psot(project, incusd, "apply", "--dry-run")
     assert dry.stdout.splitlines()[:2] == ["~ incus/lab/instances/llm.yaml",
-                                           "    $ incus config device set llm gpu pci=0000:04:00.0 --project lab"]
+                                           "    $ incus config device set --project lab -- llm gpu pci=0000:04:00.0"]
     done = psot(project, incusd, "apply", "--yes")
     assert done.returncode == 0, done.stderr
-    assert commands(project) == ["incus config device set llm gpu pci=0000:04:00.0 --project lab"]
+    assert commands(project) == ["incus config device set --project lab -- llm gpu pci=0000:04:00.0"]
     llm = yaml.safe_load(incusd.check("config", "show", "llm", "--project", "lab"))
     assert llm["devices"]["gpu"]["pci"] == "0000:04:00.0"
     assert {name: profile(incusd, name) for name in before} == before
@@ -177,7 +177,7 @@ def test_changing_a_profile_edits_that_profile_alone_and_rollback_restores_it(pr
     done = psot(project, incusd, "apply", "--yes")
     assert done.returncode == 0, done.stderr
     assert commands(project) == [
-        "incus profile edit gpu-passthrough --project lab < generated/incus/lab/profiles/gpu-passthrough.yaml"]
+        "incus profile edit --project lab -- gpu-passthrough < generated/incus/lab/profiles/gpu-passthrough.yaml"]
     new = profile(incusd, "gpu-passthrough")
     assert new["devices"]["gpu"]["pci"] == "0000:06:00.0"
     assert new["config"] == {"limits.memory": "8GiB"}
@@ -185,7 +185,7 @@ def test_changing_a_profile_edits_that_profile_alone_and_rollback_restores_it(pr
 
     back = psot(project, incusd, "rollback", "--yes")
     assert back.returncode == 0, back.stderr + back.stdout
-    assert commands(project) == ["incus profile edit gpu-passthrough --project lab < "
+    assert commands(project) == ["incus profile edit --project lab -- gpu-passthrough < "
                                  ".generated.psot-state/previous/incus/lab/profiles/gpu-passthrough.yaml"]
     assert profile(incusd, "gpu-passthrough") == old
     assert profile(incusd, "nvidia-compute") == untouched
@@ -205,13 +205,13 @@ def test_orphans_stay_unless_clean_orphans(project: Path, incusd: Incusd):
     kept = psot(project, incusd, "apply", "--yes")
     assert kept.returncode == 0, kept.stderr
     assert commands(project) == [
-        "incus profile create vfio-gpu --project lab < generated/incus/lab/profiles/vfio-gpu.yaml"]
+        "incus profile create --project lab -- vfio-gpu < generated/incus/lab/profiles/vfio-gpu.yaml"]
     incusd.check("profile", "show", "gpu-passthrough", "--project", "lab")
     status = psot(project, incusd, "apply", "--status")
     assert "- incus/lab/profiles/gpu-passthrough.yaml" in status.stdout
     cleaned = psot(project, incusd, "apply", "--yes", "--clean-orphans")
     assert cleaned.returncode == 0, cleaned.stderr
-    assert commands(project) == ["incus profile delete gpu-passthrough --project lab"]
+    assert commands(project) == ["incus profile delete --project lab -- gpu-passthrough"]
     assert incusd.incus("profile", "show", "gpu-passthrough", "--project", "lab").returncode != 0
 
 
@@ -253,8 +253,8 @@ def test_a_daemon_stopped_mid_apply_leaves_a_record_of_what_was_applied(tmp_path
             "incus/lab/project.yaml"]
         status = psot(tmp_path, incusd, "apply", "--status")
         assert "Last apply: failed" in status.stdout
-        assert "failed: incus/lab/profiles/gpu-passthrough.yaml: $ incus profile create gpu-passthrough" \
-            in status.stdout
+        assert ("failed: incus/lab/profiles/gpu-passthrough.yaml: $ incus profile create --project lab -- "
+                "gpu-passthrough") in status.stdout
         assert "+ incus/lab/profiles/nvidia-compute.yaml" in status.stdout
     finally:
         daemons.close()

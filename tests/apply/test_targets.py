@@ -23,7 +23,7 @@ def test_qm_set_carries_only_the_changed_options(tmp_path: Path):
     new = HEADER + b"bios: ovmf\ncores: 4\nhostpci0: 0000:0b:00.0,pcie=1\nmachine: q35\n"
     units = tg.units({"proxmox/pve/qemu-server/101.conf": new}, {"proxmox/pve/qemu-server/101.conf": old},
                      ctx(tmp_path))
-    assert commands(units) == ["qm set 101 --cores 4 --hostpci0 0000:0b:00.0,pcie=1 --delete memory"]
+    assert commands(units) == ["qm set --cores 4 --hostpci0 0000:0b:00.0,pcie=1 --delete memory -- 101"]
 
 
 def test_proxmox_commands_run_over_ssh_when_the_host_has_a_destination(tmp_path: Path):
@@ -31,7 +31,7 @@ def test_proxmox_commands_run_over_ssh_when_the_host_has_a_destination(tmp_path:
     new = HEADER + b"cores: 4\n"
     units = tg.units({"proxmox/pve/qemu-server/101.conf": new}, {"proxmox/pve/qemu-server/101.conf": old},
                      ctx(tmp_path, {"pve": {"ssh": "root@pve1"}}))
-    assert commands(units) == ["ssh -o BatchMode=yes root@pve1 -- 'qm set 101 --cores 4'"]
+    assert commands(units) == ["ssh -o BatchMode=yes root@pve1 -- 'qm set --cores 4 -- 101'"]
 
 
 def test_pci_mappings_are_created_changed_and_removed_one_by_one(tmp_path: Path):
@@ -71,10 +71,10 @@ def test_node_labels_and_taints_change_one_by_one(tmp_path: Path):
                     b"spec:\n  taints:\n  - key: gpu\n    effect: NoSchedule\n")
     path = "kubernetes/nodes/k1.yaml"
     assert commands(tg.units({path: new}, {path: old}, ctx(tmp_path))) == [
-        "kubectl label node k1 c=3 --overwrite",
-        "kubectl label node k1 b-",
-        "kubectl taint node k1 dedicated:NoSchedule-",
-        "kubectl taint node k1 gpu:NoSchedule --overwrite",
+        "kubectl label --overwrite -- node k1 c=3",
+        "kubectl label -- node k1 b-",
+        "kubectl taint -- node k1 dedicated:NoSchedule-",
+        "kubectl taint --overwrite -- node k1 gpu:NoSchedule",
     ]
 
 
@@ -99,11 +99,11 @@ def test_an_instance_record_drives_unset_and_device_removal(tmp_path: Path):
     c = ctx(tmp_path)
     c.query = lambda argv: '["/1.0/projects/d"]' if argv[-1] == "/1.0/projects" else '["/1.0/instances/m?project=d"]'
     assert commands(tg.units({path: new}, {path: old}, c)) == [
-        "incus config set m limits.cpu=4 --project d",
-        "incus config unset m boot.autostart --project d",
-        "incus config device remove m data --project d",
-        "incus config device remove m gpu --project d",
-        "incus config device add m gpu none --project d",
+        "incus config set --project d -- m limits.cpu=4",
+        "incus config unset --project d -- m boot.autostart",
+        "incus config device remove --project d -- m data",
+        "incus config device remove --project d -- m gpu",
+        "incus config device add --project d -- m gpu none",
     ]
 
 
@@ -112,7 +112,34 @@ def test_default_infra_dry_run_lists_every_platform(tmp_path: Path):
     assert run_psot("sync", cwd=tmp_path).returncode == 0
     dry = run_psot("apply", "--dry-run", "--target", "proxmox", "--target", "kubernetes", cwd=tmp_path)
     assert dry.returncode == 0, dry.stderr
-    assert "    $ qm set 101 --bios ovmf --cores 8 --hostpci0 0000:0a:00.0,pcie=1,x-vga=1 --machine q35 " \
-           "--memory 16384 --name win11-gaming --ostype win11" in dry.stdout
-    assert "    $ kubectl label node k8s-1 gpu.vendor=nvidia --overwrite" in dry.stdout
+    assert "    $ qm set --bios ovmf --cores 8 --hostpci0 0000:0a:00.0,pcie=1,x-vga=1 --machine q35 " \
+           "--memory 16384 --name win11-gaming --ostype win11 -- 101" in dry.stdout
+    assert "    $ kubectl label --overwrite -- node k8s-1 gpu.vendor=nvidia" in dry.stdout
     assert "incus" not in dry.stdout and "compose" not in dry.stdout
+
+
+def test_an_instance_file_with_a_key_that_is_no_incus_key_is_blocked_not_passed_on(tmp_path: Path):
+    """INC006 refuses such keys in infra.yml; a file that has one anyway (an edited applied state) runs nothing."""
+    new = HEADER + b"name: m\ntype: container\nconfig: {user.a=b: c, --help: x}\ndevices:\n  gpu: {type: gpu, -x: y}\n"
+    c = ctx(tmp_path)
+    c.query = lambda argv: '["/1.0/projects/d"]' if argv[-1] == "/1.0/projects" else '["/1.0/instances/m?project=d"]'
+    [unit] = tg.units({"incus/d/instances/m.yaml": new}, {}, c)
+    assert unit.steps == []
+    assert unit.blocked == ("user.a=b, --help, gpu.-x are not Incus keys (see `psot explain INC006`); nothing of m is "
+                            "passed to incus")
+
+
+def test_the_programs_apply_will_use_per_platform_and_host(tmp_path: Path):
+    tree = {"incus/d/project.yaml": b"", "kubernetes/nodes/k1.yaml": b"",
+            "proxmox/pve/qemu-server/101.conf": b"", "proxmox/pve/host/modules": b"",
+            "proxmox/mapping/pci.cfg": HEADER + b"gpu-a\n\tmap id=10de:2204,node=pve2,path=0000:0a:00.0\n\n",
+            "compose/ws/docker-compose.gpu-override.yml": b"", "placement.yml": b""}
+    infra = {"global": {"compose": {"command": "podman-compose"}}, "hosts": {"pve2": {"ssh": "root@pve2"}}}
+    assert tg.programs_text(tg.programs(tree, infra)) == (
+        "Commands apply will use:\n"
+        "  incus: incus, on the incus client's default remote (`incus remote get-default`)\n"
+        "  proxmox on pve: qm, install, rm, update-initramfs, on this machine\n"
+        "  proxmox on pve2: pvesh, over `ssh -o BatchMode=yes root@pve2` (hosts.pve2.ssh)\n"
+        "  compose on ws: podman-compose, on this machine (global.compose.command)\n"
+        "  kubernetes: kubectl, in kubectl's current context (`kubectl config current-context`)\n")
+    assert tg.programs({"placement.yml": b""}, infra) == []

@@ -26,7 +26,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from generator import cli
+from generator import cli, rules
 from tests.hardening.helpers import tree_hashes
 
 # -- The audit hook -------------------------------------------------------------------------------
@@ -426,14 +426,31 @@ HOSTILE_KEYS = ["-x", "?x", "#c", "true", "null", "~", "1", "0x1F", "1e3", "a:b"
                 "{a}", "[a]", "%TAG", "@x", "`x", "<<", "=", "x" * 300, "é:ü", "a#b", "---", "...", "|", ">"]
 
 
-def test_no_key_can_change_the_shape_of_a_generated_file(tmp_path):
-    """Incus config keys and device options may be any word: each comes back as the same string key."""
+def hostile_keys_doc() -> dict:
     doc = base_doc()
     machine = doc["domains"]["ai"]["machines"]["box"]
     machine["config"] = {key: f"v{i}" for i, key in enumerate(HOSTILE_KEYS)}
     machine["devices"] = {"disk0": {"type": "disk", "path": "/x", "source": "/y",
                                     **{key: f"d{i}" for i, key in enumerate(HOSTILE_KEYS)}}}
-    infra = write(tmp_path, doc)
+    return doc
+
+
+def test_keys_that_are_no_incus_keys_are_refused_before_render(tmp_path):
+    """None of them has the shape of an Incus key (INC006): each is refused at its line, nothing is written."""
+    infra = write(tmp_path, hostile_keys_doc())
+    out = infra.parent / "generated"
+    code, output, ops = sync(infra, out)
+    assert code == 1
+    # As device options, `true`, `null` and the 300 x's are words like `pci`: Incus itself refuses them.
+    assert output.count("error[INC006]") == len(HOSTILE_KEYS) + len(HOSTILE_KEYS) - 3
+    assert not out.exists()
+
+
+def test_no_key_can_change_the_shape_of_a_generated_file(tmp_path, monkeypatch):
+    """Were Incus config keys and device options any word (INC006 refuses most), each would come back as the
+    same string key: the serialiser quotes whatever YAML would read as something else."""
+    monkeypatch.setattr(rules.RULES["INC006"], "check", lambda ctx: iter(()))
+    infra = write(tmp_path, hostile_keys_doc())
     out = infra.parent / "generated"
     code, output, ops = sync(infra, out)
     assert code == 0, output
