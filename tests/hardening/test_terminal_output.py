@@ -91,7 +91,10 @@ def test_the_plan_escapes_keys_and_paths(hand_edited):
         "Edited by hand since the last sync (psot will not overwrite these without --force):\n"
         f"  ! generated/placement.yml:{line}\n"
         "\n"
-        "Plan: 0 to add, 1 to change, 1 to destroy.\n")
+        "Plan: 0 to add, 1 to change, 1 to destroy.\n"
+        "\n"
+        "Commands apply will use:\n"
+        "  compose on ws: docker compose, on this machine\n")
 
 
 def test_the_markdown_plan_escapes_paths_keys_and_diff_lines(hand_edited):
