@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from generator import loader, model, rules, schema
-from generator.findings import Diagnostics, Finding
+from generator.findings import Diagnostics, Finding, one_line
 from generator.model import Infra
 from generator.placement import Placement, place
 from generator.rules.base import gpu_choices
@@ -47,8 +47,7 @@ def source_label(path: Path) -> str:
 
     A file name may hold a line break, which would end the header's comment line: escaped.
     """
-    label = f"{path.name}/" if path.is_dir() else path.name
-    return label if label.isprintable() else label.encode("unicode_escape").decode("ascii")
+    return one_line(f"{path.name}/" if path.is_dir() else path.name)
 
 
 def output_override(override: Path, project_root: Path, diag: Diagnostics) -> Path:

@@ -37,7 +37,7 @@ from generator import colour, loader
 from generator.detect import cli as detecting
 from generator.detect import normalise, render
 from generator.detect.merge import Detection
-from generator.findings import Finding, render_text, summary_line
+from generator.findings import Finding, one_line, render_text, summary_line
 from generator.resources import data_dir
 from generator.schema import SCHEMA_FILE, infra_schema
 from generator.serialize import dump_yaml, load_yaml
@@ -355,7 +355,7 @@ def run(directory: Path, sources: list[Path], host: str | None) -> Outcome:
 
 def _shown(text: str) -> str:
     """A file name as it may go into a comment line: a line break in it would end the comment."""
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    return one_line(text)
 
 
 @click.command("init")
