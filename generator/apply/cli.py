@@ -20,6 +20,7 @@ from generator.apply.state import State, tree_digest
 from generator.cli import (EXIT_CHANGES, EXIT_ERRORS, EXIT_OK, EXIT_TOOL, _compile, _fail, _print_findings,
                            format_option, output_option)
 from generator.env_settings import SettingError, seconds
+from generator.findings import one_line
 from generator.pipeline import Compilation
 from generator.plan import MANIFEST, Plan, digest, make_plan, read_tree
 from generator.resources import data_dir
@@ -162,15 +163,15 @@ def _unit_dict(unit: tg.Unit) -> dict[str, Any]:
 
 def _show_units(units: list[tg.Unit], say) -> None:
     for unit in units:
-        say(colour.plan(f"{MARKS[unit.action]} {unit.label}"))
+        say(colour.plan(f"{MARKS[unit.action]} {one_line(unit.label)}"))
         for step in unit.steps:
             say(f"    {'by hand: ' if step.manual else '$ '}{step.display()}")
         if not unit.steps and not unit.note:
             say("    (no command: recorded only)")
         if unit.blocked:
-            say(f"    not applied: {unit.blocked}")
+            say(f"    not applied: {one_line(unit.blocked)}")
         if unit.note:
-            say(f"    note: {unit.note}")
+            say(f"    note: {one_line(unit.note)}")
 
 
 def _stale(result: Compilation, fmt: str) -> int | None:
@@ -213,11 +214,11 @@ def _report(outcome: Outcome, units: list[tg.Unit], state: State, kind: str, fmt
                 line = f"{verb} incomplete: {len(outcome.applied)} applied, {len(outcome.blocked)} need you first"
             click.echo(line + ".")
         else:
-            click.echo(f"{verb} failed at {outcome.failed.label}: {len(outcome.applied)} applied, "
+            click.echo(f"{verb} failed at {one_line(outcome.failed.label)}: {len(outcome.applied)} applied, "
                        f"1 failed, {len(outcome.not_run)} not run. Fix the cause and run `psot {kind}` again: "
                        f"it resumes from there. Record: {state.record_path}", err=True)
             for unit in outcome.not_run:
-                click.echo(f"  not applied: {unit.label}", err=True)
+                click.echo(f"  not applied: {one_line(unit.label)}", err=True)
     return EXIT_OK if outcome.ok else EXIT_ERRORS
 
 
@@ -267,7 +268,7 @@ def _run(units: list[tg.Unit], result: Compilation, state: State, *, kind: str, 
                       f"({exc.strerror or exc}); nothing was applied", fmt, kind=kind)
     try:
         outcome = execute(units, state, result.source.resolve().parent, kind=kind, tree_digest=tree_digest(desired),
-                          echo=say)
+                          echo=lambda line: say(one_line(line)))  # names from files reach the terminal
         if outcome.ok and previous_after is not None:
             state.snapshot_previous(previous_after)
     except StateError as exc:
