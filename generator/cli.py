@@ -22,6 +22,7 @@ from generator import __version__, colour
 from generator import placement_report as report
 from generator.cli_common import (EXIT_CHANGES, EXIT_ERRORS, EXIT_OK, EXIT_TOOL, compile_at, fail, format_option,
                                   infra_argument, output_option, print_findings, tool_failure)
+from generator.failover import fail_over
 from generator.findings import Diagnostics, Finding, one_line, render_json, summary_line
 from generator.loader import default_infra_path
 from generator.pipeline import Compilation, previous_placement
@@ -100,26 +101,19 @@ def place(infra: Path | None, strategy: str | None, compare: bool, without: tupl
     """Show which GPU every consumer gets (no file is written). Exit 1 when the placement has errors."""
     if compare:
         return _compare(infra, without, fmt, output_dir)
-    result = compile_at(infra, strategy=strategy, until="place", output_dir=output_dir, without=without)
+    baseline = compile_at(infra, strategy=strategy, until="place", output_dir=output_dir)
+    failover = fail_over(baseline, without) if without and baseline.placement is not None else None
+    result = failover.after if failover is not None else baseline
     if result.placement is None:
         return fail(result, fmt, writes=False)
-    moved = []
-    moves_diag = Diagnostics(result.diag.document, result.diag.default_file)
-    if without:
-        baseline = compile_at(infra, strategy=strategy, until="place", output_dir=output_dir)
-        if baseline.placement is not None:
-            moved = report.moves(baseline.placement, result.placement)
-        without = result.without   # as host/gpu, however the command line named them
-        gone = ", ".join(without)
-        for move in moved:
-            consumer = result.infra.consumers[move.consumer]
-            where = ", ".join(move.after) or "no GPU"
-            moves_diag.warning("PLACE008", f"{move.consumer} moves from {', '.join(move.before) or 'no GPU'} "
-                               f"to {where}: {gone} is gone", consumer.path, at="key")
-        result.diag.extend(moves_diag.findings)
+    moved = failover.moves if failover is not None else []
+    warnings = failover.warnings() if failover is not None else []
+    if failover is not None:
+        without = failover.gone   # as host/gpu, however the command line named them
+        result.diag.extend(warnings)
     if fmt == "json":
         body = result.placement.to_dict()
-        body["findings"] += [f.to_dict() for f in moves_diag.findings]
+        body["findings"] += [f.to_dict() for f in warnings]
         if without:
             body["without"] = list(without)
             body["moves"] = [m.to_dict() for m in moved]
