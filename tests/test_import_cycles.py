@@ -15,9 +15,9 @@ imports the main command group, `generator.cli`, even in a function. It loads th
 (apply, detect, ...); what they share lives in `generator.cli_common` (that back-import was the cycle
 of issue 14).
 
-Every module (but the `__main__`s, which run psot) must also import on its own, with nothing of generator/
-loaded before it, so a cycle hidden from the graph
-(an `importlib.import_module` at module level, say) still shows as an ImportError.
+Every module (but the `__main__`s, which run psot) must also import on its own, with nothing of
+generator/ loaded before it, so a cycle hidden from the graph (an `importlib.import_module` at module
+level, say) still shows as an ImportError.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ import ast
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "generator"
