@@ -20,53 +20,16 @@ import click
 
 from generator import __version__, colour
 from generator import placement_report as report
-from generator.findings import Diagnostics, Finding, one_line, render_json, render_text, summary_line
+from generator.cli_common import (EXIT_CHANGES, EXIT_ERRORS, EXIT_OK, EXIT_TOOL, compile_at, fail, format_option,
+                                  infra_argument, output_option, print_findings, tool_failure)
+from generator.failover import fail_over
+from generator.findings import Diagnostics, Finding, one_line, render_json, summary_line
 from generator.loader import default_infra_path
-from generator.pipeline import Compilation, compile_infra, previous_placement
+from generator.pipeline import Compilation, previous_placement
 from generator.placement import STRATEGY_NAMES
 
 # plan, plan_markdown and writer are imported by the commands that use them: `psot validate`
 # starts in a fraction of the time without them (hashlib, ctypes, tempfile, difflib...).
-
-EXIT_OK, EXIT_ERRORS, EXIT_CHANGES, EXIT_TOOL = 0, 1, 2, 3
-
-infra_argument = click.argument("infra", required=False, type=click.Path(path_type=Path))
-format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-                             show_default=True, help="Output for people (text) or machines (json).")
-output_option = click.option("--output-dir", "-o", type=click.Path(path_type=Path), default=None,
-                             help="Where the generated tree lives (default: generated/ beside infra.yml).")
-
-
-def _compile(infra: Path | None, **kwargs) -> Compilation:
-    return compile_infra(infra if infra is not None else default_infra_path(), **kwargs)
-
-
-def _print_findings(result: Compilation, stream=None) -> None:
-    findings = result.diag.findings
-    if findings:
-        click.echo(colour.findings(render_text(findings)), nl=False, file=stream or sys.stderr)
-
-
-def _fail(result: Compilation, fmt: str, writes: bool = True) -> int:
-    """Report an input with errors (exit 1). A command that `writes` says it wrote nothing; one that never
-    writes (`place`, `plan`) says only the count: "nothing was written" would suggest it might have."""
-    if fmt == "json":
-        click.echo(render_json(result.diag.findings), nl=False)
-    else:
-        _print_findings(result)
-        click.echo(f"psot: {summary_line(result.diag.findings)}{'; nothing was written' if writes else ''}.",
-                   err=True)
-    return EXIT_ERRORS
-
-
-def _tool_failure(message: str, fmt: str, findings: list | None = None) -> int:
-    """psot could not do its work (I/O, the lock): exit 3, with one JSON document under --format json."""
-    if fmt == "json":
-        click.echo(render_json(list(findings or []), ok=False, error=message), nl=False)
-    else:
-        click.echo(f"psot: {message}", err=True)
-    return EXIT_TOOL
-
 
 class _Commands(click.Group):
     """The top-level group. Commands that live in their own package are imported only when they run
@@ -114,12 +77,12 @@ cli.params.append(no_color_option())
 @format_option
 def validate(infra: Path | None, fmt: str) -> int:
     """Report findings only. Exit 0 when there is no error, 1 otherwise."""
-    result = _compile(infra, until="validate")
+    result = compile_at(infra, until="validate")
     findings = result.diag.findings
     if fmt == "json":
         click.echo(render_json(findings), nl=False)
     else:
-        _print_findings(result, sys.stdout)
+        print_findings(result, sys.stdout)
         click.echo(f"{summary_line(findings)}.", err=not result.ok)
     return EXIT_OK if result.ok else EXIT_ERRORS
 
@@ -138,32 +101,25 @@ def place(infra: Path | None, strategy: str | None, compare: bool, without: tupl
     """Show which GPU every consumer gets (no file is written). Exit 1 when the placement has errors."""
     if compare:
         return _compare(infra, without, fmt, output_dir)
-    result = _compile(infra, strategy=strategy, until="place", output_dir=output_dir, without=without)
+    baseline = compile_at(infra, strategy=strategy, until="place", output_dir=output_dir)
+    failover = fail_over(baseline, without) if without and baseline.placement is not None else None
+    result = failover.after if failover is not None else baseline
     if result.placement is None:
-        return _fail(result, fmt, writes=False)
-    moved = []
-    moves_diag = Diagnostics(result.diag.document, result.diag.default_file)
-    if without:
-        baseline = _compile(infra, strategy=strategy, until="place", output_dir=output_dir)
-        if baseline.placement is not None:
-            moved = report.moves(baseline.placement, result.placement)
-        without = result.without   # as host/gpu, however the command line named them
-        gone = ", ".join(without)
-        for move in moved:
-            consumer = result.infra.consumers[move.consumer]
-            where = ", ".join(move.after) or "no GPU"
-            moves_diag.warning("PLACE008", f"{move.consumer} moves from {', '.join(move.before) or 'no GPU'} "
-                               f"to {where}: {gone} is gone", consumer.path, at="key")
-        result.diag.extend(moves_diag.findings)
+        return fail(result, fmt, writes=False)
+    moved = failover.moves if failover is not None else []
+    warnings = failover.warnings() if failover is not None else []
+    if failover is not None:
+        without = failover.gone   # as host/gpu, however the command line named them
+        result.diag.extend(warnings)
     if fmt == "json":
         body = result.placement.to_dict()
-        body["findings"] += [f.to_dict() for f in moves_diag.findings]
+        body["findings"] += [f.to_dict() for f in warnings]
         if without:
             body["without"] = list(without)
             body["moves"] = [m.to_dict() for m in moved]
         click.echo(json.dumps(body, indent=2))
     else:
-        _print_findings(result)
+        print_findings(result)
         click.echo(report.placement_table(result.infra, result.placement), nl=False)
         if without:
             click.echo(f"\nWithout {one_line(', '.join(without))}: "
@@ -174,10 +130,10 @@ def place(infra: Path | None, strategy: str | None, compare: bool, without: tupl
 
 
 def _compare(infra: Path | None, without: tuple[str, ...], fmt: str, output_dir: Path | None) -> int:
-    results = {s: _compile(infra, strategy=s, until="place", output_dir=output_dir, without=without)
+    results = {s: compile_at(infra, strategy=s, until="place", output_dir=output_dir, without=without)
                for s in STRATEGY_NAMES}
     if any(r.placement is None for r in results.values()):
-        return _fail(next(r for r in results.values() if r.placement is None), fmt, writes=False)
+        return fail(next(r for r in results.values() if r.placement is None), fmt, writes=False)
     placements = {s: r.placement for s, r in results.items()}
     counts = {s: (r.diag.error_count, len(r.diag.findings) - r.diag.error_count) for s, r in results.items()}
     if fmt == "json":
@@ -197,9 +153,9 @@ def _compare(infra: Path | None, without: tuple[str, ...], fmt: str, output_dir:
 @output_option
 def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None) -> int:
     """Diff the compiled tree against generated/. Exit 0 no change, 2 changes, 1 errors."""
-    result = _compile(infra, output_dir=output_dir)
+    result = compile_at(infra, output_dir=output_dir)
     if not result.ok:
-        return _fail(result, "json" if fmt == "json" else "text", writes=False)
+        return fail(result, "json" if fmt == "json" else "text", writes=False)
     from generator.apply.targets import programs, programs_text
     from generator.plan import make_plan, read_tree
     from generator.plan_markdown import render_markdown
@@ -208,13 +164,13 @@ def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None
         the_plan = make_plan(result.tree, result.output_dir)
         on_disk = read_tree(result.output_dir) if fmt == "markdown" else {}
     except OSError as exc:
-        return _tool_failure(f"cannot read {result.output_dir}: {exc.strerror or exc}", failing, result.diag.findings)
+        return tool_failure(f"cannot read {result.output_dir}: {exc.strerror or exc}", failing, result.diag.findings)
     if out is not None:
         from generator.apply.cli import save_plan
         try:
             save_plan(result, out)
         except OSError as exc:
-            return _tool_failure(f"cannot save the plan to {out}: {exc.strerror or exc}", failing,
+            return tool_failure(f"cannot save the plan to {out}: {exc.strerror or exc}", failing,
                                  result.diag.findings)
     uses = programs(result.tree, result.infra.data)   # what apply will run: not in generated/, so the plan shows it
     if fmt == "markdown":
@@ -223,7 +179,7 @@ def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None
     elif fmt == "json":
         click.echo(json.dumps(the_plan.to_dict() | {"commands": [p.to_dict() for p in uses]}, indent=2))
     else:
-        _print_findings(result)
+        print_findings(result)
         click.echo(colour.plan(the_plan.to_text()), nl=False)
         if uses:
             click.echo("\n" + programs_text(uses), nl=False)
@@ -264,18 +220,18 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
     if cached is not None:
         result, the_plan = cached
     else:
-        result = _compile(infra, output_dir=output_dir)
+        result = compile_at(infra, output_dir=output_dir)
         if not result.ok:
-            return _fail(result, fmt)
+            return fail(result, fmt)
         try:
             the_plan = make_plan(result.tree, result.output_dir)
         except OSError as exc:
-            return _tool_failure(f"cannot read {result.output_dir}: {exc.strerror or exc}", fmt, result.diag.findings)
+            return tool_failure(f"cannot read {result.output_dir}: {exc.strerror or exc}", fmt, result.diag.findings)
     if not check and not dry_run:
         try:
             tidy(result.output_dir)   # what a killed sync left, also when this one writes nothing
         except WriteError as exc:
-            return _tool_failure(str(exc), fmt, result.diag.findings)
+            return tool_failure(str(exc), fmt, result.diag.findings)
     if check:
         stale = bool(the_plan.changes)
         if fmt == "json":
@@ -305,7 +261,7 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
         try:
             written = write(the_plan, result.tree, clean_orphans=clean_orphans)
         except WriteError as exc:
-            return _tool_failure(str(exc), fmt, result.diag.findings)
+            return tool_failure(str(exc), fmt, result.diag.findings)
     orphans = [c.path for c in the_plan.changes if c.action == "delete" and not clean_orphans]
     if cached is None and not dry_run and not orphans:
         sync_cache.record(result, output_dir)
@@ -315,7 +271,7 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
                      "findings": [f.to_dict() for f in result.diag.findings]})
         click.echo(json.dumps(body, indent=2))
         return EXIT_OK
-    _print_findings(result)
+    print_findings(result)
     click.echo(colour.plan(the_plan.to_text()), nl=False)
     where = f"{one_line(result.output_dir.name)}/"
     if dry_run:

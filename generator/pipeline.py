@@ -36,6 +36,8 @@ class Compilation:
     # The previous placement placement started from (consumer -> GPUs), see previous_placement.
     previous: dict[str, tuple[str, ...]] | None = None
     without: tuple[str, ...] = ()   # the GPUs placed as gone (`host/gpu`), as `without` named them resolved
+    # The findings before placement (the model's rules): generator/failover.py places again from there.
+    model_findings: tuple[Finding, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -205,6 +207,20 @@ def _without_keys(infra: Infra, names: tuple[str, ...], diag: Diagnostics) -> tu
     return tuple(dict.fromkeys(keys))
 
 
+def place_stage(result: Compilation, strategy: str | None, without: tuple[str, ...]) -> None:
+    """Place `result.infra` (modelled, without errors) into `result`, with the GPUs `without` gone;
+    `result.placement` stays None when the names or the strategy are refused."""
+    assert result.infra is not None
+    diag = result.diag
+    result.without = _without_keys(result.infra, without, diag)
+    if diag.has_errors:
+        return
+    result.infra = model.without(result.infra, result.without) if without else result.infra
+    chosen = strategy or result.infra.strategy
+    result.previous = previous_placement(result.output_dir, chosen)
+    result.placement = place_and_judge(result.infra, diag, chosen, result.previous)
+
+
 def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path | None = None,
                   until: str = "render", without: tuple[str, ...] = ()) -> Compilation:
     """Run the pipeline on `path` up to `until` ("validate", "place" or "render").
@@ -224,13 +240,8 @@ def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path |
     rules.run("model", result.infra, None, diag)
     if diag.has_errors:
         return result
-    result.without = _without_keys(result.infra, without, diag)
-    if diag.has_errors:
-        return result
-    result.infra = model.without(result.infra, result.without) if without else result.infra
-    chosen = strategy or result.infra.strategy
-    result.previous = previous_placement(result.output_dir, chosen)
-    result.placement = place_and_judge(result.infra, diag, chosen, result.previous)
+    result.model_findings = tuple(diag.findings)
+    place_stage(result, strategy, without)
     if result.placement is None:
         return result
     if diag.has_errors or until == "validate" or until == "place":

@@ -29,13 +29,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
+from typing import Callable, ClassVar, Iterable, Mapping
 
 from generator import balance
 from generator.findings import Diagnostics, Finding, format_path
 from generator.model import Consumer, Gpu, Infra
 
-STRATEGY_NAMES = ("manual", "vram_based", "latency_optimized", "isolation_first", "balanced")
 NODE_BUDGET = 50_000              # search steps for a whole placement
 GROUP_BUDGET_MIN = 1_000           # ... and for one group of consumers that can share GPUs
 GROUP_BUDGET_PER_CONSUMER = 20
@@ -165,7 +164,7 @@ class Placement:
 class _State:
     """Mutable bookkeeping while one strategy runs."""
 
-    def __init__(self, infra: Infra, previous: Mapping[str, tuple[str, ...]], strategy: str):
+    def __init__(self, infra: Infra, previous: Mapping[str, tuple[str, ...]], strategy: Strategy):
         self.infra = infra
         self.strategy = strategy
         self.headroom = infra.headroom_gb
@@ -219,8 +218,8 @@ class _State:
         return bool(self.on_gpu[key])
 
     def alone(self, consumer: Consumer) -> bool:
-        """Consumers that own their GPU: passthrough VMs, and `isolate` ones under isolation_first."""
-        return consumer.request.passthrough or (self.strategy == "isolation_first" and consumer.request.isolate)
+        """Consumers that own their GPU: passthrough VMs, and those the strategy isolates."""
+        return consumer.request.passthrough or self.strategy.isolates(consumer)
 
     def was_on(self, consumer: Consumer, key: str) -> bool:
         return key in self.previous.get(consumer.name, ())
@@ -402,7 +401,7 @@ def _search(state: _State, order: list[Consumer], rank_for: RankFor, no_share: b
 def _greedy(state: _State, order: list[Consumer], rank_for: RankFor, diag: Diagnostics) -> None:
     """Warn but allow: each consumer on its best-ranked GPU, fitting ones first, overflow if need be.
 
-    A consumer that owns its GPU only takes one it fits on. Under isolation_first, a consumer
+    A consumer that owns its GPU only takes one it fits on. Under an isolating strategy, a consumer
     that no GPU outside the isolated ones can take shares an isolated one (PLACE007).
     """
     for consumer in order:
@@ -410,7 +409,7 @@ def _greedy(state: _State, order: list[Consumer], rank_for: RankFor, diag: Diagn
         alone = state.alone(consumer)
         options = _options(state, consumer)
         shares_isolated = False
-        if not options and not alone and state.strategy == "isolation_first":
+        if not options and not alone and state.strategy.isolating:
             options = [g for g in state.eligible(consumer)
                        if not any(state.infra.consumers[n].request.passthrough for n in state.on_gpu[g.key])]
             shares_isolated = bool(options)
@@ -499,33 +498,6 @@ def _owners_first(state: _State, rest: list[Consumer]) -> tuple[list[Consumer], 
     return alone, [c for c in rest if not state.alone(c)]
 
 
-def _vram_based(state: _State, rest: list[Consumer], diag: Diagnostics) -> None:
-    """Largest request first, each to the eligible GPU with the most free VRAM (seed 001)."""
-    alone, others = _owners_first(state, rest)
-    _place_ranked(state, alone + _by_vram(others),
-                  lambda st, c: rank_largest if st.alone(c) else rank_vram, diag)
-
-
-def _latency_optimized(state: _State, rest: list[Consumer], diag: Diagnostics) -> None:
-    """`latency_critical` consumers first, on the fastest GPU; the rest spread over the others."""
-    alone, others = _owners_first(state, rest)
-    critical = _by_vram(c for c in others if c.request.latency_critical)
-    normal = _by_vram(c for c in others if not c.request.latency_critical)
-
-    def rank_for(st: _State, c: Consumer) -> Rank:
-        if st.alone(c):
-            return rank_largest
-        return rank_fastest if c.request.latency_critical else rank_spread
-    _place_ranked(state, alone + critical + normal, rank_for, diag)
-
-
-def _isolation_first(state: _State, rest: list[Consumer], diag: Diagnostics) -> None:
-    """Each `isolate` consumer gets the largest free GPU to itself; everything else shares what remains."""
-    alone, others = _owners_first(state, rest)
-    _place_ranked(state, alone + _by_vram(others),
-                  lambda st, c: rank_largest if st.alone(c) else rank_vram, diag)
-
-
 def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> BalanceReport | None:
     """Minimise the variance of utilisation across GPUs within capacity (balance.py).
 
@@ -535,7 +507,7 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     """
     single = sorted((c for c in rest if state.wanted(c) == 1 and not state.alone(c)), key=lambda c: c.name)
     scratch = Diagnostics(diag.document, diag.default_file)
-    _vram_based(state, rest, scratch)
+    VramBased().place(state, rest, scratch)
     for consumer in single:
         state.unassign(consumer)
     # Keep what the first pass said about the consumers it settles; the optimiser speaks for the rest.
@@ -578,12 +550,98 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     return BalanceReport(method, achieved, min(result.lower_bound, achieved), max(loads), min(loads))
 
 
-STRATEGIES: dict[str, Callable[[_State, list[Consumer], Diagnostics], BalanceReport | None]] = {
-    "vram_based": _vram_based,
-    "latency_optimized": _latency_optimized,
-    "isolation_first": _isolation_first,
-    "balanced": _balanced,
-}
+class Strategy:
+    """A placement strategy: what the frame (pins, the search, the report) asks of it.
+
+    A new strategy is one subclass and one entry in STRATEGIES (the schema's
+    `placement.strategy` enum and `psot place --strategy` must list it: tests/test_strategies.py).
+    The default `place` runs the ranked search over `order`, ranking GPUs by `rank_for`.
+    """
+
+    name: ClassVar[str]
+    isolating: ClassVar[bool] = False   # `isolate` consumers own their GPU; PLACE007 when one must be shared
+    searches: ClassVar[bool] = True     # it places beyond the pins (PLACE004 judges what it chose)
+
+    def isolates(self, consumer: Consumer) -> bool:
+        """Whether `consumer` owns its GPU under this strategy (passthrough always does, see _State.alone)."""
+        return self.isolating and consumer.request.isolate
+
+    def order(self, state: _State, rest: list[Consumer]) -> list[Consumer]:
+        """The order the search places the consumers that are not pinned."""
+        alone, others = _owners_first(state, rest)
+        return alone + _by_vram(others)
+
+    def rank_for(self, state: _State, consumer: Consumer) -> Rank:
+        return rank_largest if state.alone(consumer) else rank_vram
+
+    def place(self, state: _State, rest: list[Consumer], diag: Diagnostics) -> BalanceReport | None:
+        _place_ranked(state, self.order(state, rest), self.rank_for, diag)
+        return None
+
+
+class Manual(Strategy):
+    """Only pins: every consumer without a usable pin is an error (PLACE005)."""
+
+    name = "manual"
+    searches = False
+
+    def place(self, state: _State, rest: list[Consumer], diag: Diagnostics) -> BalanceReport | None:
+        for consumer in rest:
+            lost = state.pin_lost.pop(consumer.name, None)
+            if lost is not None:
+                # Nothing falls back under manual: PLACE005 tells the whole story, PLACE003 would contradict it.
+                diag.error("PLACE005", f"strategy is 'manual' but {consumer.name} is pinned to {lost}, which is "
+                           "unavailable, and manual places nothing else; pin it to an available GPU",
+                           consumer.request.path + ("pin",))
+            else:
+                diag.error("PLACE005", f"strategy is 'manual' but {consumer.name} has no usable pin; "
+                           "set gpu.pin to a GPU (name or host/gpu)", consumer.request.path)
+        return None
+
+
+class VramBased(Strategy):
+    """Largest request first, each to the eligible GPU with the most free VRAM (seed 001)."""
+
+    name = "vram_based"
+
+
+class LatencyOptimized(Strategy):
+    """`latency_critical` consumers first, on the fastest GPU; the rest spread over the others."""
+
+    name = "latency_optimized"
+
+    def order(self, state: _State, rest: list[Consumer]) -> list[Consumer]:
+        alone, others = _owners_first(state, rest)
+        critical = _by_vram(c for c in others if c.request.latency_critical)
+        normal = _by_vram(c for c in others if not c.request.latency_critical)
+        return alone + critical + normal
+
+    def rank_for(self, state: _State, consumer: Consumer) -> Rank:
+        if state.alone(consumer):
+            return rank_largest
+        return rank_fastest if consumer.request.latency_critical else rank_spread
+
+
+class IsolationFirst(Strategy):
+    """Each `isolate` consumer gets the largest free GPU to itself; everything else shares what remains."""
+
+    name = "isolation_first"
+    isolating = True
+
+
+class Balanced(Strategy):
+    """Minimise the variance of utilisation across GPUs within capacity (see _balanced)."""
+
+    name = "balanced"
+
+    def place(self, state: _State, rest: list[Consumer], diag: Diagnostics) -> BalanceReport | None:
+        return _balanced(state, rest, diag)
+
+
+# The strategies of SPEC §4, in the order `psot place --compare` shows them.
+STRATEGIES: dict[str, Strategy] = {s.name: s for s in (Manual(), VramBased(), LatencyOptimized(), IsolationFirst(),
+                                                       Balanced())}
+STRATEGY_NAMES = tuple(STRATEGIES)
 
 
 def place(infra: Infra, diag: Diagnostics, strategy: str | None = None,
@@ -594,14 +652,14 @@ def place(infra: Infra, diag: Diagnostics, strategy: str | None = None,
     """
     strategy = strategy or infra.strategy
     sub = Diagnostics(diag.document, diag.default_file)
-    if strategy not in STRATEGY_NAMES:
+    if strategy not in STRATEGIES:
         diag.at_location("PLACE001", "error", f"unknown placement strategy '{strategy}'; use one of: "
                          f"{', '.join(STRATEGY_NAMES)}", "<command line>", 1, 1, "--strategy")
         return None
-    state = _State(infra, previous or {}, strategy)
+    state = _State(infra, previous or {}, STRATEGIES[strategy])
     report = None
     if infra.gpus:
-        report = _run(state, strategy, sub)
+        report = _run(state, sub)
     else:
         # No inventory (a plain AnKLuMe file): machines share the one host GPU,
         # as AnKLuMe counts them; only workloads need a GPU named for them.
@@ -628,7 +686,7 @@ def place(infra: Infra, diag: Diagnostics, strategy: str | None = None,
     return placement
 
 
-def _run(state: _State, strategy: str, diag: Diagnostics) -> BalanceReport | None:
+def _run(state: _State, diag: Diagnostics) -> BalanceReport | None:
     infra = state.infra
     consumers = sorted(infra.consumers.values(), key=lambda c: c.name)
     rest = []
@@ -644,21 +702,10 @@ def _run(state: _State, strategy: str, diag: Diagnostics) -> BalanceReport | Non
         extra = _pick(state, consumer, [g for g in _options(state, consumer) if g is not pinned],
                       rank_vram, state.wanted(consumer) - 1, must_fit=False, no_share=False)
         _record(state, consumer, [pinned.key] + (extra or []), diag)
-    if strategy == "manual":
-        for consumer in rest:
-            lost = state.pin_lost.pop(consumer.name, None)
-            if lost is not None:
-                # Nothing falls back under manual: PLACE005 tells the whole story, PLACE003 would contradict it.
-                diag.error("PLACE005", f"strategy is 'manual' but {consumer.name} is pinned to {lost}, which is "
-                           "unavailable, and manual places nothing else; pin it to an available GPU",
-                           consumer.request.path + ("pin",))
-            else:
-                diag.error("PLACE005", f"strategy is 'manual' but {consumer.name} has no usable pin; "
-                           "set gpu.pin to a GPU (name or host/gpu)", consumer.request.path)
-        _report(state, diag)
-        return None
-    report = STRATEGIES[strategy](state, rest, diag)
+    report = state.strategy.place(state, rest, diag)
     _report(state, diag)
+    if not state.strategy.searches:
+        return report
     for name, keys in sorted(state.placed.items()):
         consumer = infra.consumers[name]
         if consumer.request.count_all:

@@ -13,6 +13,7 @@ import json
 import pytest
 
 from generator import cli as cli_module
+from generator import cli_common
 from generator import plan as plan_module
 from generator import writer
 from tests.conftest import run_psot
@@ -112,7 +113,7 @@ def test_a_usage_error(tmp_path):
 def test_an_internal_error(seed_001, monkeypatch, capsys):
     def bug(*args, **kwargs):
         raise RuntimeError("boom")
-    monkeypatch.setattr(cli_module, "compile_infra", bug)
+    monkeypatch.setattr(cli_common, "compile_infra", bug)
     with pytest.raises(SystemExit) as exited:
         cli_module.main(["validate", str(seed_001), "--format=json"])
     captured = capsys.readouterr()
@@ -124,7 +125,7 @@ def test_an_internal_error(seed_001, monkeypatch, capsys):
 def test_text_output_stays_text(seed_001, monkeypatch, capsys):
     def bug(*args, **kwargs):
         raise RuntimeError("boom")
-    monkeypatch.setattr(cli_module, "compile_infra", bug)
+    monkeypatch.setattr(cli_common, "compile_infra", bug)
     with pytest.raises(SystemExit):
         cli_module.main(["validate", str(seed_001)])
     assert capsys.readouterr().out == ""

@@ -304,3 +304,35 @@ def test_balance_summary_bounds_the_spread_from_the_variance_bound():
     assert tight.narrower_by == 0
     assert tight.summary() == ("GPU load spread: max 90%, min 60% of usable VRAM; best found within the search "
                                "limit, and no placement narrows the spread")
+
+
+def test_the_schema_the_cli_and_the_strategy_registry_agree():
+    """A strategy is one class in placement.STRATEGIES: the schema's enum and `--strategy` list the same ones."""
+    from generator import cli, placement
+    root = Path(__file__).resolve().parents[1]
+    schema = json.loads((root / "schemas" / "infra.schema.json").read_text(encoding="utf-8"))
+    enum = schema["$defs"]["placement"]["properties"]["strategy"]["enum"]
+    option = next(p for p in cli.place.params if p.name == "strategy")
+    assert tuple(enum) == tuple(option.type.choices) == tuple(placement.STRATEGIES) == placement.STRATEGY_NAMES
+    assert all(s.name == name for name, s in placement.STRATEGIES.items())
+    assert all(isinstance(s, placement.Strategy) for s in placement.STRATEGIES.values())
+
+
+def test_a_new_strategy_is_one_class(monkeypatch, tmp_path):
+    """Registered in STRATEGIES, a subclass of Strategy is placed by the frame like the five."""
+    from generator import placement
+    from generator.findings import Diagnostics
+
+    class EveryoneAlone(placement.Strategy):
+        """Every consumer owns its GPU."""
+        name = "everyone_alone"
+
+        def isolates(self, consumer) -> bool:
+            return True
+
+    monkeypatch.setitem(placement.STRATEGIES, EveryoneAlone.name, EveryoneAlone())
+    infra = compile_infra(SEED_001, until="place", output_dir=tmp_path / "out").infra
+    placed = placement.place(infra, Diagnostics(), EveryoneAlone.name)
+    assert placed is not None and placed.strategy == EveryoneAlone.name
+    on = [k for a in placed.assignments.values() for k in a.gpus]
+    assert on and len(on) == len(set(on))

@@ -49,7 +49,7 @@ def no_compile(monkeypatch):
     """Running `sync` in-process with compiling forbidden: only the record can answer."""
     def forbidden(*args, **kwargs):
         raise AssertionError("sync compiled although nothing changed")
-    monkeypatch.setattr(cli_module, "_compile", forbidden)
+    monkeypatch.setattr(cli_module, "compile_at", forbidden)
 
     def run(*args: str) -> int:
         return cli.main(args=["sync", *args], prog_name="psot", standalone_mode=False)

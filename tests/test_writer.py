@@ -202,7 +202,7 @@ def test_a_sync_that_writes_nothing_still_cleans_what_a_killed_sync_left(seed_00
     assert run_psot("sync", str(seed_001)).returncode == 0
     record = sync_cache.cache_file(seed_001.parent / "generated")
     if recorded:
-        monkeypatch.setattr(cli_module, "_compile", lambda *a, **k: pytest.fail("the record did not answer"))
+        monkeypatch.setattr(cli_module, "compile_at", lambda *a, **k: pytest.fail("the record did not answer"))
     else:
         record.unlink()
     planted = plant_leftovers(seed_001.parent, tmp_path / "outside")

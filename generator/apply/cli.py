@@ -17,8 +17,8 @@ from generator.apply import targets as tg
 from generator.apply.engine import (MARKS, STEP_TIMEOUT_DEFAULT_S, STEP_TIMEOUT_ENV, Outcome, StateError, execute,
                                     missing_tools, query_with, run_step)
 from generator.apply.state import State, tree_digest
-from generator.cli import (EXIT_CHANGES, EXIT_ERRORS, EXIT_OK, EXIT_TOOL, _compile, _fail, _print_findings,
-                           format_option, output_option)
+from generator.cli_common import (EXIT_CHANGES, EXIT_ERRORS, EXIT_OK, EXIT_TOOL, compile_at, fail, format_option,
+                                  output_option, print_findings)
 from generator.env_settings import SettingError, seconds
 from generator.findings import one_line
 from generator.pipeline import Compilation
@@ -347,9 +347,9 @@ def apply(source: Path | None, targets: tuple[str, ...], dry_run: bool, clean_or
     """
     if source is not None and source.is_file() and source.suffix == ".json":
         return _apply_saved(source, dry_run, fmt)
-    result = _compile(source, output_dir=output_dir)
+    result = compile_at(source, output_dir=output_dir)
     if not result.ok:
-        return _fail(result, fmt)
+        return fail(result, fmt)
     if status:
         return _status(result, targets, fmt)
     refused = _stale(result, fmt)
@@ -360,7 +360,7 @@ def apply(source: Path | None, targets: tuple[str, ...], dry_run: bool, clean_or
     if refused is not None:
         return refused
     if fmt != "json":
-        _print_findings(result)
+        print_findings(result)
     try:
         with locked(result.output_dir):
             # Under the lock, so no sync swaps the tree between this check and the commands.
@@ -391,9 +391,9 @@ def apply(source: Path | None, targets: tuple[str, ...], dry_run: bool, clean_or
 def rollback(infra: Path | None, targets: tuple[str, ...], dry_run: bool, clean_orphans: bool, yes: bool,
              fmt: str, output_dir: Path | None) -> int:
     """Re-apply the tree that was applied before the last apply."""
-    result = _compile(infra, output_dir=output_dir, until="place")
+    result = compile_at(infra, output_dir=output_dir, until="place")
     if result.infra is None:
-        return _fail(result, fmt)
+        return fail(result, fmt)
     refused = _needs_approval_refused("rollback", yes, dry_run, fmt)
     if refused is None:
         refused = _timeout_refused(fmt)
@@ -571,9 +571,9 @@ def _apply_saved(path: Path, dry_run: bool, fmt: str) -> int:
         if state.digest() != saved["applied"]:
             return _refuse(f"the applied state changed since the plan was saved (another apply or rollback ran): "
                            f"{again}", fmt)
-        result = _compile(infra, output_dir=output_dir)
+        result = compile_at(infra, output_dir=output_dir)
         if not result.ok:
-            return _fail(result, fmt)
+            return fail(result, fmt)
         if tree_digest(result.tree) != saved["tree"]:
             return _refuse(f"{infra.name} compiles to another tree than when the plan was saved (another psot "
                            f"version?): {again}", fmt)

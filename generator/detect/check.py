@@ -25,6 +25,7 @@ from generator import model
 from generator import placement_report as report
 from generator.detect import normalise as n
 from generator.detect.merge import Detection, Gpu, VENDOR_TOOLS, named, vram_differs
+from generator.failover import fail_over
 from generator.findings import Diagnostics, Finding
 from generator.pipeline import Compilation, compile_infra
 
@@ -83,10 +84,10 @@ def check(infra: Path, detection: Detection, host: str | None, this_host: str | 
     _match(result, inventory, detection)
     _findings(result, detection, diag, baseline.infra)
     if result.gone:
-        gone = tuple(g.key for g in result.gone)
-        result.without = compile_infra(infra, until="place", without=gone)
+        failover = fail_over(baseline, tuple(g.key for g in result.gone))
+        result.without = failover.after
         if result.without.placement is not None:
-            result.moves = report.moves(baseline.placement, result.without.placement)
+            result.moves = failover.moves
             # What the placement would report without them: part of the simulation, not errors in infra.yml.
             seen = {(f.code, f.message) for f in baseline.diag.findings}
             result.simulated = [f for f in result.without.diag.findings if (f.code, f.message) not in seen]
