@@ -53,7 +53,9 @@ place: $(STAMP)
 apply-infra: $(STAMP)
 	$(BIN)/psot apply $(INFRA) $(APPLY_ARGS)
 
+# Lint first (ruff, configured in pyproject.toml): a finding stops the run before pytest.
 test: $(STAMP) incus
+	$(BIN)/ruff check generator tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Incus 6.0 LTS unpacked into ~/.cache/psot/incus (cached; tests/incusd.py starts it).

@@ -1248,7 +1248,7 @@ def severity_of(code: str) -> str | None:
     entry = WRITTEN.get(code)
     if entry is not None:
         return entry.severity
-    from generator.rules import RULES   # rule modules import findings, which imports this module: not at the top
+    from generator.rules import RULES  # rule modules import findings, which imports this module: not at the top
     module = RULES.get(code)
     return module.SEVERITY if module is not None else None
 
@@ -1316,7 +1316,7 @@ def update_readme(text: str) -> tuple[str, list[str]]:
     missing = []
     for name, body in readme_blocks().items():
         text, count = re.subn(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)",
-                              lambda m: m.group(1) + body + m.group(2), text, flags=re.DOTALL)
+                              lambda m, body=body: m.group(1) + body + m.group(2), text, flags=re.DOTALL)
         if count != 1:
             missing.append(name)
     return text, missing

@@ -47,7 +47,7 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
 _PLAIN_COLLECTIONS = ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
 _INTEGER = re.compile(r"[-+]?[0-9][0-9_]*")
-_DEEP_INDENT = re.compile(r"^[ \t]{%d,}" % (2 * MAX_DEPTH), re.MULTILINE)
+_DEEP_INDENT = re.compile(rf"^[ \t]{{{2 * MAX_DEPTH},}}", re.MULTILINE)
 # Block collections nested on one line (`- - - x`, `? ? x`, `: - - x`): each
 # level costs two characters, not a line of indentation, so a one-line file
 # can nest as deep as it is long.
@@ -129,7 +129,8 @@ class _Builder:
                            "file?); write the repeated values out or use fewer nested aliases", node, path)
                 raise _Abort
         if depth > MAX_DEPTH:
-            self._fail("YAML004", f"nesting deeper than {MAX_DEPTH} levels; infra.yml never needs this much", node, path)
+            self._fail("YAML004", f"nesting deeper than {MAX_DEPTH} levels; infra.yml never needs this much",
+                       node, path)
             raise _Abort
         self.doc.values[path] = node.start_mark
         if isinstance(node, ScalarNode):

@@ -72,7 +72,7 @@ def output_override(override: Path, project_root: Path, diag: Diagnostics) -> Pa
 
 def _unfit_output(target: Path, project_root: Path, given: Path) -> str | None:
     """Why psot must not replace `target` with a tree of its own, or None."""
-    from generator.plan import MANIFEST, STATE_DIR   # not imported by `psot validate` (see cli.py)
+    from generator.plan import MANIFEST, STATE_DIR  # not imported by `psot validate` (see cli.py)
     fix = "pass a directory of its own (a new or an empty one, or one psot wrote before)"
     if target == project_root:
         return f"is the project itself ({target}); psot replaces the whole output directory: {fix}, such as " \

@@ -18,9 +18,9 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from generator.apply.state import State
 from generator.apply.targets import Step, Unit

@@ -163,7 +163,8 @@ def _home(view: Seen, groups: dict[str, list[Seen]]) -> str | None:
             return by_id[0]
     if view.index is not None:
         by_index = [pci for pci, members in same_vendor.items()
-                    if any(m.index == view.index and m.tool in VENDOR_TOOLS.get(view.vendor or "", ()) for m in members)]
+                    if any(m.index == view.index and m.tool in VENDOR_TOOLS.get(view.vendor or "", ())
+                           for m in members)]
         if len(by_index) == 1:
             return by_index[0]
     return None

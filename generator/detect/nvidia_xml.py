@@ -64,7 +64,8 @@ def parse(text: str, source: str) -> Parsed:
         parsed.error("DETECT001", f"nvidia-smi XML breaks off or is malformed here ({_reason(exc)}): output "
                      f"truncated?{kept}", first_line + line - 1, column + 1)
     if root_tag is not None and root_tag != "nvidia_smi_log":
-        parsed.error("DETECT001", f"XML root is <{_short(root_tag)}>, not <nvidia_smi_log>: not nvidia-smi -q -x output",
+        parsed.error("DETECT001",
+                     f"XML root is <{_short(root_tag)}>, not <nvidia_smi_log>: not nvidia-smi -q -x output",
                      first_line)
         return parsed
     driver_version = n.driver_version(driver)
@@ -87,13 +88,15 @@ def _gpu(element: ET.Element, index: int, driver: str | None, parsed: Parsed, so
     ids = re.fullmatch(r"(?:0x)?([0-9a-fA-F]{4})([0-9a-fA-F]{4})", device_id.strip())
     pci_id = f"{ids.group(2).lower()}:{ids.group(1).lower()}" if ids else None
     vendor = n.vendor_of_id(pci_id[:4]) if pci_id else "nvidia"
-    limit = (_text(element, "gpu_power_readings/current_power_limit") or _text(element, "gpu_power_readings/power_limit")
+    limit = (_text(element, "gpu_power_readings/current_power_limit")
+             or _text(element, "gpu_power_readings/power_limit")
              or _text(element, "power_readings/power_limit"))
     power = n.to_number(limit)
     uuid = _text(element, "uuid") or ""
     arch = n.nvidia_architecture(_text(element, "product_architecture")) or n.architecture("nvidia", pci_id_=pci_id)
     return Seen(
-        tool="nvidia-smi", vendor=vendor or "nvidia", pci=pci, pci_id=pci_id, model=n.model_name(_text(element, "product_name")),
+        tool="nvidia-smi", vendor=vendor or "nvidia", pci=pci, pci_id=pci_id,
+        model=n.model_name(_text(element, "product_name")),
         vram_gb=n.vram_gb(n.to_number(_text(element, "fb_memory_usage/total"))), index=index,
         architecture=arch, driver=driver,
         tdp_watts=round(power) if power is not None and 0 < power < 100_000 else None,

@@ -64,7 +64,8 @@ Every file is checked by generator.pve_config before it is returned.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from generator import pve_config
 from generator.model import Gpu, Infra

@@ -17,8 +17,8 @@ A rule module (see STYLE.md, yamllint's rules) defines:
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Iterator, Mapping
 
 from generator.model import Consumer, Gpu, Infra
 from generator.placement import Placement

@@ -54,7 +54,7 @@ Finding::
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from generator.drivers import version
 from generator.model import Consumer, Gpu, Infra, Request
