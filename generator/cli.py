@@ -150,7 +150,7 @@ def place(infra: Path | None, strategy: str | None, compare: bool, without: tupl
         without = result.without   # as host/gpu, however the command line named them
         gone = ", ".join(without)
         for move in moved:
-            consumer = result.infra.consumers[move.consumer]
+            consumer = result.need_infra().consumers[move.consumer]
             where = ", ".join(move.after) or "no GPU"
             moves_diag.warning("PLACE008", f"{move.consumer} moves from {', '.join(move.before) or 'no GPU'} "
                                f"to {where}: {gone} is gone", consumer.path, at="key")
@@ -164,7 +164,7 @@ def place(infra: Path | None, strategy: str | None, compare: bool, without: tupl
         click.echo(json.dumps(body, indent=2))
     else:
         _print_findings(result)
-        click.echo(report.placement_table(result.infra, result.placement), nl=False)
+        click.echo(report.placement_table(result.need_infra(), result.placement), nl=False)
         if without:
             click.echo(f"\nWithout {one_line(', '.join(without))}: "
                        + (f"{len(moved)} consumer{'s move' if len(moved) != 1 else ' moves'}" if moved else "nothing moves"))
@@ -178,13 +178,13 @@ def _compare(infra: Path | None, without: tuple[str, ...], fmt: str, output_dir:
                for s in STRATEGY_NAMES}
     if any(r.placement is None for r in results.values()):
         return _fail(next(r for r in results.values() if r.placement is None), fmt, writes=False)
-    placements = {s: r.placement for s, r in results.items()}
+    placements = {s: r.need_placement() for s, r in results.items()}
     counts = {s: (r.diag.error_count, len(r.diag.findings) - r.diag.error_count) for s, r in results.items()}
     if fmt == "json":
-        click.echo(json.dumps({"strategies": {s: r.placement.to_dict() | {
+        click.echo(json.dumps({"strategies": {s: r.need_placement().to_dict() | {
             "findings": [f.to_dict() for f in r.diag.findings]} for s, r in results.items()}}, indent=2))
     else:
-        click.echo(report.compare_table(next(iter(results.values())).infra, placements, counts), nl=False)
+        click.echo(report.compare_table(next(iter(results.values())).need_infra(), placements, counts), nl=False)
     return EXIT_OK
 
 
@@ -205,7 +205,7 @@ def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None
     from generator.plan_markdown import render_markdown
     failing = "json" if fmt == "json" else "text"
     try:
-        the_plan = make_plan(result.tree, result.output_dir)
+        the_plan = make_plan(result.need_tree(), result.output_dir)
         on_disk = read_tree(result.output_dir) if fmt == "markdown" else {}
     except OSError as exc:
         return _tool_failure(f"cannot read {result.output_dir}: {exc.strerror or exc}", failing, result.diag.findings)
@@ -216,9 +216,9 @@ def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None
         except OSError as exc:
             return _tool_failure(f"cannot save the plan to {out}: {exc.strerror or exc}", failing,
                                  result.diag.findings)
-    uses = programs(result.tree, result.infra.data)   # what apply will run: not in generated/, so the plan shows it
+    uses = programs(result.need_tree(), result.need_infra().data)   # what apply will run: not in generated/, so the plan shows it
     if fmt == "markdown":
-        click.echo(render_markdown(the_plan, result.tree, on_disk, result.placement,
+        click.echo(render_markdown(the_plan, result.need_tree(), on_disk, result.need_placement(),
                                    previous_placement(result.output_dir), programs=uses), nl=False)
     elif fmt == "json":
         click.echo(json.dumps(the_plan.to_dict() | {"commands": [p.to_dict() for p in uses]}, indent=2))
@@ -268,7 +268,7 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
         if not result.ok:
             return _fail(result, fmt)
         try:
-            the_plan = make_plan(result.tree, result.output_dir)
+            the_plan = make_plan(result.need_tree(), result.output_dir)
         except OSError as exc:
             return _tool_failure(f"cannot read {result.output_dir}: {exc.strerror or exc}", fmt, result.diag.findings)
     if not check and not dry_run:
@@ -303,7 +303,7 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
     written: list[str] = []
     if not dry_run:
         try:
-            written = write(the_plan, result.tree, clean_orphans=clean_orphans)
+            written = write(the_plan, result.need_tree(), clean_orphans=clean_orphans)
         except WriteError as exc:
             return _tool_failure(str(exc), fmt, result.diag.findings)
     orphans = [c.path for c in the_plan.changes if c.action == "delete" and not clean_orphans]

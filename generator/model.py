@@ -13,7 +13,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
+from typing import Any, overload
 
 from generator import drivers
 
@@ -130,6 +130,10 @@ class Infra:
         return f"GPU {gpu.index}" if single_host and gpu.index is not None else key
 
 
+@overload
+def _num(value: Any, default: float) -> float: ...
+@overload
+def _num(value: Any, default: None = None) -> float | None: ...
 def _num(value: Any, default: float | None = None) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
 

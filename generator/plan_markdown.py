@@ -189,7 +189,7 @@ def _fit_placement(placement: Placement, room: int) -> Lines:
     return _placement_section(placement, n_consumers or 0, n_gpus)
 
 
-def _table(head: tuple[str, ...], rows: list[tuple[str, ...]], n: int | None, what: str) -> Lines:
+def _table(head: tuple[str, ...], rows: Sequence[tuple[str, ...]], n: int | None, what: str) -> Lines:
     n = len(rows) if n is None else n
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows[:n]]

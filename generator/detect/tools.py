@@ -46,8 +46,7 @@ TOOL_NAMES = tuple(t.name for t in TOOLS)
 def run_all(which: Callable[[str], str | None] = shutil.which, run: Callable = subprocess.run,
             timeout: float = TIMEOUT_S) -> tuple[list[Parsed], list[Finding]]:
     """Run every tool found in PATH; the outputs read, and findings about the tools that failed."""
-    present = [(tool, which(tool.name)) for tool in TOOLS]
-    present = [(tool, path) for tool, path in present if path]
+    present = [(tool, path) for tool in TOOLS if (path := which(tool.name))]
     if not present:
         return [], [finding("DETECT004", ERROR, f"no GPU tool found on this host: looked for {', '.join(TOOL_NAMES)} "
                             "in PATH. Install pciutils for lspci (it sees every GPU, with or without a driver), or run "

@@ -47,6 +47,12 @@ class Context:
             return ()
         return self.placement.assignments[consumer.name].gpus
 
+    def need_placement(self) -> Placement:
+        """The placement, for a rule of the placement stage (which always has one)."""
+        if self.placement is None:
+            raise RuntimeError("a placement rule ran without a placement (a bug in psot)")
+        return self.placement
+
 
 def names(consumers: list[Consumer]) -> str:
     return ", ".join(c.name for c in consumers)
@@ -93,7 +99,7 @@ def gpu_groups(ctx: Context) -> list[tuple[str | None, list[Consumer]]]:
     change when machines or workloads are only reordered in infra.yml.
     """
     if ctx.infra.gpus:
-        return [(key, by_name(ctx.infra, use.consumers)) for key, use in ctx.placement.gpus.items()]
+        return [(key, by_name(ctx.infra, use.consumers)) for key, use in ctx.need_placement().gpus.items()]
     return [(None, sorted((c for c in ctx.consumers() if c.kind == "machine"), key=lambda c: c.name))]
 
 

@@ -57,7 +57,7 @@ STAGE = "placement"
 
 def check(ctx: Context) -> Iterator[Problem]:
     infra = ctx.infra
-    for key, use in ctx.placement.gpus.items():
+    for key, use in ctx.need_placement().gpus.items():
         gpu = infra.gpus[key]
         if len(use.consumers) > 1 and use.used_gb > gpu.vram_gb + 1e-9:
             yield Problem(f"Combined VRAM (~{fmt_gb(use.used_gb)} GB) exceeds {infra.gpu_label(key)} capacity "
