@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from typing import Any, cast
 
 from generator.detect import normalise as n
 from generator.detect.records import Parsed, Seen
@@ -28,6 +30,12 @@ FORMAT = "nvidia-smi-xml"
 COMMAND = ["nvidia-smi", "-q", "-x"]
 
 _START = re.compile(r"^\s*<(\?xml|!DOCTYPE\s+nvidia_smi_log|nvidia_smi_log)", re.MULTILINE)
+
+
+def _events(reader: ET.XMLPullParser[Any]) -> Iterator[tuple[str, ET.Element]]:
+    """The events read so far: only "start" and "end" are asked for, and their item is an Element
+    (the stubs type the item as that of any event kind)."""
+    return cast(Iterator[tuple[str, ET.Element]], reader.read_events())
 
 
 def parse(text: str, source: str) -> Parsed:
@@ -42,12 +50,14 @@ def parse(text: str, source: str) -> Parsed:
         # nvidia-smi never declares entities; refusing them keeps entity expansion out entirely.
         parsed.error("DETECT001", "XML declares entities, which nvidia-smi never does; not read", first_line)
         return parsed
-    gpus, driver, root_tag = [], None, None
-    reader = ET.XMLPullParser(events=("start", "end"))
+    gpus: list[ET.Element] = []
+    driver: str | None = None
+    root_tag: str | None = None
+    reader: ET.XMLPullParser[Any] = ET.XMLPullParser(events=("start", "end"))
     try:
         for chunk in body.splitlines(keepends=True):
             reader.feed(chunk)
-            for event, element in reader.read_events():
+            for event, element in _events(reader):
                 if event == "start" and root_tag is None:
                     root_tag = element.tag
                 elif event == "end" and element.tag == "gpu":
@@ -55,7 +65,7 @@ def parse(text: str, source: str) -> Parsed:
                 elif event == "end" and element.tag == "driver_version" and driver is None:
                     driver = element.text
         reader.close()
-        for event, element in reader.read_events():
+        for event, element in _events(reader):
             if event == "end" and element.tag == "gpu":
                 gpus.append(element)
     except ET.ParseError as exc:
