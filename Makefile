@@ -53,7 +53,11 @@ place: $(STAMP)
 apply-infra: $(STAMP)
 	$(BIN)/psot apply $(INFRA) $(APPLY_ARGS)
 
+# Lint and type-check first (ruff and mypy, configured in pyproject.toml): a finding stops the run
+# before pytest.
 test: $(STAMP) incus
+	$(BIN)/ruff check generator tests bench
+	$(BIN)/mypy generator
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Incus 6.0 LTS unpacked into ~/.cache/psot/incus (cached; tests/incusd.py starts it).
@@ -77,4 +81,4 @@ lock: $(STAMP)
 		--custom-compile-command 'make lock' -o $(LOCK)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache bench/out
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache bench/out

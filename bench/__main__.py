@@ -53,13 +53,15 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from statistics import fmean
 from pathlib import Path
-from typing import Any, Callable
+from statistics import fmean
+from typing import Any
 
 import yaml
 
+from bench import targets
 from generator import balance, loader, model, rules, schema
 from generator.findings import Diagnostics, render_text
 from generator.pipeline import compile_infra, source_label
@@ -67,8 +69,6 @@ from generator.placement import STRATEGY_NAMES, Placement, place
 from generator.plan import make_plan
 from generator.render import render
 from generator.writer import write
-
-from bench import targets
 
 SEED = 20240601
 # Share of compose workloads with `gpu.latency_critical: true` / `gpu.isolate: true`, drawn from a
@@ -307,7 +307,7 @@ class Row:
     files: int = 0
     findings: int = 0
     ms: dict[str, float] = field(default_factory=dict)
-    placements: list["PlaceRow"] = field(default_factory=list)
+    placements: list[PlaceRow] = field(default_factory=list)
 
 
 @dataclass
@@ -386,7 +386,7 @@ def bench_input(spec: Spec, out: Path, repeat: int) -> Row:
     placement = None
     for _ in range(repeat):
         diag = Diagnostics()
-        def place_and_judge() -> Any:
+        def place_and_judge(diag: Diagnostics = diag) -> Any:
             placed = place(infra, diag)
             rules.run("placement", infra, placed, diag)
             return placed
@@ -407,10 +407,10 @@ def bench_input(spec: Spec, out: Path, repeat: int) -> Row:
     write_samples, resync_samples = [], []
     for _ in range(repeat):
         target = _fresh_dir(scratch)
-        t, written = _timed(lambda: write(make_plan(tree, target), tree))
+        t, written = _timed(lambda target=target: write(make_plan(tree, target), tree))
         assert len(written) == len(tree), f"first write wrote {len(written)} of {len(tree)} files"
         write_samples.append(t)
-        t, written = _timed(lambda: write(make_plan(tree, target), tree))
+        t, written = _timed(lambda target=target: write(make_plan(tree, target), tree))
         assert written == [], f"resync against an up-to-date tree wrote {written[:5]}"
         resync_samples.append(t)
     _best("write", row, write_samples)
@@ -419,7 +419,7 @@ def bench_input(spec: Spec, out: Path, repeat: int) -> Row:
     samples = []
     for _ in range(repeat):
         target = _fresh_dir(scratch)
-        t, _ = _timed(lambda: end_to_end(path, target))
+        t, _ = _timed(lambda target=target: end_to_end(path, target))
         samples.append(t)
     _best("e2e", row, samples)
     return row
@@ -479,7 +479,7 @@ def bench_strategies(name: str, infra: Any, repeat: int) -> list[PlaceRow]:
         for _ in range(repeat):
             placed = None
             diag = Diagnostics()
-            t, placed = _timed(lambda: place(subject, diag, strategy))
+            t, placed = _timed(lambda subject=subject, diag=diag, strategy=strategy: place(subject, diag, strategy))
             samples.append(t)
         if placed is None or diag.has_errors:
             sys.stderr.write(render_text(diag.findings))
@@ -795,7 +795,8 @@ def main(argv: list[str] | None = None) -> int:
                         "reported (default: 3)")
     parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                        help=f"where inputs and scratch trees go (default: {DEFAULT_OUT.relative_to(BENCH_DIR.parent)})")
+                        help="where inputs and scratch trees go "
+                             f"(default: {DEFAULT_OUT.relative_to(BENCH_DIR.parent)})")
     parser.add_argument("--profile", action="store_true",
                         help="also cProfile one end-to-end run of the slowest input and print the top functions")
     parser.add_argument("--no-quality", action="store_true", help="skip the balanced-quality table")

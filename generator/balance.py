@@ -197,16 +197,16 @@ def heuristic(items: list[Item], load0: list[float], capacity: list[float],
             item = items[i]
             w_old = item.charge[item.options.index(g_old)]
             apply(g_old, -w_old, -1)
-            best = (current - 1e-12, g_old, w_old)
+            move = (current - 1e-12, g_old, w_old)
             for g, w in zip(item.options, item.charge):
                 if g == g_old or load[g] + w > limit * capacity[g] + EPS or (exclusive and count[g]):
                     continue
                 value = delta(g, w)
-                if value < best[0]:
-                    best = (value, g, w)
-            apply(best[1], best[2], 1)
-            if best[1] != g_old:
-                choice[i] = best[1]
+                if value < move[0]:
+                    move = (value, g, w)
+            apply(move[1], move[2], 1)
+            if move[1] != g_old:
+                choice[i] = move[1]
                 improved = True
                 current = sum_u2 / n - (sum_u / n) ** 2
         if not improved:

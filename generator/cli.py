@@ -20,8 +20,19 @@ import click
 
 from generator import __version__, colour
 from generator import placement_report as report
-from generator.cli_common import (EXIT_CHANGES, EXIT_ERRORS, EXIT_OK, EXIT_TOOL, compile_at, fail, format_option,
-                                  infra_argument, output_option, print_findings, tool_failure)
+from generator.cli_common import (
+    EXIT_CHANGES,
+    EXIT_ERRORS,
+    EXIT_OK,
+    EXIT_TOOL,
+    compile_at,
+    fail,
+    format_option,
+    infra_argument,
+    output_option,
+    print_findings,
+    tool_failure,
+)
 from generator.failover import fail_over
 from generator.findings import Diagnostics, Finding, one_line, render_json, summary_line
 from generator.loader import default_infra_path
@@ -120,7 +131,7 @@ def place(infra: Path | None, strategy: str | None, compare: bool, without: tupl
         click.echo(json.dumps(body, indent=2))
     else:
         print_findings(result)
-        click.echo(report.placement_table(result.infra, result.placement), nl=False)
+        click.echo(report.placement_table(result.need_infra(), result.need_placement()), nl=False)
         if without:
             click.echo(f"\nWithout {one_line(', '.join(without))}: "
                        + (f"{len(moved)} consumer{'s move' if len(moved) != 1 else ' moves'}" if moved else "nothing moves"))
@@ -134,13 +145,13 @@ def _compare(infra: Path | None, without: tuple[str, ...], fmt: str, output_dir:
                for s in STRATEGY_NAMES}
     if any(r.placement is None for r in results.values()):
         return fail(next(r for r in results.values() if r.placement is None), fmt, writes=False)
-    placements = {s: r.placement for s, r in results.items()}
+    placements = {s: r.need_placement() for s, r in results.items()}
     counts = {s: (r.diag.error_count, len(r.diag.findings) - r.diag.error_count) for s, r in results.items()}
     if fmt == "json":
-        click.echo(json.dumps({"strategies": {s: r.placement.to_dict() | {
+        click.echo(json.dumps({"strategies": {s: r.need_placement().to_dict() | {
             "findings": [f.to_dict() for f in r.diag.findings]} for s, r in results.items()}}, indent=2))
     else:
-        click.echo(report.compare_table(next(iter(results.values())).infra, placements, counts), nl=False)
+        click.echo(report.compare_table(next(iter(results.values())).need_infra(), placements, counts), nl=False)
     return EXIT_OK
 
 
@@ -161,7 +172,7 @@ def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None
     from generator.plan_markdown import render_markdown
     failing = "json" if fmt == "json" else "text"
     try:
-        the_plan = make_plan(result.tree, result.output_dir)
+        the_plan = make_plan(result.need_tree(), result.output_dir)
         on_disk = read_tree(result.output_dir) if fmt == "markdown" else {}
     except OSError as exc:
         return tool_failure(f"cannot read {result.output_dir}: {exc.strerror or exc}", failing, result.diag.findings)
@@ -172,9 +183,9 @@ def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None
         except OSError as exc:
             return tool_failure(f"cannot save the plan to {out}: {exc.strerror or exc}", failing,
                                  result.diag.findings)
-    uses = programs(result.tree, result.infra.data)   # what apply will run: not in generated/, so the plan shows it
+    uses = programs(result.need_tree(), result.need_infra().data)   # what apply will run: not in generated/, so the plan shows it
     if fmt == "markdown":
-        click.echo(render_markdown(the_plan, result.tree, on_disk, result.placement,
+        click.echo(render_markdown(the_plan, result.need_tree(), on_disk, result.need_placement(),
                                    previous_placement(result.output_dir), programs=uses), nl=False)
     elif fmt == "json":
         click.echo(json.dumps(the_plan.to_dict() | {"commands": [p.to_dict() for p in uses]}, indent=2))
@@ -224,7 +235,7 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
         if not result.ok:
             return fail(result, fmt)
         try:
-            the_plan = make_plan(result.tree, result.output_dir)
+            the_plan = make_plan(result.need_tree(), result.output_dir)
         except OSError as exc:
             return tool_failure(f"cannot read {result.output_dir}: {exc.strerror or exc}", fmt, result.diag.findings)
     if not check and not dry_run:
@@ -259,7 +270,7 @@ def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orph
     written: list[str] = []
     if not dry_run:
         try:
-            written = write(the_plan, result.tree, clean_orphans=clean_orphans)
+            written = write(the_plan, result.need_tree(), clean_orphans=clean_orphans)
         except WriteError as exc:
             return tool_failure(str(exc), fmt, result.diag.findings)
     orphans = [c.path for c in the_plan.changes if c.action == "delete" and not clean_orphans]

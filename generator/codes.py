@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -1248,7 +1249,7 @@ def severity_of(code: str) -> str | None:
     entry = WRITTEN.get(code)
     if entry is not None:
         return entry.severity
-    from generator.rules import RULES   # rule modules import findings, which imports this module: not at the top
+    from generator.rules import RULES  # rule modules import findings, which imports this module: not at the top
     module = RULES.get(code)
     return module.SEVERITY if module is not None else None
 
@@ -1311,12 +1312,17 @@ def readme_blocks() -> dict[str, str]:
     return {"rules": rule_table(), **{name: table_markdown(families) for name, families in README_BLOCKS.items()}}
 
 
+def _between_markers(body: str) -> Callable[[re.Match[str]], str]:
+    """re.sub's replacement that puts `body` between a block's two markers, as it is (no escapes)."""
+    return lambda m: m.group(1) + body + m.group(2)
+
+
 def update_readme(text: str) -> tuple[str, list[str]]:
     """`text` with every generated block rewritten, and the names of the blocks it lacks markers for."""
     missing = []
     for name, body in readme_blocks().items():
         text, count = re.subn(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)",
-                              lambda m: m.group(1) + body + m.group(2), text, flags=re.DOTALL)
+                              _between_markers(body), text, flags=re.DOTALL)
         if count != 1:
             missing.append(name)
     return text, missing

@@ -29,7 +29,7 @@ class Failover:
         diag = Diagnostics(self.after.diag.document, self.after.diag.default_file)
         gone = ", ".join(self.gone)
         for move in self.moves:
-            consumer = self.after.infra.consumers[move.consumer]
+            consumer = self.after.need_infra().consumers[move.consumer]
             where = ", ".join(move.after) or "no GPU"
             diag.warning("PLACE008", f"{move.consumer} moves from {', '.join(move.before) or 'no GPU'} "
                          f"to {where}: {gone} is gone", consumer.path, at="key")

@@ -9,8 +9,9 @@ knows the loaded document and so can turn a data path into file:line:column.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from generator.loader import Document, Path_
@@ -94,12 +95,12 @@ class Diagnostics:
     anything else raises `generator.codes.CodeError`, a bug in psot that the tests catch.
     """
 
-    def __init__(self, document: "Document | None" = None, default_file: str = "infra.yml"):
+    def __init__(self, document: Document | None = None, default_file: str = "infra.yml"):
         self.document = document
         self.default_file = default_file
         self._findings: list[Finding] = []
 
-    def add(self, code: str, severity: str, message: str, path: "Path_" = (), *, at: str = "value") -> None:
+    def add(self, code: str, severity: str, message: str, path: Path_ = (), *, at: str = "value") -> None:
         """Record a finding about the node at `path` (its key when `at="key"`)."""
         _check(code, severity)
         if self.document is not None:
@@ -108,13 +109,14 @@ class Diagnostics:
             file, line, column = self.default_file, 1, 1
         self._findings.append(Finding(code, severity, message, file, line, column, format_path(path)))
 
-    def error(self, code: str, message: str, path: "Path_" = (), *, at: str = "value") -> None:
+    def error(self, code: str, message: str, path: Path_ = (), *, at: str = "value") -> None:
         self.add(code, ERROR, message, path, at=at)
 
-    def warning(self, code: str, message: str, path: "Path_" = (), *, at: str = "value") -> None:
+    def warning(self, code: str, message: str, path: Path_ = (), *, at: str = "value") -> None:
         self.add(code, WARNING, message, path, at=at)
 
-    def at_location(self, code: str, severity: str, message: str, file: str, line: int, column: int, path: str = "") -> None:
+    def at_location(self, code: str, severity: str, message: str, file: str, line: int, column: int,
+                    path: str = "") -> None:
         """Record a finding whose place is known only as a position (YAML syntax errors, I/O)."""
         _check(code, severity)
         self._findings.append(Finding(code, severity, message, file, line, column, path))

@@ -17,9 +17,10 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
+from yaml.error import Mark
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from generator.findings import Diagnostics, format_path
@@ -47,7 +48,7 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
 _PLAIN_COLLECTIONS = ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
 _INTEGER = re.compile(r"[-+]?[0-9][0-9_]*")
-_DEEP_INDENT = re.compile(r"^[ \t]{%d,}" % (2 * MAX_DEPTH), re.MULTILINE)
+_DEEP_INDENT = re.compile(rf"^[ \t]{{{2 * MAX_DEPTH},}}", re.MULTILINE)
 # Block collections nested on one line (`- - - x`, `? ? x`, `: - - x`): each
 # level costs two characters, not a line of indentation, so a one-line file
 # can nest as deep as it is long.
@@ -66,8 +67,8 @@ class Document:
 
     data: Any
     files: tuple[str, ...]
-    keys: dict[Path_, Location] = field(default_factory=dict)
-    values: dict[Path_, Location] = field(default_factory=dict)
+    keys: dict[Path_, Mark | Location] = field(default_factory=dict)
+    values: dict[Path_, Mark | Location] = field(default_factory=dict)
 
     def locate(self, path: Path_, at: str = "value") -> Location:
         """Position of the node at `path`; its key with `at="key"`.
@@ -129,7 +130,8 @@ class _Builder:
                            "file?); write the repeated values out or use fewer nested aliases", node, path)
                 raise _Abort
         if depth > MAX_DEPTH:
-            self._fail("YAML004", f"nesting deeper than {MAX_DEPTH} levels; infra.yml never needs this much", node, path)
+            self._fail("YAML004", f"nesting deeper than {MAX_DEPTH} levels; infra.yml never needs this much",
+                       node, path)
             raise _Abort
         self.doc.values[path] = node.start_mark
         if isinstance(node, ScalarNode):
@@ -158,7 +160,7 @@ class _Builder:
         try:
             if isinstance(node, SequenceNode):
                 return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
-            return self._mapping(node, path, depth)
+            return self._mapping(cast(MappingNode, node), path, depth)   # a scalar returned above
         finally:
             if aliases:
                 self.active.discard(id(node))
@@ -335,14 +337,15 @@ def _nesting_beyond_limit(text: str) -> Any:
     try:
         return _deepest_event(text, SafeLoader)
     except yaml.YAMLError as exc:
-        if SafeLoader is yaml.SafeLoader or getattr(exc, "problem_mark", None) is None:
+        mark = getattr(exc, "problem_mark", None)
+        if SafeLoader is yaml.SafeLoader or mark is None:
             return None  # the real load reports the syntax error with its position
         # libyaml has nesting limits of its own (0.2.6 refuses 1 000 flow levels while
         # scanning, before it yields the first event); which layer notices first must not
         # change the finding. PyYAML's Python parser has no such limit: it reads the text up
         # to where libyaml stopped and says whether psot's limit was crossed before that.
         try:
-            return _deepest_event(text[: exc.problem_mark.index + 1], yaml.SafeLoader)
+            return _deepest_event(text[: mark.index + 1], yaml.SafeLoader)
         except yaml.YAMLError:
             return None
 

@@ -10,9 +10,10 @@ path it came from, so a finding can point at it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, overload
 
 from generator import drivers
 
@@ -129,6 +130,10 @@ class Infra:
         return f"GPU {gpu.index}" if single_host and gpu.index is not None else key
 
 
+@overload
+def _num(value: Any, default: float) -> float: ...
+@overload
+def _num(value: Any, default: None = None) -> float | None: ...
 def _num(value: Any, default: float | None = None) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
 

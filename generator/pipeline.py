@@ -12,6 +12,7 @@ import os
 import stat
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
+from typing import TypeVar
 
 import yaml
 
@@ -23,6 +24,7 @@ from generator.rules.base import gpu_choices
 from generator.serialize import load_yaml
 
 DEFAULT_OUTPUT_DIR = "generated"
+T = TypeVar("T")
 
 
 @dataclass
@@ -42,6 +44,31 @@ class Compilation:
     @property
     def ok(self) -> bool:
         return not self.diag.has_errors
+
+    # The fields above are None until their stage has run. A caller that has checked how far
+    # the compilation went (`ok`, `until=`) takes the value from these, typed without the None;
+    # reaching one whose stage did not run is a bug in psot, not something a user can cause.
+    def need_infra(self) -> Infra:
+        """The typed model: validation passed."""
+        return _reached(self.infra, "validate")
+
+    def need_placement(self) -> Placement:
+        """The placement: the compilation ran the place stage without an error before it."""
+        return _reached(self.placement, "place")
+
+    def need_tree(self) -> dict[str, bytes]:
+        """The rendered tree: the compilation ran the render stage without an error before it."""
+        return _reached(self.tree, "render")
+
+
+class StageNotRun(RuntimeError):
+    """A stage's result was asked of a compilation that stopped before that stage (a bug in psot)."""
+
+
+def _reached(value: T | None, stage: str) -> T:
+    if value is None:
+        raise StageNotRun(f"the compilation stopped before the {stage} stage")
+    return value
 
 
 def source_label(path: Path) -> str:
@@ -73,7 +100,7 @@ def output_override(override: Path, project_root: Path, diag: Diagnostics) -> Pa
 
 def _unfit_output(target: Path, project_root: Path, given: Path) -> str | None:
     """Why psot must not replace `target` with a tree of its own, or None."""
-    from generator.plan import MANIFEST, STATE_DIR   # not imported by `psot validate` (see cli.py)
+    from generator.plan import MANIFEST, STATE_DIR  # not imported by `psot validate` (see cli.py)
     fix = "pass a directory of its own (a new or an empty one, or one psot wrote before)"
     if target == project_root:
         return f"is the project itself ({target}); psot replaces the whole output directory: {fix}, such as " \

@@ -535,7 +535,7 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     result = balance.solve(items, load0, capacity, exclusive=state.exclusive, occupied0=occupied0)
     if not result.feasible and state.exclusive:
         result = balance.solve(items, load0, capacity, exclusive=False, occupied0=occupied0)
-    choice = result.choice
+    choice: tuple[int | None, ...] | list[int | None] = result.choice
     if not result.feasible:
         # Nothing fits within capacity: warn but allow, with the most even spread over capacity.
         choice, _ = balance.heuristic(items, load0, capacity, within_capacity=False)

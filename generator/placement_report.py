@@ -7,6 +7,7 @@ five strategies side by side; `--without` lists the consumers that move.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from generator.findings import one_line
@@ -23,7 +24,7 @@ def bar(used: float, capacity: float, width: int = BAR_WIDTH) -> str:
     return "[" + "█" * filled + "░" * (width - filled) + "]" + ("!" if share > 1 + 1e-9 else "")
 
 
-def table(rows: list[tuple[str, ...]]) -> str:
+def table(rows: Sequence[tuple[str, ...]]) -> str:
     """Columns aligned, every cell escaped to one line (findings.one_line)."""
     rows = [tuple(one_line(c) for c in r) for r in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -39,7 +40,7 @@ def placement_table(infra: Infra, placement: Placement) -> str:
     consumers = [("CONSUMER", "GPU", "VRAM", "BUDGET", "FALLBACK")]
     for name, a in placement.assignments.items():
         budget = infra.consumers[name].request.budget
-        budget_text = "-" if a.budget_gb is None else f"{fmt_gb(a.budget_gb)} GB ({budget.env})"
+        budget_text = "-" if a.budget_gb is None or budget is None else f"{fmt_gb(a.budget_gb)} GB ({budget.env})"
         consumers.append((name, ", ".join(a.gpus) or "(none)", f"{fmt_gb(a.vram_gb)} GB", budget_text,
                           ", ".join(a.fallback) or "-"))
     out = [f"Strategy: {one_line(placement.strategy)}", "", table(gpus), "", table(consumers)]

@@ -78,7 +78,7 @@ class Change:
     same_data: bool = False
 
     def to_dict(self) -> dict:
-        body = {"path": self.path, "action": self.action, "keys": list(self.keys)}
+        body: dict[str, object] = {"path": self.path, "action": self.action, "keys": list(self.keys)}
         if self.same_data:
             body["same_data"] = True   # only on such an update: the shape of every other change is unchanged
         return body

@@ -23,7 +23,8 @@ from __future__ import annotations
 import difflib
 import html
 import re
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from generator.findings import one_line
 from generator.placement import Placement, fmt_gb
@@ -45,7 +46,7 @@ Lines = list[str]
 
 def render_markdown(plan: Plan, new_tree: dict[str, bytes], old_tree: dict[str, bytes],
                     placement: Placement, previous: Mapping[str, tuple[str, ...]],
-                    limit: int = GITHUB_COMMENT_LIMIT, programs: Sequence["Program"] = ()) -> str:
+                    limit: int = GITHUB_COMMENT_LIMIT, programs: Sequence[Program] = ()) -> str:
     """The plan as Markdown for a pull-request comment, at most `limit` characters.
 
     `new_tree` is the compiled tree, `old_tree` the content of generated/ on
@@ -144,7 +145,7 @@ def _destructive_section(items: Lines, n: int) -> Lines:
     return lines + [""]
 
 
-def _program_item(program: "Program") -> str:
+def _program_item(program: Program) -> str:
     where = f"{program.target} on {_code(program.host)}" if program.host else program.target
     chosen = f" ({_codes(program.settings)})" if program.settings else ""
     return f"{where}: {_codes(program.programs)}, {program.runs_on}{chosen}"
@@ -188,7 +189,7 @@ def _fit_placement(placement: Placement, room: int) -> Lines:
     return _placement_section(placement, n_consumers or 0, n_gpus)
 
 
-def _table(head: tuple[str, ...], rows: list[tuple[str, ...]], n: int | None, what: str) -> Lines:
+def _table(head: tuple[str, ...], rows: Sequence[tuple[str, ...]], n: int | None, what: str) -> Lines:
     n = len(rows) if n is None else n
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows[:n]]

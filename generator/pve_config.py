@@ -140,10 +140,10 @@ def machine_problem(value: str) -> str | None:
     except ValueError as exc:
         return str(exc)
     machine_type = parts.get("type")
-    if machine_type is not None:
-        if len(machine_type) > MACHINE_TYPE_MAX or not MACHINE_TYPE.fullmatch(machine_type):
-            return (f"machine type {machine_type!r} is not one of pc, pc-i440fx-X.Y, q35, pc-q35-X.Y, virt "
-                    "(optionally +pveN, .pxe)")
+    if machine_type is not None and (len(machine_type) > MACHINE_TYPE_MAX
+                                     or not MACHINE_TYPE.fullmatch(machine_type)):
+        return (f"machine type {machine_type!r} is not one of pc, pc-i440fx-X.Y, q35, pc-q35-X.Y, virt "
+                "(optionally +pveN, .pxe)")
     viommu = parts.get("viommu")
     if viommu is not None and viommu not in ("intel", "virtio"):
         return f"viommu must be intel or virtio, not {viommu!r}"

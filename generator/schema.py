@@ -15,7 +15,8 @@ from __future__ import annotations
 import functools
 import json
 import re
-from typing import TYPE_CHECKING, Any, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from generator.findings import Diagnostics
 from generator.loader import Document
@@ -242,6 +243,20 @@ def validate(doc: Document, diag: Diagnostics) -> bool:
     return diag.error_count == errors_before
 
 
+# types-jsonschema lets a ValidationError's fields be jsonschema's "unset" marker (for an error
+# made by hand); every error iter_errors yields has them, so psot reads them as plain values.
+def _value(error: ValidationError) -> Any:
+    return error.validator_value
+
+
+def _schema(error: ValidationError) -> Any:
+    return error.schema
+
+
+def _instance(error: ValidationError) -> Any:
+    return error.instance
+
+
 def _report(error: ValidationError, diag: Diagnostics, ignored: list[tuple]) -> None:
     path = tuple(error.absolute_path)
     kind = error.validator
@@ -259,40 +274,40 @@ def _report(error: ValidationError, diag: Diagnostics, ignored: list[tuple]) -> 
             diag.error("SCHEMA001", f"infra.yml must be a mapping with project_name, global and domains; "
                        f"got {_kind(error.instance)}", path)
         elif type(error.instance) is float and error.instance.is_integer():
-            diag.error("SCHEMA001", f"'{_field(path)}' must be {_expected(error.validator_value)}, "
+            diag.error("SCHEMA001", f"'{_field(path)}' must be {_expected(_value(error))}, "
                        f"got {error.instance!r}; write {int(error.instance)}", path)
         else:
-            diag.error("SCHEMA001", f"'{_field(path)}' must be {_expected(error.validator_value)}, "
+            diag.error("SCHEMA001", f"'{_field(path)}' must be {_expected(_value(error))}, "
                        f"got {_kind(error.instance)}", path)
         return
     if kind == "enum":
-        options = [o for o in error.validator_value if isinstance(o, str)]
+        options = [o for o in _value(error) if isinstance(o, str)]
         hint = closest(error.instance, options) if isinstance(error.instance, str) else None
         message = f"{error.instance!r} is not a valid {_field(path)}; expected one of: " + ", ".join(
-            str(o) for o in error.validator_value)
+            str(o) for o in _value(error))
         if hint:
             message += f" (did you mean '{hint}'?)"
         diag.error("SCHEMA001", message, path)
         return
     if kind == "required":
         present = error.instance if isinstance(error.instance, dict) else {}
-        for key in error.validator_value:
+        for key in _value(error):
             if key not in present:
                 where = f"'{_field(path)}'" if path else "infra.yml"
                 diag.error("SCHEMA001", f"{where} is missing the required key '{key}'", path, at="key")
         return
     if kind == "pattern":
-        hint = _PATTERN_HINTS.get(error.validator_value, f"it must match {error.validator_value}")
+        hint = _PATTERN_HINTS.get(_value(error), f"it must match {_value(error)}")
         diag.error("SCHEMA001", f"{error.instance!r} is not a valid {_field(path)}: {hint}", path)
         return
     bounds = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
     if kind in bounds:
-        diag.error("SCHEMA001", f"'{_field(path)}' must be {bounds[kind]} {error.validator_value}, "
+        diag.error("SCHEMA001", f"'{_field(path)}' must be {bounds[kind]} {_value(error)}, "
                    f"got {error.instance}", path)
         return
     if kind in ("maxLength", "minLength"):
         word = "at most" if kind == "maxLength" else "at least"
-        diag.error("SCHEMA001", f"'{_field(path)}' must be {word} {error.validator_value} characters", path)
+        diag.error("SCHEMA001", f"'{_field(path)}' must be {word} {_value(error)} characters", path)
         return
     if kind == "uniqueItems":
         diag.error("SCHEMA001", f"'{_field(path)}' lists the same item twice", path)
@@ -304,9 +319,9 @@ def _report_name(error: ValidationError, diag: Diagnostics, path: tuple) -> None
     name = error.instance
     container = _field(path)
     if error.validator == "maxLength":
-        problem = f"is longer than {error.validator_value} characters"
+        problem = f"is longer than {_value(error)} characters"
     elif error.validator == "pattern":
-        problem = "is not a valid name: " + _PATTERN_HINTS.get(error.validator_value, error.message)
+        problem = "is not a valid name: " + _PATTERN_HINTS.get(_value(error), error.message)
     else:
         problem = f"is not a valid name: {error.message}"
     diag.error("NAME001", f"{container} name {name!r} {problem} (names become file names)", path + (name,), at="key")
@@ -317,7 +332,7 @@ def _report_alternatives(error: ValidationError, diag: Diagnostics, ignored: lis
     here = list(error.absolute_path)
     branches: dict[int, list[ValidationError]] = {}
     for sub in error.context:
-        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        branches.setdefault(cast(int, sub.relative_schema_path[0]), []).append(sub)   # the branch index
     type_misses = {i for i, errs in branches.items()
                    if any(e.validator == "type" and list(e.absolute_path) == here for e in errs)}
     matching = [errs for i, errs in sorted(branches.items()) if i not in type_misses]
@@ -331,8 +346,8 @@ def _report_alternatives(error: ValidationError, diag: Diagnostics, ignored: lis
             for e in errs:
                 if e.validator == "type" and list(e.absolute_path) == here:
                     # A branch that is one word (`count: all`) is that word to the user, not "a string".
-                    words = e.schema.get("enum")
-                    expected.append(" or ".join(f"'{w}'" for w in words) if words else _expected(e.validator_value))
+                    words = _schema(e).get("enum")
+                    expected.append(" or ".join(f"'{w}'" for w in words) if words else _expected(_value(e)))
         path = tuple(error.absolute_path)
         got = _kind(error.instance)
         if type(error.instance) is float and error.instance.is_integer() and "an integer" in expected:
@@ -344,9 +359,9 @@ def _report_alternatives(error: ValidationError, diag: Diagnostics, ignored: lis
 
 
 def _report_unknown_keys(error: ValidationError, diag: Diagnostics, path: tuple, ignored: list[tuple]) -> None:
-    allowed = list(error.schema.get("properties", {}))
-    patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
-    for key in error.instance:
+    allowed = list(_schema(error).get("properties", {}))
+    patterns = [re.compile(p) for p in _schema(error).get("patternProperties", {})]
+    for key in _instance(error):
         if key in allowed or any(p.search(key) for p in patterns):
             continue
         hint = meant_key(key, allowed)

@@ -30,6 +30,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -45,7 +46,7 @@ from generator.serialize import dump_yaml, load_yaml
 EXIT_OK, EXIT_ERRORS, EXIT_TOOL = 0, 1, 3
 INFRA_FILE = "infra.yml"
 PLATFORM = "docker"            # the one platform whose example (a compose service) needs nothing else
-EXAMPLE_GPU = {"vendor": "nvidia", "model": "GeForce RTX 4090", "vram_gb": 24, "index": 0}
+EXAMPLE_GPU: dict[str, Any] = {"vendor": "nvidia", "model": "GeForce RTX 4090", "vram_gb": 24, "index": 0}
 SERVICE = "ollama"
 _RENAME_NOREPLACE = 1          # linux/fs.h
 
@@ -74,6 +75,7 @@ class Outcome:
         if self.example:
             what = f"an example host, {self.host}, to edit"
         else:
+            assert self.hosts is not None, "init wrote hosts when it wrote no example"
             count, pending = len(self.hosts[self.host]["gpus"]), len(self.to_complete)
             what = f"host {self.host} with {_gpus(count)}" if count else f"host {self.host}"
             if pending:
@@ -191,7 +193,7 @@ def starter_text(directory: Path, host: str, detection: Detection | None, why_ex
                   dump_yaml({"hosts": {host: {"platform": PLATFORM, "gpus": {"example-gpu": EXAMPLE_GPU}}}})
                   .rstrip("\n")]
     else:
-        sizes = [g.vram_gb for g in detection.gpus if g.complete]
+        sizes = [g.vram_gb for g in detection.gpus if g.complete and g.vram_gb is not None]
         lines += [f"# Detected by psot from {', '.join(detection.tools)}; set platform to what the host runs.",
                   "# `psot detect --check infra.yml` tells when the machine no longer matches it.",
                   render.hosts_text(host, detection.gpus, {"platform": PLATFORM}).rstrip("\n")]

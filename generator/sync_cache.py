@@ -148,12 +148,13 @@ def _settled(result: Compilation) -> bool:
     consumer names), findings with their locations. Free VRAM is a float sum whose last
     bits depend on the order consumers were added, which the previous placement changes.
     """
-    written = {name: a.gpus for name, a in result.placement.assignments.items()}
+    placement = result.need_placement()
+    written = {name: a.gpus for name, a in placement.assignments.items()}
     if written == result.previous:
         return True
     diag = Diagnostics(result.diag.document, result.diag.default_file)
-    again = place_and_judge(result.infra, diag, result.placement.strategy, written)
-    return again is not None and again.to_dict() == result.placement.to_dict()
+    again = place_and_judge(result.need_infra(), diag, placement.strategy, written)
+    return again is not None and again.to_dict() == placement.to_dict()
 
 
 def record(result: Compilation, override: Path | None) -> None:

@@ -27,9 +27,9 @@ import shutil
 import stat
 import tempfile
 import time
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Iterator
 
 from generator.env_settings import SettingError, seconds
 from generator.plan import MANIFEST, Plan, digest, make_plan, manifest_bytes, read_manifest, tree_identity
@@ -188,10 +188,8 @@ def _copy_dir_metadata(src: str | Path, dst: Path) -> None:
     """
     st = os.lstat(src)
     if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
-        try:
+        with suppress(PermissionError):   # not root: the directory is its user's, as any file it writes
             os.chown(dst, st.st_uid, st.st_gid, follow_symlinks=False)
-        except PermissionError:
-            pass   # not root: the directory is its user's, as any file it writes
     try:
         names = os.listxattr(src, follow_symlinks=False)
     except OSError as exc:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import itertools
 import random
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 EPS = 1e-9
 

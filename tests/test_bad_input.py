@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from generator.findings import Diagnostics
-
 from tests.conftest import run_psot
 
 VALID_HEAD = """\
@@ -25,7 +24,8 @@ CASES = [
     ("not-yaml", "project_name: demo\nglobal: {gpu_policy: [exclusive\n",
      "infra.yml:3:1: error[YAML001]", "not valid YAML"),
     ("top-level-list", "- project_name: demo\n- global: {}\n",
-     "infra.yml:1:1: error[SCHEMA001]", "infra.yml must be a mapping with project_name, global and domains; got a list"),
+     "infra.yml:1:1: error[SCHEMA001]",
+     "infra.yml must be a mapping with project_name, global and domains; got a list"),
     ("domains-string", VALID_HEAD + "domains: \"ai-tools\"\n",
      "infra.yml:4:10: error[SCHEMA001]", "'domains' must be a mapping, got a string"),
     ("machines-list", VALID_HEAD + "domains:\n  ai-tools:\n    machines:\n      - gpu-server\n",

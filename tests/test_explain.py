@@ -187,10 +187,13 @@ def test_without_a_code_every_code_is_listed():
     status, out, err = explain()
     assert (status, err) == (0, "")
     lines = out.splitlines()
-    assert lines[0] == "LOAD001     error    The input file does not exist, or is a directory where a YAML file was expected."
-    assert "GPU001      error    Under `gpu_policy: exclusive`, two or more instances have access to the same GPU." in lines
+    assert lines[0] == ("LOAD001     error    "
+                        "The input file does not exist, or is a directory where a YAML file was expected.")
+    assert ("GPU001      error    "
+            "Under `gpu_policy: exclusive`, two or more instances have access to the same GPU.") in lines
     assert [line.split()[0] for line in lines[:-2]] == list(codes.registry())
-    assert lines[-2:] == ["", f"{len(codes.registry())} codes. `psot explain CODE` says what one means and how to fix it."]
+    assert lines[-2:] == ["",
+                          f"{len(codes.registry())} codes. `psot explain CODE` says what one means and how to fix it."]
 
 
 def test_without_a_code_json_lists_every_entry():

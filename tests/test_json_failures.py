@@ -13,9 +13,8 @@ import json
 import pytest
 
 from generator import cli as cli_module
-from generator import cli_common
+from generator import cli_common, writer
 from generator import plan as plan_module
-from generator import writer
 from tests.conftest import run_psot
 from tests.test_drift import OVERRIDE, hand_edit, synced
 

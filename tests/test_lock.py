@@ -52,7 +52,8 @@ def test_every_declared_dependency_is_locked_at_a_version_its_range_allows():
         assert name in lock, f"{name} is in pyproject.toml but not in requirements.lock: run `make lock`"
         version = lock[name][0]
         assert requirement.specifier.contains(version, prereleases=True), \
-            f"{name}=={version} in requirements.lock is outside pyproject.toml's {requirement.specifier}: run `make lock`"
+            (f"{name}=={version} in requirements.lock is outside pyproject.toml's {requirement.specifier}: "
+             "run `make lock`")
 
 
 def test_every_locked_package_is_pinned_with_hashes():

@@ -57,7 +57,8 @@ def state(path: Path) -> dict:
         for name in ["."] + dirnames + filenames:
             entry = os.path.normpath(os.path.join(dirpath, name))
             st = os.lstat(entry)
-            xattrs = {n: os.getxattr(entry, n, follow_symlinks=False) for n in os.listxattr(entry, follow_symlinks=False)}
+            xattrs = {n: os.getxattr(entry, n, follow_symlinks=False)
+                      for n in os.listxattr(entry, follow_symlinks=False)}
             content = Path(entry).read_bytes() if os.path.isfile(entry) and not os.path.islink(entry) else None
             found[os.path.relpath(entry, path)] = (st.st_ino, st.st_uid, st.st_gid, st.st_mode, st.st_mtime_ns,
                                                    xattrs, content)
@@ -91,7 +92,8 @@ def test_a_directory_of_files_psot_did_not_write_is_refused_and_left_untouched(x
         result = run_psot(command, str(infra), "-o", str(foreign), "--format", "json")
         assert result.returncode == 1, (command, result.stdout, result.stderr)
         body = json.loads(result.stdout)
-        assert [f["message"] for f in body["findings"] if f["code"] == "PATH002"] == [f"--output-dir {foreign}: {FOREIGN}"]
+        assert ([f["message"] for f in body["findings"] if f["code"] == "PATH002"]
+                == [f"--output-dir {foreign}: {FOREIGN}"])
     text = run_psot("sync", str(infra), "-o", str(foreign))
     assert (text.returncode, refusal(text.stderr)) == (1, f"{REFUSED}{foreign}: {FOREIGN}")
     assert text.stderr.endswith("psot: 1 error, 0 warnings; nothing was written.\n")

@@ -67,7 +67,8 @@ def test_seed_001_manual_uses_the_pins_of_the_seed(tmp_path):
                         "model: {name: Florence-2-Large, vram_gb: 1.5}\n    gpu: {pin: rtx-a5500}")
     text = text.replace("model: {name: CLIP ViT-L, vram_gb: 1.2}",
                         "model: {name: CLIP ViT-L, vram_gb: 1.2}\n    gpu: {pin: rtx-a5500}")
-    text = text.replace("budget: {env: VRAM_BUDGET_GB, gb: 6.8}", "budget: {env: VRAM_BUDGET_GB, gb: 6.8}\n      pin: rtx-a400")
+    text = text.replace("budget: {env: VRAM_BUDGET_GB, gb: 6.8}",
+                        "budget: {env: VRAM_BUDGET_GB, gb: 6.8}\n      pin: rtx-a400")
     path = tmp_path / "infra.yml"
     path.write_text(text)
     result = compile_infra(path, strategy="manual", until="place", output_dir=tmp_path / "out")

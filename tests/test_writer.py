@@ -103,9 +103,8 @@ def test_an_unrelated_symlink_is_carried_over_as_a_link(tmp_path):
 
 def test_a_second_writer_waits_then_gives_up_with_a_clear_message(tmp_path):
     out = tmp_path / "generated"
-    with writer.locked(out):
-        with pytest.raises(writer.WriteError, match=r"another psot \(sync or apply\) is using"):
-            sync(out, tree(a_yml="v: 1\n"), lock_timeout=0.2)
+    with writer.locked(out), pytest.raises(writer.WriteError, match=r"another psot \(sync or apply\) is using"):
+        sync(out, tree(a_yml="v: 1\n"), lock_timeout=0.2)
     sync(out, tree(a_yml="v: 1\n"), lock_timeout=0.2)
     assert (out / "a_yml").is_file()
 

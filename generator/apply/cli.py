@@ -73,7 +73,7 @@ def _files(paths: list[str], where: str) -> str:
 def _not_psots_bytes(result: Compilation, skip: frozenset[str] = frozenset()) -> list[str]:
     """Files psot renders whose bytes in the output directory are not the ones it just rendered."""
     on_disk = read_tree(result.output_dir)
-    return [p for p, content in sorted(result.tree.items()) if p not in skip and on_disk.get(p) != content]
+    return [p for p, content in sorted(result.need_tree().items()) if p not in skip and on_disk.get(p) != content]
 
 
 def _bytes_refused(result: Compilation, fmt: str, skip: frozenset[str] = frozenset()) -> int | None:
@@ -145,12 +145,12 @@ def _generated_digest(output_dir: Path) -> str:
 
 def programs(result: Compilation) -> list[tg.Program]:
     """The programs `psot apply` will use for this compilation, and where (the plan shows them)."""
-    return tg.programs(result.tree, result.infra.data)
+    return tg.programs(result.need_tree(), result.need_infra().data)
 
 
 def _context(result: Compilation, source_root: Path, clean_orphans: bool) -> tg.Context:
     root = result.source.resolve().parent
-    return tg.Context(result.infra.data, root, source_root, clean_orphans, query_with(run_step, root))
+    return tg.Context(result.need_infra().data, root, source_root, clean_orphans, query_with(run_step, root))
 
 
 def _unit_dict(unit: tg.Unit) -> dict[str, Any]:
@@ -176,7 +176,7 @@ def _show_units(units: list[tg.Unit], say) -> None:
 
 def _stale(result: Compilation, fmt: str) -> int | None:
     """Refuse to apply a generated/ that is not what infra.yml compiles to."""
-    the_plan = make_plan(result.tree, result.output_dir)
+    the_plan = make_plan(result.need_tree(), result.output_dir)
     if not the_plan.changes:
         return None
     where = f"{result.output_dir.name}/"
@@ -208,7 +208,7 @@ def _report(outcome: Outcome, units: list[tg.Unit], state: State, kind: str, fmt
                                "record": str(state.record_path)}, indent=2))
     else:
         verb = kind.capitalize()
-        if outcome.ok:
+        if outcome.failed is None:   # outcome.ok, in a form mypy narrows
             line = f"{verb} complete: {len(outcome.applied)} applied"
             if outcome.blocked:
                 line = f"{verb} incomplete: {len(outcome.applied)} applied, {len(outcome.blocked)} need you first"
@@ -284,7 +284,7 @@ def _status(result: Compilation, targets: tuple[str, ...], fmt: str) -> int:
     desired = read_tree(result.output_dir)
     applied = state.applied()
     pending = [(a, p) for a, p in tg.pending(desired, applied) if not targets or tg.target_of(p) in targets]
-    up_to_date = not make_plan(result.tree, result.output_dir).changes
+    up_to_date = not make_plan(result.need_tree(), result.output_dir).changes
     record = state.read_record()
     if fmt == "json":
         click.echo(json.dumps({
@@ -369,7 +369,7 @@ def apply(source: Path | None, targets: tuple[str, ...], dry_run: bool, clean_or
                 return refused
             state = State(result.output_dir)
             # What is sent is what psot rendered just now, never bytes read back from disk.
-            desired = dict(result.tree)
+            desired = dict(result.need_tree())
             ctx = _context(result, result.output_dir, clean_orphans)
             units = tg.units(desired, state.applied(), ctx, targets)
             return _run(units, result, state, kind="apply", desired=desired, dry_run=dry_run, fmt=fmt,
@@ -426,10 +426,10 @@ def rollback(infra: Path | None, targets: tuple[str, ...], dry_run: bool, clean_
 
 def save_plan(result: Compilation, out: Path) -> None:
     """`psot plan --out FILE`: the plan, the commands it implies, and what it was made from."""
-    the_plan = make_plan(result.tree, result.output_dir)
+    the_plan = make_plan(result.need_tree(), result.output_dir)
     state = State(result.output_dir)
     ctx = _context(result, result.output_dir, False)
-    units = tg.units(result.tree, state.applied(), ctx)
+    units = tg.units(result.need_tree(), state.applied(), ctx)
     body = {
         "format": PLAN_FORMAT, "version": PLAN_VERSION, "psot": __version__,
         "infra": str(result.source.resolve()),
@@ -437,7 +437,7 @@ def save_plan(result: Compilation, out: Path) -> None:
         "output_dir": str(result.output_dir.resolve()),
         "generated": _generated_digest(result.output_dir),
         "applied": state.digest(),
-        "tree": tree_digest(result.tree),
+        "tree": tree_digest(result.need_tree()),
         "changes": the_plan.to_dict()["changes"],
         "commands": [p.to_dict() for p in programs(result)],
         "apply": [_unit_dict(u) for u in units],
@@ -491,7 +491,7 @@ def _plan_problem(saved: dict) -> str | None:
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return f"`{_field([*error.absolute_path, extra[0]])}` is not a field of a saved plan"
     if error.validator == "type":
-        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        wanted: list[str] = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         words = {"object": "an object", "array": "a list", "string": "a string", "null": "null",
                  "integer": "an integer", "number": "a number", "boolean": "a boolean"}
         return (f"`{field}` must be {' or '.join(words.get(w, w) for w in wanted)}, not "
@@ -574,10 +574,10 @@ def _apply_saved(path: Path, dry_run: bool, fmt: str) -> int:
         result = compile_at(infra, output_dir=output_dir)
         if not result.ok:
             return fail(result, fmt)
-        if tree_digest(result.tree) != saved["tree"]:
+        if tree_digest(result.need_tree()) != saved["tree"]:
             return _refuse(f"{infra.name} compiles to another tree than when the plan was saved (another psot "
                            f"version?): {again}", fmt)
-        the_plan = make_plan(result.tree, output_dir)
+        the_plan = make_plan(result.need_tree(), output_dir)
         touched = frozenset(c.path for c in the_plan.changes)
         if any(d.path in touched for d in the_plan.drift):
             return _refuse(f"{output_dir.name}/ has files edited by hand that the plan rewrites; run `psot plan` to "
@@ -587,7 +587,7 @@ def _apply_saved(path: Path, dry_run: bool, fmt: str) -> int:
         if refused is not None:
             return refused
         ctx = _context(result, output_dir, False)
-        units = tg.units(result.tree, state.applied(), ctx)
+        units = tg.units(result.need_tree(), state.applied(), ctx)
         why = _saved_refusal(saved, path, result, units, the_plan)
         if why is not None:
             return _refuse(why, fmt)
@@ -603,7 +603,7 @@ def _apply_saved(path: Path, dry_run: bool, fmt: str) -> int:
                            "written or run.")
             return EXIT_OK
         if the_plan.changes:
-            write(the_plan, result.tree)
+            write(the_plan, result.need_tree())
             if fmt != "json":
                 click.echo(f"Wrote {output_dir.name}/: {len(the_plan.changes)} file(s) changed.")
         with locked(output_dir):
@@ -613,11 +613,11 @@ def _apply_saved(path: Path, dry_run: bool, fmt: str) -> int:
             if refused is not None:
                 return refused
             ctx = _context(result, output_dir, False)
-            units = tg.units(result.tree, state.applied(), ctx)
+            units = tg.units(result.need_tree(), state.applied(), ctx)
             why = _saved_refusal(saved, path, result, units, the_plan)
             if why is not None:
                 return _refuse(why, fmt)
-            return _run(units, result, state, kind="apply", desired=dict(result.tree), dry_run=False, fmt=fmt,
+            return _run(units, result, state, kind="apply", desired=dict(result.need_tree()), dry_run=False, fmt=fmt,
                         notes=ctx.notes)
     except WriteError as exc:
         return _error(str(exc), fmt)

@@ -18,9 +18,10 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 from generator.apply.state import State
 from generator.apply.targets import Step, Unit
@@ -160,8 +161,8 @@ def execute(units: list[Unit], state: State, cwd: Path, *, kind: str, tree_diges
     Raises StateError when the applied state or the record cannot be written.
     """
     record = {"psot": 1, "kind": kind, "status": "running", "tree": tree_digest, "started": _now(), "units": []}
-    entries = [{"target": u.target, "action": u.action, "files": list(u.files), "status": "not run",
-                "commands": []} for u in units]
+    entries: list[dict[str, Any]] = [{"target": u.target, "action": u.action, "files": list(u.files),
+                                      "status": "not run", "commands": []} for u in units]
     record["units"] = entries
     rec = _Recorder(state, record)
     rec.write()
@@ -193,7 +194,7 @@ def execute(units: list[Unit], state: State, cwd: Path, *, kind: str, tree_diges
                 failed = True
                 break
             # Recorded as started before it runs: whatever happens next, the record never says "not run".
-            done = {"command": step.display(), "status": "started"}
+            done: dict[str, Any] = {"command": step.display(), "status": "started"}
             entry["commands"].append(done)
             entry["status"] = "running"
             rec.write()

@@ -58,9 +58,10 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import yaml
@@ -225,6 +226,10 @@ class _Incus:
             ctx.notes.append("incus could not be asked what exists: create or edit is decided from the "
                              "last apply's record")
 
+    def _ask(self, argv: tuple[str, ...]) -> str | None:
+        """incus's answer; None as from a failed query when there is no way to ask (live.projects is None then)."""
+        return self.ctx.query(argv) if self.ctx.query is not None else None
+
     def project_exists(self, domain: str) -> bool:
         if self.live.projects is None:
             return f"incus/{domain}/project.yaml" in self.applied
@@ -237,7 +242,7 @@ class _Incus:
                 known = {PurePosixPath(p).stem for p in self.applied if p.startswith(f"incus/{domain}/{kind}/")}
                 cache[domain] = known | ({"default"} if kind == "profiles" else set())
             else:
-                out = self.ctx.query(("incus", "query", "--", f"/1.0/{kind}?project={domain}"))
+                out = self._ask(("incus", "query", "--", f"/1.0/{kind}?project={domain}"))
                 cache[domain] = _names(out, f"/1.0/{kind}/") or set()
         return cache[domain]
 
@@ -250,7 +255,7 @@ class _Incus:
     def live_instance(self, domain: str, name: str) -> dict:
         if self.live.projects is None:
             return {}
-        out = self.ctx.query(("incus", "query", "--", f"/1.0/instances/{name}?project={domain}"))
+        out = self._ask(("incus", "query", "--", f"/1.0/instances/{name}?project={domain}"))
         try:
             body = json.loads(out) if out else {}
         except ValueError:
@@ -267,27 +272,26 @@ def _instance_steps(name: str, domain: str, old: dict, new: dict, owned: bool) -
     """
     project = ("--project", domain)
 
-    def incus(*words: str, flags: tuple[str, ...] = ()) -> Step:
-        """`incus <words> --project D <flags> -- M <args>`: the instance and all after it are never options."""
-        verb, args = words[:-1], words[-1]
+    def incus(*verb: str, args: tuple[str, ...], flags: tuple[str, ...] = ()) -> Step:
+        """`incus <verb> --project D <flags> -- M <args>`: the instance and all after it are never options."""
         return Step(("incus", *verb, *project, *flags, "--", name, *args))
 
     steps: list[Step] = []
     if isinstance(new.get("profiles"), list) and old.get("profiles") != new["profiles"]:
-        steps.append(incus("profile", "assign", (",".join(new["profiles"]),)))
+        steps.append(incus("profile", "assign", args=(",".join(new["profiles"]),)))
     if "description" in new and old.get("description", "") != new["description"]:
-        steps.append(incus("config", "set", (f"description={new['description']}",), flags=("--property",)))
+        steps.append(incus("config", "set", args=(f"description={new['description']}",), flags=("--property",)))
     old_config, new_config = _mapping(old.get("config")), _mapping(new.get("config"))
     changed = {k: v for k, v in new_config.items() if old_config.get(k) != v}
     if changed:
-        steps.append(incus("config", "set", tuple(_kv(changed))))
+        steps.append(incus("config", "set", args=tuple(_kv(changed))))
     if owned:
         for key in sorted(set(old_config) - set(new_config)):
-            steps.append(incus("config", "unset", (key,)))
+            steps.append(incus("config", "unset", args=(key,)))
     old_devices, new_devices = _mapping(old.get("devices")), _mapping(new.get("devices"))
     if owned:
         for dev in sorted(set(old_devices) - set(new_devices)):
-            steps.append(incus("config", "device", "remove", (dev,)))
+            steps.append(incus("config", "device", "remove", args=(dev,)))
     for dev, options in sorted(new_devices.items()):
         options = _mapping(options)
         before = old_devices.get(dev)
@@ -298,13 +302,13 @@ def _instance_steps(name: str, domain: str, old: dict, new: dict, owned: bool) -
         if before and before.get("type") == options.get("type"):
             sets = {k: v for k, v in rest.items() if before.get(k) != v}
             if sets:
-                steps.append(incus("config", "device", "set", (dev, *_kv(sets))))
+                steps.append(incus("config", "device", "set", args=(dev, *_kv(sets))))
             for key in sorted(set(before) - set(options)):
-                steps.append(incus("config", "device", "unset", (dev, key)))
+                steps.append(incus("config", "device", "unset", args=(dev, key)))
             continue
         if before:
-            steps.append(incus("config", "device", "remove", (dev,)))
-        steps.append(incus("config", "device", "add", (dev, str(options.get("type", "")), *_kv(rest))))
+            steps.append(incus("config", "device", "remove", args=(dev,)))
+        steps.append(incus("config", "device", "add", args=(dev, str(options.get("type", "")), *_kv(rest))))
     return steps
 
 
@@ -445,9 +449,9 @@ def _proxmox_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: C
                     units.append(Unit("proxmox", "delete", {path: None},
                                       note=f"VM {vmid} is left as it is (psot never destroys a VM)"))
                 continue
-            before, after = _qm_options(old), _qm_options(new)
-            args = [a for k, v in after.items() if before.get(k) != v for a in (f"--{k}", v)]
-            gone = sorted(set(before) - set(after))
+            old_qm, new_qm = _qm_options(old), _qm_options(new)
+            args = [a for k, v in new_qm.items() if old_qm.get(k) != v for a in (f"--{k}", v)]
+            gone = sorted(set(old_qm) - set(new_qm))
             if gone:
                 args += ["--delete", ",".join(gone)]
             # Proxmox's CLI parses with Getopt::Long: an option's value is the next word whatever it starts
@@ -515,10 +519,10 @@ def _compose_units(changes: list[tuple[str, bytes | None, bytes | None]], ctx: C
         if not changed:
             units.append(Unit("compose", action, {path: new}))
             continue
-        files = ("-f", path_argument(user_file))
+        files: tuple[str, ...] = ("-f", path_argument(user_file))
         if new is not None:
             files += ("-f", path_argument(ctx.source_label(path)))
-        env = ()
+        env: tuple[tuple[str, str], ...] = ()
         dest = ctx.ssh(host) if host else None
         if dest:
             env = (("DOCKER_HOST", f"ssh://{dest}"),)

@@ -182,9 +182,9 @@ def _findings(result: CheckReport, detection: Detection, diag: Diagnostics, infr
         diag.warning("DETECT026", f"{gpu.key} not checked: no tool that ran ({tools}) sees {gpu.vendor} GPUs; "
                      "add lspci -nn -D output, which sees every vendor", gpu.path, at="key")
     gpus_path = ("hosts", host, "gpus") if (infra.hosts[host].spec or {}).get("gpus") is not None else ("hosts", host)
-    for gpu in result.new:
-        diag.warning("DETECT021", f"{gpu.label()} is on {host} but not in the inventory: add it as "
-                     f"hosts.{host}.gpus.{gpu.name} (block below)", gpus_path, at="key")
+    for found in result.new:
+        diag.warning("DETECT021", f"{found.label()} is on {host} but not in the inventory: add it as "
+                     f"hosts.{host}.gpus.{found.name} (block below)", gpus_path, at="key")
     gpus = {g.key: g for g in infra.gpus.values()}
     for change in result.changes:
         gpu = gpus[change.gpu]

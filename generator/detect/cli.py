@@ -50,7 +50,7 @@ def gather(sources: list[Path]) -> tuple[merge.Detection, list[Finding]]:
     """The named GPUs of the saved outputs `sources`, else of this machine's tools, and every finding about them
     (DETECT004 when no tool could run, DETECT009 when the tools found no GPU)."""
     if sources:
-        outputs, findings = tools.read_files(sources), []
+        outputs, findings = tools.read_files(sources), list[Finding]()
     else:
         outputs, findings = tools.run_all()
     detection = merge.merge(outputs)

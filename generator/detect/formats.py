@@ -12,7 +12,7 @@ Warning lines before a JSON or XML document are allowed (the tools print them).
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from generator.detect import amd_smi, json_output, lspci, nvidia_csv, nvidia_xml, rocm_smi
 from generator.detect.records import Parsed

@@ -15,6 +15,7 @@ tool answered first. GPU names are given by `named`, unique per host.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 
 from generator.detect import normalise as n
@@ -163,7 +164,8 @@ def _home(view: Seen, groups: dict[str, list[Seen]]) -> str | None:
             return by_id[0]
     if view.index is not None:
         by_index = [pci for pci, members in same_vendor.items()
-                    if any(m.index == view.index and m.tool in VENDOR_TOOLS.get(view.vendor or "", ()) for m in members)]
+                    if any(m.index == view.index and m.tool in VENDOR_TOOLS.get(view.vendor or "", ())
+                           for m in members)]
         if len(by_index) == 1:
             return by_index[0]
     return None
@@ -201,7 +203,7 @@ def vram_differs(a: float, b: float) -> bool:
 def _disagreements(gpu: Gpu, members: list[Seen]) -> list[Finding]:
     out = []
     sizes = {(m.tool, m.vram_gb) for m in members if m.vram_gb is not None}
-    if any(vram_differs(a[1], b[1]) for a in sizes for b in sizes):
+    if gpu.vram_gb is not None and any(vram_differs(a[1], b[1]) for a in sizes for b in sizes):
         said = ", ".join(f"{tool} {n.number(size)} GB" for tool, size in sorted(sizes))
         out.append(finding("DETECT007", WARNING, f"tools disagree on the VRAM of {gpu.label()}: {said}; "
                            f"{n.number(gpu.vram_gb)} GB is used (from {gpu.tools[0]})", *gpu.where))
@@ -239,7 +241,7 @@ def failed(parsed: Parsed) -> bool:
     return parsed.format == "unknown" or (not parsed.gpus and any(f.severity == "error" for f in parsed.findings))
 
 
-def named(gpus: list[Gpu], taken: set[str] = frozenset()) -> list[Gpu]:
+def named(gpus: list[Gpu], taken: AbstractSet[str] = frozenset()) -> list[Gpu]:
     """The GPUs with names from their models, unique on the host and avoiding `taken`, in PCI address order."""
     ordered = sorted(gpus, key=sort_key)
     names = n.unique_names([n.gpu_name(g.model, g.vendor, g.pci_id) for g in ordered], set(taken))

@@ -16,6 +16,7 @@ gfx target (`gfx1100`) or the code name (`Navi 31`).
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 
 from generator import drivers
 from generator.placement import number
@@ -253,7 +254,7 @@ def gpu_name(model: str | None, vendor: str | None, pci_id_: str | None) -> str:
     return name if NAME_PATTERN.fullmatch(name) else "gpu"
 
 
-def unique_names(wanted: list[str], taken: set[str] = frozenset()) -> list[str]:
+def unique_names(wanted: list[str], taken: AbstractSet[str] = frozenset()) -> list[str]:
     """`[rtx-a5500, rtx-a5500]` -> `[rtx-a5500, rtx-a5500-2]`, in the given order (callers sort by PCI address).
 
     `taken`: names already used on the host (an inventory's), which new names avoid.

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from typing import Any, cast
 
 from generator.detect import normalise as n
 from generator.detect.records import Parsed, Seen
@@ -28,6 +30,12 @@ FORMAT = "nvidia-smi-xml"
 COMMAND = ["nvidia-smi", "-q", "-x"]
 
 _START = re.compile(r"^\s*<(\?xml|!DOCTYPE\s+nvidia_smi_log|nvidia_smi_log)", re.MULTILINE)
+
+
+def _events(reader: ET.XMLPullParser[Any]) -> Iterator[tuple[str, ET.Element]]:
+    """The events read so far: only "start" and "end" are asked for, and their item is an Element
+    (the stubs type the item as that of any event kind)."""
+    return cast(Iterator[tuple[str, ET.Element]], reader.read_events())
 
 
 def parse(text: str, source: str) -> Parsed:
@@ -42,12 +50,14 @@ def parse(text: str, source: str) -> Parsed:
         # nvidia-smi never declares entities; refusing them keeps entity expansion out entirely.
         parsed.error("DETECT001", "XML declares entities, which nvidia-smi never does; not read", first_line)
         return parsed
-    gpus, driver, root_tag = [], None, None
-    reader = ET.XMLPullParser(events=("start", "end"))
+    gpus: list[ET.Element] = []
+    driver: str | None = None
+    root_tag: str | None = None
+    reader: ET.XMLPullParser[Any] = ET.XMLPullParser(events=("start", "end"))
     try:
         for chunk in body.splitlines(keepends=True):
             reader.feed(chunk)
-            for event, element in reader.read_events():
+            for event, element in _events(reader):
                 if event == "start" and root_tag is None:
                     root_tag = element.tag
                 elif event == "end" and element.tag == "gpu":
@@ -55,7 +65,7 @@ def parse(text: str, source: str) -> Parsed:
                 elif event == "end" and element.tag == "driver_version" and driver is None:
                     driver = element.text
         reader.close()
-        for event, element in reader.read_events():
+        for event, element in _events(reader):
             if event == "end" and element.tag == "gpu":
                 gpus.append(element)
     except ET.ParseError as exc:
@@ -64,7 +74,8 @@ def parse(text: str, source: str) -> Parsed:
         parsed.error("DETECT001", f"nvidia-smi XML breaks off or is malformed here ({_reason(exc)}): output "
                      f"truncated?{kept}", first_line + line - 1, column + 1)
     if root_tag is not None and root_tag != "nvidia_smi_log":
-        parsed.error("DETECT001", f"XML root is <{_short(root_tag)}>, not <nvidia_smi_log>: not nvidia-smi -q -x output",
+        parsed.error("DETECT001",
+                     f"XML root is <{_short(root_tag)}>, not <nvidia_smi_log>: not nvidia-smi -q -x output",
                      first_line)
         return parsed
     driver_version = n.driver_version(driver)
@@ -87,13 +98,15 @@ def _gpu(element: ET.Element, index: int, driver: str | None, parsed: Parsed, so
     ids = re.fullmatch(r"(?:0x)?([0-9a-fA-F]{4})([0-9a-fA-F]{4})", device_id.strip())
     pci_id = f"{ids.group(2).lower()}:{ids.group(1).lower()}" if ids else None
     vendor = n.vendor_of_id(pci_id[:4]) if pci_id else "nvidia"
-    limit = (_text(element, "gpu_power_readings/current_power_limit") or _text(element, "gpu_power_readings/power_limit")
+    limit = (_text(element, "gpu_power_readings/current_power_limit")
+             or _text(element, "gpu_power_readings/power_limit")
              or _text(element, "power_readings/power_limit"))
     power = n.to_number(limit)
     uuid = _text(element, "uuid") or ""
     arch = n.nvidia_architecture(_text(element, "product_architecture")) or n.architecture("nvidia", pci_id_=pci_id)
     return Seen(
-        tool="nvidia-smi", vendor=vendor or "nvidia", pci=pci, pci_id=pci_id, model=n.model_name(_text(element, "product_name")),
+        tool="nvidia-smi", vendor=vendor or "nvidia", pci=pci, pci_id=pci_id,
+        model=n.model_name(_text(element, "product_name")),
         vram_gb=n.vram_gb(n.to_number(_text(element, "fb_memory_usage/total"))), index=index,
         architecture=arch, driver=driver,
         tdp_watts=round(power) if power is not None and 0 < power < 100_000 else None,

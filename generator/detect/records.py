@@ -39,7 +39,7 @@ class Seen:
     source: str = ""                 # file name, or the tool name when run here
     line: int = 1                    # where in that output the GPU is described
 
-    def with_(self, **changes) -> "Seen":
+    def with_(self, **changes) -> Seen:
         return replace(self, **changes)
 
 

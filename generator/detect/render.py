@@ -101,8 +101,8 @@ def check_text(result: CheckReport, tools: list[str]) -> str:
                    f"{' and '.join(by_key[gpu.key].unusable_by)} does not list it: treated as unavailable")
     for change in result.changes:
         out.append(f"  ~ {change.gpu}: {change.field} {_shown(change.inventory)} -> {_shown(change.detected)}")
-    for gpu in result.new:
-        out.append(f"  + {gpu.label()}: new, as {host}/{gpu.name}")
+    for found in result.new:
+        out.append(f"  + {found.label()}: new, as {host}/{found.name}")
     for gpu in result.unchecked:
         out.append(f"  ? {gpu.key}: not checked (no tool that ran sees {gpu.vendor} GPUs)")
     if result.gone and result.without is not None and result.without.placement is not None:
@@ -111,7 +111,7 @@ def check_text(result: CheckReport, tools: list[str]) -> str:
         out += ["", f"Without {gone}: " + (f"{moved} consumer{'s move' if moved != 1 else ' moves'}" if moved
                                            else "nothing moves")]
         out += [f"  {move.text()}" for move in result.moves]
-        out += ["", report.placement_table(result.without.infra, result.without.placement).rstrip("\n")]
+        out += ["", report.placement_table(result.without.need_infra(), result.without.placement).rstrip("\n")]
         if result.simulated:
             out += ["", "That placement would report:"] + [f"  {f.format()}" for f in result.simulated]
     if result.new:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from generator.detect import amd_smi, formats, lspci, nvidia_csv, nvidia_xml, rocm_smi
 from generator.detect.records import Parsed, finding
@@ -46,8 +46,7 @@ TOOL_NAMES = tuple(t.name for t in TOOLS)
 def run_all(which: Callable[[str], str | None] = shutil.which, run: Callable = subprocess.run,
             timeout: float = TIMEOUT_S) -> tuple[list[Parsed], list[Finding]]:
     """Run every tool found in PATH; the outputs read, and findings about the tools that failed."""
-    present = [(tool, which(tool.name)) for tool in TOOLS]
-    present = [(tool, path) for tool, path in present if path]
+    present = [(tool, path) for tool in TOOLS if (path := which(tool.name))]
     if not present:
         return [], [finding("DETECT004", ERROR, f"no GPU tool found on this host: looked for {', '.join(TOOL_NAMES)} "
                             "in PATH. Install pciutils for lspci (it sees every GPU, with or without a driver), or run "
@@ -60,7 +59,8 @@ def run_all(which: Callable[[str], str | None] = shutil.which, run: Callable = s
         if parsed is not None:
             outputs.append(parsed)
     if not outputs:
-        findings.append(finding("DETECT004", ERROR, f"no tool gave a GPU inventory: {', '.join(t.name for t, _ in present)} "
+        findings.append(finding("DETECT004", ERROR,
+                                f"no tool gave a GPU inventory: {', '.join(t.name for t, _ in present)} "
                                 "failed (see DETECT005). Fix them, or pass their saved output with --from FILE...",
                                 NO_FILE))
     return outputs, findings
@@ -110,7 +110,7 @@ def _decode(raw: bytes | str | None) -> str:
 
 
 def _first_line(text: str, limit: int = 160) -> str:
-    line = next((l.strip() for l in text.splitlines() if l.strip()), "")
+    line = next((each.strip() for each in text.splitlines() if each.strip()), "")
     return line if len(line) <= limit else line[:limit] + "…"
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from generator.model import Infra
 from generator.placement import Placement

@@ -45,7 +45,7 @@ def devices(gpus: list[Gpu]) -> list[dict[str, Any]]:
 
 
 def render(infra: Infra, placement: Placement) -> dict[str, Any]:
-    by_host: dict[str, dict[str, Any]] = {}
+    by_host: dict[str | None, dict[str, Any]] = {}
     for name, consumer in infra.consumers.items():
         assignment = placement.assignments[name]
         if consumer.target != "compose" or not assignment.gpus:

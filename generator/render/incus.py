@@ -45,7 +45,8 @@ gives.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from generator.model import Gpu, Infra, expanded_devices
 from generator.placement import Placement

@@ -54,7 +54,8 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import Counter
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from generator.model import Infra
 from generator.placement import Placement

@@ -64,7 +64,8 @@ Every file is checked by generator.pve_config before it is returned.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from generator import pve_config
 from generator.model import Gpu, Infra
@@ -105,6 +106,8 @@ def _passed_gpus(infra: Infra, placement: Placement, name: str) -> list[Gpu]:
 def _hostpci(infra: Infra, gpu: Gpu, q35: bool, primary: bool) -> str:
     mapping = gpu_spec(infra, gpu).get("mapping")
     value = f"mapping={mapping}" if mapping and gpu.pci_id else gpu.pci
+    if value is None:   # PASS003 stops a passed-through GPU without a PCI address before rendering
+        raise ValueError(f"{gpu.key} has no PCI address to pass through")
     if q35:
         value += ",pcie=1"
     if primary:

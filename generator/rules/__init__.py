@@ -48,20 +48,28 @@ def run(stage: str, infra: Infra, placement: Placement | None, diag: Diagnostics
             diag.add(code, module.SEVERITY, problem.message, problem.path, at=problem.at)
 
 
+def _doc(module: ModuleType) -> str:
+    """A rule's docstring, which every rule has (tests/rules/test_docstrings.py)."""
+    doc = inspect.getdoc(module)
+    if doc is None:
+        raise ValueError(f"{module.__name__} has no docstring")
+    return doc
+
+
 def description(module: ModuleType) -> str:
-    return inspect.getdoc(module).splitlines()[0].strip()
+    return _doc(module).splitlines()[0].strip()
 
 
 def explanation(module: ModuleType) -> str:
     """What a rule's docstring says between its first line and its first block: why the rule exists."""
     from generator.codes import prose
-    body = inspect.getdoc(module).split("\n", 1)[1]
+    body = _doc(module).split("\n", 1)[1]
     return prose(re.split(r"^\w+::$", body, maxsplit=1, flags=re.MULTILINE)[0])
 
 
 def examples(module: ModuleType) -> dict[str, str]:
     """The `Fix::`, `Passing::`, `Failing::` and `Finding::` blocks of a rule's docstring."""
-    doc = inspect.getdoc(module)
+    doc = _doc(module)
     out = {}
     for name in ("Fix", "Passing", "Failing", "Finding"):
         match = re.search(rf"^{name}::\n\n((?:(?: {{4}}.*)?\n)+)", doc + "\n", re.MULTILINE)

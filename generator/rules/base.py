@@ -17,8 +17,8 @@ A rule module (see STYLE.md, yamllint's rules) defines:
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Iterator, Mapping
 
 from generator.model import Consumer, Gpu, Infra
 from generator.placement import Placement
@@ -46,6 +46,12 @@ class Context:
         if self.placement is None:
             return ()
         return self.placement.assignments[consumer.name].gpus
+
+    def need_placement(self) -> Placement:
+        """The placement, for a rule of the placement stage (which always has one)."""
+        if self.placement is None:
+            raise RuntimeError("a placement rule ran without a placement (a bug in psot)")
+        return self.placement
 
 
 def names(consumers: list[Consumer]) -> str:
@@ -93,7 +99,7 @@ def gpu_groups(ctx: Context) -> list[tuple[str | None, list[Consumer]]]:
     change when machines or workloads are only reordered in infra.yml.
     """
     if ctx.infra.gpus:
-        return [(key, by_name(ctx.infra, use.consumers)) for key, use in ctx.placement.gpus.items()]
+        return [(key, by_name(ctx.infra, use.consumers)) for key, use in ctx.need_placement().gpus.items()]
     return [(None, sorted((c for c in ctx.consumers() if c.kind == "machine"), key=lambda c: c.name))]
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import shlex
 import unicodedata
-from typing import Iterator
+from collections.abc import Iterator
 
 from generator.rules.base import Context, Problem
 from generator.rules.incus_config_keys import shown

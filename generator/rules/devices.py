@@ -6,8 +6,9 @@ option as Incus reads them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from generator.model import gpu_devices
 

@@ -54,7 +54,7 @@ Finding::
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from generator.drivers import version
 from generator.model import Consumer, Gpu, Infra, Request
@@ -112,7 +112,7 @@ def check(ctx: Context) -> Iterator[Problem]:
 def _unsatisfied(consumer: Consumer, infra: Infra) -> Problem | None:
     request = consumer.request
     usable = [g for g in candidate_gpus(consumer, infra) if host_ok(consumer, g, infra)]
-    found = sorted({g.key for g in usable if _matches(request, g)} | ({request.pin_gpu} - {None}))
+    found = sorted({g.key for g in usable if _matches(request, g)} | ({request.pin_gpu} if request.pin_gpu is not None else set()))
     if len(found) >= request.count:
         return None
     asks = f"{consumer.name} asks for {_wanted(request)} but"

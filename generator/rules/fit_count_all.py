@@ -56,7 +56,7 @@ Finding::
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from generator.placement import candidate_gpus, host_ok
 from generator.rules.base import Context, Problem

@@ -5,7 +5,7 @@ Not a rule (it defines no CODE).
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from generator import drivers
 from generator.model import Gpu, Infra

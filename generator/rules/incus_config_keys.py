@@ -54,7 +54,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from generator.rules.base import Context, Problem
 

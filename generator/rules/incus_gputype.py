@@ -44,7 +44,7 @@ Finding::
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from generator.rules.base import Context, Problem, did_you_mean
 from generator.rules.devices import GPUTYPES, gpu_device_sites

@@ -45,7 +45,8 @@ Finding::
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from generator.model import expanded_devices
 from generator.rules.base import Context, Problem

@@ -44,7 +44,7 @@ Finding::
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from generator.rules.base import Context, Problem
 from generator.rules.devices import gpu_device_sites

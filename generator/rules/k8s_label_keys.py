@@ -42,7 +42,8 @@ Finding::
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from generator.rules.base import Context, Problem
 

@@ -46,7 +46,7 @@ Finding::
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from generator.render.kubernetes import DEFAULT_KIND, DEFAULT_NAMESPACE
 from generator.rules.base import Context, Problem

@@ -52,7 +52,7 @@ Finding::
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from generator.rules.base import Context, Problem, taint_text, workloads_by_node
 

@@ -43,7 +43,7 @@ Finding::
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from generator.placement import fmt_gb
 from generator.rules.base import Context, Problem
@@ -62,11 +62,11 @@ def check(ctx: Context) -> Iterator[Problem]:
         if psu is None:
             continue
         gpus = [infra.gpus[f"{host_name}/{name}"] for name in ((spec or {}).get("gpus") or {})]
-        counted = [g for g in gpus if g.tdp_watts is not None]
-        total = sum(g.tdp_watts for g in counted)
+        counted = [(g.name, g.tdp_watts) for g in gpus if g.tdp_watts is not None]
+        total = sum(watts for _, watts in counted)
         if total <= SHARE * psu:
             continue
-        parts = ", ".join(f"{g.name} {fmt_gb(g.tdp_watts)} W" for g in counted)
+        parts = ", ".join(f"{name} {fmt_gb(watts)} W" for name, watts in counted)
         unknown = [g.name for g in gpus if g.tdp_watts is None]
         if unknown:
             parts += f"; not counted, no tdp_watts: {', '.join(unknown)}"

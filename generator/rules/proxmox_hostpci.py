@@ -62,7 +62,7 @@ Finding::
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from generator.pve_config import MAX_HOSTPCI
 from generator.rules.base import Context, Problem

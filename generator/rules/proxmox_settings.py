@@ -38,7 +38,7 @@ Finding::
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from generator import pve_config
 from generator.rules.base import Context, Problem

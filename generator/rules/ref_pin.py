@@ -43,7 +43,7 @@ Finding::
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from generator.model import match_pin
 from generator.rules.base import Context, Problem, gpu_choices

@@ -44,7 +44,7 @@ Finding::
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from generator.rules.base import Context, Problem, did_you_mean
 
@@ -57,7 +57,7 @@ BUILTIN = "default"
 
 def check(ctx: Context) -> Iterator[Problem]:
     domains = ctx.infra.data.get("domains") or {}
-    defined_in = {}  # profile name -> domains defining it, in file order
+    defined_in: dict[str, list[str]] = {}  # profile name -> domains defining it, in file order
     for domain_name, domain in domains.items():
         for profile in ((domain or {}).get("profiles") or {}):
             defined_in.setdefault(profile, []).append(domain_name)

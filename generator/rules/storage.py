@@ -62,8 +62,9 @@ Finding::
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from generator.rules.base import Context, Problem
 from generator.rules.hardware import fmt_size

@@ -41,7 +41,7 @@ Finding::
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from generator.placement import fmt_gb
 from generator.rules.base import Context, Problem
@@ -55,7 +55,7 @@ def check(ctx: Context) -> Iterator[Problem]:
     infra = ctx.infra
     for consumer in ctx.consumers():
         budget = consumer.request.budget
-        assignment = ctx.placement.assignments[consumer.name]
+        assignment = ctx.need_placement().assignments[consumer.name]
         if budget is None or assignment.budget_gb is None or assignment.budget_gb >= budget.gb:
             continue
         smallest = min((infra.gpus[k] for k in assignment.gpus), key=lambda g: (g.vram_gb, g.key))

@@ -45,7 +45,7 @@ Finding::
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from generator.placement import fmt_gb
 from generator.rules.base import Context, Problem, by_name, names
@@ -57,7 +57,7 @@ STAGE = "placement"
 
 def check(ctx: Context) -> Iterator[Problem]:
     infra = ctx.infra
-    for key, use in ctx.placement.gpus.items():
+    for key, use in ctx.need_placement().gpus.items():
         gpu = infra.gpus[key]
         if len(use.consumers) > 1 and use.used_gb > gpu.vram_gb + 1e-9:
             yield Problem(f"Combined VRAM (~{fmt_gb(use.used_gb)} GB) exceeds {infra.gpu_label(key)} capacity "

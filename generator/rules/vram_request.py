@@ -50,7 +50,7 @@ Finding::
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from generator.placement import eligible, fmt_gb
 from generator.rules.base import Context, Problem, vram_path
@@ -73,7 +73,7 @@ def check(ctx: Context) -> Iterator[Problem]:
             # A GPU passed through to another consumer's VM is no candidate: it serves nothing else.
             candidates = [g for g in eligible(consumer, infra)
                           if not any(infra.consumers[o].request.passthrough
-                                     for o in ctx.placement.gpus[g.key].consumers if o != consumer.name)]
+                                     for o in ctx.need_placement().gpus[g.key].consumers if o != consumer.name)]
             named = max(candidates or [infra.gpus[k] for k in keys], key=lambda g: (g.vram_gb, g.key))
         if request.vram_gb > named.vram_gb:
             yield Problem(f"{consumer.label} requires ~{fmt_gb(request.vram_gb)} GB, "

@@ -29,7 +29,8 @@ def seed_001_infra(tmp_path, edit=None):
 
 def test_missing_gpu_shows_the_fallback_placement(tmp_path):
     """Seed 001: 'GPU removed/failed → service falls back'. The A400 is gone: its services move to the A5500."""
-    run = run_psot("detect", "--check", str(seed_001_infra(tmp_path)), "--host", "ws", "--from", str(only_a5500(tmp_path)))
+    run = run_psot("detect", "--check", str(seed_001_infra(tmp_path)), "--host", "ws",
+                   "--from", str(only_a5500(tmp_path)))
     assert run.returncode == 2, run.stderr
     assert "Traceback" not in run.stderr
     assert "1 missing, 0 new, 0 changed" in run.stdout
@@ -49,8 +50,8 @@ def test_missing_gpu_shows_the_fallback_placement(tmp_path):
 
 
 def test_missing_gpu_as_json(tmp_path):
-    run = run_psot("detect", "--check", str(seed_001_infra(tmp_path)), "--host", "ws", "--from", str(only_a5500(tmp_path)),
-                   "--format", "json")
+    run = run_psot("detect", "--check", str(seed_001_infra(tmp_path)), "--host", "ws",
+                   "--from", str(only_a5500(tmp_path)), "--format", "json")
     assert run.returncode == 2
     body = json.loads(run.stdout)
     assert body["in_sync"] is False and body["ok"] is True
@@ -92,7 +93,8 @@ def test_new_gpu_comes_as_a_block_with_a_name_of_its_own(tmp_path):
 def test_changed_vram_driver_and_index_point_at_the_line_to_edit(tmp_path):
     infra = seed_001_infra(tmp_path, lambda text: text.replace(
         "        vram_gb: 24\n", "        vram_gb: 48\n        driver: \"535.54.03\"\n"))
-    run = run_psot("detect", "--check", str(infra), "--host", "ws", "--from", str(FIXTURES / "seed001-nvidia-smi-q.xml"))
+    run = run_psot("detect", "--check", str(infra), "--host", "ws",
+                   "--from", str(FIXTURES / "seed001-nvidia-smi-q.xml"))
     assert run.returncode == 2
     assert "  ~ ws/rtx-a5500: vram_gb 48 -> 24" in run.stdout
     assert "  ~ ws/rtx-a5500: driver 535.54.03 -> 550.127.05" in run.stdout

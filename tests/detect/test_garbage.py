@@ -86,7 +86,8 @@ def test_random_edits_of_real_outputs(name, data):
 
 
 @pytest.mark.parametrize("content", [b"", b"\x00\x01\x02binary", b"\xff\xfe garbage \xc3", b"just some words\n",
-                                     b'{"card0": {"Card Series": "AMD Radeon', b"<?xml version='1.0'?><nvidia_smi_log><gpu"])
+                                     b'{"card0": {"Card Series": "AMD Radeon',
+                                     b"<?xml version='1.0'?><nvidia_smi_log><gpu"])
 def test_garbage_file_through_the_command(content, tmp_path):
     path = tmp_path / "saved.out"
     path.write_bytes(content)

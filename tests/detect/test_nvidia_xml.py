@@ -24,8 +24,8 @@ def test_old_driver_architecture_from_the_pci_device_id():
 
 
 def test_warning_lines_before_the_document_are_skipped():
-    parsed = nvidia_xml.parse("WARNING: infoROM is corrupted at gpu 0000:3B:00.0\n" + fixture("seed001-nvidia-smi-q.xml"),
-                              "q.xml")
+    parsed = nvidia_xml.parse("WARNING: infoROM is corrupted at gpu 0000:3B:00.0\n"
+                              + fixture("seed001-nvidia-smi-q.xml"), "q.xml")
     assert len(parsed.gpus) == 2 and parsed.findings == []
 
 

@@ -14,8 +14,7 @@ from generator.detect import normalise
 from generator.detect.cli import detect
 from generator.pipeline import compile_infra
 from tests.conftest import run_psot
-from tests.detect.helpers import (FIXTURES, MINIMAL_INFRA, MIXED, OUTPUTS, SEED_000, SEED_001, completed,
-                                  infra_around)
+from tests.detect.helpers import FIXTURES, MINIMAL_INFRA, MIXED, OUTPUTS, SEED_000, SEED_001, completed, infra_around
 
 
 @pytest.mark.parametrize("host, files, expected", [

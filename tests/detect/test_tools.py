@@ -31,7 +31,8 @@ def test_no_tool_on_this_host_exits_3_and_suggests_from(tmp_path):
     run = detect_with(tmp_path)
     assert run.returncode == 3
     assert run.stdout == ""
-    assert "error[DETECT004] no GPU tool found on this host: looked for nvidia-smi, rocm-smi, amd-smi, lspci" in run.stderr
+    assert ("error[DETECT004] no GPU tool found on this host: looked for nvidia-smi, rocm-smi, amd-smi, lspci"
+            in run.stderr)
     assert "psot detect --from FILE" in run.stderr and "Traceback" not in run.stderr
 
 
@@ -111,7 +112,8 @@ def test_commands_are_argument_lists_with_a_timeout_and_no_shell():
         ["/usr/bin/nvidia-smi", "--query-gpu=index,name,memory.total,pci.bus_id,compute_cap,uuid,driver_version,"
                                 "power.limit", "--format=csv,noheader,nounits"],
         ["/usr/bin/nvidia-smi", "-q", "-x"],
-        ["/usr/bin/rocm-smi", "--showproductname", "--showmeminfo", "vram", "--showbus", "--showdriverversion", "--json"],
+        ["/usr/bin/rocm-smi", "--showproductname", "--showmeminfo", "vram", "--showbus", "--showdriverversion",
+         "--json"],
         ["/usr/bin/amd-smi", "static", "--json"],
         ["/usr/bin/lspci", "-nn", "-D", "-k"],
     ]

@@ -12,7 +12,6 @@ next sync must put the old tree back before anything else.
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess

@@ -36,7 +36,8 @@ def kitchen_sink() -> dict:
         for machine in domain["machines"].values():
             machine["config"].update({"limits.memory": "2GiB", "boot.autostart": True, "user.note": "x"})
     doc["hosts"]["ws"] = {"platform": "docker", "labels": {"b": "1", "a": "2", "c": "3"}, "gpus": {
-        "big": {"vendor": "nvidia", "vram_gb": 24, "index": 0}, "small": {"vendor": "nvidia", "vram_gb": 8, "index": 1}}}
+        "big": {"vendor": "nvidia", "vram_gb": 24, "index": 0},
+        "small": {"vendor": "nvidia", "vram_gb": 8, "index": 1}}}
     doc["workloads"] = {name: {"target": "compose", "host": "ws", "gpu": {"vram_gb": vram},
                                "environment": {"Z_LAST": "z", "A_FIRST": "a", "M_MID": vram}}
                         for name, vram in (("svc-c", 6), ("svc-a", 6), ("svc-b", 4))}

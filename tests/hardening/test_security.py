@@ -186,7 +186,8 @@ OUTPUT_DIRS = ["../../evil", "..", ".", "./", "/tmp/evil", "a/../../evil", "", "
 
 @pytest.mark.parametrize("place", sorted(NAME_PLACES))
 def test_no_name_can_lead_a_write_out_of_generated(tmp_path, place):
-    values = OUTPUT_DIRS if place == "output_dir" else HOSTILE + ([-1, 1.5, "100/../../evil"] if place == "vmid" else [])
+    values = (OUTPUT_DIRS if place == "output_dir"
+              else HOSTILE + ([-1, 1.5, "100/../../evil"] if place == "vmid" else []))
     for i, value in enumerate(values):
         doc = base_doc()
         NAME_PLACES[place](doc, value)
@@ -534,9 +535,8 @@ def test_no_process_and_no_network_during_sync_of_any_shipped_input(tmp_path):
         code, output, ops = sync(infra, out)  # raises if anything forbidden was tried
         assert code == 0, output
         assert_confined(ops, out)
-    with watched():
-        with pytest.raises(PermissionError):
-            os.system("true")  # the hook does refuse
+    with watched(), pytest.raises(PermissionError):
+        os.system("true")  # the hook does refuse
 
 
 def test_the_audit_hook_sees_a_write_out_of_generated(tmp_path):
