@@ -134,7 +134,8 @@ def place(infra: Path | None, strategy: str | None, compare: bool, without: tupl
         click.echo(report.placement_table(result.need_infra(), result.need_placement()), nl=False)
         if without:
             click.echo(f"\nWithout {one_line(', '.join(without))}: "
-                       + (f"{len(moved)} consumer{'s move' if len(moved) != 1 else ' moves'}" if moved else "nothing moves"))
+                       + (f"{len(moved)} consumer{'s move' if len(moved) != 1 else ' moves'}" if moved
+                          else "nothing moves"))
             for move in moved:
                 click.echo(f"  {move.text()}")
     return EXIT_OK if result.ok else EXIT_ERRORS
@@ -183,7 +184,8 @@ def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None
         except OSError as exc:
             return tool_failure(f"cannot save the plan to {out}: {exc.strerror or exc}", failing,
                                  result.diag.findings)
-    uses = programs(result.need_tree(), result.need_infra().data)   # what apply will run: not in generated/, so the plan shows it
+    # What apply will run is not in generated/, so the plan shows it.
+    uses = programs(result.need_tree(), result.need_infra().data)
     if fmt == "markdown":
         click.echo(render_markdown(the_plan, result.need_tree(), on_disk, result.need_placement(),
                                    previous_placement(result.output_dir), programs=uses), nl=False)

@@ -28,8 +28,9 @@ there; see the rank functions for where that preference sits.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar, Iterable, Mapping
+from typing import ClassVar
 
 from generator import balance
 from generator.findings import Diagnostics, Finding, format_path

@@ -14,11 +14,29 @@ import click
 
 from generator import __version__, colour
 from generator.apply import targets as tg
-from generator.apply.engine import (MARKS, STEP_TIMEOUT_DEFAULT_S, STEP_TIMEOUT_ENV, Outcome, StateError, execute,
-                                    missing_tools, query_with, run_step)
+from generator.apply.engine import (
+    MARKS,
+    STEP_TIMEOUT_DEFAULT_S,
+    STEP_TIMEOUT_ENV,
+    Outcome,
+    StateError,
+    execute,
+    missing_tools,
+    query_with,
+    run_step,
+)
 from generator.apply.state import State, tree_digest
-from generator.cli_common import (EXIT_CHANGES, EXIT_ERRORS, EXIT_OK, EXIT_TOOL, compile_at, fail, format_option,
-                                  output_option, print_findings)
+from generator.cli_common import (
+    EXIT_CHANGES,
+    EXIT_ERRORS,
+    EXIT_OK,
+    EXIT_TOOL,
+    compile_at,
+    fail,
+    format_option,
+    output_option,
+    print_findings,
+)
 from generator.env_settings import SettingError, seconds
 from generator.findings import one_line
 from generator.pipeline import Compilation
@@ -232,7 +250,8 @@ def _run(units: list[tg.Unit], result: Compilation, state: State, *, kind: str, 
         if fmt == "json":
             click.echo(json.dumps({"status": "nothing", "kind": kind, "units": []}, indent=2))
         else:
-            click.echo(f"Nothing to {kind}: the machines have what {'generated/' if kind == 'apply' else 'the previous apply'} says.")
+            what = "generated/" if kind == "apply" else "the previous apply"
+            click.echo(f"Nothing to {kind}: the machines have what {what} says.")
         return EXIT_OK
     if dry_run:
         if fmt == "json":
@@ -300,7 +319,8 @@ def _status(result: Compilation, targets: tuple[str, ...], fmt: str) -> int:
         units = record.get("units", [])
         counts = {s: sum(1 for u in units if u.get("status") == s) for s in ("applied", "failed", "running",
                                                                               "not run", "blocked")}
-        click.echo(f"Last {record.get('kind', 'apply')}: {record.get('status')} ({record.get('finished') or record.get('started')}): "
+        when = record.get("finished") or record.get("started")
+        click.echo(f"Last {record.get('kind', 'apply')}: {record.get('status')} ({when}): "
                    + ", ".join(f"{n} {'started, outcome unknown' if s == 'running' else s}"
                                for s, n in counts.items() if n))
         for unit in units:
@@ -491,7 +511,8 @@ def _plan_problem(saved: dict) -> str | None:
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return f"`{_field([*error.absolute_path, extra[0]])}` is not a field of a saved plan"
     if error.validator == "type":
-        wanted: list[str] = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        value = error.validator_value
+        wanted: list[str] = value if isinstance(value, list) else [value]
         words = {"object": "an object", "array": "a list", "string": "a string", "null": "null",
                  "integer": "an integer", "number": "a number", "boolean": "a boolean"}
         return (f"`{field}` must be {' or '.join(words.get(w, w) for w in wanted)}, not "

@@ -24,7 +24,7 @@ from pathlib import Path
 from generator import model
 from generator import placement_report as report
 from generator.detect import normalise as n
-from generator.detect.merge import Detection, Gpu, VENDOR_TOOLS, named, vram_differs
+from generator.detect.merge import VENDOR_TOOLS, Detection, Gpu, named, vram_differs
 from generator.failover import fail_over
 from generator.findings import Diagnostics, Finding
 from generator.pipeline import Compilation, compile_infra
@@ -193,9 +193,9 @@ def _findings(result: CheckReport, detection: Detection, diag: Diagnostics, infr
             diag.warning("DETECT024", f"{change.gpu} moved from {change.inventory} to {change.detected}: set "
                          f"pci: \"{change.detected}\"", path)
         elif change.field == "pci_id":
-            diag.warning("DETECT024", f"{change.gpu}: the card at {gpu.pci} is {change.detected}, not {change.inventory}: "
-                         "a different card is in that slot; update its entry (model, pci_id, vram_gb, …) from "
-                         "`psot detect`", path)
+            diag.warning("DETECT024", f"{change.gpu}: the card at {gpu.pci} is {change.detected}, not "
+                         f"{change.inventory}: a different card is in that slot; update its entry (model, "
+                         "pci_id, vram_gb, …) from `psot detect`", path)
         elif change.field == "vram_gb":
             diag.warning("DETECT022", f"{change.gpu}: infra.yml says {change.inventory} GB of VRAM, the card reports "
                          f"{change.detected} GB; set vram_gb: {change.detected}", path)
