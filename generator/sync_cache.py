@@ -42,7 +42,7 @@ from pathlib import Path
 
 import yaml
 
-from generator import __version__, loader
+from generator import __version__, loader, sidecars
 from generator.findings import Diagnostics, Finding
 from generator.pipeline import DEFAULT_OUTPUT_DIR, Compilation, output_override, place_and_judge
 from generator.plan import MANIFEST, Plan, digest, is_generated, manifest_bytes, read_tree, tree_identity
@@ -54,7 +54,7 @@ _SOURCES = (".py", ".json", ".j2")
 
 def cache_file(output_dir: Path) -> Path:
     """`.generated.psot-cache` beside `generated/`."""
-    return output_dir.parent / f".{output_dir.name}.psot-cache"
+    return sidecars.cache(output_dir)
 
 
 @functools.cache

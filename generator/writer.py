@@ -31,14 +31,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from generator import sidecars
 from generator.env_settings import SettingError, seconds
 from generator.plan import MANIFEST, Plan, digest, make_plan, manifest_bytes, read_manifest, tree_identity
 
 # How long a second sync/apply waits for the first one (PSOT_LOCK_TIMEOUT seconds overrides it; read when
 # a lock is taken, so a bad value is a WriteError naming the variable, not a crash at import).
 LOCK_TIMEOUT_S = 60.0
-_NEW = ".psot-new-"
-_OLD = ".psot-old-"
+_NEW = sidecars.STAGING
+_OLD = sidecars.MOVED_ASIDE
 
 
 class WriteError(Exception):
@@ -54,7 +55,7 @@ def locked(output_dir: Path, timeout: float | None = None) -> Iterator[None]:
         except SettingError as exc:
             raise WriteError(str(exc)) from None
     output_dir.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = output_dir.parent / f".{output_dir.name}.psot-lock"
+    lock_path = sidecars.lock(output_dir)
     # O_NOFOLLOW: a symlink planted in the lock's place must not make psot create or open a file elsewhere.
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     try:

@@ -24,13 +24,14 @@ import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 
+from generator import sidecars
 from generator.plan import digest, read_tree
 
 RECORD = "last-apply.json"
 
 
 def state_dir(output_dir: Path) -> Path:
-    return output_dir.parent / f".{output_dir.name}.psot-state"
+    return sidecars.state(output_dir)
 
 
 def tree_digest(tree: dict[str, bytes]) -> str:
