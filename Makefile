@@ -22,7 +22,7 @@ help:
 	@echo "make test      run the whole test suite"
 	@echo "make incus     fetch Incus 6.0 for the incusd tests (make test does it)"
 	@echo "make bench     time load/validate/place/render/write on synthetic inputs"
-	@echo "make docs      regenerate the README tables of finding codes (rules and generator/codes.py)"
+	@echo "make docs      regenerate the README tables of finding codes (rules and generator/diagnostics/codes.py)"
 	@echo "make lock      re-resolve requirements.lock from pyproject.toml (newest versions, with hashes)"
 
 # The lock, not the newest release of the day, decides what is installed: every package at its

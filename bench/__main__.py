@@ -62,13 +62,16 @@ from typing import Any
 import yaml
 
 from bench import targets
-from generator import balance, loader, model, rules, schema
-from generator.findings import Diagnostics, render_text
+from generator import model, rules
+from generator.diagnostics.findings import Diagnostics, render_text
+from generator.load import loader
 from generator.pipeline import compile_infra, source_label
-from generator.placement import STRATEGY_NAMES, Placement, place
-from generator.plan import make_plan
-from generator.render import render
-from generator.writer import write
+from generator.placement import balance
+from generator.placement.core import STRATEGY_NAMES, Placement, place
+from generator.plan.changes import make_plan
+from generator.render_stage import render
+from generator.validate import schema
+from generator.workspace.writer import write
 
 SEED = 20240601
 # Share of compose workloads with `gpu.latency_critical: true` / `gpu.isolate: true`, drawn from a
@@ -79,7 +82,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_OUT = BENCH_DIR / "out"
 
 # The YAML dumper that writes the synthetic inputs; psot's own loader is
-# generator.loader.SafeLoader (libyaml's CSafeLoader when PyYAML has it).
+# generator.load.loader.SafeLoader (libyaml's CSafeLoader when PyYAML has it).
 INPUT_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 STAGES = ("load", "validate", "place", "render", "write", "resync", "e2e")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, overload
 
-from generator import drivers
+from generator.hardware import drivers
 
 DEFAULT_STRATEGY = "vram_based"
 DEFAULT_HEADROOM_GB = 0.5

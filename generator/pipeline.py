@@ -16,12 +16,14 @@ from typing import TypeVar
 
 import yaml
 
-from generator import loader, model, rules, schema
-from generator.findings import Diagnostics, Finding, one_line
+from generator import model, rules
+from generator.diagnostics.findings import Diagnostics, Finding, one_line
+from generator.load import loader
 from generator.model import Infra
-from generator.placement import Placement, place
+from generator.placement.core import Placement, place
 from generator.rules.base import gpu_choices
 from generator.serialize import load_yaml
+from generator.validate import schema
 
 DEFAULT_OUTPUT_DIR = "generated"
 T = TypeVar("T")
@@ -38,7 +40,7 @@ class Compilation:
     # The previous placement placement started from (consumer -> GPUs), see previous_placement.
     previous: dict[str, tuple[str, ...]] | None = None
     without: tuple[str, ...] = ()   # the GPUs placed as gone (`host/gpu`), as `without` named them resolved
-    # The findings before placement (the model's rules): generator/failover.py places again from there.
+    # The findings before placement (the model's rules): generator/placement/failover.py places again from there.
     model_findings: tuple[Finding, ...] = ()
 
     @property
@@ -100,7 +102,7 @@ def output_override(override: Path, project_root: Path, diag: Diagnostics) -> Pa
 
 def _unfit_output(target: Path, project_root: Path, given: Path) -> str | None:
     """Why psot must not replace `target` with a tree of its own, or None."""
-    from generator.plan import MANIFEST, STATE_DIR  # not imported by `psot validate` (see cli.py)
+    from generator.plan.changes import MANIFEST, STATE_DIR  # not imported by `psot validate` (see cli.py)
     fix = "pass a directory of its own (a new or an empty one, or one psot wrote before)"
     if target == project_root:
         return f"is the project itself ({target}); psot replaces the whole output directory: {fix}, such as " \
@@ -273,6 +275,6 @@ def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path |
         return result
     if diag.has_errors or until == "validate" or until == "place":
         return result
-    from generator.render import render  # the renderers and their imports: not needed to validate or place
+    from generator.render_stage import render  # the renderers and their imports: not needed to validate or place
     result.tree = render(result.infra, result.placement, source_label(path))
     return result

@@ -34,14 +34,15 @@ from typing import Any
 
 import click
 
-from generator import colour, loader
-from generator.detect import cli as detecting
+from generator.cli import colour
+from generator.cli import detect as detecting
 from generator.detect import normalise, render
 from generator.detect.merge import Detection
-from generator.findings import Finding, one_line, render_text, summary_line
+from generator.diagnostics.findings import Finding, one_line, render_text, summary_line
+from generator.load import loader
 from generator.resources import data_dir
-from generator.schema import SCHEMA_FILE, infra_schema
 from generator.serialize import dump_yaml, load_yaml
+from generator.validate.schema import SCHEMA_FILE, infra_schema
 
 EXIT_OK, EXIT_ERRORS, EXIT_TOOL = 0, 1, 3
 INFRA_FILE = "infra.yml"

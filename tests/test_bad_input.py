@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.findings import Diagnostics
+from generator.diagnostics.findings import Diagnostics
 from tests.conftest import run_psot
 
 VALID_HEAD = """\
@@ -145,7 +145,7 @@ class _ParserWithAShallowLimit(yaml.SafeLoader):
 @pytest.mark.parametrize("parser", ["libyaml", "python", "shallow-limit"])
 @pytest.mark.parametrize("text", ["[" * 10_000 + "]" * 10_000 + "\n", "{a: " * 2_000 + "x" + "}" * 2_000 + "\n"])
 def test_deep_nesting_is_yaml004_at_the_65th_level_whichever_parser_reads_it(monkeypatch, tmp_path, parser, text):
-    from generator import loader
+    from generator.load import loader
     monkeypatch.setattr(loader, "SafeLoader", {"libyaml": getattr(yaml, "CSafeLoader", yaml.SafeLoader),
                                                "python": yaml.SafeLoader,
                                                "shallow-limit": _ParserWithAShallowLimit}[parser])

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from bench import __main__ as bench
-from generator import balance
-from generator.placement import STRATEGY_NAMES
+from generator.placement import balance
+from generator.placement.core import STRATEGY_NAMES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""The table of finding codes (generator/codes.py): complete, alive, and its examples true.
+"""The table of finding codes (generator/diagnostics/codes.py): complete, alive, and its examples true.
 
 Every code psot emits is in the table and every code in the table is
 emitted somewhere; `Diagnostics` refuses the others. Every example of a
@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import codes
-from generator.cli import cli
+from generator.cli.main import cli
 from generator.detect.records import Parsed, finding
-from generator.findings import Diagnostics
+from generator.diagnostics import codes
+from generator.diagnostics.findings import Diagnostics
 from generator.rules import RULES, examples
 from tests.conftest import REPO
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator import loader
-from generator.findings import Diagnostics
+from generator.diagnostics.findings import Diagnostics
+from generator.load import loader
 
 BASE = "project_name: lab\nglobal: {}\ndomains: {}\n"
 

@@ -6,8 +6,8 @@ import json
 
 from click.testing import CliRunner
 
-from generator import codes
-from generator.cli import cli
+from generator.cli.main import cli
+from generator.diagnostics import codes
 from tests.conftest import run_psot
 
 GPU001 = """\

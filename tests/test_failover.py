@@ -1,4 +1,4 @@
-"""generator/failover.py: what moves if GPUs fail, placed from the baseline's model (infra.yml read once).
+"""generator/placement/failover.py: what moves if GPUs fail, placed from the baseline's model (infra.yml read once).
 
 `psot place --without` and `psot detect --check` both call `fail_over`; their outputs are tested in
 tests/test_strategies.py and tests/detect/test_check.py.
@@ -6,9 +6,9 @@ tests/test_strategies.py and tests/detect/test_check.py.
 
 from __future__ import annotations
 
-from generator import loader
-from generator.failover import fail_over
+from generator.load import loader
 from generator.pipeline import compile_infra
+from generator.placement.failover import fail_over
 from tests.conftest import EXAMPLES, SEED_001
 
 SEED_000 = EXAMPLES / "dual-gpu-proxmox" / "infra.yml"

@@ -4,15 +4,15 @@ The graph has an edge A -> B when importing A runs an import of B: an `import` o
 module level (also inside a module-level `if`/`try`/`class`), and `from generator import x` counts as an
 edge to the submodule `generator.x` when there is one. Imports inside a function are *allowed* and not
 edges: they run when the function is called, after every module involved has finished loading, and the
-CLI uses them on purpose so that `psot validate` does not pay for `apply` or `detect` (generator/cli.py).
+CLI uses them on purpose so that `psot validate` does not pay for `apply` or `detect` (generator/cli/main.py).
 `if TYPE_CHECKING:` blocks are not edges either (they never run). Importing `generator.a.b` also imports
 the package `generator.a`, which is an edge too.
 
-Lazy imports are allowed because psot relies on them in two places: the CLI, and `generator.codes`,
-which reads the rule docstrings of `generator.rules` whose modules import `generator.findings`, which
-imports `generator.codes`. One lazy dependency is forbidden all the same: no module but `__main__`
-imports the main command group, `generator.cli`, even in a function. It loads the command modules
-(apply, detect, ...); what they share lives in `generator.cli_common` (that back-import was the cycle
+Lazy imports are allowed because psot relies on them in two places: the CLI, and `generator.diagnostics.codes`,
+which reads the rule docstrings of `generator.rules` whose modules import `generator.diagnostics.findings`, which
+imports `generator.diagnostics.codes`. One lazy dependency is forbidden all the same: no module but `__main__`
+imports the main command group, `generator.cli.main`, even in a function. It loads the command modules
+(apply, detect, ...); what they share lives in `generator.cli.common` (that back-import was the cycle
 of issue 14).
 
 Every module (but the `__main__`s, which run psot) must also import on its own, with nothing of
@@ -113,9 +113,9 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_graph_sees_the_imports_of_the_cli():
     graph = {name: edges(name) for name in MODULES}
-    assert "generator.cli_common" in graph["generator.cli"]
-    assert "generator.cli_common" in graph["generator.apply.cli"]
-    assert "generator.apply.engine" in graph["generator.apply.cli"]
+    assert "generator.cli.common" in graph["generator.cli.main"]
+    assert "generator.cli.common" in graph["generator.cli.apply"]
+    assert "generator.apply.engine" in graph["generator.cli.apply"]
 
 
 def test_the_checker_finds_a_cycle():
@@ -137,7 +137,8 @@ def _every_import(body: list[ast.stmt]):
 
 def test_no_module_imports_the_main_command_group(monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "_load_time_imports", _every_import)
-    importers = sorted(name for name in MODULES if not name.endswith("__main__") and "generator.cli" in edges(name))
+    importers = sorted(name for name in MODULES
+                       if not name.endswith("__main__") and "generator.cli.main" in edges(name))
     assert importers == []
 
 

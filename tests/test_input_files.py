@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import loader
-from generator.cli import cli
+from generator.cli.main import cli
+from generator.load import loader
 from tests.conftest import REPO
 
 BASE = "project_name: lab\nglobal: {}\ndomains: {}\n"

@@ -12,9 +12,10 @@ import json
 
 import pytest
 
-from generator import cli as cli_module
-from generator import cli_common, writer
-from generator import plan as plan_module
+from generator.cli import common as cli_common
+from generator.cli import main as cli_module
+from generator.plan import changes as plan_module
+from generator.workspace import writer
 from tests.conftest import run_psot
 from tests.test_drift import OVERRIDE, hand_edit, synced
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.plan import MANIFEST
+from generator.plan.changes import MANIFEST
 from tests.conftest import REPO, run_psot
 
 REFUSED = "<command line>:1:1: error[PATH002] --output-dir "

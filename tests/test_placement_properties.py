@@ -35,7 +35,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.pipeline import compile_infra
-from generator.placement import STRATEGY_NAMES
+from generator.placement.core import STRATEGY_NAMES
 from tests import placement_oracle as oracle
 from tests.conftest import REPO
 

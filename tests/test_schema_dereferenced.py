@@ -14,9 +14,9 @@ import random
 import pytest
 from jsonschema import Draft202012Validator, validators
 
-from generator import schema
-from generator.findings import Diagnostics
-from generator.loader import load
+from generator.diagnostics.findings import Diagnostics
+from generator.load.loader import load
+from generator.validate import schema
 from tests.conftest import EXAMPLES, REPO
 
 INPUTS = sorted(p for p in EXAMPLES.rglob("infra.yml") if "generated" not in p.parts) + [REPO / "infra.yml"]

@@ -296,7 +296,7 @@ def test_low_churn_ignores_a_placement_of_another_strategy(tmp_path):
 def test_balance_summary_bounds_the_spread_from_the_variance_bound():
     """The best placement's variance is >= the bound, and loads spread over R have a variance <= (R/2)^2:
     its spread is >= 2 * sqrt(bound). 90% - 60% now, bound 0.0025: at least 10 points, so up to 20 narrower."""
-    from generator.placement import BalanceReport
+    from generator.placement.core import BalanceReport
     report = BalanceReport("heuristic", 0.02, 0.0025, 0.9, 0.6)
     assert report.narrower_by == 20
     assert report.summary() == ("GPU load spread: max 90%, min 60% of usable VRAM; best found within the search "
@@ -309,7 +309,8 @@ def test_balance_summary_bounds_the_spread_from_the_variance_bound():
 
 def test_the_schema_the_cli_and_the_strategy_registry_agree():
     """A strategy is one class in placement.STRATEGIES: the schema's enum and `--strategy` list the same ones."""
-    from generator import cli, placement
+    from generator.cli import main as cli
+    from generator.placement import core as placement
     root = Path(__file__).resolve().parents[1]
     schema = json.loads((root / "schemas" / "infra.schema.json").read_text(encoding="utf-8"))
     enum = schema["$defs"]["placement"]["properties"]["strategy"]["enum"]
@@ -321,8 +322,8 @@ def test_the_schema_the_cli_and_the_strategy_registry_agree():
 
 def test_a_new_strategy_is_one_class(monkeypatch, tmp_path):
     """Registered in STRATEGIES, a subclass of Strategy is placed by the frame like the five."""
-    from generator import placement
-    from generator.findings import Diagnostics
+    from generator.diagnostics.findings import Diagnostics
+    from generator.placement import core as placement
 
     class EveryoneAlone(placement.Strategy):
         """Every consumer owns its GPU."""

@@ -1,4 +1,4 @@
-"""The no-op sync (generator/sync_cache.py): it skips compiling only when compiling would change nothing.
+"""The no-op sync (generator/workspace/cache.py): it skips compiling only when compiling would change nothing.
 
 Every test compares with what a sync without the record does: same output,
 same exit code, same tree. The record must never hide a change.
@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator import cli as cli_module
-from generator import sync_cache
-from generator.cli import cli
+from generator.cli import main as cli_module
+from generator.cli.main import cli
 from generator.serialize import header
+from generator.workspace import cache as sync_cache
 from tests.conftest import run_psot
 
 OVERRIDE = "compose/ws/docker-compose.gpu-override.yml"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import writer
-from generator.plan import make_plan
+from generator.plan.changes import make_plan
 from generator.serialize import header
+from generator.workspace import writer
 
 H = header("infra.yml")
 
@@ -112,8 +112,8 @@ def test_a_second_writer_waits_then_gives_up_with_a_clear_message(tmp_path):
 KILLER = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
-    from generator import writer
-    from generator.plan import make_plan
+    from generator.workspace import writer
+    from generator.plan.changes import make_plan
     from generator.serialize import header
     out = Path(sys.argv[1])
     version = sys.argv[2]
@@ -195,8 +195,8 @@ def test_a_sync_that_writes_nothing_still_cleans_what_a_killed_sync_left(seed_00
     the writer's own cleaning: leftovers are cleaned under the lock all the same, symlinks left alone."""
     from click.testing import CliRunner
 
-    from generator import cli as cli_module
-    from generator import sync_cache
+    from generator.cli import main as cli_module
+    from generator.workspace import cache as sync_cache
     from tests.conftest import run_psot
     assert run_psot("sync", str(seed_001)).returncode == 0
     record = sync_cache.cache_file(seed_001.parent / "generated")

@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from generator import writer
-from generator.plan import make_plan
+from generator.plan.changes import make_plan
 from generator.serialize import header
+from generator.workspace import writer
 
 FILES = {f"d{i % 3}/f{i}.yml": (header("infra.yml") + f"v: {i}\n").encode() for i in range(12)}
 

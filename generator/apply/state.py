@@ -24,8 +24,8 @@ import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 
-from generator import sidecars
-from generator.plan import digest, read_tree
+from generator.plan.changes import digest, read_tree
+from generator.workspace import sidecars
 
 RECORD = "last-apply.json"
 

@@ -66,8 +66,8 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from generator.findings import one_line
-from generator.pve_config import parse_pci_cfg, parse_qm_conf
+from generator.diagnostics.findings import one_line
+from generator.platforms.proxmox.pve_config import parse_pci_cfg, parse_qm_conf
 from generator.rules.incus_config_keys import is_config_key, is_device_key
 from generator.serialize import load_yaml
 

@@ -11,5 +11,5 @@ same PCI address into one record per GPU (normalised by `normalise`),
 `hosts.<host>.gpus` block. `cli` is the click command on top.
 
 Parsers never raise on bad input: what they cannot read becomes a finding
-(codes DETECT001-DETECT027, in the table of codes, generator/codes.py).
+(codes DETECT001-DETECT027, in the table of codes, generator/diagnostics/codes.py).
 """

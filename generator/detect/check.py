@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator import model
-from generator import placement_report as report
 from generator.detect import normalise as n
 from generator.detect.merge import VENDOR_TOOLS, Detection, Gpu, named, vram_differs
-from generator.failover import fail_over
-from generator.findings import Diagnostics, Finding
+from generator.diagnostics.findings import Diagnostics, Finding
 from generator.pipeline import Compilation, compile_infra
+from generator.placement import report
+from generator.placement.failover import fail_over
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Set as AbstractSet
 
-from generator import drivers
-from generator.placement import number
+from generator.hardware import drivers
+from generator.placement.core import number
 from generator.rules.hardware import architecture_name
 
 VENDOR_IDS = {"10de": "nvidia", "1002": "amd", "8086": "intel"}

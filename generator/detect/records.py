@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from generator import codes
-from generator.findings import ERROR, WARNING, Finding
+from generator.diagnostics import codes
+from generator.diagnostics.findings import ERROR, WARNING, Finding
 
 ALL_VENDORS = frozenset({"nvidia", "amd", "intel"})
 MAX_PROBLEMS = 20   # DETECT003 findings listed per output; a garbage file must not flood the terminal

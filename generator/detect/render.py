@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import json
 
-from generator import placement_report as report
 from generator.detect.check import CheckReport
 from generator.detect.merge import PRECEDENCE, Detection, Gpu
-from generator.findings import one_line
-from generator.placement import fmt_gb
+from generator.diagnostics.findings import one_line
+from generator.placement import report
+from generator.placement.core import fmt_gb
 from generator.serialize import dump_yaml
 
 _HOST_INDENT = " " * 4  # hosts: / <host>: / <field>

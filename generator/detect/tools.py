@@ -20,8 +20,8 @@ from pathlib import Path
 
 from generator.detect import amd_smi, formats, lspci, nvidia_csv, nvidia_xml, rocm_smi
 from generator.detect.records import Parsed, finding
-from generator.findings import ERROR, WARNING, Finding
-from generator.loader import InputError, read_input
+from generator.diagnostics.findings import ERROR, WARNING, Finding
+from generator.load.loader import InputError, read_input
 
 TIMEOUT_S = 30
 MAX_INPUT_BYTES = 16 * 1024 * 1024   # as for infra.yml (loader.py): no tool prints more about its GPUs

@@ -14,9 +14,9 @@ import pkgutil
 import re
 from types import ModuleType
 
-from generator.findings import Diagnostics
+from generator.diagnostics.findings import Diagnostics
 from generator.model import Infra
-from generator.placement import Placement
+from generator.placement.core import Placement
 from generator.rules.base import Context
 
 
@@ -62,7 +62,7 @@ def description(module: ModuleType) -> str:
 
 def explanation(module: ModuleType) -> str:
     """What a rule's docstring says between its first line and its first block: why the rule exists."""
-    from generator.codes import prose
+    from generator.diagnostics.codes import prose
     body = _doc(module).split("\n", 1)[1]
     return prose(re.split(r"^\w+::$", body, maxsplit=1, flags=re.MULTILINE)[0])
 

@@ -1,6 +1,6 @@
 """`python -m generator.rules [README]` (`make docs`): rewrite the README's tables of finding codes.
 
-The rule table comes from the rule modules, the others from the table of codes (generator/codes.py).
+The rule table comes from the rule modules, the others from the table of codes (generator/diagnostics/codes.py).
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from generator.codes import update_readme
+from generator.diagnostics.codes import update_readme
 
 
 def main() -> int:

@@ -11,7 +11,7 @@ A rule module (see STYLE.md, yamllint's rules) defines:
   what it finds, and `Passing::`, `Failing::` and `Finding::` blocks: a
   complete infra.yml that passes, one that fails, and the exact finding the
   failing one gives (tests/rules/test_docstrings.py compiles both).
-  generator/codes.py reads all of it into the table of codes;
+  generator/diagnostics/codes.py reads all of it into the table of codes;
 - `check(ctx)`, a generator of `Problem`s.
 """
 
@@ -21,8 +21,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from generator.model import Consumer, Gpu, Infra
-from generator.placement import Placement
-from generator.schema import closest
+from generator.placement.core import Placement
+from generator.validate.schema import closest
 
 
 @dataclass(frozen=True)

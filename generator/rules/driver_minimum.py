@@ -1,6 +1,6 @@
 """An NVIDIA GPU's driver is older than the minimum for its architecture: the GPU is unavailable.
 
-The minimum per architecture is the table in generator/drivers.py (the
+The minimum per architecture is the table in generator/hardware/drivers.py (the
 driver of the first CUDA toolkit that supports it). Below it the GPU cannot
 run CUDA work, so psot treats it as `unavailable`: placement gives it
 nothing and its workloads fall back to the other GPUs, as one would do by

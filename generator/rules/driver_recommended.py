@@ -2,7 +2,7 @@
 
 An RTX 5070 Ti works on driver 570.86.16, suboptimal but workable, but
 Blackwell wants the 575 branch. Between the minimum and the
-recommended driver of its architecture (generator/drivers.py) psot treats
+recommended driver of its architecture (generator/hardware/drivers.py) psot treats
 the GPU as `degraded`: placement gives it a workload only when no `ok` GPU
 fits (and says so, PLACE004). A GPU declared `status: unavailable` gets
 nothing anyway and is not reported here; a driver below the minimum is

@@ -56,11 +56,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.drivers import version
+from generator.hardware.drivers import version
 from generator.model import Consumer, Gpu, Infra, Request
 
 # The same host rules placement applies, so this rule and placement cannot disagree.
-from generator.placement import candidate_gpus, host_ok
+from generator.placement.core import candidate_gpus, host_ok
 from generator.rules.base import Context, Problem
 
 CODE = "FIT003"

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator import drivers
+from generator.hardware import drivers
 from generator.model import Gpu, Infra
-from generator.placement import fmt_gb
+from generator.placement.core import fmt_gb
 
 _ARCHITECTURE_NAMES = {"ada": "Ada Lovelace"}
 

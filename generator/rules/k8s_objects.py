@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.render.kubernetes import DEFAULT_KIND, DEFAULT_NAMESPACE
+from generator.platforms.kubernetes.render import DEFAULT_KIND, DEFAULT_NAMESPACE
 from generator.rules.base import Context, Problem
 
 CODE = "K8S003"

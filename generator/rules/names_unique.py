@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.findings import format_path
+from generator.diagnostics.findings import format_path
 from generator.rules.base import Context, Problem
 
 CODE = "NAME002"

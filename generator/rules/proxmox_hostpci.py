@@ -64,7 +64,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.pve_config import MAX_HOSTPCI
+from generator.platforms.proxmox.pve_config import MAX_HOSTPCI
 from generator.rules.base import Context, Problem
 
 CODE = "PVE004"

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator import pve_config
+from generator.platforms.proxmox import pve_config
 from generator.rules.base import Context, Problem
 
 CODE = "PVE003"

@@ -1,7 +1,7 @@
 """A Proxmox workload's `name` and `machine` are values qm.conf accepts.
 
 psot writes them into proxmox/<host>/qemu-server/<vmid>.conf, checked the
-way Proxmox reads the file (generator/pve_config.py): `name` is a DNS name
+way Proxmox reads the file (generator/platforms/proxmox/pve_config.py): `name` is a DNS name
 on one line, `machine` a QEMU machine type Proxmox knows — `pc`, `q35`, a
 versioned `pc-i440fx-X.Y` / `pc-q35-X.Y` (optionally `+pveN`), or `virt` —
 optionally followed by `,viommu=intel|virtio`.
@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator import pve_config
+from generator.platforms.proxmox import pve_config
 from generator.rules.base import Context, Problem
 
 CODE = "PVE002"

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.placement import fmt_gb
+from generator.placement.core import fmt_gb
 from generator.rules.base import Context, Problem, by_name, names
 
 CODE = "VRAM002"

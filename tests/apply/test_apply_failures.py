@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import cli
 from generator.apply.engine import StateError, execute, run_step
 from generator.apply.state import State
 from generator.apply.targets import Step, Unit
+from generator.cli import main as cli
 from tests.apply.test_compose_apply import calls, project
 from tests.conftest import run_psot
 

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from generator.cli.detect import detect
 from generator.detect import normalise
-from generator.detect.cli import detect
 from generator.pipeline import compile_infra
 from tests.conftest import run_psot
 from tests.detect.helpers import FIXTURES, MINIMAL_INFRA, MIXED, OUTPUTS, SEED_000, SEED_001, completed, infra_around

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from generator import writer
+from generator.workspace import writer
 from tests.hardening.helpers import anklume_doc, leftovers, psot_env, run_psot, tree_hashes, write_doc
 
 # Rounds where the test holds the lock until both syncs wait for it (so both have planned against
@@ -95,8 +95,8 @@ def test_a_sync_that_cannot_get_the_lock_says_so_and_writes_nothing(tmp_path):
 SWAPPER = """
 import sys, time
 from pathlib import Path
-from generator import writer
-from generator.plan import make_plan
+from generator.workspace import writer
+from generator.plan.changes import make_plan
 from generator.serialize import header
 out, seconds = Path(sys.argv[1]), float(sys.argv[2])
 trees = [{f"d{i % 5}/v{v}-{i}.yml": (header("infra.yml") + f"v: {v}\\n").encode() for i in range(150)}
@@ -112,7 +112,7 @@ print(k)
 def test_reading_generated_while_syncs_swap_it_sees_one_whole_tree(tmp_path):
     """`plan` (and the plan `sync` makes before it locks) reads generated/ without the lock: a read that
     spans a swap must neither fail on files that vanished nor mix two trees."""
-    from generator.plan import make_plan, read_tree
+    from generator.plan.changes import make_plan, read_tree
     out = tmp_path / "generated"
     script = tmp_path / "swapper.py"
     script.write_text(SWAPPER)

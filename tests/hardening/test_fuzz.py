@@ -35,7 +35,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from generator import cli, loader
+from generator.cli import main as cli
+from generator.load import loader
 from generator.pipeline import compile_infra
 from tests.hardening.helpers import FUZZ, SEED_INPUTS, run_measured, run_psot
 

@@ -26,7 +26,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from generator import cli, rules
+from generator import rules
+from generator.cli import main as cli
 from tests.hardening.helpers import tree_hashes
 
 # -- The audit hook -------------------------------------------------------------------------------

@@ -15,10 +15,11 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from generator import cli, colour
 from generator.apply.targets import Step
-from generator.findings import one_line
-from generator.placement_report import Move, table
+from generator.cli import colour
+from generator.cli import main as cli
+from generator.diagnostics.findings import one_line
+from generator.placement.report import Move, table
 from tests.conftest import EXAMPLES, REPO
 
 ESCAPES = [("a\nb", "a\\nb"), ("\x1b[31mred", "\\x1b[31mred"), ("\x1b]0;title\x07", "\\x1b]0;title\\x07"),

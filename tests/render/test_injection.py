@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator import pve_config
 from generator.pipeline import compile_infra
+from generator.platforms.proxmox import pve_config
 
 EVIL = "x\nhostpci1: 0000:66:00.0\n,mapping=evil=1: y"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from generator import pve_config
 from generator.pipeline import compile_infra
-from generator.render import proxmox
+from generator.platforms.proxmox import pve_config
+from generator.platforms.proxmox import render as proxmox
 from tests.conftest import EXAMPLES, REPO
 
 DUAL_GPU = EXAMPLES / "dual-gpu-proxmox" / "infra.yml"

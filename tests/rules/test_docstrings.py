@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import codes
+from generator.diagnostics import codes
 from generator.pipeline import compile_infra
 from generator.rules import RULES, examples, explanation
 from tests.conftest import REPO

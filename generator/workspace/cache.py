@@ -1,0 +1,190 @@
+"""The no-op sync: an unchanged input against an untouched tree needs no compiling.
+
+Like make, `psot sync` first asks whether anything the tree on disk was
+compiled from has changed. A sync that compiled a tree and finds it on disk
+leaves a record beside the output directory, `.generated.psot-cache`
+(machine-local like the lock, ignored by git):
+
+- the key: psot's fingerprint (the SHA-256 of its own code, schemas and
+  templates, with the Python, PyYAML and Jinja2 versions that shape the
+  text), the working directory and the INFRA argument (findings name files
+  relative to them), every input file read (resolved path and SHA-256),
+  and `--output-dir`;
+- the SHA-256 of the tree's `.psot/manifest.json`;
+- the findings of that compilation.
+
+The next sync with the same key, against a tree whose manifest is that one,
+where every file has the SHA-256 the manifest records and no other file
+carries psot's header (no hand edit, no orphan), prints the recorded
+findings and "No changes" without loading infra.yml. Anything else (no
+record, another key, a changed file) and it compiles as always.
+
+The answer is the one compiling would give. A compilation depends on its
+input, on psot, and on the placement.yml already on disk (low churn, see
+placement.py); the record is made only when compiling again from the
+placement just written gives that same placement, which is checked by
+placing once more whenever the placement changed. A record that cannot
+vouch for the tree is not written; a stale one is never trusted, only
+ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from generator import __version__
+from generator.diagnostics.findings import Diagnostics, Finding
+from generator.load import loader
+from generator.pipeline import DEFAULT_OUTPUT_DIR, Compilation, output_override, place_and_judge
+from generator.plan.changes import MANIFEST, Plan, digest, is_generated, manifest_bytes, read_tree, tree_identity
+from generator.resources import data_dir
+from generator.workspace import sidecars
+
+CACHE_VERSION = 1
+_SOURCES = (".py", ".json", ".j2")
+
+
+def cache_file(output_dir: Path) -> Path:
+    """`.generated.psot-cache` beside `generated/`."""
+    return sidecars.cache(output_dir)
+
+
+@functools.cache
+def fingerprint() -> str:
+    """What psot itself contributes to a tree: its code, schemas and templates, and the
+    versions of what turns data into text (Python's float repr, PyYAML and libyaml, Jinja2)."""
+    h = hashlib.sha256()
+    h.update(f"{__version__}\0{sys.version}\0{yaml.__version__}\0{yaml.__with_libyaml__}\0".encode())
+    package = Path(__file__).resolve().parents[1]   # generator/
+    for root in dict.fromkeys((package, data_dir("schemas"), data_dir("templates"))):
+        for path in sorted(root.rglob("*")):
+            if path.suffix in _SOURCES and "__pycache__" not in path.parts and path.is_file():
+                h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    jinja = importlib.util.find_spec("jinja2")
+    if jinja is not None and jinja.origin:
+        h.update(Path(jinja.origin).read_bytes())  # its __init__.py names its version
+    return h.hexdigest()
+
+
+def _key(infra: Path, override: Path | None) -> dict | None:
+    try:
+        # Read as the loader reads them: a FIFO or a device among them is never read (compiling reports it).
+        inputs = [[str(f.resolve()), digest(loader.read_input(f))] for f in loader.input_files(infra)]
+    except (OSError, loader.InputError):
+        return None
+    return {"psot": fingerprint(), "cwd": os.getcwd(), "argument": str(infra), "inputs": inputs,
+            "output_dir": None if override is None else str(Path(override).absolute())}
+
+
+def _output_dir(infra: Path, override: Path | None) -> Path | None:
+    """Where lookup looks, before reading infra.yml: `--output-dir`, else generated/ beside it.
+
+    An input whose `global.output_dir` puts the tree elsewhere gets no record (see record);
+    any input recorded here resolved to here, and its bytes are in the key. None: `--output-dir`
+    is refused (PATH002), which compiling reports; nothing is read there.
+    """
+    if override is None:
+        return infra.resolve().parent / DEFAULT_OUTPUT_DIR
+    refused = Diagnostics()
+    output_dir = output_override(override, infra.resolve().parent, refused)
+    return None if refused.has_errors else output_dir
+
+
+def lookup(infra: Path, override: Path | None) -> tuple[Compilation, Plan] | None:
+    """The compilation and (empty) plan of an up-to-date tree, or None: then compile."""
+    infra = Path(infra)
+    output_dir = _output_dir(infra, override)
+    if output_dir is None:
+        return None
+    try:
+        record = json.loads(_read_no_follow(cache_file(output_dir)))
+        manifest = (output_dir / MANIFEST).read_bytes()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("psot-cache") != CACHE_VERSION:
+        return None
+    if record.get("output_dir") != str(output_dir.absolute()) or record.get("manifest") != digest(manifest):
+        return None
+    key = _key(infra, override)
+    if key is None or record.get("key") != key:
+        return None
+    try:
+        files = json.loads(manifest)["files"]
+        findings = [Finding(**f) for f in record["findings"]]
+    except (ValueError, KeyError, TypeError):
+        return None
+    base = tree_identity(output_dir)
+    on_disk = read_tree(output_dir)
+    if any(path not in on_disk or digest(on_disk[path]) != sha for path, sha in files.items()):
+        return None  # a file edited by hand or gone: compiling reports it
+    if any(path not in files and is_generated(content) for path, content in on_disk.items()):
+        return None  # an orphan: compiling reports it
+    diag = Diagnostics(default_file=loader.display_name(infra))
+    diag.extend(findings)
+    result = Compilation(infra, output_dir, diag, tree={path: on_disk[path] for path in files})
+    return result, Plan((), output_dir, (), base)
+
+
+def _read_no_follow(path: Path) -> bytes:
+    """The record's bytes; a symlink planted in its place is not followed (OSError)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read()
+
+
+def _settled(result: Compilation) -> bool:
+    """Would compiling again, from the placement.yml this compilation wrote, place the same?
+
+    "The same" as far as the tree and the findings can tell: SPEC §6's placement document
+    (numbers rounded as placement.yml writes them; the renderers read only GPU keys and
+    consumer names), findings with their locations. Free VRAM is a float sum whose last
+    bits depend on the order consumers were added, which the previous placement changes.
+    """
+    placement = result.need_placement()
+    written = {name: a.gpus for name, a in placement.assignments.items()}
+    if written == result.previous:
+        return True
+    diag = Diagnostics(result.diag.document, result.diag.default_file)
+    again = place_and_judge(result.need_infra(), diag, placement.strategy, written)
+    return again is not None and again.to_dict() == placement.to_dict()
+
+
+def record(result: Compilation, override: Path | None) -> None:
+    """Leave the record of `result`, whose tree is on disk now; nothing when it cannot vouch for it."""
+    if not result.ok or result.tree is None or result.placement is None or result.infra is None:
+        return
+    try:
+        manifest = (result.output_dir / MANIFEST).read_bytes()
+    except OSError:
+        return
+    if manifest != manifest_bytes({path: digest(content) for path, content in result.tree.items()}):
+        return  # the tree on disk is not byte for byte this one (a concurrent sync, a reformatted file)
+    key = _key(result.source, override)
+    if key is None or _output_dir(result.source, override) != result.output_dir.absolute():
+        return  # global.output_dir elsewhere: lookup would never look there
+    if not _settled(result):
+        return
+    body = {"psot-cache": CACHE_VERSION, "key": key, "output_dir": str(result.output_dir.absolute()),
+            "manifest": digest(manifest), "findings": [f.to_dict() for f in result.diag.findings]}
+    target = cache_file(result.output_dir)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f"{target.name}.", dir=target.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(body, fh)
+        os.replace(tmp, target)  # readers see the old record or the new one, never half of one
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
