@@ -16,11 +16,11 @@ from types import MappingProxyType
 from typing import Any, overload
 
 from generator.hardware import drivers
+from generator.platforms import PLATFORMS, incus
 
 DEFAULT_STRATEGY = "vram_based"
 DEFAULT_HEADROOM_GB = 0.5
 DEFAULT_BUDGET_ENV = "VRAM_BUDGET_GB"
-ALL_TARGETS = ("incus", "proxmox", "compose", "kubernetes")
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class Request:
 class Consumer:
     name: str
     kind: str                 # "machine" or "workload"
-    target: str               # incus, compose, kubernetes, proxmox
+    target: str               # a platform's name (generator/platforms)
     host: str | None
     domain: str | None
     request: Request
@@ -103,7 +103,7 @@ class Consumer:
 
     @property
     def is_vm(self) -> bool:
-        return self.target == "proxmox" or (self.target == "incus" and self.spec.get("type") == "vm")
+        return PLATFORMS[self.target].is_vm(self.spec)
 
 
 @dataclass(frozen=True)
@@ -171,8 +171,8 @@ def _targets_with_input(consumers: Mapping[str, Consumer], data: Mapping[str, An
     """Targets something in infra.yml is for: GPU consumers, and Incus for any domain with machines."""
     present = {c.target for c in consumers.values()}
     if any((d or {}).get("machines") for d in (data.get("domains") or {}).values()):
-        present.add("incus")
-    return [t for t in ALL_TARGETS if t in present]
+        present.add(incus.NAME)
+    return [t for t in PLATFORMS if t in present]
 
 
 def _hosts(section: Mapping[str, Any]) -> tuple[dict[str, Host], dict[str, Gpu]]:
@@ -271,13 +271,13 @@ def _machines(domains: Mapping[str, Any]) -> list[Consumer]:
             gpu = machine.get("gpu", False)
             if gpu is False and not devices:
                 continue
-            is_vm = machine.get("type") == "vm"
-            request = _request(gpu, path + ("gpu",) if "gpu" in machine else path, 0.0, is_vm)
+            request = _request(gpu, path + ("gpu",) if "gpu" in machine else path, 0.0,
+                               PLATFORMS[incus.NAME].passthrough_default(machine))
             pci = next((d["pci"] for d in devices if isinstance(d.get("pci"), str)), None)
             if pci and request.pin is None:
                 # A profile that names the card by PCI address pins the machine to it.
                 request = replace(request, pin=f"pci:{pci.lower()}")
-            out.append(Consumer(machine_name, "machine", "incus", None, domain_name, request, None, path, 0,
+            out.append(Consumer(machine_name, "machine", incus.NAME, None, domain_name, request, None, path, 0,
                                 machine))
     return out
 
@@ -293,7 +293,7 @@ def _workloads(section: Mapping[str, Any]) -> list[Consumer]:
         model = spec.get("model") or {}
         target = spec["target"]
         request = _request(gpu, path + ("gpu",) if "gpu" in spec else path,
-                           _num(model.get("vram_gb"), 0.0), target == "proxmox")
+                           _num(model.get("vram_gb"), 0.0), PLATFORMS[target].passthrough_default(spec))
         out.append(Consumer(name, "workload", target, spec.get("host"), None, request, model.get("name"), path, 0,
                             spec))
     return out

@@ -52,7 +52,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.placement.core import eligible, fmt_gb
+from generator.placement.core import fmt_gb
+from generator.placement.eligibility import eligible
 from generator.rules.base import Context, Problem, vram_path
 
 CODE = "VRAM003"

@@ -23,7 +23,6 @@ from generator.model import Gpu, Infra
 from generator.placement.core import Placement, fmt_gb
 from generator.serialize import exact_text
 
-TARGET = "compose"
 OVERRIDE_FILE = "docker-compose.gpu-override.yml"
 
 

@@ -52,8 +52,6 @@ from generator.model import Gpu, Infra, expanded_devices
 from generator.placement.core import Placement
 from generator.serialize import exact_text
 
-TARGET = "incus"
-
 # What AnKLuMe sets on every domain project (roles/incus_projects/tasks/main.yml).
 PROJECT_FEATURES = {
     "features.images": "true",

@@ -59,9 +59,8 @@ from typing import Any
 
 from generator.model import Infra
 from generator.placement.core import Placement
+from generator.platforms.kubernetes import NAME
 from generator.serialize import dump_yaml
-
-TARGET = "kubernetes"
 
 VENDOR_RESOURCES = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu", "intel": "gpu.intel.com/i915"}
 KINDS = ("Deployment", "StatefulSet", "DaemonSet")
@@ -264,7 +263,7 @@ def base_resource(infra: Infra) -> str:
         return posixpath.normpath(base)
     # Both made absolute from infra.yml's directory, so that an output directory outside the project (`..`) is
     # resolved against the project, not against psot's working directory.
-    start = posixpath.normpath(posixpath.join(infra.project_dir, infra.output_dir, TARGET))
+    start = posixpath.normpath(posixpath.join(infra.project_dir, infra.output_dir, NAME))
     return posixpath.relpath(posixpath.normpath(posixpath.join(infra.project_dir, base)), start)
 
 
@@ -278,23 +277,23 @@ def render(infra: Infra, placement: Placement) -> dict[str, Any]:
     # Your manifests are the base only when some workload patches them.
     resources: list[str] = [base_resource(infra)] if patched else []
     if replicas:
-        tree[f"{TARGET}/{DEVICE_PLUGIN_FILE}"] = device_plugin_config(replicas)
+        tree[f"{NAME}/{DEVICE_PLUGIN_FILE}"] = device_plugin_config(replicas)
         resources.append(DEVICE_PLUGIN_FILE)
     for name, spec in whole.items():
-        tree[f"{TARGET}/workloads/{name}.yaml"] = whole_object(infra, placement, name, spec, taints)
+        tree[f"{NAME}/workloads/{name}.yaml"] = whole_object(infra, placement, name, spec, taints)
         resources.append(f"workloads/{name}.yaml")
     for name, spec in patched.items():
-        tree[f"{TARGET}/patches/{name}.yaml"] = patch(infra, placement, name, spec, taints)
+        tree[f"{NAME}/patches/{name}.yaml"] = patch(infra, placement, name, spec, taints)
     for name, host in infra.hosts.items():
         if host.platform != "kubernetes":
             continue
         labels = dict(host.spec.get("labels") or {})
         if name in replicas:
             labels[DEVICE_PLUGIN_LABEL] = config_name(replicas[name])
-        tree[f"{TARGET}/nodes/{name}.yaml"] = node(name, labels, taints.get(name, []))
+        tree[f"{NAME}/nodes/{name}.yaml"] = node(name, labels, taints.get(name, []))
     if not tree:
         return {}
-    tree[f"{TARGET}/kustomization.yaml"] = {
+    tree[f"{NAME}/kustomization.yaml"] = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": resources,

@@ -72,7 +72,6 @@ from generator.placement.core import Placement
 from generator.platforms.proxmox import pve_config
 from generator.serialize import TextFile, header, templates
 
-TARGET = "proxmox"
 MAPPING_FILE = "proxmox/mapping/pci.cfg"
 VFIO_MODULES = ("vfio", "vfio_iommu_type1", "vfio_pci")
 IOMMU_PARAMS = {"intel": ("intel_iommu=on",), "amd": ("amd_iommu=on",), None: ("intel_iommu=on", "amd_iommu=on")}
