@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.apply import targets as tg
 from generator.apply.engine import run_step
+from generator.apply.units import Step
+from generator.platforms.incus.apply import instance_steps
 from tests.conftest import run_psot
 from tests.incusd import Incusd, running_incusd
 
@@ -57,7 +58,7 @@ def commands(root: Path) -> list[str]:
     return [c["command"] for unit in body["units"] for c in unit["commands"]]
 
 
-def run(step: tg.Step, incusd: Incusd):
+def run(step: Step, incusd: Incusd):
     """The step as apply runs it (engine.run_step), with the test incusd's client."""
     return run_step(dataclasses.replace(step, env=tuple(incusd.env.items())), Path.cwd())
 
@@ -135,13 +136,13 @@ def test_an_update_sets_the_same_keys_as_the_create(project: Path, incusd: Incus
 def test_device_names_and_options_come_after_double_dash(project: Path, incusd: Incusd):
     old = {"config": {}, "devices": {}}
     new = {"config": {}, "devices": {"gpu": {"type": "gpu", "gputype": "physical", "pci": "0000:07:00.0"}}}
-    steps = tg._instance_steps("box", "lab", old, new, owned=True)
+    steps = instance_steps("box", "lab", old, new, owned=True)
     assert [s.display() for s in steps] == [
         "incus config device add --project lab -- box gpu gpu gputype=physical pci=0000:07:00.0"]
     assert run(steps[0], incusd).returncode == 0
     assert live(incusd, "/1.0/instances/box?project=lab")["devices"]["gpu"] == {
         "type": "gpu", "gputype": "physical", "pci": "0000:07:00.0"}
-    unset = tg._instance_steps("box", "lab", new, {"config": {}, "devices": {"gpu": {"type": "gpu",
+    unset = instance_steps("box", "lab", new, {"config": {}, "devices": {"gpu": {"type": "gpu",
                                                                                        "gputype": "physical"}}}, True)
     assert [s.display() for s in unset] == ["incus config device unset --project lab -- box gpu pci"]
     assert run(unset[0], incusd).returncode == 0
@@ -152,7 +153,7 @@ def test_a_key_that_is_an_option_fails_at_incusd_instead_of_printing_help(projec
     """Without `--`, `incus config set box --help` prints its help and exits 0: an update recorded as applied that
     changed nothing. After `--` it is a key, and incusd refuses it (INC006 refuses it long before)."""
     assert incusd.incus("config", "set", "box", "--help", "--project", "lab").returncode == 0
-    step = tg._instance_steps("box", "lab", {}, {"config": {"--help": "x"}}, owned=False)[0]
+    step = instance_steps("box", "lab", {}, {"config": {"--help": "x"}}, owned=False)[0]
     assert step.argv == ("incus", "config", "set", "--project", "lab", "--", "box", "--help=x")
     done = run(step, incusd)
     assert done.returncode != 0
