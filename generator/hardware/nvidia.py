@@ -17,7 +17,7 @@ Sources, cited by the rows below:
   Matrix" (https://docs.nvidia.com/datacenter/tesla/drivers/cuda-toolkit-driver-and-architecture-matrix.html):
   per architecture its compute capabilities, first and last CUDA toolkit and
   last driver branch (Fermi 2.0, CUDA 3.0 to 8.0, R390; Kepler 3.0/3.2 to CUDA
-  10.x and 3.5/3.7 to 11.x, R470; Maxwell 5.0/5.2/5.3, Pascal 6.0/6.1, Volta
+  10.2 and 3.5/3.7 to 11.x, R470; Maxwell 5.0/5.2/5.3, Pascal 6.0/6.1, Volta
   7.0: to CUDA 12.x, R580; Turing 7.5, Ampere 8.0/8.6, Ada 8.9, Hopper 9.0,
   Blackwell 10.0/12.0: ongoing).
 - [PCI] pci.ids (https://pci-ids.ucw.cz/read/PC/10de): each block of device
@@ -89,13 +89,13 @@ def _arch(name: str, display: str, chip: str, cc: tuple[tuple[int, int], tuple[i
 # Table 3, its row quoted). Recommended: given only where a source says a newer branch is needed to
 # run well; elsewhere it equals the minimum (no `degraded` range). PCI ranges: [PCI]; IDs outside them
 # give no architecture rather than a guess. Compute capabilities: [MATRIX], the lowest and highest it
-# lists (and Fermi's 2.1, GF104 and later: "CUDA SDK 3.2 support for compute capability 1.0 – 2.1",
-# https://en.wikipedia.org/wiki/CUDA); a capability between
-# two generations' belongs to the older one, and one above every row's to the newest. Last driver
-# branch: [MATRIX] and [LEGACY]. Kernel modules: [OPEN] (R470 and R390 predate the open flavour).
+# lists (and Fermi's 2.1: "CUDA SDK 3.2 support for compute capability 1.0 – 2.1",
+# https://en.wikipedia.org/wiki/CUDA); a capability between two generations' belongs to the older
+# one, and one above every row's to the newest. Last driver branch: [MATRIX] and [LEGACY]. Kernel
+# modules: [OPEN] (R470 and R390 predate the open flavour, which came with R515).
 ARCHITECTURES: tuple[Architecture, ...] = (
-    # Minimum and recommended None: the toolkits that introduced Fermi (CUDA 3.0) and Kepler (CUDA
-    # 4.2/5.0) predate Table 3, and psot does not judge these drivers. No PCI ranges known to psot.
+    # Minimum and recommended None: the toolkits that introduced Fermi (CUDA 3.0) and Kepler (CUDA 6.0,
+    # [MATRIX]) predate Table 3, and psot does not judge these drivers. No PCI ranges known to psot.
     _arch("fermi", "Fermi", "GF", ((2, 0), (2, 1)), (), None, None, 390, ("proprietary",)),
     _arch("kepler", "Kepler", "GK", ((3, 0), (3, 7)), (), None, None, 470, ("proprietary",)),
     # CUDA 7.0 (7.0.28): >= 346.46, the table's first row, and it covers Maxwell (sm_50/sm_52; the
