@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, overload
 
-from generator.hardware import drivers
+from generator.hardware import driver_status
 from generator.platforms import PLATFORMS, incus
 
 DEFAULT_STRATEGY = "vram_based"
@@ -184,15 +184,15 @@ def _hosts(section: Mapping[str, Any]) -> tuple[dict[str, Host], dict[str, Gpu]]
         host_gpus = []
         for gpu_name, g in (spec.get("gpus") or {}).items():
             declared = g.get("status", "ok")
-            assessment = drivers.assess(g["vendor"], g.get("architecture"), g.get("compute_capability"),
-                                        g.get("driver"))
+            assessment = driver_status.assess(g["vendor"], g.get("architecture"), g.get("compute_capability"),
+                                              g.get("driver"))
             gpu = Gpu(
                 host=host_name, name=gpu_name, vendor=g["vendor"], vram_gb=float(g["vram_gb"]),
                 index=g.get("index"), pci=(g.get("pci") or "").lower() or None, pci_id=g.get("pci_id"),
                 model=g.get("model"), architecture=g.get("architecture"),
                 compute_capability=g.get("compute_capability"), driver=g.get("driver"),
                 tdp_watts=_num(g.get("tdp_watts")), speed=_num(g.get("speed")),
-                status=drivers.worst(declared, assessment.status) if assessment else declared,
+                status=driver_status.worst(declared, assessment.status) if assessment else declared,
                 declared_status=declared, path=path + ("gpus", gpu_name),
             )
             host_gpus.append(gpu)

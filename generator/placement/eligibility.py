@@ -11,7 +11,7 @@ so they cannot disagree.
 
 from __future__ import annotations
 
-from generator.hardware.drivers import version
+from generator.hardware.tables import version
 from generator.model import Consumer, Gpu, Infra
 from generator.platforms import PLATFORMS
 

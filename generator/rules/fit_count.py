@@ -56,7 +56,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.hardware.drivers import version
+from generator.hardware.tables import version
 from generator.model import Consumer, Gpu, Infra, Request
 
 # The same host rules placement applies, so this rule and placement cannot disagree.

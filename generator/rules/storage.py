@@ -66,12 +66,21 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from generator.placement.core import fmt_gb
 from generator.rules.base import Context, Problem
-from generator.rules.hardware import fmt_size
 
 CODE = "STO001"
 SEVERITY = "error"
 STAGE = "model"
+
+
+def fmt_size(gb: float) -> str:
+    """A size given in GB as people read it: 2 -> '2 GB', 0.5 -> '500 MB', 0.000028 -> '28 KB' (STO001, STO002)."""
+    if gb >= 1 or gb <= 0:
+        return f"{fmt_gb(max(gb, 0.0))} GB"
+    if gb >= 0.001:
+        return f"{fmt_gb(gb * 1000)} MB"
+    return f"{fmt_gb(gb * 1_000_000)} KB"
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from generator.rules.base import Context, Problem
-from generator.rules.hardware import fmt_size
+from generator.rules.storage import fmt_size
 
 CODE = "STO002"
 SEVERITY = "warning"

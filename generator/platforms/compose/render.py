@@ -5,7 +5,8 @@ own compose file (`docker compose -f docker-compose.yml -f <override> …`).
 Each GPU service gets `deploy.resources.reservations.devices` and, when it
 has a VRAM budget, the budget variable in `environment`.
 
-Devices, as each vendor's container runtime expects them:
+Devices, as each vendor's container runtime expects them (the vendor rows of
+generator/hardware: `compose_driver`, and the CDI device name or the index):
 - NVIDIA: `driver: nvidia`, `device_ids` = the CUDA index (NVIDIA Container
   Toolkit, seed 001).
 - AMD: `driver: cdi`, `device_ids` = `amd.com/gpu=<index>`, the CDI device
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from generator.hardware import tables
 from generator.model import Gpu, Infra
 from generator.placement.core import Placement, fmt_gb
 from generator.serialize import exact_text
@@ -26,19 +28,12 @@ from generator.serialize import exact_text
 OVERRIDE_FILE = "docker-compose.gpu-override.yml"
 
 
-def _device_id(gpu: Gpu) -> str:
-    if gpu.vendor == "amd":
-        return f"amd.com/gpu={gpu.index}"
-    if gpu.vendor == "intel":
-        return f"intel.com/gpu=card{gpu.index}"
-    return str(gpu.index)
-
-
 def devices(gpus: list[Gpu]) -> list[dict[str, Any]]:
     """One reservation per runtime driver, GPUs in the order placement chose them."""
     by_driver: dict[str, list[str]] = {}
     for gpu in gpus:
-        by_driver.setdefault("nvidia" if gpu.vendor == "nvidia" else "cdi", []).append(_device_id(gpu))
+        vendor = tables.vendor(gpu.vendor)
+        by_driver.setdefault(vendor.compose_driver, []).append(vendor.compose_device_id(gpu.index))
     return [{"driver": driver, "device_ids": ids, "capabilities": ["gpu"]}
             for driver, ids in sorted(by_driver.items())]
 

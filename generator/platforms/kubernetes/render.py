@@ -57,12 +57,12 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from generator.hardware import nvidia, tables
 from generator.model import Infra
 from generator.placement.core import Placement
 from generator.platforms.kubernetes import NAME
 from generator.serialize import dump_yaml
 
-VENDOR_RESOURCES = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu", "intel": "gpu.intel.com/i915"}
 KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 DEFAULT_KIND = "Deployment"
 DEFAULT_NAMESPACE = "default"
@@ -127,7 +127,7 @@ def toleration(taint: Mapping[str, Any]) -> dict[str, Any]:
 
 def gpu_limits(infra: Infra, gpus: tuple[str, ...]) -> dict[str, int]:
     """Device plugin resource -> how many of the workload's GPUs it names."""
-    counts = Counter(VENDOR_RESOURCES[infra.gpus[key].vendor] for key in gpus)
+    counts = Counter(tables.vendor(infra.gpus[key].vendor).kubernetes_resource for key in gpus)
     return dict(sorted(counts.items()))
 
 
@@ -205,7 +205,7 @@ def time_slicing(infra: Infra, placement: Placement) -> dict[str, int]:
     replicas: dict[str, int] = {}
     for key, gpu in infra.gpus.items():
         use = placement.gpus.get(key)
-        if gpu.vendor != "nvidia" or use is None or infra.hosts[gpu.host].platform != "kubernetes":
+        if gpu.vendor != nvidia.VENDOR.key or use is None or infra.hosts[gpu.host].platform != "kubernetes":
             continue
         sharing = sum(1 for c in use.consumers if c in workloads)
         if sharing > 1:
@@ -217,7 +217,7 @@ def sharing_config(replicas: int) -> str:
     """One config file of the NVIDIA device plugin (its README, "Shared Access to GPUs")."""
     config: dict[str, Any] = {"version": "v1"}
     if replicas > 1:
-        config["sharing"] = {"timeSlicing": {"resources": [{"name": VENDOR_RESOURCES["nvidia"],
+        config["sharing"] = {"timeSlicing": {"resources": [{"name": nvidia.VENDOR.kubernetes_resource,
                                                             "replicas": replicas}]}}
     return dump_yaml(config)
 

@@ -56,8 +56,9 @@ Proxmox VM:
   vendor stays with the host, else `softdep <driver> pre: vfio-pci` (the
   host keeps its driver for the GPUs it still uses, and vfio-pci claims
   the passed-through one first). NVIDIA: `nouveau` is always blacklisted
-  (seed 000; psot's NVIDIA GPUs run the proprietary driver) and `nvidia`
-  as above; AMD: `amdgpu`, `radeon`; Intel: `i915`, `xe`.
+  (seed 000; psot's NVIDIA GPUs run NVIDIA's driver) and `nvidia` as
+  above; AMD: `amdgpu`, `radeon`; Intel: `i915`, `xe` (the vendor rows of
+  generator/hardware).
 
 Every file is checked by generator.platforms.proxmox.pve_config before it is returned.
 """
@@ -67,6 +68,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from generator.hardware import tables
 from generator.model import Gpu, Infra
 from generator.placement.core import Placement
 from generator.platforms.proxmox import pve_config
@@ -75,8 +77,6 @@ from generator.serialize import TextFile, header, templates
 MAPPING_FILE = "proxmox/mapping/pci.cfg"
 VFIO_MODULES = ("vfio", "vfio_iommu_type1", "vfio_pci")
 IOMMU_PARAMS = {"intel": ("intel_iommu=on",), "amd": ("amd_iommu=on",), None: ("intel_iommu=on", "amd_iommu=on")}
-HOST_DRIVERS = {"nvidia": ("nvidia",), "amd": ("amdgpu", "radeon"), "intel": ("i915", "xe")}
-ALWAYS_BLACKLISTED = {"nvidia": ("nouveau",)}
 
 
 def gpu_spec(infra: Infra, gpu: Gpu) -> Mapping[str, Any]:
@@ -145,8 +145,9 @@ def vfio_conf(infra: Infra, host: str, passed: list[Gpu]) -> str:
     passed_keys = {g.key for g in passed}
     for vendor in sorted({g.vendor for g in passed}):
         stays = any(g.vendor == vendor and g.key not in passed_keys for g in infra.hosts[host].gpus)
-        lines += [f"blacklist {d}" for d in ALWAYS_BLACKLISTED.get(vendor, ())]
-        for driver in HOST_DRIVERS[vendor]:
+        row = tables.vendor(vendor)
+        lines += [f"blacklist {module}" for module in row.always_blacklisted]
+        for driver in row.host_modules:
             lines.append(f"softdep {driver} pre: vfio-pci" if stays else f"blacklist {driver}")
     return "".join(line + "\n" for line in lines)
 
