@@ -62,9 +62,10 @@ from typing import Any
 import yaml
 
 from bench import targets
-from generator import model, rules
+from generator import rules
 from generator.diagnostics.findings import Diagnostics, render_text
 from generator.load import loader
+from generator.model import core as model
 from generator.pipeline import compile_infra, source_label
 from generator.placement import balance
 from generator.placement.core import STRATEGY_NAMES, Placement, place

@@ -16,10 +16,11 @@ from typing import TypeVar
 
 import yaml
 
-from generator import model, rules
+from generator import rules
 from generator.diagnostics.findings import Diagnostics, Finding, one_line
 from generator.load import loader
-from generator.model import Infra
+from generator.model import core as model
+from generator.model.core import Infra
 from generator.placement.core import Placement, place
 from generator.rules.base import gpu_choices
 from generator.serialize import load_yaml

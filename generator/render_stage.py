@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from generator import platforms
-from generator.model import Infra
+from generator.model.core import Infra
 from generator.placement.core import Placement
 from generator.serialize import file_bytes, yaml_file
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from generator.diagnostics.findings import Diagnostics, Finding, format_path
-from generator.model import Consumer, Gpu, Infra
+from generator.model.core import Consumer, Gpu, Infra
 from generator.placement import balance
 
 NODE_BUDGET = 50_000              # search steps for a whole placement

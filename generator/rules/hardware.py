@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from generator.hardware import drivers
-from generator.model import Gpu, Infra
+from generator.model.core import Gpu, Infra
 from generator.placement.core import fmt_gb
 
 _ARCHITECTURE_NAMES = {"ada": "Ada Lovelace"}
