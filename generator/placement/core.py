@@ -555,7 +555,7 @@ class Strategy:
     """A placement strategy: what the frame (pins, the search, the report) asks of it.
 
     A new strategy is one subclass and one entry in STRATEGIES (the schema's
-    `placement.strategy` enum and `psot place --strategy` must list it: tests/test_strategies.py).
+    `placement.strategy` enum and `psot place --strategy` must list it: tests/placement/test_strategies.py).
     The default `place` runs the ranked search over `order`, ranking GPUs by `rank_for`.
     """
 
