@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from generator.model import Infra
+from generator.model.core import Infra
 from generator.placement.core import Placement
 from generator.platforms import PLATFORMS, load
 from generator.serialize import file_bytes, yaml_file

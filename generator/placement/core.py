@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from generator.diagnostics.findings import Diagnostics, Finding, format_path
-from generator.model import Consumer, Gpu, Infra
+from generator.model.core import Consumer, Gpu, Infra
 from generator.placement import balance
 from generator.placement.eligibility import eligible, why_none
 
@@ -513,7 +513,7 @@ class Strategy:
     """A placement strategy: what the frame (pins, the search, the report) asks of it.
 
     A new strategy is one subclass and one entry in STRATEGIES (the schema's
-    `placement.strategy` enum and `psot place --strategy` must list it: tests/test_strategies.py).
+    `placement.strategy` enum and `psot place --strategy` must list it: tests/placement/test_strategies.py).
     The default `place` runs the ranked search over `order`, ranking GPUs by `rank_for`.
     """
 

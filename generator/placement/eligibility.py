@@ -12,7 +12,7 @@ so they cannot disagree.
 from __future__ import annotations
 
 from generator.hardware.tables import version
-from generator.model import Consumer, Gpu, Infra
+from generator.model.core import Consumer, Gpu, Infra
 from generator.platforms import PLATFORMS
 
 

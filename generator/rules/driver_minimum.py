@@ -59,7 +59,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from generator.hardware import driver_status
-from generator.model import Gpu, Infra
+from generator.model.core import Gpu, Infra
 from generator.rules.base import Context, Problem
 
 CODE = "DRV001"

@@ -57,7 +57,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from generator.hardware.tables import version
-from generator.model import Consumer, Gpu, Infra, Request
+from generator.model.core import Consumer, Gpu, Infra, Request
 
 # The same host rules placement applies, so this rule and placement cannot disagree.
 from generator.placement.eligibility import candidate_gpus, host_ok

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator.hardware import tables
-from generator.model import Gpu, Infra
+from generator.model.core import Gpu, Infra
 from generator.placement.core import Placement, fmt_gb
 from generator.serialize import exact_text
 
@@ -48,13 +48,14 @@ def render(infra: Infra, placement: Placement) -> dict[str, Any]:
             "deploy": {"resources": {"reservations": {
                 "devices": devices([infra.gpus[k] for k in assignment.gpus])}}},
         }
-        env = {k: exact_text(v) for k, v in (consumer.spec.get("environment") or {}).items()}
+        workload = infra.workloads[name]
+        env = {k: exact_text(v) for k, v in workload.environment.items()}
         budget = consumer.request.budget
         if budget is not None and assignment.budget_gb is not None:
             env[budget.env] = fmt_gb(assignment.budget_gb)
         if env:
             service["environment"] = [f"{k}={v}" for k, v in sorted(env.items())]
-        by_host.setdefault(consumer.host, {})[consumer.spec.get("service", name)] = service
+        by_host.setdefault(consumer.host, {})[workload.service] = service
     return {
         f"compose/{host}/{OVERRIDE_FILE}": {"services": dict(sorted(services.items()))}
         for host, services in sorted(by_host.items())

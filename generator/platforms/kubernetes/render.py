@@ -58,7 +58,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from generator.hardware import nvidia, tables
-from generator.model import Infra
+from generator.model.core import Infra
+from generator.model.hosts import Taint
 from generator.placement.core import Placement
 from generator.platforms.kubernetes import NAME
 from generator.serialize import dump_yaml
@@ -83,6 +84,7 @@ _BASE_PATH = re.compile(r"^[A-Za-z0-9._/-]+$")
 
 def kubernetes_workloads(infra: Infra) -> dict[str, Mapping[str, Any]]:
     """Workload name -> its mapping in infra.yml, for `target: kubernetes`, by name (GPU or not)."""
+    # The mappings as written, not infra.workloads: the objects are rendered from keys the views do not carry.
     section = infra.data.get("workloads") or {}
     return {name: spec or {} for name, spec in sorted(section.items())
             if (spec or {}).get("target") == "kubernetes"}
@@ -98,17 +100,17 @@ def nodes_of(infra: Infra, placement: Placement, name: str, spec: Mapping[str, A
     return sorted(nodes)
 
 
-def _taint(raw: Mapping[str, Any]) -> dict[str, Any]:
-    taint: dict[str, Any] = {"key": raw["key"]}
-    if raw.get("value") is not None:
-        taint["value"] = raw["value"]
-    taint["effect"] = raw.get("effect", DEFAULT_EFFECT)
+def _taint(declared: Taint) -> dict[str, Any]:
+    taint: dict[str, Any] = {"key": declared.key}
+    if declared.value is not None:
+        taint["value"] = declared.value
+    taint["effect"] = declared.effect or DEFAULT_EFFECT
     return taint
 
 
 def node_taints(infra: Infra, placement: Placement) -> dict[str, list[dict[str, Any]]]:
     """Host -> its taints: those it declares, then the `dedicated` taint of a dedicated workload."""
-    taints = {name: [_taint(t) for t in host.spec.get("taints") or []] for name, host in infra.hosts.items()}
+    taints = {name: [_taint(t) for t in host.taints] for name, host in infra.hosts.items()}
     for name, spec in kubernetes_workloads(infra).items():
         if spec.get("dedicated_node") is not True:
             continue
@@ -255,7 +257,7 @@ def base_resource(infra: Infra) -> str:
     directory the pipeline found (`--output-dir`, `global.output_dir` or
     generated/), wherever it is.
     """
-    glob = infra.data.get("global") or {}
+    glob = infra.data.get("global") or {}   # as written: the model does not carry the kustomize base
     base = str((glob.get("kubernetes") or {}).get("base", DEFAULT_BASE))
     if not _BASE_PATH.match(base):
         raise ValueError(f"unsafe path for the kustomization: {base!r}")
@@ -287,7 +289,7 @@ def render(infra: Infra, placement: Placement) -> dict[str, Any]:
     for name, host in infra.hosts.items():
         if host.platform != "kubernetes":
             continue
-        labels = dict(host.spec.get("labels") or {})
+        labels = dict(host.labels)
         if name in replicas:
             labels[DEVICE_PLUGIN_LABEL] = config_name(replicas[name])
         tree[f"{NAME}/nodes/{name}.yaml"] = node(name, labels, taints.get(name, []))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.model import Infra
+from generator.model.core import Infra
 from generator.placement.core import Placement
 from tests.platforms.toy import NAME
 

@@ -1,4 +1,4 @@
-"""Brute-force oracles for the placement property tests (tests/test_placement_properties.py).
+"""Brute-force oracles for the placement property tests (tests/placement/test_placement_properties.py).
 
 Deliberately independent of generator/: they read the infra.yml document
 (a plain dict) and re-derive eligibility, pins, charges and capacities from

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "infra.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "infra.schema.json"
 
 
 @pytest.fixture(scope="module")

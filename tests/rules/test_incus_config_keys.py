@@ -1,28 +1,18 @@
-"""Keys and command lines that reach a platform's CLI as arguments: INC006 (Incus config and device option
-keys), K8S005 (label and taint key prefixes), COMPOSE002 (global.compose.command).
+"""INC006 (incus_config_keys.py): Incus config keys and device option keys, which reach the incus command as
+arguments, have the shape of Incus keys.
 
-The docstring examples are compiled by test_docstrings.py; these are the variants they do not show, each
-with its exact finding.
+The docstring example is compiled by tests/rules/test_docstrings.py; these are the variants it does not
+show, each with its exact finding.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from generator.pipeline import compile_infra
 from generator.rules.incus_config_keys import is_config_key, is_device_key
+from tests.rules import helpers
 
-
-@pytest.fixture
-def findings(infra_file, monkeypatch):
-    """The formatted findings of one code for an infra.yml, named as users see it."""
-    def run(text: str, code: str) -> list[str]:
-        path = infra_file(text)
-        monkeypatch.chdir(path.parent)
-        return [f.format() for f in compile_infra(Path(path.name)).diag.findings if f.code == code]
-    return run
+findings = helpers.findings
 
 
 MACHINE = """\
@@ -36,6 +26,7 @@ domains:
         config:
           {key}: "1"
 """
+
 
 PROFILE_DEVICE = """\
 project_name: lab
@@ -98,41 +89,3 @@ def test_a_device_option_that_is_an_option_of_incus_is_refused(findings):
                                  "limits.max"])
 def test_device_options_of_incus_pass(key):
     assert is_device_key(key)
-
-
-def test_a_taint_key_prefix_over_253_characters_is_refused_at_its_line(findings):
-    prefix = ".".join(["a" * 63] * 4) + ".example.com"
-    text = ("project_name: homelab\nglobal: {}\ndomains: {}\nhosts:\n  khelben:\n    platform: kubernetes\n"
-            f"    taints:\n    - {{key: {prefix}/gpu, effect: NoSchedule}}\n")
-    assert findings(text, "K8S005") == [
-        "infra.yml:8:13: error[K8S005] host 'khelben' taint key 'aaaaaaaaaaaaaaaaaaaa…aaaa.example.com/gpu': its "
-        "prefix has 267 characters, Kubernetes allows at most 253; shorten it"]
-
-
-def test_a_prefix_of_253_characters_passes(findings):
-    prefix = ".".join(["a" * 63] * 3 + ["b" * 61])
-    assert len(prefix) == 253
-    text = ("project_name: homelab\nglobal: {}\ndomains: {}\nhosts:\n  khelben:\n    platform: kubernetes\n"
-            f"    labels: {{{prefix}/tier: fast}}\n")
-    assert findings(text, "K8S005") == []
-
-
-COMPOSE = "project_name: lab\nglobal:\n  compose: {{command: {command}}}\ndomains: {{}}\n"
-
-
-@pytest.mark.parametrize("command, shown, why", [
-    ("'-v'", "-v", "starts with '-v', an option, not a program; write the program first, e.g. docker compose"),
-    ("\"''\"", "''", "has no program; write e.g. docker compose"),
-    ('"docker\\ncompose"', "docker\\x0acompose", "has a control character or a line break; write it on one line"),
-    ("\"docker 'compose\"", "docker 'compose", "cannot be split into words: No closing quotation; close every quote"),
-])
-def test_a_compose_command_apply_could_not_run_is_refused_at_its_line(findings, command, shown, why):
-    assert findings(COMPOSE.format(command=command), "COMPOSE002") == [
-        f"infra.yml:3:22: error[COMPOSE002] global.compose.command '{shown}' {why}"]
-
-
-@pytest.mark.parametrize("command", ["docker compose", "podman-compose", "/usr/local/bin/docker compose",
-                                     "'/opt/my tools/compose' --ansi never"])
-def test_compose_commands_that_split_pass(findings, command):
-    assert findings(COMPOSE.format(command=f'"{command}"' if "'" in command else f"'{command}'"),
-                    "COMPOSE002") == []

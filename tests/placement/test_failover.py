@@ -1,7 +1,7 @@
 """generator/placement/failover.py: what moves if GPUs fail, placed from the baseline's model (infra.yml read once).
 
 `psot place --without` and `psot detect --check` both call `fail_over`; their outputs are tested in
-tests/test_strategies.py and tests/detect/test_check.py.
+tests/placement/test_strategies.py and tests/detect/test_check.py.
 """
 
 from __future__ import annotations

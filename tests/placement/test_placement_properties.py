@@ -5,7 +5,7 @@
 2. no consumer is dropped silently: each is in `assignments`, and one
    without a GPU is in `unplaced` with a finding about it;
 3. vram_based and balanced stay within capacity whenever some assignment
-   does (brute force, tests/placement_oracle.py);
+   does (brute force, tests/placement/placement_oracle.py);
 4. every pin to an available GPU is honoured;
 5. balanced reaches the brute-force minimum variance of utilisation.
 
@@ -36,8 +36,8 @@ from hypothesis import strategies as st
 
 from generator.pipeline import compile_infra
 from generator.placement.core import STRATEGY_NAMES
-from tests import placement_oracle as oracle
 from tests.conftest import REPO
+from tests.placement import placement_oracle as oracle
 
 NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 # Per-strategy properties (5 runs each) and the oracle-heavy ones (fewer tests, more examples).

@@ -311,7 +311,7 @@ def test_the_schema_the_cli_and_the_strategy_registry_agree():
     """A strategy is one class in placement.STRATEGIES: the schema's enum and `--strategy` list the same ones."""
     from generator.cli import main as cli
     from generator.placement import core as placement
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     schema = json.loads((root / "schemas" / "infra.schema.json").read_text(encoding="utf-8"))
     enum = schema["$defs"]["placement"]["properties"]["strategy"]["enum"]
     option = next(p for p in cli.place.params if p.name == "strategy")

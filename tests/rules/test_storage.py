@@ -1,4 +1,5 @@
-"""examples/blackwell-bringup: seed 003's machine fails to compile with exactly the findings it documents.
+"""STO001 (storage.py) on examples/blackwell-bringup: seed 003's machine fails to compile with exactly the
+findings it documents.
 
 The RTX 5070 Ti on driver 570.86.16 is degraded (DRV002) and Ollama's model
 does not fit the 28 KB left on the root pool (STO001, an error). The header

@@ -1,4 +1,8 @@
-"""The AnKLuMe structure rules (REF003, ANK001) beyond their docstring examples."""
+"""ANK001 (anklume_untrusted_lxc.py): a machine of an `untrusted` or `disposable` domain should be a VM.
+
+The docstring example is compiled by tests/rules/test_docstrings.py; these are the variants it does not
+show, each with its exact finding.
+"""
 
 from __future__ import annotations
 
@@ -7,76 +11,9 @@ from pathlib import Path
 import pytest
 
 from generator.pipeline import compile_infra
+from tests.rules import helpers
 
-
-@pytest.fixture
-def findings(infra_file, monkeypatch):
-    """Compile an infra.yml and return the formatted findings of one code."""
-    def run(text: str, code: str) -> list[str]:
-        path = infra_file(text)
-        monkeypatch.chdir(path.parent)
-        result = compile_infra(Path("infra.yml"))
-        return [f.format() for f in result.diag.findings if f.code == code]
-    return run
-
-
-# REF003: profiles a machine lists
-
-
-def test_a_profile_of_another_domain_does_not_count(findings):
-    assert findings("""
-        project_name: lab
-        global: {}
-        domains:
-          ai-tools:
-            profiles:
-              nvidia-compute:
-                devices:
-                  gpu: {type: gpu}
-            machines:
-              gpu-server: {profiles: [default, nvidia-compute]}
-          work:
-            machines:
-              work-gpu: {profiles: [default, nvidia-compute]}
-        """, "REF003") == [
-        "infra.yml:13:38: error[REF003] work-gpu: profile 'nvidia-compute' is not defined in domain 'work'; it is a "
-        "profile of domain 'ai-tools', and each domain is its own Incus project: copy it into domains.work.profiles"]
-
-
-def test_no_close_name_says_where_to_define_it_and_points_at_the_item(findings):
-    assert findings("""
-        project_name: lab
-        global: {}
-        domains:
-          ai-tools:
-            profiles:
-              limited: {config: {limits.cpu: "2"}}
-            machines:
-              gpu-server:
-                profiles:
-                  - default
-                  - limited
-                  - gpu-passthrough
-        """, "REF003") == [
-        "infra.yml:12:13: error[REF003] gpu-server: profile 'gpu-passthrough' is not defined in domain 'ai-tools'; "
-        "define it under domains.ai-tools.profiles"]
-
-
-def test_default_needs_no_definition_and_no_profiles_is_fine(findings):
-    assert findings("""
-        project_name: lab
-        global: {}
-        domains:
-          ai-tools:
-            profiles: null
-            machines:
-              gpu-server: {profiles: [default]}
-              web: {profiles: null}
-              db: {}
-        """, "REF003") == []
-
-
-# ANK001: containers in low-trust domains
+findings = helpers.findings
 
 
 def test_disposable_domain_machine_without_type_points_at_the_machine(findings):

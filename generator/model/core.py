@@ -1,10 +1,12 @@
-"""Validate stage, second half: the schema-valid document as typed data.
+"""The model's core: the schema-valid document as typed data.
 
 Builds the GPU inventory (hosts and their GPUs) and the list of GPU
 consumers (Incus machines with GPU access, and workloads), and resolves the
 names they refer to where it can (a request's `pin`). It reports nothing:
 the rules in generator/rules/ judge the model. Every object keeps the data
-path it came from, so a finding can point at it.
+path it came from, so a finding can point at it. `build` also makes the views of
+the other modules of this package (incus.py, hosts.py, workloads.py), which the
+model carries.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from types import MappingProxyType
 from typing import Any, overload
 
 from generator.hardware import driver_status
+from generator.model.hosts import Pool, Taint, pools_of, taints_of
+from generator.model.incus import Domain, GpuDevice, all_gpu_devices, domain_views, machine_gpu_devices
+from generator.model.workloads import Workload, workload_views
 from generator.platforms import PLATFORMS, incus
 
 DEFAULT_STRATEGY = "vram_based"
@@ -38,6 +43,7 @@ class Gpu:
     driver: str | None
     tdp_watts: float | None
     speed: float | None
+    mapping: str | None       # proxmox: the name of its cluster PCI mapping
     status: str               # effective: the worse of `declared_status` and what the driver allows
     declared_status: str      # as written in infra.yml (default ok)
     path: tuple
@@ -53,7 +59,13 @@ class Host:
     name: str
     platform: str | None
     iommu: bool
-    gpus: tuple[Gpu, ...]
+    gpus: tuple[Gpu, ...]              # by name
+    listed: tuple[Gpu, ...]            # the same, in the order infra.yml lists them
+    cpu_vendor: str | None
+    psu_watts: float | None
+    storage: Mapping[str, Pool]        # in file order
+    labels: Mapping[str, str]          # Kubernetes node labels
+    taints: tuple[Taint, ...]          # Kubernetes node taints
     path: tuple
     spec: Mapping[str, Any]
 
@@ -82,6 +94,11 @@ class Request:
     budget: Budget | None = None
     path: tuple = ()
 
+    @property
+    def pin_written(self) -> bool:
+        """infra.yml writes the pin (`gpu.pin`); a `pci:` pin comes from an Incus device's `pci`."""
+        return self.pin is not None and not self.pin.startswith("pci:")
+
 
 @dataclass(frozen=True)
 class Consumer:
@@ -102,6 +119,17 @@ class Consumer:
         return self.model_name or self.name
 
     @property
+    def vram_path(self) -> tuple:
+        """Where its VRAM estimate is written: `gpu.vram_gb`, else `model.vram_gb`, else its request."""
+        gpu = self.spec.get("gpu")
+        if isinstance(gpu, dict) and "vram_gb" in gpu:
+            return self.request.path + ("vram_gb",)
+        model = self.spec.get("model")
+        if isinstance(model, dict) and "vram_gb" in model:
+            return self.path + ("model", "vram_gb")
+        return self.request.path
+
+    @property
     def is_vm(self) -> bool:
         return PLATFORMS[self.target].is_vm(self.spec)
 
@@ -117,6 +145,10 @@ class Infra:
     gpus: Mapping[str, Gpu]            # `host/gpu` -> Gpu, sorted by key
     consumers: Mapping[str, Consumer]  # name -> Consumer, sorted by name
     duplicates: tuple[tuple[Consumer, Consumer], ...]  # (dropped consumer, the one that kept the name)
+    domains: Mapping[str, Domain]      # the Incus objects, in file order
+    gpu_devices: tuple[GpuDevice, ...]  # the domains' GPU devices: per domain, its profiles', then its machines'
+    workloads: Mapping[str, Workload]  # every workload, GPU consumer or not, in file order
+    compose_command: str | None        # global.compose.command
     data: Mapping[str, Any] = field(repr=False)
     # The output directory relative to infra.yml's directory (POSIX), set by the pipeline: what a generated file
     # that names a path of the project (the kustomization's base) is relative to.
@@ -153,6 +185,7 @@ def build(data: Mapping[str, Any]) -> Infra:
             continue
         consumers[consumer.name] = _resolve_pin(consumer, gpus)
     targets = tuple(glob.get("targets") or _targets_with_input(consumers, data))
+    domains = domain_views(data.get("domains") or {})
     return Infra(
         project_name=str(data.get("project_name", "")),
         gpu_policy=glob.get("gpu_policy", "exclusive"),
@@ -163,6 +196,10 @@ def build(data: Mapping[str, Any]) -> Infra:
         gpus=MappingProxyType(dict(sorted(gpus.items()))),
         consumers=MappingProxyType(dict(sorted(consumers.items()))),
         duplicates=tuple(duplicates),
+        domains=MappingProxyType(domains),
+        gpu_devices=all_gpu_devices(domains),
+        workloads=MappingProxyType(workload_views(data.get("workloads") or {})),
+        compose_command=(glob.get("compose") or {}).get("command"),
         data=data,
     )
 
@@ -191,14 +228,18 @@ def _hosts(section: Mapping[str, Any]) -> tuple[dict[str, Host], dict[str, Gpu]]
                 index=g.get("index"), pci=(g.get("pci") or "").lower() or None, pci_id=g.get("pci_id"),
                 model=g.get("model"), architecture=g.get("architecture"),
                 compute_capability=g.get("compute_capability"), driver=g.get("driver"),
-                tdp_watts=_num(g.get("tdp_watts")), speed=_num(g.get("speed")),
+                tdp_watts=_num(g.get("tdp_watts")), speed=_num(g.get("speed")), mapping=g.get("mapping"),
                 status=driver_status.worst(declared, assessment.status) if assessment else declared,
                 declared_status=declared, path=path + ("gpus", gpu_name),
             )
             host_gpus.append(gpu)
             gpus[gpu.key] = gpu
-        hosts[host_name] = Host(host_name, spec.get("platform"), bool(spec.get("iommu", False)),
-                                tuple(sorted(host_gpus, key=lambda x: x.name)), path, spec)
+        hosts[host_name] = Host(
+            host_name, spec.get("platform"), bool(spec.get("iommu", False)),
+            gpus=tuple(sorted(host_gpus, key=lambda x: x.name)), listed=tuple(host_gpus),
+            cpu_vendor=spec.get("cpu_vendor"), psu_watts=spec.get("psu_watts"), storage=pools_of(host_name, spec),
+            labels=MappingProxyType(spec.get("labels") or {}), taints=taints_of(host_name, spec), path=path,
+            spec=spec)
     return hosts, gpus
 
 
@@ -223,39 +264,6 @@ def _request(raw: Any, path: tuple, default_vram: float, passthrough_default: bo
         budget=budget,
         path=path,
     )
-
-
-def gpu_devices(devices: Any) -> list[tuple[str, Mapping[str, Any]]]:
-    """(name, device) of the `type: gpu` devices of a devices mapping, by name."""
-    if not isinstance(devices, dict):
-        return []
-    return [(n, d) for n, d in sorted(devices.items()) if isinstance(d, dict) and d.get("type") == "gpu"]
-
-
-def expanded_devices(domain_name: str, domain: Mapping[str, Any], machine_name: str,
-                     machine: Mapping[str, Any]) -> dict[str, tuple[tuple, Any]]:
-    """The devices a machine ends up with, as Incus expands them: `name -> (path, device)`.
-
-    Its domain's profiles in the order it lists them, then its own devices; a
-    later device replaces an earlier one of the same name.
-    """
-    profiles = domain.get("profiles") or {}
-    out: dict[str, tuple[tuple, Any]] = {}
-    for profile in machine.get("profiles") or []:
-        if isinstance(profile, str) and isinstance(profiles.get(profile), dict):
-            for name, device in (profiles[profile].get("devices") or {}).items():
-                out[name] = (("domains", domain_name, "profiles", profile, "devices", name), device)
-    for name, device in (machine.get("devices") or {}).items():
-        out[name] = (("domains", domain_name, "machines", machine_name, "devices", name), device)
-    return out
-
-
-def machine_gpu_devices(domain_name: str, domain: Mapping[str, Any], machine_name: str,
-                        machine: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The `type: gpu` devices among the machine's expanded devices, by device name."""
-    expanded = expanded_devices(domain_name, domain, machine_name, machine)
-    return [device for _, (_, device) in sorted(expanded.items())
-            if isinstance(device, dict) and device.get("type") == "gpu"]
 
 
 def _machines(domains: Mapping[str, Any]) -> list[Consumer]:
@@ -327,5 +335,6 @@ def _resolve_pin(consumer: Consumer, gpus: Mapping[str, Gpu]) -> Consumer:
 def without(infra: Infra, keys: tuple[str, ...]) -> Infra:
     """The same infrastructure with the GPUs `keys` gone (`psot place --without`): they become unavailable."""
     gpus = {k: replace(g, status="unavailable") if k in keys else g for k, g in infra.gpus.items()}
-    hosts = {name: replace(h, gpus=tuple(gpus[g.key] for g in h.gpus)) for name, h in infra.hosts.items()}
+    hosts = {name: replace(h, gpus=tuple(gpus[g.key] for g in h.gpus), listed=tuple(gpus[g.key] for g in h.listed))
+             for name, h in infra.hosts.items()}
     return replace(infra, gpus=MappingProxyType(gpus), hosts=MappingProxyType(hosts))
