@@ -9,7 +9,7 @@ is nothing to detect from, the host is an example, said to be one, to edit.
 
 It never replaces a file: an existing DIR/infra.yml is a refusal (exit 1),
 and the file is created by linking a complete temporary file to its name,
-which fails if anything took that name meanwhile (see `write_new`). Before
+which fails if anything took that name meanwhile (`workspace.atomic.create_file`). Before
 that, the text is compiled: a starter psot itself cannot validate is a bug
 in psot, reported as one (exit 3), and not written.
 
@@ -20,8 +20,6 @@ or the starter did not compile.
 
 from __future__ import annotations
 
-import ctypes
-import errno
 import json
 import math
 import os
@@ -43,13 +41,13 @@ from generator.load import loader
 from generator.resources import data_dir
 from generator.serialize import dump_yaml, load_yaml
 from generator.validate.schema import SCHEMA_FILE, infra_schema
+from generator.workspace.atomic import create_file
 
 EXIT_OK, EXIT_ERRORS, EXIT_TOOL = 0, 1, 3
 INFRA_FILE = "infra.yml"
 PLATFORM = "docker"            # the one platform whose example (a compose service) needs nothing else
 EXAMPLE_GPU: dict[str, Any] = {"vendor": "nvidia", "model": "GeForce RTX 4090", "vram_gb": 24, "index": 0}
 SERVICE = "ollama"
-_RENAME_NOREPLACE = 1          # linux/fs.h
 
 
 @dataclass
@@ -237,58 +235,6 @@ def _workloads(host: str, sizes: list[float]) -> list[str]:
                     "# once one has."] + [f"# {line}" if line else "#" for line in body]
 
 
-def write_new(path: Path, text: str) -> None:
-    """Create `path` holding `text`, whole or not at all, and never in place of anything already there.
-
-    The text is written to a temporary file beside it (created O_EXCL) and flushed to disk; then
-    link(2) gives it its name. link fails with EEXIST when anything has that name, a file made a
-    moment after psot looked or a dangling symlink, so a race cannot clobber it, and a reader
-    sees no file or the whole of it. Where the filesystem has no hard links,
-    renameat2(RENAME_NOREPLACE) makes the same promise. FileExistsError when the name is taken.
-    """
-    mask = os.umask(0)
-    os.umask(mask)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.psot-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(text.encode("utf-8"))
-            out.flush()
-            os.fchmod(out.fileno(), 0o666 & ~mask)   # mkstemp's 0600, as any new file would be made
-            os.fsync(out.fileno())
-        try:
-            os.link(temporary, path, follow_symlinks=False)
-        except OSError as exc:   # EEXIST (FileExistsError) is not in the list: it goes up as it is
-            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS):
-                raise
-            _rename_noreplace(Path(temporary), path)
-        _fsync_dir(path.parent)
-    finally:
-        if os.path.lexists(temporary):
-            os.unlink(temporary)
-
-
-def _rename_noreplace(source: Path, target: Path) -> None:
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (AttributeError, OSError):
-        raise OSError(errno.ENOTSUP, "this system can neither hard-link nor rename without replacing",
-                      str(target)) from None
-    at_fdcwd = -100
-    if renameat2(at_fdcwd, os.fsencode(source), at_fdcwd, os.fsencode(target), _RENAME_NOREPLACE) != 0:
-        err = ctypes.get_errno()
-        if err == errno.EEXIST:
-            raise FileExistsError(err, os.strerror(err), str(target))
-        raise OSError(err, os.strerror(err), str(target))
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _self_check(text: str) -> list[Finding]:
     """The starter's findings when compiled as `psot validate` would (in a scratch directory)."""
     from generator.pipeline import compile_infra
@@ -343,7 +289,7 @@ def run(directory: Path, sources: list[Path], host: str | None) -> Outcome:
     outcome.findings += checked   # warnings the machine's state gives (an old driver, say): worth seeing now
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        write_new(outcome.path, text)
+        create_file(outcome.path, text.encode("utf-8"))
     except FileExistsError:    # made meanwhile: DIR as a file, or infra.yml by someone else
         taken = directory if not directory.is_dir() else outcome.path
         return outcome.refused(f"{taken} {'already exists' if taken == outcome.path else 'is not a directory'}; "

@@ -72,7 +72,7 @@ def test_without_rename_exchange_the_two_rename_swap_is_recovered_after_a_kill(t
     # A sync killed between the fallback's two renames leaves only the old tree, moved aside.
     os.rename(out, tmp_path / ".generated.psot-old-999")
     (tmp_path / ".generated.psot-new-abc").mkdir()
-    monkeypatch.setattr(writer, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(writer, "exchange", lambda a, b: False)
     sync(out, tree(a_yml="v: 1\n", c_yml="v: 3\n"))
     assert snapshot(out) == {**before, "c_yml": (H + "v: 3\n").encode()}
     assert not leftovers(tmp_path)

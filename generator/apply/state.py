@@ -12,7 +12,9 @@ it: it describes this machine's platforms, not the repository):
   which were not. It is rewritten after every unit, so a run that dies
   half-way still says how far it got.
 
-Every write is atomic (a temporary file renamed over the old one).
+A file of `applied/` and the record are replaced atomically and durably
+(workspace/atomic.py), readable by their owner only; `previous/` is staged
+aside whole, then renamed into place.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from pathlib import Path, PurePosixPath
 
 from generator.plan.changes import digest, read_tree
 from generator.workspace import sidecars
+from generator.workspace.atomic import replace_file
 
 RECORD = "last-apply.json"
+PRIVATE = 0o600   # the mode of applied/'s files and of the record: they describe this machine
 
 
 def state_dir(output_dir: Path) -> Path:
@@ -47,23 +51,6 @@ def _safe_rel(rel: str) -> str:
     if not parts or PurePosixPath(rel).is_absolute() or ".." in parts:
         raise ValueError(f"refusing a state path outside the state directory: {rel!r}")
     return rel
-
-
-def atomic_write(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.is_symlink():
-        path.unlink()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 class State:
@@ -87,7 +74,8 @@ class State:
         """`rel` is now applied with `content` (None: no longer on the machines)."""
         target = self.applied_dir / _safe_rel(rel)
         if content is not None:
-            atomic_write(target, content)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            replace_file(target, content, mode=PRIVATE)
             return
         if target.is_file() or target.is_symlink():
             target.unlink()
@@ -114,7 +102,8 @@ class State:
             shutil.rmtree(old, ignore_errors=True)
 
     def write_record(self, record: dict) -> None:
-        atomic_write(self.record_path, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
+        self.root.mkdir(parents=True, exist_ok=True)
+        replace_file(self.record_path, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode(), mode=PRIVATE)
 
     def read_record(self) -> dict | None:
         try:

@@ -43,6 +43,7 @@ from generator.env_settings import SettingError, seconds
 from generator.pipeline import Compilation
 from generator.plan.changes import MANIFEST, Plan, digest, make_plan, read_tree
 from generator.resources import data_dir
+from generator.workspace.atomic import replace_file
 from generator.workspace.writer import WriteError, locked, write
 
 PLAN_FORMAT = "psot-plan"
@@ -463,7 +464,7 @@ def save_plan(result: Compilation, out: Path) -> None:
         "commands": [p.to_dict() for p in programs(result)],
         "apply": [_unit_dict(u) for u in units],
     }
-    out.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    replace_file(out, (json.dumps(body, indent=2) + "\n").encode())
 
 
 def _refuse_plain(message: str, fmt: str) -> int:
