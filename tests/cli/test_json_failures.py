@@ -17,7 +17,7 @@ from generator.cli import main as cli_module
 from generator.plan import changes as plan_module
 from generator.workspace import writer
 from tests.conftest import run_psot
-from tests.test_drift import OVERRIDE, hand_edit, synced
+from tests.plan.test_drift import OVERRIDE, hand_edit, synced
 
 
 def one_document(stdout: str) -> dict:

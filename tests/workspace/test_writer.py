@@ -137,7 +137,7 @@ def test_sigkill_while_writing_leaves_the_old_tree_and_the_next_sync_works(tmp_p
     out = tmp_path / "generated"
     script = tmp_path / "killer.py"
     script.write_text(KILLER)
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     first = subprocess.run([sys.executable, str(script), str(out), "1", "0"], env=env)
     assert first.returncode == 0
     old = snapshot(out)
