@@ -15,7 +15,6 @@ import click
 from generator import __version__
 from generator.apply import targets as tg
 from generator.apply.engine import (
-    MARKS,
     STEP_TIMEOUT_DEFAULT_S,
     STEP_TIMEOUT_ENV,
     Outcome,
@@ -42,6 +41,7 @@ from generator.diagnostics.findings import one_line
 from generator.env_settings import SettingError, seconds
 from generator.pipeline import Compilation
 from generator.plan.changes import MANIFEST, Plan, digest, make_plan, read_tree
+from generator.plan.marks import sign
 from generator.resources import data_dir
 from generator.workspace.atomic import replace_file
 from generator.workspace.writer import WriteError, locked, write
@@ -183,7 +183,7 @@ def _unit_dict(unit: tg.Unit) -> dict[str, Any]:
 
 def _show_units(units: list[tg.Unit], say) -> None:
     for unit in units:
-        say(colour.plan(f"{MARKS[unit.action]} {one_line(unit.label)}"))
+        say(colour.plan(f"{sign(unit.action)} {one_line(unit.label)}"))
         for step in unit.steps:
             say(f"    {'by hand: ' if step.manual else '$ '}{step.display()}")
         if not unit.steps and not unit.note:
@@ -336,7 +336,7 @@ def _status(result: Compilation, targets: tuple[str, ...], fmt: str) -> int:
     if pending:
         click.echo(f"Pending ({where} differs from what was applied):")
         for action, path in pending:
-            click.echo(f"  {MARKS[action]} {path}")
+            click.echo(f"  {sign(action)} {path}")
         click.echo("Run `psot apply` (make apply-infra) to apply them.")
     else:
         click.echo(f"Nothing pending: the machines have what {where} says.")
