@@ -1,4 +1,4 @@
-"""`psot init [DIR] [--from FILE...] [--host NAME] [--format text|json]`: a starter infra.yml.
+"""What `psot init [DIR]` does: write a starter infra.yml (the command, generator/cli/init.py, prints it).
 
 It writes DIR/infra.yml, a file that compiles as it is and whose comments
 teach the format: project_name, global, domains, one host with its GPUs and
@@ -9,9 +9,10 @@ is nothing to detect from, the host is an example, said to be one, to edit.
 
 It never replaces a file: an existing DIR/infra.yml is a refusal (exit 1),
 and the file is created by linking a complete temporary file to its name,
-which fails if anything took that name meanwhile (`workspace.atomic.create_file`). Before
-that, the text is compiled: a starter psot itself cannot validate is a bug
-in psot, reported as one (exit 3), and not written.
+which fails if anything took that name meanwhile (`create_file` of
+workspace/atomic.py). Before that, the text is compiled: a starter psot
+itself cannot validate is a bug in psot, reported as one (exit 3), and not
+written.
 
 Exit codes: 0 written; 1 refused (the file exists, DIR is not a directory,
 a bad --host, a --from file with errors); 3 the file could not be written,
@@ -24,19 +25,23 @@ import json
 import math
 import os
 import shlex
-import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import click
-
-from generator.cli import colour
-from generator.cli import detect as detecting
 from generator.detect import normalise, render
-from generator.detect.merge import Detection
-from generator.diagnostics.findings import Finding, one_line, render_text, summary_line
+from generator.detect.merge import (
+    Detection,
+    bad_host_name,
+    could_not_run,
+    gather,
+    has_errors,
+    host_or_this,
+    incomplete,
+    sorted_findings,
+)
+from generator.diagnostics.findings import Finding, one_line, summary_line
 from generator.load import loader
 from generator.resources import data_dir
 from generator.serialize import dump_yaml, load_yaml
@@ -247,7 +252,7 @@ def _self_check(text: str) -> list[Finding]:
 def run(directory: Path, sources: list[Path], host: str | None) -> Outcome:
     """Everything `psot init` does: refuse early, detect, make the text, check it, write it."""
     outcome = Outcome(path=directory / INFRA_FILE)
-    if host is not None and (problem := detecting.bad_host_name(host)) is not None:
+    if host is not None and (problem := bad_host_name(host)) is not None:
         return outcome.refused(f"--host: {problem}; nothing was written")
     if os.path.lexists(directory) and not directory.is_dir():
         return outcome.refused(f"{directory} is not a directory; nothing was written")
@@ -256,24 +261,24 @@ def run(directory: Path, sources: list[Path], host: str | None) -> Outcome:
     if (directory / "infra").is_dir():
         return outcome.refused(f"{directory / 'infra'}/ exists, and psot reads it instead of {outcome.path}; "
                                "nothing was written")
-    detection, findings = detecting.gather(sources)
-    outcome.host = host or detecting.this_host() or "localhost"
+    detection, findings = gather(sources)
+    outcome.host = host_or_this(host)
     # Without --from, finding no tool that works (DETECT004, an error to detect) is what the example host is for.
-    no_tool = not sources and detecting.could_not_run(findings)
+    no_tool = not sources and could_not_run(findings)
     if no_tool:
         findings = [f for f in findings if f.code != "DETECT004"]
-    if detecting.has_errors(findings):
-        outcome.findings = detecting.sorted_findings(findings)
+    if has_errors(findings):
+        outcome.findings = sorted_findings(findings)
         return outcome.refused(f"{summary_line(findings)}; nothing was written")
     if detection.gpus:
-        findings += detecting.incomplete(detection.gpus)
+        findings += incomplete(detection.gpus)
         why = ""
     elif no_tool:
         why = "psot found no GPU tool here that worked (nvidia-smi, rocm-smi, amd-smi, lspci)"
     else:
         read = [_shown(s["source"]) for s in detection.sources]
         why = f"{', '.join(read)} show{'s' if len(read) == 1 else ''} no GPU"
-    outcome.findings = detecting.sorted_findings(findings)
+    outcome.findings = sorted_findings(findings)
     outcome.example, outcome.tools = not detection.gpus, detection.tools
     outcome.to_complete = [g.name for g in detection.gpus if not g.complete]
     resolved = directory.resolve()
@@ -282,7 +287,7 @@ def run(directory: Path, sources: list[Path], host: str | None) -> Outcome:
     outcome.hosts = load_yaml(text)["hosts"]
     # Compiled in a scratch directory, the text is located in the file it becomes: the same lines.
     checked = [replace(f, file=loader.display_name(outcome.path)) for f in _self_check(text)]
-    if detecting.has_errors(checked):
+    if has_errors(checked):
         outcome.findings += checked
         return outcome.refused("the starter psot made does not compile, which is a bug in psot: please report it "
                                "with the findings above; nothing was written", EXIT_TOOL)
@@ -305,50 +310,3 @@ def run(directory: Path, sources: list[Path], host: str | None) -> Outcome:
 def _shown(text: str) -> str:
     """A file name as it may go into a comment line: a line break in it would end the comment."""
     return one_line(text)
-
-
-@click.command("init")
-@click.argument("args", nargs=-1, type=click.Path(path_type=Path), metavar="[DIR]")
-@click.option("--from", "sources", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
-              help="Build the host from saved nvidia-smi, rocm-smi, amd-smi or lspci outputs, as `psot detect "
-                   "--from` does (repeatable; further FILEs may follow). Default: this machine's tools.")
-@click.option("--host", metavar="NAME", help="The host's name (default: this machine's short hostname).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Output for people (text) or machines (json).")
-def init(args: tuple[Path, ...], sources: tuple[Path, ...], host: str | None, fmt: str) -> int:
-    """Write a commented starter infra.yml into DIR (default: .) that compiles as it is.
-
-    DIR is created if missing; an infra.yml already there is never replaced. With --from, a further
-    argument that is an existing file is one more saved output, and DIR comes first.
-    """
-    directory, more, problem = _split(args, bool(sources))
-    outcome = run(directory, list(sources) + more, host) if problem is None else \
-        Outcome(path=directory / INFRA_FILE).refused(problem)
-    if fmt == "json":
-        click.echo(outcome.to_json(), nl=False)
-        return outcome.code
-    if outcome.findings:
-        click.echo(colour.findings(render_text(outcome.findings)), nl=False, file=sys.stderr)
-    if outcome.written:
-        click.echo(outcome.summary(directory))
-    else:
-        click.echo(f"psot: {outcome.message}", err=True)
-    return outcome.code
-
-
-def _split(args: tuple[Path, ...], with_sources: bool) -> tuple[Path, list[Path], str | None]:
-    """DIR, the further saved outputs among the positional arguments, and what is wrong with them."""
-    if not with_sources:
-        if len(args) > 1:
-            return args[0], [], "init takes one DIR; saved tool outputs go after --from; nothing was written"
-        return (args[0] if args else Path(".")), [], None
-    directory, more = Path("."), []
-    for position, arg in enumerate(args):
-        if arg.is_file():
-            more.append(arg)
-        elif position == 0:
-            directory = arg
-        else:
-            return directory, more, (f"{arg} is not a file: saved tool outputs follow --from, and DIR comes "
-                                     "first; nothing was written")
-    return directory, more, None

@@ -48,7 +48,7 @@ class _Commands(click.Group):
     (or `--help` lists them): `psot validate` must not pay for importing `apply` or `detect`."""
 
     LAZY = {"apply": "generator.cli.apply:apply", "rollback": "generator.cli.apply:rollback",
-            "init": "generator.starter:init", "detect": "generator.cli.detect:detect",
+            "init": "generator.cli.init:init", "detect": "generator.cli.detect:detect",
             "explain": "generator.diagnostics.explain:explain"}
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
