@@ -195,13 +195,14 @@ def test_a_sync_that_writes_nothing_still_cleans_what_a_killed_sync_left(seed_00
     the writer's own cleaning: leftovers are cleaned under the lock all the same, symlinks left alone."""
     from click.testing import CliRunner
 
+    from generator import sync as sync_module
     from generator.cli import main as cli_module
     from generator.workspace import cache as sync_cache
     from tests.conftest import run_psot
     assert run_psot("sync", str(seed_001)).returncode == 0
     record = sync_cache.cache_file(seed_001.parent / "generated")
     if recorded:
-        monkeypatch.setattr(cli_module, "compile_at", lambda *a, **k: pytest.fail("the record did not answer"))
+        monkeypatch.setattr(sync_module, "compile_infra", lambda *a, **k: pytest.fail("the record did not answer"))
     else:
         record.unlink()
     planted = plant_leftovers(seed_001.parent, tmp_path / "outside")
