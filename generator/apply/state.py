@@ -12,9 +12,9 @@ it: it describes this machine's platforms, not the repository):
   which were not. It is rewritten after every unit, so a run that dies
   half-way still says how far it got.
 
-A file of `applied/` and the record are replaced atomically and durably
-(workspace/atomic.py), readable by their owner only; `previous/` is staged
-aside whole, then renamed into place.
+Every file is written atomically and durably (workspace/atomic.py),
+readable by its owner only; `previous/` is staged aside whole, then renamed
+into place.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from pathlib import Path, PurePosixPath
 
 from generator.plan.changes import digest, read_tree
 from generator.workspace import sidecars
-from generator.workspace.atomic import replace_file
+from generator.workspace.atomic import fsync_dir, replace_file
 
 RECORD = "last-apply.json"
-PRIVATE = 0o600   # the mode of applied/'s files and of the record: they describe this machine
+PRIVATE = 0o600   # the mode of every file of the state: it describes this machine
 
 
 def state_dir(output_dir: Path) -> Path:
@@ -85,19 +85,21 @@ class State:
             parent = parent.parent
 
     def snapshot_previous(self, tree: dict[str, bytes] | None = None) -> None:
-        """previous/ := `tree` (default: applied/), staged aside first, then renamed into place."""
+        """previous/ := `tree` (default: applied/), staged aside first (every file on disk), then renamed into
+        place; the state directory is flushed last, so the rename survives a crash too."""
         tree = self.applied() if tree is None else tree
         self.root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".previous-", dir=self.root))
         for rel, content in tree.items():
             dest = staging / _safe_rel(rel)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(content)
+            replace_file(dest, content, mode=PRIVATE)
         old = None
         if self.previous_dir.exists():
             old = self.root / f".previous-old-{os.getpid()}"
             os.rename(self.previous_dir, old)
         os.rename(staging, self.previous_dir)
+        fsync_dir(self.root)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
