@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from generator.model.core import Consumer, Gpu, Infra
 from generator.placement.core import Placement
+from generator.platforms import kubernetes
 from generator.validate.schema import closest
 
 
@@ -116,7 +117,7 @@ def workloads_by_node(ctx: Context) -> dict[str, list[str]]:
     infra = ctx.infra
     out: dict[str, list[str]] = {}
     for workload in infra.workloads.values():
-        if workload.target != "kubernetes":
+        if workload.target != kubernetes.NAME:
             continue
         nodes = {workload.host} if workload.host else set()
         consumer = infra.consumers.get(workload.name)

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from generator.platforms import compose
 from generator.rules.base import Context, Problem
 
 CODE = "COMPOSE001"
@@ -52,7 +53,7 @@ STAGE = "model"
 
 def check(ctx: Context) -> Iterator[Problem]:
     hosts = ctx.infra.hosts
-    compose_hosts = sorted({c.host for c in ctx.consumers() if c.target == "compose" and c.host is not None and c.host in hosts})
+    compose_hosts = sorted({c.host for c in ctx.consumers() if c.target == compose.NAME and c.host is not None and c.host in hosts})
     for host_name in compose_hosts:
         for gpu in hosts[host_name].gpus:
             if gpu.index is None and gpu.status != "unavailable":

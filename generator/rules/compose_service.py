@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from generator.platforms import compose
 from generator.rules.base import Context, Problem
 
 CODE = "NAME003"
@@ -53,7 +54,7 @@ STAGE = "model"
 def check(ctx: Context) -> Iterator[Problem]:
     seen: dict[tuple, str] = {}
     for consumer in ctx.consumers():
-        if consumer.target != "compose":
+        if consumer.target != compose.NAME:
             continue
         key = (consumer.host, ctx.infra.workloads[consumer.name].service)
         if key in seen:

@@ -59,6 +59,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from generator.placement.eligibility import candidate_gpus, host_ok
+from generator.platforms import kubernetes
 from generator.rules.base import Context, Problem
 
 CODE = "FIT004"
@@ -77,6 +78,6 @@ def check(ctx: Context) -> Iterator[Problem]:
         if len(hosts) <= 1:
             continue  # the one host it can use; none is FIT003's
         fix = ("set its host to the node whose GPUs it should get, or write a number for gpu.count"
-               if consumer.target == "kubernetes" else "write a number for gpu.count")
+               if consumer.target == kubernetes.NAME else "write a number for gpu.count")
         yield Problem(f"{consumer.name} asks for count: all, which needs one host, but it may run on "
                       f"{', '.join(hosts)}; {fix}", consumer.request.path + ("count",))

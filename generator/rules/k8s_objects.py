@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from generator.platforms import kubernetes
 from generator.platforms.kubernetes.render import DEFAULT_KIND, DEFAULT_NAMESPACE
 from generator.rules.base import Context, Problem
 
@@ -59,7 +60,7 @@ STAGE = "model"
 def check(ctx: Context) -> Iterator[Problem]:
     first: dict[tuple[str, str, str], str] = {}
     for workload in ctx.infra.workloads.values():
-        if workload.target != "kubernetes":
+        if workload.target != kubernetes.NAME:
             continue
         identity = (workload.kind or DEFAULT_KIND, workload.namespace or DEFAULT_NAMESPACE,
                     workload.object_name or workload.name)

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from generator.platforms import kubernetes
 from generator.rules.base import Context, Problem, workloads_by_node
 
 CODE = "K8S001"
@@ -64,7 +65,7 @@ STAGE = "placement"
 def check(ctx: Context) -> Iterator[Problem]:
     running = workloads_by_node(ctx)
     for name, host in ctx.infra.hosts.items():
-        if host.platform != "kubernetes" or running.get(name):
+        if host.platform not in kubernetes.HOST_PLATFORMS or running.get(name):
             continue
         for taint in host.taints:
             yield Problem(f"taint {taint.text} on node '{name}' is tolerated by no workload: no Kubernetes "

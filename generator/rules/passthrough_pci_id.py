@@ -49,6 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from generator.platforms import proxmox
 from generator.rules.base import Context, Problem
 
 CODE = "PASS004"
@@ -59,7 +60,7 @@ STAGE = "placement"
 def check(ctx: Context) -> Iterator[Problem]:
     gpus = ctx.infra.gpus
     for consumer in ctx.consumers():
-        if consumer.target != "proxmox" or not consumer.request.passthrough:
+        if consumer.target != proxmox.NAME or not consumer.request.passthrough:
             continue
         for key in ctx.gpus_of(consumer):
             gpu = gpus[key]

@@ -64,6 +64,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from generator.platforms import proxmox
 from generator.platforms.proxmox.pve_config import MAX_HOSTPCI
 from generator.rules.base import Context, Problem
 
@@ -74,7 +75,7 @@ STAGE = "placement"
 
 def check(ctx: Context) -> Iterator[Problem]:
     for consumer in ctx.consumers():
-        if consumer.target != "proxmox":
+        if consumer.target != proxmox.NAME:
             continue
         count = len(ctx.gpus_of(consumer))
         if count > MAX_HOSTPCI:

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from generator.platforms import proxmox
 from generator.platforms.proxmox import pve_config
 from generator.rules.base import Context, Problem
 
@@ -60,7 +61,7 @@ _FORMAT = "it must start with a letter, then letters, digits, '-' or '_' (2 char
 def check(ctx: Context) -> Iterator[Problem]:
     seen = set()
     for consumer in ctx.consumers():
-        if consumer.target != "proxmox" or not consumer.request.passthrough:
+        if consumer.target != proxmox.NAME or not consumer.request.passthrough:
             continue
         for key in ctx.gpus_of(consumer):
             if key in seen:

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from generator.platforms import proxmox
 from generator.platforms.proxmox import pve_config
 from generator.rules.base import Context, Problem
 
@@ -50,7 +51,7 @@ STAGE = "model"
 
 def check(ctx: Context) -> Iterator[Problem]:
     for workload in ctx.infra.workloads.values():
-        if workload.target != "proxmox":
+        if workload.target != proxmox.NAME:
             continue
         path = workload.path
         vm_name = workload.object_name

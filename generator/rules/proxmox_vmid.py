@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from generator.platforms import proxmox
 from generator.rules.base import Context, Problem
 
 CODE = "PVE001"
@@ -52,7 +53,7 @@ def check(ctx: Context) -> Iterator[Problem]:
     first: dict[int, str] = {}
     for workload in ctx.infra.workloads.values():
         vmid = workload.vmid
-        if workload.target != "proxmox" or vmid is None:
+        if workload.target != proxmox.NAME or vmid is None:
             continue
         if vmid in first:
             yield Problem(f"vmid {vmid} is already used by workloads.{first[vmid]}; every Proxmox VM needs its own "
