@@ -361,8 +361,8 @@ def place(validated: Validated, strategy: str | None = None, without: tuple[str,
 
 def render(placed: Placed) -> Rendered:
     """The tree of every platform's files and placement.yml."""
-    from generator import render_stage  # the renderers and their imports: not needed to validate or place
-    tree = render_stage.render(placed.infra, placed.placement, source_label(placed.source))
+    from generator import render  # the renderers and their imports: not needed to validate or place
+    tree = render.render(placed.infra, placed.placement, source_label(placed.source))
     return _grown(Rendered, placed, tree=tree)
 
 
