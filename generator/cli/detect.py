@@ -87,7 +87,7 @@ def detect(more: tuple[Path, ...], sources: tuple[Path, ...], host: str | None, 
     else:
         _print_findings(findings)
         if not has_errors(findings):
-            click.echo(render.block_text(name, detection.gpus, detection.tools), nl=False)
+            click.echo(render.block_text(name, detection.gpus, detection.tools, detection.host_fields()), nl=False)
             click.echo(f"psot: {_count(detection.gpus)} of {name} from {', '.join(detection.tools) or 'no tool'}; "
                        f"{summary_line(findings)}.", err=True)
         else:
