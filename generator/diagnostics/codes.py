@@ -1306,9 +1306,8 @@ _WRITTEN_ENTRIES = (
         here, so `vram_gb` is the reserved share and placement would take the APU for a much smaller GPU.
         """,
         """
-        Add the output of `rocm-smi --showproductname --showmeminfo vram gtt --showbus --showdriverversion
-        --json` (as psot runs it) or of `amd-smi metric --mem-usage --json`; or set `vram_gb` to the memory
-        the GPU is to use.
+        Add the output of rocm-smi run with `--showmeminfo vram gtt` (as psot runs it) or of `amd-smi
+        metric --mem-usage --json`; or set `vram_gb` to the memory the GPU is to use.
         """,
         fails=_detect((("rocm.json", _APU_ROCM.format(gtt="")),), "psot detect --host ws --from rocm.json",
                       "rocm.json:1:1: warning[DETECT029] 0000:c4:00.0 (Radeon 780M Graphics, 1002:15bf) is an APU: "
