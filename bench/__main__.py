@@ -17,10 +17,12 @@ What it does:
    inventories (W compose workloads over G GPUs on docker hosts of 8 GPUs).
    Each one is compiled once first and must give no error.
 2. Times each stage of SPEC §1 in-process with `time.perf_counter`, best of
-   `--repeat` runs: load, validate (JSON Schema + typed model), place,
-   render, write (plan + write into a fresh empty directory), resync (plan +
-   write against the tree just written, which must write nothing), and end
-   to end (compile_infra + plan + write into a fresh directory).
+   `--repeat` runs: the stages of generator/pipeline.py, called by name from
+   its STAGES, each on the result of the one before (load, validate: JSON
+   Schema + typed model, place, render), then write (plan + write into a
+   fresh empty directory), resync (plan + write against the tree just
+   written, which must write nothing), and end to end (compile_infra + plan
+   + write into a fresh directory).
 3. Prints one row per input, one column per stage, in milliseconds.
 4. Placement per strategy: on every compose input, times
    `placement.place(infra, Diagnostics(), strategy)` alone (no rules) for
@@ -54,7 +56,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from statistics import fmean
 from typing import Any
@@ -62,15 +64,14 @@ from typing import Any
 import yaml
 
 from bench import targets
-from generator import model, rules
+from generator import pipeline
 from generator.diagnostics.findings import Diagnostics, render_text
 from generator.load import loader
-from generator.pipeline import compile_infra, source_label
+from generator.model import core as model
+from generator.pipeline import compile_infra
 from generator.placement import balance
 from generator.placement.core import STRATEGY_NAMES, Placement, place
 from generator.plan.changes import make_plan
-from generator.render_stage import render
-from generator.validate import schema
 from generator.workspace.writer import write
 
 SEED = 20240601
@@ -85,12 +86,13 @@ DEFAULT_OUT = BENCH_DIR / "out"
 # generator.load.loader.SafeLoader (libyaml's CSafeLoader when PyYAML has it).
 INPUT_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-STAGES = ("load", "validate", "place", "render", "write", "resync", "e2e")
+# The pipeline's stages (generator/pipeline.py, by name), then what the harness times after them.
+STAGES = (*pipeline.STAGES, "write", "resync", "e2e")
 STAGE_HELP = {
-    "load": "loader.load: read + parse YAML, record line/column of every node",
-    "validate": "schema.validate (JSON Schema) + model.build (typed model) + the model-stage rules",
-    "place": "placement.place (vram_based) + the rules that judge the placement",
-    "render": "render.render: the in-memory tree {path: bytes}",
+    "load": "pipeline.load: read + parse YAML, record line/column of every node, find the output directory",
+    "validate": "pipeline.validate: JSON Schema + model.build (typed model) + the model-stage rules",
+    "place": "pipeline.place: placement.place (vram_based) + the rules that judge the placement",
+    "render": "pipeline.render: the in-memory tree {path: bytes}",
     "write": "plan.make_plan + writer.write into a fresh, empty directory (first full write)",
     "resync": "plan.make_plan + writer.write against the tree just written (writes nothing)",
     "e2e": "pipeline.compile_infra + make_plan + write into a fresh directory",
@@ -294,7 +296,8 @@ def check_compiles(path: Path, out_dir: Path) -> tuple[int, int, int]:
         sys.stderr.write(render_text(result.diag.findings))
         raise SystemExit(f"bench: the synthetic input {path} does not compile (findings above); "
                          "this is a bug in the harness or in generator/")
-    return len(result.infra.consumers), len(result.infra.gpus), len(result.diag.findings)
+    infra = result.need_infra()
+    return len(infra.consumers), len(infra.gpus), len(result.diag.findings)
 
 
 # --------------------------------------------------------------------------
@@ -349,62 +352,45 @@ def _fresh_dir(scratch: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix="gen-", dir=scratch)) / "generated"
 
 
+def _stage_input(name: str, path: Path, target: Path, before: pipeline.Result | None) -> tuple:
+    """The arguments one timed run of the pipeline stage `name` is given, made untimed."""
+    if name == "load":
+        return (path, target)
+    if name == "validate":
+        # Loaded again for every run: validate changes the document it checks (the schema drops the unknown
+        # keys it ignores), and only one document is alive at a time, so the heap the collector walks stays
+        # the same.
+        return (pipeline.load(path, target),)
+    assert before is not None
+    # The result of the stage before with findings of its own: the stages of one run add theirs to it.
+    return (replace(before, diag=Diagnostics(before.diag.document, before.diag.default_file)),)
+
+
 def bench_input(spec: Spec, out: Path, repeat: int) -> Row:
     path = generate(spec, out)
     scratch = out / spec.name / "scratch"   # removed at the end of the run (see remove_scratch)
     scratch.mkdir(exist_ok=True)
     row = Row(spec.name, bytes=path.stat().st_size)
     row.consumers, row.gpus, row.findings = check_compiles(path, _fresh_dir(scratch))
-    source = source_label(path)
 
-    samples = []
-    for _ in range(repeat):
-        t, doc = _timed(lambda: loader.load(path, Diagnostics()))
-        samples.append(t)
-        del doc  # only one document alive at a time: the heap the garbage collector walks stays the same
-    _best("load", row, samples)
-
-    # Every repetition validates a freshly loaded document (loaded untimed):
-    # schema.validate may mutate doc.data (it drops ignored unknown keys).
-    samples = []
-    infra = None
-    for _ in range(repeat):
-        infra = None
-        diag = Diagnostics()
-        doc = loader.load(path, diag)
-
-        def validate(doc: Any = doc, diag: Diagnostics = diag) -> Any:
-            if not schema.validate(doc, diag):
-                return None
-            built = model.build(doc.data)
-            rules.run("model", built, None, diag)
-            return built
-        t, infra = _timed(validate)
-        assert infra is not None and not diag.has_errors, render_text(diag.findings)
-        samples.append(t)
-    _best("validate", row, samples)
-    del doc
-
-    samples = []
-    placement = None
-    for _ in range(repeat):
-        diag = Diagnostics()
-        def place_and_judge(diag: Diagnostics = diag) -> Any:
-            placed = place(infra, diag)
-            rules.run("placement", infra, placed, diag)
-            return placed
-        t, placement = _timed(place_and_judge)
-        samples.append(t)
-    _best("place", row, samples)
+    # The stages of the pipeline, by name and in its order, each timed on the result of the one before.
+    target = _fresh_dir(scratch)   # no placement.yml there: placement starts from nothing, as a first sync does
+    before: pipeline.Result | None = None
+    for name, stage in pipeline.STAGES.items():
+        samples = []
+        result = None
+        for _ in range(repeat):
+            result = None   # only one result of the stage alive at a time
+            args = _stage_input(name, path, target, before)
+            t, result = _timed(lambda stage=stage, args=args: stage(*args))
+            samples.append(t)
+            assert not isinstance(result, pipeline.Stopped) and result.ok, render_text(result.diag.findings)
+        _best(name, row, samples)
+        before = None if name == "load" else result   # validate loads again (see _stage_input)
+    assert isinstance(before, pipeline.Rendered)
     if spec.kind == "compose":
-        row.placements = bench_strategies(spec.name, infra, repeat)
-
-    samples = []
-    tree: dict[str, bytes] = {}
-    for _ in range(repeat):
-        t, tree = _timed(lambda: render(infra, placement, source))
-        samples.append(t)
-    _best("render", row, samples)
+        row.placements = bench_strategies(spec.name, before.infra, repeat)
+    tree = before.tree
     row.files = len(tree)
 
     write_samples, resync_samples = [], []

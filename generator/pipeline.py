@@ -1,26 +1,37 @@
-"""The stages of SPEC §1 chained: load → validate → place → render.
+"""The stages of SPEC §1: load → validate → place → render, each a function with a typed result.
 
-`compile_infra` runs them in order and stops at the first stage that
-reports an error, so nothing downstream (and nothing on disk) ever sees an
-input that failed validation. Plan and write are separate (see cli.py),
-because only `sync` writes.
+`load(path)` gives a `Loaded`, `validate(loaded)` a `Validated` (the model), `place(validated)` a `Placed`
+(the placement) and `render(placed)` a `Rendered` (the tree): each result has every field of the one
+before it and its own, all present. A stage that cannot make its result at all (infra.yml unreadable,
+a schema error, a strategy or `--without` name refused) gives a `Stopped` instead. `STAGES` names them;
+`run(path, until=...)` chains them and stops at the first stage whose result has an error, so nothing
+downstream (and nothing on disk) ever sees an input that failed validation.
+
+The stages of one run share its Diagnostics: each adds its findings to those of its input, so a result
+feeds one next stage (and validate changes its input's document: the schema drops the unknown keys it
+ignores). `compile_infra` runs them for the commands and gathers the results into a `Compilation`.
+Plan and write are separate (see generator/cli/), because only `sync` writes.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
 from pathlib import Path, PurePosixPath
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 
-from generator import model, rules
+from generator import rules
 from generator.diagnostics.findings import Diagnostics, Finding, one_line
 from generator.load import loader
-from generator.model import Infra
-from generator.placement.core import Placement, place
+from generator.load.loader import Document
+from generator.model import core as model
+from generator.model.core import Infra
+from generator.placement import core as placement_core
+from generator.placement.core import Placement
 from generator.rules.base import gpu_choices
 from generator.serialize import load_yaml
 from generator.validate import schema
@@ -29,8 +40,66 @@ DEFAULT_OUTPUT_DIR = "generated"
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Result:
+    """What every stage's result has: the input, the output directory its tree is for, the findings so far."""
+    source: Path
+    output_dir: Path
+    diag: Diagnostics
+
+    @property
+    def ok(self) -> bool:
+        return not self.diag.has_errors
+
+
+@dataclass(frozen=True)
+class Loaded(Result):
+    """infra.yml (or infra/) read and parsed, every node's position known."""
+    document: Document
+
+
+@dataclass(frozen=True)
+class Validated(Result):
+    """The document passed the schema; its model, judged by the rules of the model stage."""
+    infra: Infra
+    # The findings of load and validate: generator/placement/failover.py places again from there.
+    model_findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class Placed(Validated):
+    """Every consumer placed, and the placement judged by the rules of the placement stage."""
+    # `infra` is the model placed: with the GPUs of `without` unavailable.
+    placement: Placement
+    previous: dict[str, tuple[str, ...]]   # the previous placement placement started from (previous_placement)
+    without: tuple[str, ...]               # the GPUs placed as gone (`host/gpu`), as `without` named them resolved
+
+
+@dataclass(frozen=True)
+class Rendered(Placed):
+    """The tree of generated files, `{relative path: bytes}`, as sync would write it."""
+    tree: dict[str, bytes]
+
+
+@dataclass(frozen=True)
+class Stopped(Result):
+    """A stage that could not make its result; its errors are in `diag`."""
+    stage: str
+    reached: Loaded | Validated | None     # the result the stage started from (None: nothing was loaded)
+
+
+Outcome = Loaded | Validated | Placed | Rendered | Stopped
+R = TypeVar("R", bound=Result)
+
+
+def _grown(cls: type[R], result: Result, **more: Any) -> R:
+    """The `cls` of `result`'s fields and `more`: the result of the stage after the one that made `result`."""
+    return cls(**{f.name: getattr(result, f.name) for f in fields(cls) if f.name not in more}, **more)
+
+
 @dataclass
 class Compilation:
+    """What the commands work with: how far one run of the stages went, every stage's product in one place."""
     source: Path
     output_dir: Path
     diag: Diagnostics
@@ -61,6 +130,16 @@ class Compilation:
     def need_tree(self) -> dict[str, bytes]:
         """The rendered tree: the compilation ran the render stage without an error before it."""
         return _reached(self.tree, "render")
+
+    def take(self, outcome: Outcome) -> None:
+        """Take the products of `outcome` (and of the stages before it)."""
+        reached = outcome.reached if isinstance(outcome, Stopped) else outcome
+        if isinstance(reached, Validated):
+            self.infra, self.model_findings = reached.infra, reached.model_findings
+        if isinstance(reached, Placed):
+            self.placement, self.previous, self.without = reached.placement, reached.previous, reached.without
+        if isinstance(reached, Rendered):
+            self.tree = reached.tree
 
 
 class StageNotRun(RuntimeError):
@@ -102,7 +181,7 @@ def output_override(override: Path, project_root: Path, diag: Diagnostics) -> Pa
 
 def _unfit_output(target: Path, project_root: Path, given: Path) -> str | None:
     """Why psot must not replace `target` with a tree of its own, or None."""
-    from generator.plan.changes import MANIFEST, STATE_DIR  # not imported by `psot validate` (see cli.py)
+    from generator.plan.changes import MANIFEST, STATE_DIR  # not imported by `psot validate` (see generator/cli/)
     fix = "pass a directory of its own (a new or an empty one, or one psot wrote before)"
     if target == project_root:
         return f"is the project itself ({target}); psot replaces the whole output directory: {fix}, such as " \
@@ -208,7 +287,7 @@ def previous_placement(output_dir: Path, strategy: str | None = None) -> dict[st
 def place_and_judge(infra: Infra, diag: Diagnostics, strategy: str,
                     previous: dict[str, tuple[str, ...]]) -> Placement | None:
     """Place, then run the rules that judge the placement; None when the strategy cannot run."""
-    placement = place(infra, diag, strategy, previous)
+    placement = placement_core.place(infra, diag, strategy, previous)
     if placement is None:
         return None
     judged = Diagnostics(diag.document, diag.default_file)
@@ -236,45 +315,96 @@ def _without_keys(infra: Infra, names: tuple[str, ...], diag: Diagnostics) -> tu
     return tuple(dict.fromkeys(keys))
 
 
+def load(path: Path, output_dir: Path | None = None) -> Loaded | Stopped:
+    """Read infra.yml (or infra/) and find the output directory: `output_dir` (`--output-dir`), else
+    `global.output_dir`, else generated/ beside it (PATH001, PATH002); PATH003 for a kustomize base
+    outside the project."""
+    path = Path(path)
+    diag = Diagnostics(default_file=loader.display_name(path))
+    doc = loader.load(path, diag)
+    data = doc.data if doc else None
+    target = _output_dir(path, data, output_dir, diag)
+    _check_kubernetes_base(path, data, diag)
+    if doc is None:
+        return Stopped(path, target, diag, "load", None)
+    return Loaded(path, target, diag, doc)
+
+
+def validate(loaded: Loaded) -> Validated | Stopped:
+    """Check the document against the schema, build its model and run the rules of the model stage."""
+    if not schema.validate(loaded.document, loaded.diag):
+        return Stopped(loaded.source, loaded.output_dir, loaded.diag, "validate", loaded)
+    path = loaded.source
+    infra = replace(model.build(loaded.document.data), output_dir=_relative_output(path, loaded.output_dir),
+                    project_dir=path.resolve().parent.as_posix())
+    rules.run("model", infra, None, loaded.diag)
+    return Validated(path, loaded.output_dir, loaded.diag, infra, tuple(loaded.diag.findings))
+
+
+def place(validated: Validated, strategy: str | None = None, without: tuple[str, ...] = ()) -> Placed | Stopped:
+    """Place every consumer by `strategy` (default: global.placement.strategy), from the placement.yml in
+    the output directory, with the GPUs `without` names (a GPU name or `host/gpu`, as a pin names them)
+    gone, then run the rules of the placement stage."""
+    diag = validated.diag
+    errors = diag.error_count
+    keys = _without_keys(validated.infra, without, diag)
+    if diag.error_count > errors:
+        return Stopped(validated.source, validated.output_dir, diag, "place", validated)
+    infra = model.without(validated.infra, keys) if without else validated.infra
+    chosen = strategy or infra.strategy
+    previous = previous_placement(validated.output_dir, chosen)
+    placement = place_and_judge(infra, diag, chosen, previous)
+    if placement is None:
+        return Stopped(validated.source, validated.output_dir, diag, "place", validated)
+    return _grown(Placed, replace(validated, infra=infra), placement=placement, previous=previous, without=keys)
+
+
+def render(placed: Placed) -> Rendered:
+    """The tree of every platform's files and placement.yml."""
+    from generator import render_stage  # the renderers and their imports: not needed to validate or place
+    tree = render_stage.render(placed.infra, placed.placement, source_label(placed.source))
+    return _grown(Rendered, placed, tree=tree)
+
+
+# The stages by name, in the order they run.
+STAGES: dict[str, Callable[..., Outcome]] = {"load": load, "validate": validate, "place": place, "render": render}
+
+
+def run(path: Path, until: str = "render", *, strategy: str | None = None, output_dir: Path | None = None,
+        without: tuple[str, ...] = ()) -> Outcome:
+    """The stages on `path` up to `until` (a name of STAGES); the result of the last stage run, which is the
+    first whose result has an error when one has. `strategy` and `without` are place's."""
+    if until not in STAGES:
+        raise ValueError(f"no stage {until!r}: one of {', '.join(STAGES)}")
+    loaded = load(path, output_dir)
+    if until == "load" or isinstance(loaded, Stopped) or not loaded.ok:
+        return loaded
+    validated = validate(loaded)
+    if until == "validate" or isinstance(validated, Stopped) or not validated.ok:
+        return validated
+    placed = place(validated, strategy, without)
+    if until == "place" or isinstance(placed, Stopped) or not placed.ok:
+        return placed
+    return render(placed)
+
+
 def place_stage(result: Compilation, strategy: str | None, without: tuple[str, ...]) -> None:
     """Place `result.infra` (modelled, without errors) into `result`, with the GPUs `without` gone;
     `result.placement` stays None when the names or the strategy are refused."""
-    assert result.infra is not None
-    diag = result.diag
-    result.without = _without_keys(result.infra, without, diag)
-    if diag.has_errors:
-        return
-    result.infra = model.without(result.infra, result.without) if without else result.infra
-    chosen = strategy or result.infra.strategy
-    result.previous = previous_placement(result.output_dir, chosen)
-    result.placement = place_and_judge(result.infra, diag, chosen, result.previous)
+    validated = Validated(result.source, result.output_dir, result.diag, result.need_infra(), result.model_findings)
+    result.take(place(validated, strategy, without))
 
 
 def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path | None = None,
                   until: str = "render", without: tuple[str, ...] = ()) -> Compilation:
     """Run the pipeline on `path` up to `until` ("validate", "place" or "render").
 
-    `without`: GPUs (a GPU name or `host/gpu`, as a pin names them) to treat as gone, to see what would
-    move if they failed.
+    "validate" places too, as "place" does: `psot validate` reports the findings of the rules that judge
+    the placement. `without`: GPUs (a GPU name or `host/gpu`, as a pin names them) to treat as gone, to
+    see what would move if they failed.
     """
-    path = Path(path)
-    diag = Diagnostics(default_file=loader.display_name(path))
-    doc = loader.load(path, diag)
-    result = Compilation(path, _output_dir(path, doc.data if doc else None, output_dir, diag), diag)
-    _check_kubernetes_base(path, doc.data if doc else None, diag)
-    if doc is None or diag.has_errors or not schema.validate(doc, diag):
-        return result
-    result.infra = replace(model.build(doc.data), output_dir=_relative_output(path, result.output_dir),
-                           project_dir=path.resolve().parent.as_posix())
-    rules.run("model", result.infra, None, diag)
-    if diag.has_errors:
-        return result
-    result.model_findings = tuple(diag.findings)
-    place_stage(result, strategy, without)
-    if result.placement is None:
-        return result
-    if diag.has_errors or until == "validate" or until == "place":
-        return result
-    from generator.render_stage import render  # the renderers and their imports: not needed to validate or place
-    result.tree = render(result.infra, result.placement, source_label(path))
+    outcome = run(path, "place" if until in ("validate", "place") else "render", strategy=strategy,
+                  output_dir=output_dir, without=without)
+    result = Compilation(outcome.source, outcome.output_dir, outcome.diag)
+    result.take(outcome)
     return result

@@ -268,7 +268,7 @@ def test_cut_diff_keeps_whole_lines() -> None:
 # --- what apply will run ------------------------------------------------------------------------
 
 def programs(compose_command: str | None = None, ssh: dict[str, str] | None = None):
-    from generator.apply.targets import programs as found
+    from generator.apply.units import programs as found
     tree = {"compose/ws/docker-compose.gpu-override.yml": b"", "proxmox/pve/qemu-server/101.conf": b"",
             "incus/ai/project.yaml": b""}
     infra = {"global": {"compose": {"command": compose_command}} if compose_command else {},
@@ -302,7 +302,7 @@ def test_a_compose_command_with_backticks_stays_one_code_span() -> None:
 
 
 def test_many_programs_are_cut_with_a_note_under_the_limit() -> None:
-    from generator.apply.targets import Program
+    from generator.apply.units import Program
     many = [Program("proxmox", f"node-{i:04d}", ("qm", "pvesh"), f"over `ssh -o BatchMode=yes root@node-{i:04d}`",
                     (f"hosts.node-{i:04d}.ssh",)) for i in range(2_000)]
     text = render_markdown(SMALL_PLAN, SMALL_NEW, SMALL_OLD, SMALL_PLACEMENT, SMALL_PREVIOUS, limit=5_000,

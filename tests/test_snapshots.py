@@ -14,7 +14,7 @@ from generator.pipeline import compile_infra
 from tests.conftest import EXAMPLES, REPO
 
 # Examples that show a mistake psot catches: they must fail to compile, and
-# their own tests assert the exact findings (tests/rules/test_blackwell_bringup.py).
+# their own tests assert the exact findings (tests/rules/test_storage.py).
 FAILING_EXAMPLES = {"blackwell-bringup"}
 
 

@@ -4,7 +4,8 @@
 generated/, byte for byte: a file there that differs is refused, never sent)
 with the files as they were last applied (the *applied state*, a mirror
 kept beside generated/ in `.<output>.psot-state/`) and turns every file that
-differs into the commands of its platform (see `targets.py`): `incus` for
+differs into the commands of its platform (see `units.py` and each
+platform's apply.py, generator/platforms/<name>/): `incus` for
 Incus, `qm` and `pvesh` for Proxmox, the user's compose command for Compose,
 `kubectl` for Kubernetes. Nothing that did not change is touched. The bytes
 it sends are the ones it rendered, never bytes read back from disk.

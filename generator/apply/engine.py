@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.apply.state import State
-from generator.apply.targets import Step, Unit
+from generator.apply.units import Step, Unit
 from generator.env_settings import SettingError, seconds
 
 STEP_TIMEOUT_ENV = "PSOT_APPLY_TIMEOUT"

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from generator import __version__
-from generator.apply import targets as tg
+from generator.apply import units as tg
 from generator.apply.engine import (
     MARKS,
     STEP_TIMEOUT_DEFAULT_S,

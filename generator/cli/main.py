@@ -169,7 +169,7 @@ def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None
     result = compile_at(infra, output_dir=output_dir)
     if not result.ok:
         return fail(result, "json" if fmt == "json" else "text", writes=False)
-    from generator.apply.targets import programs, programs_text
+    from generator.apply.units import programs, programs_text
     from generator.plan.changes import make_plan, read_tree
     from generator.plan.markdown import render_markdown
     failing = "json" if fmt == "json" else "text"

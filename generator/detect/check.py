@@ -25,10 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import model
 from generator.detect import normalise as n
 from generator.detect.merge import VENDOR_TOOLS, Detection, Gpu, named, vram_differs
 from generator.diagnostics.findings import Diagnostics, Finding
+from generator.model import core as model
 from generator.pipeline import Compilation, compile_infra
 from generator.placement import report
 from generator.placement.failover import fail_over

@@ -30,7 +30,7 @@ import re
 
 from generator.detect import normalise as n
 from generator.detect.records import ALL_VENDORS, Parsed, Seen
-from generator.model import PciFunction
+from generator.model.core import PciFunction
 
 FORMAT = "lspci"
 COMMAND = ["lspci", "-nn", "-D", "-k", "-v"]

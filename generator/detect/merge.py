@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from generator.detect import normalise as n
 from generator.detect.records import KernelModules, Parsed, Seen, finding
 from generator.diagnostics.findings import WARNING, Finding
-from generator.model import PciFunction
+from generator.model.core import PciFunction
 
 PRECEDENCE = {"nvidia-smi": 0, "amd-smi": 1, "rocm-smi": 2, "lspci": 3}
 _PCI_ID_PRECEDENCE = {"lspci": 0, "nvidia-smi": 1, "amd-smi": 2, "rocm-smi": 3}

@@ -7,10 +7,11 @@ without the vendor in front. These functions turn each into the one form
 infra.yml uses (SPEC §2, schemas/infra.schema.json) and return None for a
 value they cannot read, never raise.
 
-Architectures: NVIDIA's from the compute capability (`drivers.architecture_of`,
-the table the driver rules use), else from the chip's code name that lspci
-prints (`GB203` → Blackwell), else from the PCI device ID; AMD's from the
-gfx target (`gfx1100`) or the code name (`Navi 31`).
+Vendors and architectures come from the hardware tables (generator/hardware,
+the ones the driver rules use): NVIDIA's architecture from the compute
+capability, else from the chip's code name that lspci prints (`GB203` →
+Blackwell), else from the PCI device ID; AMD's from the gfx target
+(`gfx1100`) or the code name (`Navi 31`); Intel's from the code name (`DG2`).
 """
 
 from __future__ import annotations
@@ -18,12 +19,9 @@ from __future__ import annotations
 import re
 from collections.abc import Set as AbstractSet
 
-from generator.hardware import drivers
+from generator.hardware import tables
+from generator.hardware.rows import Architecture
 from generator.placement.core import number
-from generator.rules.hardware import architecture_name
-
-VENDOR_IDS = {"10de": "nvidia", "1002": "amd", "8086": "intel"}
-VENDOR_NAMES = {"nvidia": "NVIDIA", "amd": "AMD", "intel": "Intel"}
 
 NAME_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 NAME_MAX = 63
@@ -71,7 +69,9 @@ def pci_id(vendor: object, device: object) -> str | None:
 
 
 def vendor_of_id(vendor_hex: str | None) -> str | None:
-    return VENDOR_IDS.get(vendor_hex or "")
+    """`10de` -> `nvidia`; None for a vendor the hardware tables do not know."""
+    row = tables.vendor_by_pci_id(vendor_hex)
+    return row.key if row else None
 
 
 def vram_gb(mib: float | None) -> int | float | None:
@@ -153,87 +153,37 @@ def model_name(text: object) -> str | None:
     return name
 
 
-# NVIDIA's chip code names start with the architecture's letters (pci.ids:
-# GM204 [GeForce GTX 970], GA102GL [RTX A5500], GB203 [GeForce RTX 5070 Ti]).
-_NVIDIA_CHIP_PREFIX = {"GF": "fermi", "GK": "kepler", "GM": "maxwell", "GP": "pascal", "GV": "volta",
-                       "TU": "turing", "GA": "ampere", "AD": "ada", "GH": "hopper", "GB": "blackwell"}
-
-# NVIDIA PCI device IDs by architecture, for when neither a compute capability
-# nor a chip name is known (nvidia-smi -q -x of an old driver without lspci).
-# Ranges from the device lists of pci.ids (https://pci-ids.ucw.cz/read/PC/10de),
-# where each block of IDs belongs to one chip family, e.g. 13c2 GM204 [GeForce
-# GTX 970], 1b80 GP104, 1db4 GV100, 1eb8 TU104, 2204 GA102, 2233 GA102GL
-# [RTX A5500], 25b2 GA107GL [RTX A400], 2330 GH100, 2684 AD102, 2c05 GB203
-# [GeForce RTX 5070 Ti], 2d04 GB206, 2f04 GB205. IDs outside these ranges
-# give no architecture rather than a guess.
-_NVIDIA_DEVICE_RANGES = (
-    (0x1340, 0x13FF, "maxwell"), (0x1400, 0x143F, "maxwell"), (0x1617, 0x1667, "maxwell"),
-    (0x17C0, 0x17FF, "maxwell"),
-    (0x15F0, 0x15FF, "pascal"), (0x1B00, 0x1CFF, "pascal"), (0x1D00, 0x1D7F, "pascal"),
-    (0x1D80, 0x1DFF, "volta"),
-    (0x1E00, 0x1FFF, "turing"), (0x2180, 0x21FF, "turing"),
-    (0x2080, 0x20FF, "ampere"), (0x2200, 0x22FF, "ampere"), (0x2400, 0x25FF, "ampere"),
-    (0x2300, 0x23FF, "hopper"),
-    (0x2680, 0x28FF, "ada"),
-    (0x2900, 0x29FF, "blackwell"), (0x2B00, 0x2DFF, "blackwell"), (0x2F00, 0x2FFF, "blackwell"),
-)
-
-# AMD: the LLVM AMDGPU processor table (https://llvm.org/docs/AMDGPUUsage.html#processors)
-# gives each gfx target its generation; longest prefix first.
-_AMD_GFX_PREFIX = (
-    ("gfx950", "cdna4"), ("gfx94", "cdna3"), ("gfx90a", "cdna2"), ("gfx908", "cdna"), ("gfx90", "vega"),
-    ("gfx12", "rdna4"), ("gfx115", "rdna3-5"), ("gfx11", "rdna3"), ("gfx103", "rdna2"), ("gfx101", "rdna"),
-)
-# ... and pci.ids names AMD's chips by code name: Navi 1x/2x/3x/4x are RDNA 1-4.
-_AMD_CHIP = ((re.compile(r"Navi ?1\d"), "rdna"), (re.compile(r"Navi ?2\d"), "rdna2"),
-             (re.compile(r"Navi ?3\d"), "rdna3"), (re.compile(r"Navi ?4\d"), "rdna4"),
-             (re.compile(r"Aqua Vanjaram"), "cdna3"), (re.compile(r"Aldebaran"), "cdna2"),
-             (re.compile(r"Arcturus"), "cdna"), (re.compile(r"Vega ?(10|20)"), "vega"))
-_INTEL_CHIP = ((re.compile(r"^DG2\b"), "alchemist"), (re.compile(r"^(Battlemage|BMG)\b"), "battlemage"))
+def _from_nvidia_smi(row: Architecture | None) -> str | None:
+    """An NVIDIA architecture as nvidia-smi's answers give it (compute capability, product_architecture):
+    only those whose driver psot judges (a minimum driver in the tables). Fermi and Kepler, whose last
+    branches (R390, R470) psot does not judge, are named from their chip code name alone."""
+    return row.name if row is not None and row.minimum_driver is not None else None
 
 
 def nvidia_architecture(named: object) -> str | None:
-    """nvidia-smi's `product_architecture` (`Ada Lovelace`) -> `ada`, using the driver table's names."""
+    """nvidia-smi's `product_architecture` (`Ada Lovelace`) -> `ada`, by the hardware tables' names."""
     if not isinstance(named, str):
         return None
-    wanted = " ".join(named.split()).lower()
-    for arch in drivers.NVIDIA_DRIVERS:
-        if architecture_name(arch).lower() == wanted or arch == wanted:
-            return arch
-    return None
+    return _from_nvidia_smi(tables.architecture("nvidia", named))
 
 
 def architecture(vendor: str | None, *, compute_cap: str | None = None, chip: str | None = None,
                  pci_id_: str | None = None, gfx: str | None = None) -> str | None:
     """The architecture name infra.yml uses, from whatever is known; None rather than a guess."""
-    if vendor == "nvidia":
-        if compute_cap:
-            found = drivers.architecture_of("nvidia", None, compute_cap)
-            if found:
-                return found
-        if chip:
-            found = _NVIDIA_CHIP_PREFIX.get(chip[:2].upper())
-            if found and re.match(r"^[A-Z]{2}\d", chip.upper()):
-                return found
-        if pci_id_ and pci_id_.startswith("10de:"):
-            device = int(pci_id_[5:], 16)
-            for low, high, name in _NVIDIA_DEVICE_RANGES:
-                if low <= device <= high:
-                    return name
-    elif vendor == "amd":
-        if gfx:
-            for prefix, name in _AMD_GFX_PREFIX:
-                if gfx.lower().startswith(prefix):
-                    return name
-        if chip:
-            for pattern, name in _AMD_CHIP:
-                if pattern.search(chip):
-                    return name
-    elif vendor == "intel" and chip:
-        for pattern, name in _INTEL_CHIP:
-            if pattern.search(chip):
-                return name
-    return None
+    if vendor is None:
+        return None
+    found = _from_nvidia_smi(tables.by_compute_capability(vendor, compute_cap)) if compute_cap else None
+    if found is None and gfx:
+        found = _name(tables.by_gfx(vendor, gfx))
+    if found is None and chip:
+        found = _name(tables.by_chip(vendor, chip))
+    if found is None and pci_id_:
+        found = _name(tables.by_pci_id(vendor, pci_id_))
+    return found
+
+
+def _name(row: Architecture | None) -> str | None:
+    return row.name if row is not None else None
 
 
 # Brand words that say the vendor or the product line, not the card: "GeForce RTX 5070 Ti" -> rtx-5070-ti.

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from generator.diagnostics import codes
 from generator.diagnostics.findings import ERROR, WARNING, Finding
-from generator.model import PciFunction
+from generator.model.core import PciFunction
 
 ALL_VENDORS = frozenset({"nvidia", "amd", "intel"})
 MAX_PROBLEMS = 20   # DETECT003 findings listed per output; a garbage file must not flood the terminal

@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from generator.diagnostics.findings import Diagnostics, Finding, format_path
-from generator.model import Consumer, Gpu, Infra
+from generator.model.core import Consumer, Gpu, Infra
 from generator.placement import balance
+from generator.placement.eligibility import eligible, why_none
 
 NODE_BUDGET = 50_000              # search steps for a whole placement
 GROUP_BUDGET_MIN = 1_000           # ... and for one group of consumers that can share GPUs
@@ -259,49 +260,6 @@ def speed(gpu: Gpu) -> float:
     return base + gpu.vram_gb / 4
 
 
-def host_ok(consumer: Consumer, gpu: Gpu, infra: Infra) -> bool:
-    host = infra.hosts[gpu.host]
-    if consumer.target in ("compose", "proxmox"):
-        return gpu.host == consumer.host
-    if consumer.target == "kubernetes":
-        return gpu.host == consumer.host if consumer.host else host.platform == "kubernetes"
-    return host.platform in ("incus", None)
-
-
-def candidate_gpus(consumer: Consumer, infra: Infra) -> tuple[Gpu, ...] | list[Gpu]:
-    """Only the GPUs of the consumer's host when it names one, so placement stays linear in hosts."""
-    if consumer.host is not None and consumer.target != "incus":
-        host = infra.hosts.get(consumer.host)
-        return host.gpus if host is not None else ()
-    return list(infra.gpus.values())
-
-
-def eligible(consumer: Consumer, infra: Infra) -> list[Gpu]:
-    """GPUs the consumer could run on at all, ignoring what else is placed (sorted by `host/gpu`)."""
-    request = consumer.request
-    out = []
-    for gpu in candidate_gpus(consumer, infra):
-        if gpu.status == "unavailable" or not host_ok(consumer, gpu, infra):
-            continue
-        if request.vendor not in ("any", gpu.vendor):
-            continue
-        if request.min_compute_capability and _cc(gpu.compute_capability) < _cc(request.min_compute_capability):
-            continue
-        out.append(gpu)
-    return out
-
-
-def _why_none(consumer: Consumer, infra: Infra) -> str:
-    request = consumer.request
-    wanted = []
-    if request.vendor != "any":
-        wanted.append(request.vendor)
-    if request.min_compute_capability:
-        wanted.append(f"compute capability >= {request.min_compute_capability}")
-    where = f"on host '{consumer.host}'" if consumer.host else f"for target {consumer.target}"
-    return f"no available {' '.join(wanted) + ' ' if wanted else ''}GPU {where}"
-
-
 # Rank functions: lower is better; every tuple ends with the GPU key, so ties go by name.
 Rank = Callable[["_State", Consumer, Gpu], tuple]
 
@@ -428,13 +386,13 @@ def _greedy(state: _State, order: list[Consumer], rank_for: RankFor, diag: Diagn
 def _record(state: _State, consumer: Consumer, chosen: list[str], diag: Diagnostics) -> None:
     request = consumer.request
     if not chosen:
-        state.no_gpu[consumer.name] = _why_none(consumer, state.infra)
+        state.no_gpu[consumer.name] = why_none(consumer)
         return
     wanted = state.wanted(consumer)
     if len(chosen) < wanted:
         asks = f"all {wanted} GPUs eligible for it" if request.count_all else f"{wanted} GPUs"
         diag.warning("PLACE006", f"{consumer.name} asks for {asks} but gets {len(chosen)}: "
-                     f"{_why_none(consumer, state.infra)} beyond {', '.join(chosen)}", request.path)
+                     f"{why_none(consumer)} beyond {', '.join(chosen)}", request.path)
     state.assign(consumer, chosen)
 
 
@@ -555,7 +513,7 @@ class Strategy:
     """A placement strategy: what the frame (pins, the search, the report) asks of it.
 
     A new strategy is one subclass and one entry in STRATEGIES (the schema's
-    `placement.strategy` enum and `psot place --strategy` must list it: tests/test_strategies.py).
+    `placement.strategy` enum and `psot place --strategy` must list it: tests/placement/test_strategies.py).
     The default `place` runs the ranked search over `order`, ranking GPUs by `rank_for`.
     """
 
@@ -731,7 +689,7 @@ def _report(state: _State, diag: Diagnostics) -> None:
         if placed:
             story = f"it falls back to {', '.join(placed)}"
         else:
-            story = f"it gets no other GPU: {state.no_gpu.get(name) or _why_none(consumer, infra)}"
+            story = f"it gets no other GPU: {state.no_gpu.get(name) or why_none(consumer)}"
         diag.warning("PLACE003", f"{name} is pinned to {lost}, which is unavailable; {story}",
                      consumer.request.path + ("pin",))
     for name, why in sorted(state.no_gpu.items()):

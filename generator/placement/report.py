@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from generator.diagnostics.findings import one_line
-from generator.model import Infra
+from generator.model.core import Infra
 from generator.placement.core import Placement, fmt_gb
 
 BAR_WIDTH = 20

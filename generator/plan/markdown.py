@@ -31,7 +31,7 @@ from generator.placement.core import Placement, fmt_gb
 from generator.plan.changes import Change, Plan
 
 if TYPE_CHECKING:
-    from generator.apply.targets import Program
+    from generator.apply.units import Program
 
 GITHUB_COMMENT_LIMIT = 65_000
 MIN_LIMIT = 1_000                 # room for the summary, the section heads and the notes
@@ -52,7 +52,7 @@ def render_markdown(plan: Plan, new_tree: dict[str, bytes], old_tree: dict[str, 
     `new_tree` is the compiled tree, `old_tree` the content of generated/ on
     disk (`plan.read_tree`), `previous` consumer -> GPUs of the placement.yml
     on disk ({} when there is none), `programs` what apply will run
-    (`apply.targets.programs`).
+    (`apply.units.programs`).
     """
     if limit < MIN_LIMIT:
         raise ValueError(f"limit must be at least {MIN_LIMIT} characters, not {limit}")

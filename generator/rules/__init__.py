@@ -15,7 +15,7 @@ import re
 from types import ModuleType
 
 from generator.diagnostics.findings import Diagnostics
-from generator.model import Infra
+from generator.model.core import Infra
 from generator.placement.core import Placement
 from generator.rules.base import Context
 

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.model import machine_gpu_devices
 from generator.rules.base import Context, Problem
 
 CODE = "ANK001"
@@ -55,27 +54,24 @@ LOW_TRUST = ("untrusted", "disposable")
 
 def check(ctx: Context) -> Iterator[Problem]:
     consumers = ctx.infra.consumers
-    for domain_name, domain in (ctx.infra.data.get("domains") or {}).items():
-        domain = domain or {}
-        level = domain.get("trust_level")
+    for domain in ctx.infra.domains.values():
+        level = domain.trust_level
         if level not in LOW_TRUST:
             continue
-        for machine_name, machine in (domain.get("machines") or {}).items():
-            machine = machine or {}
-            if machine.get("type", "lxc") != "lxc":
+        for machine in domain.machines.values():
+            if machine.type != "lxc":
                 continue
-            path = ("domains", domain_name, "machines", machine_name)
-            consumer = consumers.get(machine_name)
-            gpu = consumer is not None and consumer.path == path
+            consumer = consumers.get(machine.name)
+            gpu = consumer is not None and consumer.path == machine.path
             what = "an LXC container with GPU access" if gpu else "an LXC container"
-            written = "type: lxc" if "type" in machine else "type: lxc, the default"
+            written = "type: lxc" if machine.type_written else "type: lxc, the default"
             shares = "the host kernel and its GPU driver" if gpu else "the host kernel"
             fix = "set type: vm to give it a kernel of its own"
-            if any(d.get("gputype") == "mig" for d in machine_gpu_devices(domain_name, domain, machine_name, machine)):
+            if any(d.gputype == "mig" for d in machine.expanded_gpu_devices):
                 fix += ", and an mdev or sriov GPU instead of mig, which only containers take"
-            message = (f"{machine_name}: domain '{domain_name}' is {level}, but {machine_name} is {what} "
+            message = (f"{machine.name}: domain '{domain.name}' is {level}, but {machine.name} is {what} "
                        f"({written}), which shares {shares}; {fix}")
-            if "type" in machine:
-                yield Problem(message, path + ("type",))
+            if machine.type_written:
+                yield Problem(message, machine.path + ("type",))
             else:
-                yield Problem(message, path, at="key")
+                yield Problem(message, machine.path, at="key")

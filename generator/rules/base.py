@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from generator.model import Consumer, Gpu, Infra
+from generator.model.core import Consumer, Gpu, Infra
 from generator.placement.core import Placement
 from generator.validate.schema import closest
 
@@ -78,17 +78,6 @@ def gpu_choices(word: str, gpus: Mapping[str, Gpu]) -> str:
     return f"{hint or ';'} one of: {listed}{more}"
 
 
-def vram_path(consumer: Consumer) -> tuple:
-    """Where the consumer's VRAM estimate is written: `gpu.vram_gb`, else `model.vram_gb`."""
-    gpu = consumer.spec.get("gpu")
-    if isinstance(gpu, dict) and "vram_gb" in gpu:
-        return consumer.request.path + ("vram_gb",)
-    model = consumer.spec.get("model")
-    if isinstance(model, dict) and "vram_gb" in model:
-        return consumer.path + ("model", "vram_gb")
-    return consumer.request.path
-
-
 def gpu_groups(ctx: Context) -> list[tuple[str | None, list[Consumer]]]:
     """Consumers that share one physical GPU, by name, per GPU.
 
@@ -115,9 +104,7 @@ def gpu_words(ctx: Context, key: str) -> str:
 
 def pin_path(consumer: Consumer, otherwise: str) -> tuple:
     """`gpu.pin` when infra.yml writes one, else the request's `otherwise` key (a pin from an Incus `pci`)."""
-    gpu = consumer.spec.get("gpu")
-    key = "pin" if isinstance(gpu, dict) and "pin" in gpu else otherwise
-    return consumer.request.path + (key,)
+    return consumer.request.path + ("pin" if consumer.request.pin_written else otherwise,)
 
 
 def workloads_by_node(ctx: Context) -> dict[str, list[str]]:
@@ -128,24 +115,13 @@ def workloads_by_node(ctx: Context) -> dict[str, list[str]]:
     """
     infra = ctx.infra
     out: dict[str, list[str]] = {}
-    for name, spec in (infra.data.get("workloads") or {}).items():
-        spec = spec or {}
-        if spec.get("target") != "kubernetes":
+    for workload in infra.workloads.values():
+        if workload.target != "kubernetes":
             continue
-        nodes = {spec["host"]} if spec.get("host") else set()
-        consumer = infra.consumers.get(name)
-        if consumer is not None and consumer.path == ("workloads", name):
+        nodes = {workload.host} if workload.host else set()
+        consumer = infra.consumers.get(workload.name)
+        if consumer is not None and consumer.path == workload.path:
             nodes |= {infra.gpus[key].host for key in ctx.gpus_of(consumer)}
         for node in sorted(nodes):
-            out.setdefault(node, []).append(name)
+            out.setdefault(node, []).append(workload.name)
     return out
-
-
-def taint_text(taint: dict) -> str:
-    """kubectl's form: `key=value:Effect`."""
-    text = str(taint.get("key", ""))
-    if taint.get("value") is not None:
-        text += f"={taint['value']}"
-    if taint.get("effect"):
-        text += f":{taint['effect']}"
-    return text

@@ -66,9 +66,8 @@ def problem(command: str) -> str | None:
 
 
 def check(ctx: Context) -> Iterator[Problem]:
-    settings = (ctx.infra.data.get("global") or {}).get("compose")
-    command = settings.get("command") if isinstance(settings, dict) else None
-    if isinstance(command, str):
+    command = ctx.infra.compose_command
+    if command is not None:
         why = problem(command)
         if why is not None:
             yield Problem(f"global.compose.command '{shown(command)}' {why}", ("global", "compose", "command"))

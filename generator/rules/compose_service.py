@@ -55,7 +55,7 @@ def check(ctx: Context) -> Iterator[Problem]:
     for consumer in ctx.consumers():
         if consumer.target != "compose":
             continue
-        key = (consumer.host, consumer.spec.get("service", consumer.name))
+        key = (consumer.host, ctx.infra.workloads[consumer.name].service)
         if key in seen:
             yield Problem(f"{consumer.name}: compose service '{key[1]}' on host '{key[0]}' is already configured "
                           f"by workload '{seen[key]}'; set a different `service`", consumer.path, at="key")

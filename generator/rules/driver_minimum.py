@@ -1,6 +1,6 @@
 """An NVIDIA GPU's driver is older than the minimum for its architecture: the GPU is unavailable.
 
-The minimum per architecture is the table in generator/hardware/drivers.py (the
+The minimum per architecture is the table in generator/hardware/nvidia.py (the
 driver of the first CUDA toolkit that supports it). Below it the GPU cannot
 run CUDA work, so psot treats it as `unavailable`: placement gives it
 nothing and its workloads fall back to the other GPUs, as one would do by
@@ -58,12 +58,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from generator.hardware import driver_status
+from generator.model.core import Gpu, Infra
 from generator.rules.base import Context, Problem
-from generator.rules.hardware import architecture_name, driver_path, gpu_name, judged_gpus
 
 CODE = "DRV001"
 SEVERITY = "warning"
 STAGE = "model"
+
+
+def judged_gpus(infra: Infra) -> Iterator[tuple[Gpu, driver_status.Assessment]]:
+    """Every GPU whose driver the tables can judge, in the order infra.yml lists them (DRV001, DRV002)."""
+    for host_name, host in (infra.data.get("hosts") or {}).items():
+        for gpu_key in ((host or {}).get("gpus") or {}):
+            gpu = infra.gpus[f"{host_name}/{gpu_key}"]
+            assessment = driver_status.assess(gpu.vendor, gpu.architecture, gpu.compute_capability, gpu.driver)
+            if assessment is not None:
+                yield gpu, assessment
+
+
+def gpu_name(gpu: Gpu) -> str:
+    """`pve/rtx-5070-ti (GeForce RTX 5070 Ti)`, or the key alone when no model is given."""
+    return f"{gpu.key} ({gpu.model})" if gpu.model else gpu.key
+
+
+def driver_path(gpu: Gpu) -> tuple:
+    return gpu.path + ("driver",)
 
 
 def check(ctx: Context) -> Iterator[Problem]:
@@ -79,5 +99,5 @@ def check(ctx: Context) -> Iterator[Problem]:
         else:
             fallback = f"no other GPU of host '{gpu.host}' can take its workloads"
         yield Problem(f"{gpu_name(gpu)}: driver {gpu.driver} is older than {found.minimum}, the minimum for "
-                      f"{architecture_name(found.architecture)}; the GPU is treated as unavailable and {fallback}. "
+                      f"{found.architecture.display}; the GPU is treated as unavailable and {fallback}. "
                       f"Install driver {found.recommended} or newer.", driver_path(gpu))

@@ -2,7 +2,7 @@
 
 An RTX 5070 Ti works on driver 570.86.16, suboptimal but workable, but
 Blackwell wants the 575 branch. Between the minimum and the
-recommended driver of its architecture (generator/hardware/drivers.py) psot treats
+recommended driver of its architecture (generator/hardware/nvidia.py) psot treats
 the GPU as `degraded`: placement gives it a workload only when no `ok` GPU
 fits (and says so, PLACE004). A GPU declared `status: unavailable` gets
 nothing anyway and is not reported here; a driver below the minimum is
@@ -54,7 +54,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from generator.rules.base import Context, Problem
-from generator.rules.hardware import architecture_name, driver_path, gpu_name, judged_gpus
+from generator.rules.driver_minimum import driver_path, gpu_name, judged_gpus
 
 CODE = "DRV002"
 SEVERITY = "warning"
@@ -65,7 +65,7 @@ def check(ctx: Context) -> Iterator[Problem]:
     for gpu, found in judged_gpus(ctx.infra):
         if found.status != "degraded" or gpu.declared_status == "unavailable":
             continue
-        yield Problem(f"{gpu_name(gpu)}: driver {gpu.driver} runs {architecture_name(found.architecture)} "
+        yield Problem(f"{gpu_name(gpu)}: driver {gpu.driver} runs {found.architecture.display} "
                       f"(minimum {found.minimum}), but below the recommended {found.recommended} the GPU is treated "
                       "as degraded: it gets a workload only when no other GPU fits it. "
                       f"Upgrade to driver {found.recommended} or newer.", driver_path(gpu))

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.hardware.drivers import version
+from generator.hardware.tables import version
 from generator.rules.base import Context, Problem, pin_path
 
 CODE = "FIT002"

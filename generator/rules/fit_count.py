@@ -56,11 +56,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.hardware.drivers import version
-from generator.model import Consumer, Gpu, Infra, Request
+from generator.hardware.tables import version
+from generator.model.core import Consumer, Gpu, Infra, Request
 
 # The same host rules placement applies, so this rule and placement cannot disagree.
-from generator.placement.core import candidate_gpus, host_ok
+from generator.placement.eligibility import candidate_gpus, host_ok
+from generator.platforms import PLATFORMS, Platform
 from generator.rules.base import Context, Problem
 
 CODE = "FIT003"
@@ -88,13 +89,12 @@ def _wanted(request: Request) -> str:
     return f"{request.count} {vendor}GPUs{capability}"
 
 
-def _where(consumer: Consumer) -> tuple[str, str, str]:
-    """(the hosts it can use, their verb, the platform they need: "" for a named host)."""
+def _where(consumer: Consumer) -> tuple[str, str, Platform | None]:
+    """(the hosts it can use, their verb, the platform whose hosts they are: None for a named host)."""
     if consumer.host is not None:
-        return f"host '{consumer.host}'", "has", ""
-    if consumer.target == "kubernetes":
-        return "the kubernetes nodes (platform: kubernetes)", "have", "kubernetes"
-    return "the incus hosts (platform: incus, or none)", "have", "incus"
+        return f"host '{consumer.host}'", "has", None
+    platform = PLATFORMS[consumer.target]
+    return platform.hosts, "have", platform
 
 
 def check(ctx: Context) -> Iterator[Problem]:
@@ -120,9 +120,9 @@ def _unsatisfied(consumer: Consumer, infra: Infra) -> Problem | None:
     if found:
         return Problem(f"{asks} {where} {has} only {len(found)}: {', '.join(found)}; "
                        f"lower gpu.count to {len(found)}", request.path + ("count",))
-    if platform and not _platform_hosts(infra, platform):
-        return Problem(f"{asks} no host has platform: {platform}; set it on the hosts {consumer.name} may run on",
-                       request.path)
+    if platform is not None and not _platform_hosts(infra, platform):
+        return Problem(f"{asks} no host has platform: {platform.host_platform_names}; set it on the hosts "
+                       f"{consumer.name} may run on", request.path)
     if not usable:
         path = consumer.path + ("host",) if consumer.host is not None else request.path
         return Problem(f"{asks} {where} {has} no GPU; run it where there are GPUs or add them under hosts", path)
@@ -136,6 +136,5 @@ def _unsatisfied(consumer: Consumer, infra: Infra) -> Problem | None:
                    request.path + ("min_compute_capability",))
 
 
-def _platform_hosts(infra: Infra, platform: str) -> list[str]:
-    accepted = ("incus", None) if platform == "incus" else (platform,)
-    return [h.name for h in infra.hosts.values() if h.platform in accepted]
+def _platform_hosts(infra: Infra, platform: Platform) -> list[str]:
+    return [h.name for h in infra.hosts.values() if h.platform in platform.host_platforms]

@@ -58,7 +58,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.placement.core import candidate_gpus, host_ok
+from generator.placement.eligibility import candidate_gpus, host_ok
 from generator.rules.base import Context, Problem
 
 CODE = "FIT004"

@@ -57,6 +57,8 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from generator.model.core import Infra
+from generator.model.incus import Machine, Profile
 from generator.rules.base import Context, Problem
 
 CODE = "INC006"
@@ -111,24 +113,19 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _sites(data: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping, tuple]]:
+def _sites(infra: Infra) -> Iterator[tuple[str, str, Mapping, tuple]]:
     """(owner label, what, mapping, path) of every config map and device of infra.yml's Incus objects."""
-    for domain_name, domain in (data.get("domains") or {}).items():
-        domain = domain if isinstance(domain, dict) else {}
-        for owner in ("profile", "machine"):
-            for owner_name, spec in (domain.get(owner + "s") or {}).items():
-                spec = spec if isinstance(spec, dict) else {}
-                base = ("domains", domain_name, owner + "s", owner_name)
-                if isinstance(spec.get("config"), dict):
-                    yield f"{owner} '{owner_name}'", "config", spec["config"], base + ("config",)
-                for device, options in (spec.get("devices") or {}).items():
-                    if isinstance(options, dict):
-                        yield (f"{owner} '{owner_name}' device '{device}'", "device", options,
-                               base + ("devices", device))
+    for domain in infra.domains.values():
+        owners: list[tuple[str, Profile | Machine]] = [("profile", p) for p in domain.profiles.values()]
+        owners += [("machine", m) for m in domain.machines.values()]
+        for owner, spec in owners:
+            yield f"{owner} '{spec.name}'", "config", spec.config, spec.path + ("config",)
+            for device, options in spec.devices.items():
+                yield f"{owner} '{spec.name}' device '{device}'", "device", options, spec.path + ("devices", device)
 
 
 def check(ctx: Context) -> Iterator[Problem]:
-    for label, what, mapping, path in _sites(ctx.infra.data):
+    for label, what, mapping, path in _sites(ctx.infra):
         for key, value in mapping.items():
             if what == "config" and not is_config_key(key):
                 yield Problem(f"{label} config key '{shown(str(key))}' is not an Incus key ({CONFIG_SHAPE}): "

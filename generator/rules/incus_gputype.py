@@ -46,8 +46,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from generator.model.incus import GPUTYPES
 from generator.rules.base import Context, Problem, did_you_mean
-from generator.rules.devices import GPUTYPES, gpu_device_sites
 
 CODE = "INC001"
 SEVERITY = "error"
@@ -55,7 +55,7 @@ STAGE = "model"
 
 
 def check(ctx: Context) -> Iterator[Problem]:
-    for device in gpu_device_sites(ctx.infra.data):
+    for device in ctx.infra.gpu_devices:
         gputype = device.gputype
         if gputype in GPUTYPES:
             continue

@@ -45,35 +45,21 @@ Finding::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
-from generator.model import expanded_devices
+from generator.model.incus import CONTAINER_ONLY, VM_ONLY, GpuDevice
 from generator.rules.base import Context, Problem
-from generator.rules.devices import CONTAINER_ONLY, VM_ONLY, GpuDevice, gpu_device_sites
 
 CODE = "INC002"
 SEVERITY = "error"
 STAGE = "model"
 
 
-def _effective(domain_name: str, domain: Mapping[str, Any], machine_name: str, machine: Mapping[str, Any],
-               sites: Mapping[tuple, GpuDevice]) -> list[GpuDevice]:
-    """The GPU devices the machine ends up with (Incus's expanded devices)."""
-    expanded = expanded_devices(domain_name, domain, machine_name, machine)
-    return [sites[path] for path, _ in expanded.values() if path in sites]
-
-
 def check(ctx: Context) -> Iterator[Problem]:
-    data = ctx.infra.data
-    sites = {device.path: device for device in gpu_device_sites(data)}
-    for domain_name, domain in (data.get("domains") or {}).items():
-        domain = domain or {}
-        for machine_name, machine in (domain.get("machines") or {}).items():
-            machine = machine or {}
-            kind = machine.get("type", "lxc")
-            for device in _effective(domain_name, domain, machine_name, machine, sites):
-                problem = _mismatch(device, machine_name, kind, "type" in machine)
+    for domain in ctx.infra.domains.values():
+        for machine in domain.machines.values():
+            for device in machine.expanded_gpu_devices:
+                problem = _mismatch(device, machine.name, machine.type, machine.type_written)
                 if problem:
                     yield Problem(problem, device.path + ("gputype",))
 

@@ -47,7 +47,6 @@ import re
 from collections.abc import Iterator
 
 from generator.rules.base import Context, Problem
-from generator.rules.devices import gpu_device_sites
 
 CODE = "INC005"
 SEVERITY = "error"
@@ -58,7 +57,7 @@ _PAIR = re.compile(r"([0-9a-fA-F]{4}):([0-9a-fA-F]{4})")
 
 
 def check(ctx: Context) -> Iterator[Problem]:
-    for device in gpu_device_sites(ctx.infra.data):
+    for device in ctx.infra.gpu_devices:
         for key in ("vendorid", "productid"):
             value = device.option(key)
             if value is None or _ID.fullmatch(value):

@@ -47,8 +47,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from generator.model.incus import GpuDevice
 from generator.rules.base import Context, Problem
-from generator.rules.devices import GpuDevice, gpu_device_sites
 
 CODE = "INC003"
 SEVERITY = "error"
@@ -56,7 +56,7 @@ STAGE = "model"
 
 
 def check(ctx: Context) -> Iterator[Problem]:
-    for device in gpu_device_sites(ctx.infra.data):
+    for device in ctx.infra.gpu_devices:
         if device.gputype == "mig":
             yield from _mig(device)
         elif device.gputype == "mdev" and device.option("mdev") is None:

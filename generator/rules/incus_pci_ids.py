@@ -47,7 +47,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from generator.rules.base import Context, Problem
-from generator.rules.devices import gpu_device_sites
 
 CODE = "INC004"
 SEVERITY = "error"
@@ -58,7 +57,7 @@ EXCLUSIVE = (("pci", ("id", "vendorid", "productid")), ("id", ("vendorid", "prod
 
 
 def check(ctx: Context) -> Iterator[Problem]:
-    for device in gpu_device_sites(ctx.infra.data):
+    for device in ctx.infra.gpu_devices:
         reported = set()
         for selector, others in EXCLUSIVE:
             if device.option(selector) is None:

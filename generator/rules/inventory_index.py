@@ -52,16 +52,15 @@ STAGE = "model"
 
 
 def check(ctx: Context) -> Iterator[Problem]:
-    for host_name, host in ctx.infra.hosts.items():
+    for host in ctx.infra.hosts.values():
         first: dict[tuple[str, int], str] = {}
-        for gpu_name, spec in (host.spec.get("gpus") or {}).items():
-            spec = spec or {}
-            index, vendor = spec.get("index"), spec.get("vendor")
-            if not isinstance(index, int) or isinstance(index, bool) or not isinstance(vendor, str):
+        for gpu in host.listed:
+            index, vendor = gpu.index, gpu.vendor
+            if index is None:
                 continue
             if (vendor, index) in first:
-                yield Problem(f"{host_name}/{gpu_name} has {vendor} index {index}, as {host_name}/"
-                              f"{first[vendor, index]} has: the driver numbers each card once; give each GPU the "
-                              "index its driver shows", ("hosts", host_name, "gpus", gpu_name, "index"))
+                yield Problem(f"{gpu.key} has {vendor} index {index}, as {host.name}/{first[vendor, index]} has: "
+                              "the driver numbers each card once; give each GPU the index its driver shows",
+                              gpu.path + ("index",))
             else:
-                first[vendor, index] = gpu_name
+                first[vendor, index] = gpu.name

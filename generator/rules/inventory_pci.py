@@ -54,6 +54,7 @@ STAGE = "model"
 def check(ctx: Context) -> Iterator[Problem]:
     for host_name, host in ctx.infra.hosts.items():
         first: dict[str, tuple[str, str]] = {}
+        # As written, not host.listed: the message quotes each address as infra.yml spells it (Gpu.pci is lower-cased).
         for gpu_name, spec in (host.spec.get("gpus") or {}).items():
             written = (spec or {}).get("pci")
             if not isinstance(written, str):

@@ -78,22 +78,20 @@ def _cause(ctx: Context, name: str, node: str) -> tuple[tuple, str, str]:
     Not on its `host`, it is a GPU consumer placed there (workloads_by_node).
     """
     infra = ctx.infra
-    spec = infra.data["workloads"][name] or {}
-    if spec.get("host") == node:
+    if infra.workloads[name].host == node:
         return ("workloads", name, "host"), "value", "set its host to another node"
     consumer = infra.consumers[name]
-    gpu = spec.get("gpu")
     pinned = consumer.request.pin_gpu
-    if isinstance(gpu, dict) and "pin" in gpu and pinned is not None and infra.gpus[pinned].host == node:
+    if consumer.request.pin_written and pinned is not None and infra.gpus[pinned].host == node:
         return consumer.request.path + ("pin",), "value", "pin it to a GPU on another node"
     placed = ", ".join(k for k in ctx.gpus_of(consumer) if infra.gpus[k].host == node)
     return consumer.path, "key", f"placement gave it {placed}: set its host to another node"
 
 
 def check(ctx: Context) -> Iterator[Problem]:
-    workloads = ctx.infra.data.get("workloads") or {}
+    workloads = ctx.infra.workloads
     for node, names in sorted(workloads_by_node(ctx).items()):
-        dedicated = [n for n in names if (workloads[n] or {}).get("dedicated_node") is True]
+        dedicated = [n for n in names if workloads[n].dedicated_node]
         for owner in dedicated:
             for other in names:
                 if other == owner:

@@ -43,7 +43,6 @@ Finding::
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from generator.rules.base import Context, Problem
 
@@ -59,26 +58,24 @@ def _shown(key: str) -> str:
     return key if len(key) <= 2 * SHOWN + 1 else f"{key[:SHOWN]}…{key[-SHOWN:]}"
 
 
-def _too_long(key: Any) -> int | None:
+def _too_long(key: str) -> int | None:
     """The prefix's length when it is over the limit, else None."""
-    if not isinstance(key, str) or "/" not in key:
+    if "/" not in key:
         return None
     prefix = key.split("/", 1)[0]
     return len(prefix) if len(prefix) > PREFIX_MAX else None
 
 
 def check(ctx: Context) -> Iterator[Problem]:
-    for host, spec in (ctx.infra.data.get("hosts") or {}).items():
-        spec = spec if isinstance(spec, dict) else {}
-        for key in (spec.get("labels") or {}):
+    for host in ctx.infra.hosts.values():
+        for key in host.labels:
             length = _too_long(key)
             if length is not None:
-                yield Problem(f"host '{host}' label key '{_shown(key)}': its prefix has {length} characters, "
+                yield Problem(f"host '{host.name}' label key '{_shown(key)}': its prefix has {length} characters, "
                               f"Kubernetes allows at most {PREFIX_MAX}; shorten it",
-                              ("hosts", host, "labels", key), at="key")
-        for index, taint in enumerate(spec.get("taints") or []):
-            length = _too_long(taint.get("key") if isinstance(taint, dict) else None)
+                              host.path + ("labels", key), at="key")
+        for taint in host.taints:
+            length = _too_long(taint.key)
             if length is not None:
-                yield Problem(f"host '{host}' taint key '{_shown(taint['key'])}': its prefix has {length} characters, "
-                              f"Kubernetes allows at most {PREFIX_MAX}; shorten it",
-                              ("hosts", host, "taints", index, "key"))
+                yield Problem(f"host '{host.name}' taint key '{_shown(taint.key)}': its prefix has {length} "
+                              f"characters, Kubernetes allows at most {PREFIX_MAX}; shorten it", taint.path + ("key",))

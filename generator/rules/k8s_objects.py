@@ -58,16 +58,15 @@ STAGE = "model"
 
 def check(ctx: Context) -> Iterator[Problem]:
     first: dict[tuple[str, str, str], str] = {}
-    for name, spec in (ctx.infra.data.get("workloads") or {}).items():
-        spec = spec or {}
-        if spec.get("target") != "kubernetes":
+    for workload in ctx.infra.workloads.values():
+        if workload.target != "kubernetes":
             continue
-        identity = (str(spec.get("kind", DEFAULT_KIND)), str(spec.get("namespace", DEFAULT_NAMESPACE)),
-                    str(spec.get("name", name)))
+        identity = (workload.kind or DEFAULT_KIND, workload.namespace or DEFAULT_NAMESPACE,
+                    workload.object_name or workload.name)
         if identity in first:
             kind, namespace, object_name = identity
-            yield Problem(f"{name} and {first[identity]} are both the {kind} {namespace}/{object_name}: one object "
-                          "cannot take two patches; give one of them its own name, namespace or kind",
-                          ("workloads", name), at="key")
+            yield Problem(f"{workload.name} and {first[identity]} are both the {kind} {namespace}/{object_name}: "
+                          "one object cannot take two patches; give one of them its own name, namespace or kind",
+                          workload.path, at="key")
         else:
-            first[identity] = name
+            first[identity] = workload.name

@@ -54,7 +54,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.rules.base import Context, Problem, taint_text, workloads_by_node
+from generator.rules.base import Context, Problem, workloads_by_node
 
 CODE = "K8S001"
 SEVERITY = "warning"
@@ -66,7 +66,7 @@ def check(ctx: Context) -> Iterator[Problem]:
     for name, host in ctx.infra.hosts.items():
         if host.platform != "kubernetes" or running.get(name):
             continue
-        for i, taint in enumerate(host.spec.get("taints") or []):
-            yield Problem(f"taint {taint_text(taint)} on node '{name}' is tolerated by no workload: no Kubernetes "
+        for taint in host.taints:
+            yield Problem(f"taint {taint.text} on node '{name}' is tolerated by no workload: no Kubernetes "
                           f"workload runs there; remove the taint, or run the workload it is for there "
-                          f"(host: {name})", ("hosts", name, "taints", i))
+                          f"(host: {name})", taint.path)

@@ -43,7 +43,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.rules.base import Context, Problem, taint_text
+from generator.model.hosts import Taint
+from generator.rules.base import Context, Problem
 
 CODE = "K8S004"
 SEVERITY = "error"
@@ -52,15 +53,13 @@ STAGE = "model"
 
 def check(ctx: Context) -> Iterator[Problem]:
     for name, host in ctx.infra.hosts.items():
-        first: dict[tuple[str, str], tuple[int, dict]] = {}
-        for i, taint in enumerate(host.spec.get("taints") or []):
-            if not isinstance(taint, dict):
-                continue
-            identity = (str(taint.get("key")), str(taint.get("effect")))
+        first: dict[tuple[str, str], tuple[int, Taint]] = {}
+        for i, taint in enumerate(host.taints):
+            identity = (taint.key, str(taint.effect))
             if identity in first:
                 j, other = first[identity]
-                yield Problem(f"taint {taint_text(taint)} on node '{name}' has the key and effect of "
-                              f"{taint_text(other)} (taints[{j}]); a node keeps one taint per key and effect: "
-                              "remove one of them", ("hosts", name, "taints", i))
+                yield Problem(f"taint {taint.text} on node '{name}' has the key and effect of "
+                              f"{other.text} (taints[{j}]); a node keeps one taint per key and effect: "
+                              "remove one of them", taint.path)
             else:
                 first[identity] = (i, taint)

@@ -41,6 +41,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from generator.diagnostics.findings import format_path
+from generator.model.core import Infra
 from generator.rules.base import Context, Problem
 
 CODE = "NAME002"
@@ -48,17 +49,17 @@ SEVERITY = "error"
 STAGE = "model"
 
 
-def _named(data) -> Iterator[tuple[str, tuple]]:
-    for domain_name, domain in (data.get("domains") or {}).items():
-        for machine_name in ((domain or {}).get("machines") or {}):
-            yield machine_name, ("domains", domain_name, "machines", machine_name)
-    for workload_name in (data.get("workloads") or {}):
-        yield workload_name, ("workloads", workload_name)
+def _named(infra: Infra) -> Iterator[tuple[str, tuple]]:
+    for domain in infra.domains.values():
+        for machine in domain.machines.values():
+            yield machine.name, machine.path
+    for workload in infra.workloads.values():
+        yield workload.name, workload.path
 
 
 def check(ctx: Context) -> Iterator[Problem]:
     first: dict[str, tuple] = {}
-    for name, path in _named(ctx.infra.data):
+    for name, path in _named(ctx.infra):
         if name in first:
             yield Problem(f"'{name}' is already used by {format_path(first[name])}; machine and workload names "
                           "share one namespace: rename one", path, at="key")

@@ -56,12 +56,11 @@ SHARE = 0.8   # of the PSU rating the GPUs may take
 
 
 def check(ctx: Context) -> Iterator[Problem]:
-    infra = ctx.infra
-    for host_name, spec in (infra.data.get("hosts") or {}).items():
-        psu = (spec or {}).get("psu_watts")
+    for host in ctx.infra.hosts.values():
+        psu = host.psu_watts
         if psu is None:
             continue
-        gpus = [infra.gpus[f"{host_name}/{name}"] for name in ((spec or {}).get("gpus") or {})]
+        gpus = host.listed
         counted = [(g.name, g.tdp_watts) for g in gpus if g.tdp_watts is not None]
         total = sum(watts for _, watts in counted)
         if total <= SHARE * psu:
@@ -70,6 +69,6 @@ def check(ctx: Context) -> Iterator[Problem]:
         unknown = [g.name for g in gpus if g.tdp_watts is None]
         if unknown:
             parts += f"; not counted, no tdp_watts: {', '.join(unknown)}"
-        yield Problem(f"{host_name}: the GPUs draw {fmt_gb(total)} W together ({parts}), more than 80% of the "
+        yield Problem(f"{host.name}: the GPUs draw {fmt_gb(total)} W together ({parts}), more than 80% of the "
                       f"{fmt_gb(psu)} W power supply ({fmt_gb(SHARE * psu)} W); fit a larger PSU or lower the GPUs' "
-                      "power limits", ("hosts", host_name, "psu_watts"))
+                      "power limits", host.path + ("psu_watts",))

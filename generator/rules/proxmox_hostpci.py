@@ -74,7 +74,7 @@ STAGE = "placement"
 
 def check(ctx: Context) -> Iterator[Problem]:
     for consumer in ctx.consumers():
-        if consumer.spec.get("target") != "proxmox":
+        if consumer.target != "proxmox":
             continue
         count = len(ctx.gpus_of(consumer))
         if count > MAX_HOSTPCI:

@@ -67,9 +67,8 @@ def check(ctx: Context) -> Iterator[Problem]:
                 continue
             seen.add(key)
             gpu = ctx.infra.gpus[key]
-            spec = (ctx.infra.hosts[gpu.host].spec.get("gpus") or {}).get(gpu.name) or {}
-            mapping = spec.get("mapping")
-            if isinstance(mapping, str):
+            mapping = gpu.mapping
+            if mapping is not None:
                 if not pve_config.is_config_id(mapping):
                     yield Problem(f"mapping {mapping!r} of {key} is not a Proxmox mapping id: {_FORMAT}",
                                   gpu.path + ("mapping",))

@@ -49,17 +49,16 @@ STAGE = "model"
 
 
 def check(ctx: Context) -> Iterator[Problem]:
-    for name, spec in (ctx.infra.data.get("workloads") or {}).items():
-        spec = spec or {}
-        if spec.get("target") != "proxmox":
+    for workload in ctx.infra.workloads.values():
+        if workload.target != "proxmox":
             continue
-        path = ("workloads", name)
-        vm_name = spec.get("name")
-        if isinstance(vm_name, str) and not pve_config.is_dns_name(vm_name):
+        path = workload.path
+        vm_name = workload.object_name
+        if vm_name is not None and not pve_config.is_dns_name(vm_name):
             yield Problem(f"name {vm_name!r} is not a DNS name Proxmox accepts: letters, digits and '-' in "
                           "dot-separated labels, on one line", path + ("name",))
-        machine = spec.get("machine")
-        if isinstance(machine, str):
+        machine = workload.machine
+        if machine is not None:
             problem = pve_config.machine_problem(machine)
             if problem:
                 yield Problem(f"machine {machine!r} is not one Proxmox accepts: {problem}; write e.g. q35 or "

@@ -50,13 +50,12 @@ STAGE = "model"
 
 def check(ctx: Context) -> Iterator[Problem]:
     first: dict[int, str] = {}
-    for name, spec in (ctx.infra.data.get("workloads") or {}).items():
-        spec = spec or {}
-        if spec.get("target") != "proxmox" or "vmid" not in spec:
+    for workload in ctx.infra.workloads.values():
+        vmid = workload.vmid
+        if workload.target != "proxmox" or vmid is None:
             continue
-        vmid = spec["vmid"]
         if vmid in first:
             yield Problem(f"vmid {vmid} is already used by workloads.{first[vmid]}; every Proxmox VM needs its own "
-                          "vmid", ("workloads", name, "vmid"))
+                          "vmid", workload.path + ("vmid",))
         else:
-            first[vmid] = name
+            first[vmid] = workload.name

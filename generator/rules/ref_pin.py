@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.model import match_pin
+from generator.model.core import match_pin
 from generator.rules.base import Context, Problem, gpu_choices
 
 CODE = "REF002"

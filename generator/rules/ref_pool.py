@@ -59,17 +59,15 @@ STAGE = "model"
 
 
 def check(ctx: Context) -> Iterator[Problem]:
-    hosts = ctx.infra.data.get("hosts") or {}
-    for name, spec in (ctx.infra.data.get("workloads") or {}).items():
-        spec = spec or {}
-        pool = (spec.get("model") or {}).get("pool")
-        host = spec.get("host")
-        if pool is None or host not in hosts:
+    hosts = ctx.infra.hosts
+    for workload in ctx.infra.workloads.values():
+        name, pool, host = workload.name, workload.model.pool, workload.host
+        if pool is None or host is None or host not in hosts:
             continue
-        storage = (hosts[host] or {}).get("storage") or {}
+        storage = hosts[host].storage
         if pool in storage:
             continue
-        path = ("workloads", name, "model", "pool")
+        path = workload.path + ("model", "pool")
         if not storage:
             yield Problem(f"{name}: pool '{pool}' is not defined: host '{host}' has no storage pools; add "
                           f"hosts.{host}.storage.{pool} with its size_gb and free_gb", path)

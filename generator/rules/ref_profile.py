@@ -56,27 +56,26 @@ BUILTIN = "default"
 
 
 def check(ctx: Context) -> Iterator[Problem]:
-    domains = ctx.infra.data.get("domains") or {}
+    domains = ctx.infra.domains
     defined_in: dict[str, list[str]] = {}  # profile name -> domains defining it, in file order
-    for domain_name, domain in domains.items():
-        for profile in ((domain or {}).get("profiles") or {}):
-            defined_in.setdefault(profile, []).append(domain_name)
-    for domain_name, domain in domains.items():
-        domain = domain or {}
-        own = set(domain.get("profiles") or {})
-        for machine_name, machine in (domain.get("machines") or {}).items():
-            for index, profile in enumerate((machine or {}).get("profiles") or []):
-                if not isinstance(profile, str) or profile == BUILTIN or profile in own:
+    for domain in domains.values():
+        for profile in domain.profiles:
+            defined_in.setdefault(profile, []).append(domain.name)
+    for domain in domains.values():
+        own = set(domain.profiles)
+        for machine in domain.machines.values():
+            for index, profile in enumerate(machine.profiles):
+                if profile == BUILTIN or profile in own:
                     continue
-                message = f"{machine_name}: profile '{profile}' is not defined in domain '{domain_name}'"
+                message = f"{machine.name}: profile '{profile}' is not defined in domain '{domain.name}'"
                 elsewhere = defined_in.get(profile)
                 if elsewhere:
                     message += (f"; it is a profile of {_domains(elsewhere)}, and each domain is its own Incus "
-                                f"project: copy it into domains.{domain_name}.profiles")
+                                f"project: copy it into domains.{domain.name}.profiles")
                 else:
                     message += did_you_mean(profile, sorted(own | {BUILTIN})) or (
-                        f"; define it under domains.{domain_name}.profiles")
-                yield Problem(message, ("domains", domain_name, "machines", machine_name, "profiles", index))
+                        f"; define it under domains.{domain.name}.profiles")
+                yield Problem(message, machine.path + ("profiles", index))
 
 
 def _domains(names: list[str]) -> str:

@@ -62,68 +62,30 @@ Finding::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
 
+from generator.model.storage import stored_models
+from generator.placement.core import fmt_gb
 from generator.rules.base import Context, Problem
-from generator.rules.hardware import fmt_size
 
 CODE = "STO001"
 SEVERITY = "error"
 STAGE = "model"
 
 
-@dataclass(frozen=True)
-class StoredModel:
-    workload: str
-    name: str | None
-    disk_gb: float
-    host: str
-    pool: str
-
-    @property
-    def path(self) -> tuple:
-        return ("workloads", self.workload, "model", "disk_gb")
-
-    @property
-    def label(self) -> str:
-        return f"{self.workload} ({self.name})" if self.name else self.workload
-
-
-def pool_of(spec: Mapping[str, Any], hosts: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(host, pool) that holds a workload's model files, when infra.yml says or implies it."""
-    host = spec.get("host")
-    if not isinstance(host, str) or host not in hosts:
-        return None  # kubernetes without a node, or an undefined host (REF001)
-    storage = (hosts[host] or {}).get("storage") or {}
-    pool = (spec.get("model") or {}).get("pool")
-    if pool is None:
-        if len(storage) != 1:
-            return None  # no pools to check against, or several and no way to tell which
-        pool = next(iter(storage))
-    return (host, pool) if pool in storage else None
-
-
-def stored_models(data: Mapping[str, Any]) -> dict[tuple[str, str], list[StoredModel]]:
-    """Models with `disk_gb`, grouped by (host, pool), in file order."""
-    hosts = data.get("hosts") or {}
-    out: dict[tuple[str, str], list[StoredModel]] = {}
-    for name, spec in (data.get("workloads") or {}).items():
-        spec = spec or {}
-        model = spec.get("model") or {}
-        where = pool_of(spec, hosts)
-        if model.get("disk_gb") is None or where is None:
-            continue
-        out.setdefault(where, []).append(StoredModel(name, model.get("name"), float(model["disk_gb"]), *where))
-    return out
+def fmt_size(gb: float) -> str:
+    """A size given in GB as people read it: 2 -> '2 GB', 0.5 -> '500 MB', 0.000028 -> '28 KB' (STO001, STO002)."""
+    if gb >= 1 or gb <= 0:
+        return f"{fmt_gb(max(gb, 0.0))} GB"
+    if gb >= 0.001:
+        return f"{fmt_gb(gb * 1000)} MB"
+    return f"{fmt_gb(gb * 1_000_000)} KB"
 
 
 def check(ctx: Context) -> Iterator[Problem]:
-    hosts = ctx.infra.data.get("hosts") or {}
-    for (host, pool), models in stored_models(ctx.infra.data).items():
-        storage = hosts[host]["storage"]
-        free = storage[pool].get("free_gb")
+    for (host, pool), models in stored_models(ctx.infra).items():
+        storage = ctx.infra.hosts[host].storage
+        free = storage[pool].free_gb
         if free is None:
             continue
         running = 0.0
@@ -143,8 +105,8 @@ def check(ctx: Context) -> Iterator[Problem]:
             text = (f"{culprit.workload}: pool '{pool}' of host '{host}' has {fmt_size(free)} free but its "
                     f"models need {fmt_size(needed)} ({listed})")
         text += f"; free {fmt_size(needed - free)} there"
-        roomy = [(name, p.get("free_gb")) for name, p in storage.items()
-                 if name != pool and (p or {}).get("free_gb") is not None and p["free_gb"] >= culprit.disk_gb]
+        roomy = [(name, p.free_gb) for name, p in storage.items()
+                 if name != pool and p.free_gb is not None and p.free_gb >= culprit.disk_gb]
         if roomy:
             text += " or set model.pool to " + " or ".join(f"'{name}' ({fmt_size(room)} free)" for name, room in roomy)
         yield Problem(text, culprit.path)

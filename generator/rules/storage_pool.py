@@ -55,7 +55,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from generator.rules.base import Context, Problem
-from generator.rules.hardware import fmt_size
+from generator.rules.storage import fmt_size
 
 CODE = "STO002"
 SEVERITY = "warning"
@@ -63,15 +63,14 @@ STAGE = "model"
 
 
 def check(ctx: Context) -> Iterator[Problem]:
-    hosts = ctx.infra.data.get("hosts") or {}
-    for name, spec in (ctx.infra.data.get("workloads") or {}).items():
-        spec = spec or {}
-        model = spec.get("model") or {}
-        host = spec.get("host")
-        if model.get("disk_gb") is None or "pool" in model or host not in hosts:
+    hosts = ctx.infra.hosts
+    for workload in ctx.infra.workloads.values():
+        model, host = workload.model, workload.host
+        if model.disk_gb is None or model.pool is not None or host is None or host not in hosts:
             continue
-        storage = (hosts[host] or {}).get("storage") or {}
+        storage = hosts[host].storage
         if len(storage) > 1:
-            yield Problem(f"{name}: host '{host}' has several storage pools ({', '.join(storage)}) and model.pool "
-                          f"names none, so its {fmt_size(float(model['disk_gb']))} are not checked against free "
-                          "space; set model.pool to the pool that holds its files", ("workloads", name, "model", "disk_gb"))
+            yield Problem(f"{workload.name}: host '{host}' has several storage pools ({', '.join(storage)}) and "
+                          f"model.pool names none, so its {fmt_size(float(model.disk_gb))} are not checked against "
+                          "free space; set model.pool to the pool that holds its files",
+                          workload.path + ("model", "disk_gb"))

@@ -52,8 +52,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.placement.core import eligible, fmt_gb
-from generator.rules.base import Context, Problem, vram_path
+from generator.placement.core import fmt_gb
+from generator.placement.eligibility import eligible
+from generator.rules.base import Context, Problem
 
 CODE = "VRAM003"
 SEVERITY = "warning"
@@ -77,4 +78,4 @@ def check(ctx: Context) -> Iterator[Problem]:
             named = max(candidates or [infra.gpus[k] for k in keys], key=lambda g: (g.vram_gb, g.key))
         if request.vram_gb > named.vram_gb:
             yield Problem(f"{consumer.label} requires ~{fmt_gb(request.vram_gb)} GB, "
-                          f"{infra.gpu_label(named.key)} only has {fmt_gb(named.vram_gb)} GB", vram_path(consumer))
+                          f"{infra.gpu_label(named.key)} only has {fmt_gb(named.vram_gb)} GB", consumer.vram_path)

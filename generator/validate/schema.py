@@ -12,6 +12,7 @@ alias (`_ALIASES`).
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import re
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from generator.diagnostics.findings import Diagnostics
 from generator.load.loader import Document
+from generator.platforms import PLATFORMS, Platform
 from generator.resources import data_dir
 
 if TYPE_CHECKING:
@@ -61,14 +63,44 @@ def _is_integer(checker, instance: Any) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
-@functools.cache
+def platform_enums(platforms: Iterable[Platform]) -> dict[tuple[str, ...], list[str]]:
+    """Where the schema names a platform (the node holding the `enum`), and the names the registry allows there."""
+    platforms = list(platforms)
+    hosts = [h for p in platforms for h in p.host_platforms if h is not None]
+    return {
+        ("$defs", "global", "properties", "targets", "items"): [p.name for p in platforms],
+        ("$defs", "host", "properties", "platform"): list(dict.fromkeys(hosts)),
+        ("$defs", "workload", "properties", "target"): [p.name for p in platforms if p.workloads],
+    }
+
+
+def with_platforms(schema: dict, platforms: Iterable[Platform]) -> dict:
+    """The schema accepting exactly the registered platforms where infra.yml names one.
+
+    The schema file lists them too, for editors (tests/platforms/test_registry.py checks that
+    it lists the registry's); the order it lists them in is kept, as findings quote it, and a
+    platform it does not list comes last.
+    """
+    out = copy.deepcopy(schema)
+    for path, names in platform_enums(platforms).items():
+        node = functools.reduce(lambda n, key: n[key], path, out)
+        written = node["enum"]
+        node["enum"] = [n for n in written if n in names] + [n for n in names if n not in written]
+    return out
+
+
 def _validator() -> Draft202012Validator:
+    return _compiled(tuple(PLATFORMS.values()))
+
+
+@functools.cache
+def _compiled(platforms: tuple[Platform, ...]) -> Draft202012Validator:
     # Imported here, by the validate stage only: jsonschema and its referencing stack take
     # ~40 ms to import, which `psot --help`, a no-op sync, detect and apply need not pay.
     from jsonschema import Draft202012Validator, validators
     extended = validators.extend(Draft202012Validator, {"pattern": _pattern},
                                  type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer))
-    return extended(dereferenced(infra_schema()))
+    return extended(dereferenced(with_platforms(infra_schema(), platforms)))
 
 
 # Keywords that would make a `$ref` mean more than "apply that schema here": they change the

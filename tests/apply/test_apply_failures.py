@@ -19,10 +19,10 @@ from click.testing import CliRunner
 
 from generator.apply.engine import StateError, execute, run_step
 from generator.apply.state import State
-from generator.apply.targets import Step, Unit
+from generator.apply.units import Step, Unit
 from generator.cli import main as cli
-from tests.apply.test_compose_apply import calls, project
 from tests.conftest import run_psot
+from tests.platforms.compose.test_apply import calls, project
 
 COMMAND = ("podman-compose -f docker-compose.prod.yml -f generated/compose/ws/docker-compose.gpu-override.yml up "
            "-d --force-recreate --no-deps -- ai-clip ai-enrichment ai-florence ai-llm ai-yolo26")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.apply.test_compose_apply import calls, pin_florence, project
 from tests.conftest import run_psot, run_psot_in_terminal
+from tests.platforms.compose.test_apply import calls, pin_florence, project
 
 QUESTION = ("Do you want to perform these actions?\n"
             "  psot will run the commands shown above.\n"

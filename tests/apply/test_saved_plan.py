@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.apply.test_compose_apply import UP, calls, pin_florence, project
 from tests.conftest import run_psot
+from tests.platforms.compose.test_apply import UP, calls, pin_florence, project
 
 
 def applied_once(tmp_path: Path) -> tuple[Path, dict]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from generator.detect import lspci
-from generator.model import PciFunction
+from generator.model.core import PciFunction
 from tests.detect.helpers import fixture
 
 

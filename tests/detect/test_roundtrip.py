@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from generator.cli.detect import detect
 from generator.detect import normalise
-from generator.model import PciFunction
+from generator.model.core import PciFunction
 from generator.pipeline import compile_infra
 from tests.conftest import run_psot
 from tests.detect.helpers import (

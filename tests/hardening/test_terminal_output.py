@@ -15,7 +15,7 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from generator.apply.targets import Step
+from generator.apply.units import Step
 from generator.cli import colour
 from generator.cli import main as cli
 from generator.diagnostics.findings import one_line

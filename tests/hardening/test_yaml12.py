@@ -16,7 +16,7 @@ a YAML 1.2 reader or go-yaml v2/v3 would read as something else. Here:
    dumper back, a fixed sample of them does not: the property can fail).
 
 The Go readers themselves (Docker Compose, kubectl kustomize) are run in
-tests/render/test_compose.py and tests/render/test_kubernetes.py.
+tests/platforms/compose/test_render.py and tests/platforms/kubernetes/test_render.py.
 """
 
 from __future__ import annotations

@@ -129,7 +129,7 @@ hosts:
 
 @pytest.mark.parametrize("gpu", [
     '{vendor: amd, vram_gb: 24, architecture: rdna3, driver: "6.3.6"}',        # not NVIDIA
-    '{vendor: nvidia, vram_gb: 4, architecture: kepler, driver: "390.157"}',   # not in the table
+    '{vendor: nvidia, vram_gb: 4, architecture: kepler, driver: "390.157"}',   # no minimum in the table
     '{vendor: nvidia, vram_gb: 16, architecture: blackwell}',                  # no driver given
     '{vendor: nvidia, vram_gb: 16, architecture: blackwell, driver: "575"}',   # the recommended branch
     '{vendor: nvidia, vram_gb: 16, architecture: blackwell, driver: "580.65.06"}',

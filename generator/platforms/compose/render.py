@@ -5,7 +5,8 @@ own compose file (`docker compose -f docker-compose.yml -f <override> …`).
 Each GPU service gets `deploy.resources.reservations.devices` and, when it
 has a VRAM budget, the budget variable in `environment`.
 
-Devices, as each vendor's container runtime expects them:
+Devices, as each vendor's container runtime expects them (the vendor rows of
+generator/hardware: `compose_driver`, and the CDI device name or the index):
 - NVIDIA: `driver: nvidia`, `device_ids` = the CUDA index (NVIDIA Container
   Toolkit, seed 001).
 - AMD: `driver: cdi`, `device_ids` = `amd.com/gpu=<index>`, the CDI device
@@ -19,27 +20,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.model import Gpu, Infra
+from generator.hardware import tables
+from generator.model.core import Gpu, Infra
 from generator.placement.core import Placement, fmt_gb
 from generator.serialize import exact_text
 
-TARGET = "compose"
 OVERRIDE_FILE = "docker-compose.gpu-override.yml"
-
-
-def _device_id(gpu: Gpu) -> str:
-    if gpu.vendor == "amd":
-        return f"amd.com/gpu={gpu.index}"
-    if gpu.vendor == "intel":
-        return f"intel.com/gpu=card{gpu.index}"
-    return str(gpu.index)
 
 
 def devices(gpus: list[Gpu]) -> list[dict[str, Any]]:
     """One reservation per runtime driver, GPUs in the order placement chose them."""
     by_driver: dict[str, list[str]] = {}
     for gpu in gpus:
-        by_driver.setdefault("nvidia" if gpu.vendor == "nvidia" else "cdi", []).append(_device_id(gpu))
+        vendor = tables.vendor(gpu.vendor)
+        by_driver.setdefault(vendor.compose_driver, []).append(vendor.compose_device_id(gpu.index))
     return [{"driver": driver, "device_ids": ids, "capabilities": ["gpu"]}
             for driver, ids in sorted(by_driver.items())]
 
@@ -54,13 +48,14 @@ def render(infra: Infra, placement: Placement) -> dict[str, Any]:
             "deploy": {"resources": {"reservations": {
                 "devices": devices([infra.gpus[k] for k in assignment.gpus])}}},
         }
-        env = {k: exact_text(v) for k, v in (consumer.spec.get("environment") or {}).items()}
+        workload = infra.workloads[name]
+        env = {k: exact_text(v) for k, v in workload.environment.items()}
         budget = consumer.request.budget
         if budget is not None and assignment.budget_gb is not None:
             env[budget.env] = fmt_gb(assignment.budget_gb)
         if env:
             service["environment"] = [f"{k}={v}" for k, v in sorted(env.items())]
-        by_host.setdefault(consumer.host, {})[consumer.spec.get("service", name)] = service
+        by_host.setdefault(consumer.host, {})[workload.service] = service
     return {
         f"compose/{host}/{OVERRIDE_FILE}": {"services": dict(sorted(services.items()))}
         for host, services in sorted(by_host.items())

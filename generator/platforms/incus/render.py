@@ -48,11 +48,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from generator.model import Gpu, Infra, expanded_devices
+from generator.model.core import Gpu, Infra
+from generator.model.incus import expanded_devices
 from generator.placement.core import Placement
 from generator.serialize import exact_text
-
-TARGET = "incus"
 
 # What AnKLuMe sets on every domain project (roles/incus_projects/tasks/main.yml).
 PROJECT_FEATURES = {
@@ -137,7 +136,7 @@ def _gpu_devices(infra: Infra, placement: Placement, domain_name: str, domain: M
 
 def _instance(infra: Infra, placement: Placement, domain_name: str, domain: Mapping[str, Any],
               machine_name: str, machine: Mapping[str, Any]) -> dict[str, Any]:
-    glob = infra.data.get("global") or {}
+    glob = infra.data.get("global") or {}   # as written: the model does not carry AnKLuMe's defaults
     image = machine.get("os_image", glob.get("default_os_image"))
     ephemeral = machine.get("ephemeral")
     if ephemeral is None:
@@ -162,6 +161,7 @@ def _instance(infra: Infra, placement: Placement, domain_name: str, domain: Mapp
 
 def render(infra: Infra, placement: Placement) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    # The domains as written, not infra.domains: the Incus objects are rendered key by key from infra.yml.
     for domain_name, domain in sorted((infra.data.get("domains") or {}).items()):
         domain = domain or {}
         if domain.get("enabled", True) is False:

@@ -57,13 +57,13 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from generator.model import Infra
+from generator.hardware import nvidia, tables
+from generator.model.core import Infra
+from generator.model.hosts import Taint
 from generator.placement.core import Placement
+from generator.platforms.kubernetes import NAME
 from generator.serialize import dump_yaml
 
-TARGET = "kubernetes"
-
-VENDOR_RESOURCES = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu", "intel": "gpu.intel.com/i915"}
 KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 DEFAULT_KIND = "Deployment"
 DEFAULT_NAMESPACE = "default"
@@ -84,6 +84,7 @@ _BASE_PATH = re.compile(r"^[A-Za-z0-9._/-]+$")
 
 def kubernetes_workloads(infra: Infra) -> dict[str, Mapping[str, Any]]:
     """Workload name -> its mapping in infra.yml, for `target: kubernetes`, by name (GPU or not)."""
+    # The mappings as written, not infra.workloads: the objects are rendered from keys the views do not carry.
     section = infra.data.get("workloads") or {}
     return {name: spec or {} for name, spec in sorted(section.items())
             if (spec or {}).get("target") == "kubernetes"}
@@ -99,17 +100,17 @@ def nodes_of(infra: Infra, placement: Placement, name: str, spec: Mapping[str, A
     return sorted(nodes)
 
 
-def _taint(raw: Mapping[str, Any]) -> dict[str, Any]:
-    taint: dict[str, Any] = {"key": raw["key"]}
-    if raw.get("value") is not None:
-        taint["value"] = raw["value"]
-    taint["effect"] = raw.get("effect", DEFAULT_EFFECT)
+def _taint(declared: Taint) -> dict[str, Any]:
+    taint: dict[str, Any] = {"key": declared.key}
+    if declared.value is not None:
+        taint["value"] = declared.value
+    taint["effect"] = declared.effect or DEFAULT_EFFECT
     return taint
 
 
 def node_taints(infra: Infra, placement: Placement) -> dict[str, list[dict[str, Any]]]:
     """Host -> its taints: those it declares, then the `dedicated` taint of a dedicated workload."""
-    taints = {name: [_taint(t) for t in host.spec.get("taints") or []] for name, host in infra.hosts.items()}
+    taints = {name: [_taint(t) for t in host.taints] for name, host in infra.hosts.items()}
     for name, spec in kubernetes_workloads(infra).items():
         if spec.get("dedicated_node") is not True:
             continue
@@ -128,7 +129,7 @@ def toleration(taint: Mapping[str, Any]) -> dict[str, Any]:
 
 def gpu_limits(infra: Infra, gpus: tuple[str, ...]) -> dict[str, int]:
     """Device plugin resource -> how many of the workload's GPUs it names."""
-    counts = Counter(VENDOR_RESOURCES[infra.gpus[key].vendor] for key in gpus)
+    counts = Counter(tables.vendor(infra.gpus[key].vendor).kubernetes_resource for key in gpus)
     return dict(sorted(counts.items()))
 
 
@@ -206,7 +207,7 @@ def time_slicing(infra: Infra, placement: Placement) -> dict[str, int]:
     replicas: dict[str, int] = {}
     for key, gpu in infra.gpus.items():
         use = placement.gpus.get(key)
-        if gpu.vendor != "nvidia" or use is None or infra.hosts[gpu.host].platform != "kubernetes":
+        if gpu.vendor != nvidia.VENDOR.key or use is None or infra.hosts[gpu.host].platform != "kubernetes":
             continue
         sharing = sum(1 for c in use.consumers if c in workloads)
         if sharing > 1:
@@ -218,7 +219,7 @@ def sharing_config(replicas: int) -> str:
     """One config file of the NVIDIA device plugin (its README, "Shared Access to GPUs")."""
     config: dict[str, Any] = {"version": "v1"}
     if replicas > 1:
-        config["sharing"] = {"timeSlicing": {"resources": [{"name": VENDOR_RESOURCES["nvidia"],
+        config["sharing"] = {"timeSlicing": {"resources": [{"name": nvidia.VENDOR.kubernetes_resource,
                                                             "replicas": replicas}]}}
     return dump_yaml(config)
 
@@ -256,7 +257,7 @@ def base_resource(infra: Infra) -> str:
     directory the pipeline found (`--output-dir`, `global.output_dir` or
     generated/), wherever it is.
     """
-    glob = infra.data.get("global") or {}
+    glob = infra.data.get("global") or {}   # as written: the model does not carry the kustomize base
     base = str((glob.get("kubernetes") or {}).get("base", DEFAULT_BASE))
     if not _BASE_PATH.match(base):
         raise ValueError(f"unsafe path for the kustomization: {base!r}")
@@ -264,7 +265,7 @@ def base_resource(infra: Infra) -> str:
         return posixpath.normpath(base)
     # Both made absolute from infra.yml's directory, so that an output directory outside the project (`..`) is
     # resolved against the project, not against psot's working directory.
-    start = posixpath.normpath(posixpath.join(infra.project_dir, infra.output_dir, TARGET))
+    start = posixpath.normpath(posixpath.join(infra.project_dir, infra.output_dir, NAME))
     return posixpath.relpath(posixpath.normpath(posixpath.join(infra.project_dir, base)), start)
 
 
@@ -278,23 +279,23 @@ def render(infra: Infra, placement: Placement) -> dict[str, Any]:
     # Your manifests are the base only when some workload patches them.
     resources: list[str] = [base_resource(infra)] if patched else []
     if replicas:
-        tree[f"{TARGET}/{DEVICE_PLUGIN_FILE}"] = device_plugin_config(replicas)
+        tree[f"{NAME}/{DEVICE_PLUGIN_FILE}"] = device_plugin_config(replicas)
         resources.append(DEVICE_PLUGIN_FILE)
     for name, spec in whole.items():
-        tree[f"{TARGET}/workloads/{name}.yaml"] = whole_object(infra, placement, name, spec, taints)
+        tree[f"{NAME}/workloads/{name}.yaml"] = whole_object(infra, placement, name, spec, taints)
         resources.append(f"workloads/{name}.yaml")
     for name, spec in patched.items():
-        tree[f"{TARGET}/patches/{name}.yaml"] = patch(infra, placement, name, spec, taints)
+        tree[f"{NAME}/patches/{name}.yaml"] = patch(infra, placement, name, spec, taints)
     for name, host in infra.hosts.items():
         if host.platform != "kubernetes":
             continue
-        labels = dict(host.spec.get("labels") or {})
+        labels = dict(host.labels)
         if name in replicas:
             labels[DEVICE_PLUGIN_LABEL] = config_name(replicas[name])
-        tree[f"{TARGET}/nodes/{name}.yaml"] = node(name, labels, taints.get(name, []))
+        tree[f"{NAME}/nodes/{name}.yaml"] = node(name, labels, taints.get(name, []))
     if not tree:
         return {}
-    tree[f"{TARGET}/kustomization.yaml"] = {
+    tree[f"{NAME}/kustomization.yaml"] = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": resources,

@@ -56,8 +56,9 @@ Proxmox VM:
   vendor stays with the host, else `softdep <driver> pre: vfio-pci` (the
   host keeps its driver for the GPUs it still uses, and vfio-pci claims
   the passed-through one first). NVIDIA: `nouveau` is always blacklisted
-  (seed 000; psot's NVIDIA GPUs run the proprietary driver) and `nvidia`
-  as above; AMD: `amdgpu`, `radeon`; Intel: `i915`, `xe`.
+  (seed 000; psot's NVIDIA GPUs run NVIDIA's driver) and `nvidia` as
+  above; AMD: `amdgpu`, `radeon`; Intel: `i915`, `xe` (the vendor rows of
+  generator/hardware).
 
 Every file is checked by generator.platforms.proxmox.pve_config before it is returned.
 """
@@ -67,30 +68,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from generator.model import Gpu, Infra
+from generator.hardware import tables
+from generator.model.core import Gpu, Infra
 from generator.placement.core import Placement
 from generator.platforms.proxmox import pve_config
 from generator.serialize import TextFile, header, templates
 
-TARGET = "proxmox"
 MAPPING_FILE = "proxmox/mapping/pci.cfg"
 VFIO_MODULES = ("vfio", "vfio_iommu_type1", "vfio_pci")
 IOMMU_PARAMS = {"intel": ("intel_iommu=on",), "amd": ("amd_iommu=on",), None: ("intel_iommu=on", "amd_iommu=on")}
-HOST_DRIVERS = {"nvidia": ("nvidia",), "amd": ("amdgpu", "radeon"), "intel": ("i915", "xe")}
-ALWAYS_BLACKLISTED = {"nvidia": ("nouveau",)}
 
 
 def gpu_spec(infra: Infra, gpu: Gpu) -> Mapping[str, Any]:
-    """The GPU's mapping in infra.yml (for the Proxmox-only keys the model does not carry)."""
+    """The GPU's mapping in infra.yml (for the Proxmox-only key the model does not carry, primary_display)."""
     return (infra.hosts[gpu.host].spec.get("gpus") or {})[gpu.name] or {}
 
 
-def mapping_id(infra: Infra, gpu: Gpu) -> str:
+def mapping_id(gpu: Gpu) -> str:
     """The cluster mapping id of a GPU: its `mapping` name, else `<host>-<gpu>`."""
-    return gpu_spec(infra, gpu).get("mapping") or f"{gpu.host}-{gpu.name}"
+    return gpu.mapping or f"{gpu.host}-{gpu.name}"
 
 
 def _proxmox_workloads(infra: Infra) -> list[tuple[str, Mapping[str, Any]]]:
+    # The mappings as written, not infra.workloads: qm.conf is rendered from keys the views do not carry.
     workloads = infra.data.get("workloads") or {}
     return [(name, spec or {}) for name, spec in sorted(workloads.items())
             if (spec or {}).get("target") == "proxmox"]
@@ -103,8 +103,8 @@ def _passed_gpus(infra: Infra, placement: Placement, name: str) -> list[Gpu]:
     return [infra.gpus[key] for key in placement.assignments[name].gpus]
 
 
-def _hostpci(infra: Infra, gpu: Gpu, q35: bool, primary: bool) -> str:
-    mapping = gpu_spec(infra, gpu).get("mapping")
+def _hostpci(gpu: Gpu, q35: bool, primary: bool) -> str:
+    mapping = gpu.mapping
     value = f"mapping={mapping}" if mapping and gpu.pci_id else gpu.pci
     if value is None:   # PASS003 stops a passed-through GPU without a PCI address before rendering
         raise ValueError(f"{gpu.key} has no PCI address to pass through")
@@ -134,7 +134,7 @@ def vm_options(infra: Infra, name: str, spec: Mapping[str, Any], gpus: list[Gpu]
     q35 = pve_config.is_q35(machine)
     primary = next((g.key for g in gpus if gpu_spec(infra, g).get("primary_display")), None)
     for index, gpu in enumerate(gpus):
-        options[f"hostpci{index}"] = _hostpci(infra, gpu, q35, gpu.key == primary)
+        options[f"hostpci{index}"] = _hostpci(gpu, q35, gpu.key == primary)
     return dict(sorted(options.items()))
 
 
@@ -146,8 +146,9 @@ def vfio_conf(infra: Infra, host: str, passed: list[Gpu]) -> str:
     passed_keys = {g.key for g in passed}
     for vendor in sorted({g.vendor for g in passed}):
         stays = any(g.vendor == vendor and g.key not in passed_keys for g in infra.hosts[host].gpus)
-        lines += [f"blacklist {d}" for d in ALWAYS_BLACKLISTED.get(vendor, ())]
-        for driver in HOST_DRIVERS[vendor]:
+        row = tables.vendor(vendor)
+        lines += [f"blacklist {module}" for module in row.always_blacklisted]
+        for driver in row.host_modules:
             lines.append(f"softdep {driver} pre: vfio-pci" if stays else f"blacklist {driver}")
     return "".join(line + "\n" for line in lines)
 
@@ -174,7 +175,7 @@ def render(infra: Infra, placement: Placement) -> dict[str, Any]:
     for gpus in passed_by_host.values():
         for gpu in gpus:
             if gpu.pci_id:
-                sections.setdefault(mapping_id(infra, gpu), []).append(
+                sections.setdefault(mapping_id(gpu), []).append(
                     f"id={gpu.pci_id.lower()},node={gpu.host},path={gpu.pci}")
     if sections:
         content = templates().get_template("pci.cfg.j2").render(
@@ -184,7 +185,7 @@ def render(infra: Infra, placement: Placement) -> dict[str, Any]:
     for host, gpus in sorted(passed_by_host.items()):
         gpus = sorted(set(gpus), key=lambda g: g.key)
         base = f"proxmox/{host}/host"
-        vendor = infra.hosts[host].spec.get("cpu_vendor")
+        vendor = infra.hosts[host].cpu_vendor
         out[f"{base}/cmdline"] = _text(f"{base}/cmdline", " ".join(IOMMU_PARAMS[vendor] + ("iommu=pt",)) + "\n",
                                        comment=None)
         out[f"{base}/modules"] = _text(f"{base}/modules", "".join(m + "\n" for m in VFIO_MODULES))

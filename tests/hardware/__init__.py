@@ -1,0 +1,1 @@
+"""Tests of generator/hardware: the tables and what a driver means."""
