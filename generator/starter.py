@@ -1,4 +1,4 @@
-"""`psot init [DIR] [--from FILE...] [--host NAME] [--format text|json]`: a starter infra.yml.
+"""What `psot init [DIR]` does: write a starter infra.yml (the command, generator/cli/init.py, prints it).
 
 It writes DIR/infra.yml, a file that compiles as it is and whose comments
 teach the format: project_name, global, domains, one host with its GPUs and
@@ -9,9 +9,10 @@ is nothing to detect from, the host is an example, said to be one, to edit.
 
 It never replaces a file: an existing DIR/infra.yml is a refusal (exit 1),
 and the file is created by linking a complete temporary file to its name,
-which fails if anything took that name meanwhile (see `write_new`). Before
-that, the text is compiled: a starter psot itself cannot validate is a bug
-in psot, reported as one (exit 3), and not written.
+which fails if anything took that name meanwhile (`create_file` of
+workspace/atomic.py). Before that, the text is compiled: a starter psot
+itself cannot validate is a bug in psot, reported as one (exit 3), and not
+written.
 
 Exit codes: 0 written; 1 refused (the file exists, DIR is not a directory,
 a bad --host, a --from file with errors); 3 the file could not be written,
@@ -20,36 +21,38 @@ or the starter did not compile.
 
 from __future__ import annotations
 
-import ctypes
-import errno
 import json
 import math
 import os
 import shlex
-import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import click
-
-from generator.cli import colour
-from generator.cli import detect as detecting
 from generator.detect import normalise, render
-from generator.detect.merge import Detection
-from generator.diagnostics.findings import Finding, one_line, render_text, summary_line
+from generator.detect.merge import (
+    Detection,
+    bad_host_name,
+    could_not_run,
+    gather,
+    has_errors,
+    host_or_this,
+    incomplete,
+    sorted_findings,
+)
+from generator.diagnostics.findings import Finding, one_line, summary_line
 from generator.load import loader
 from generator.resources import data_dir
 from generator.serialize import dump_yaml, load_yaml
 from generator.validate.schema import SCHEMA_FILE, infra_schema
+from generator.workspace.atomic import create_file
 
 EXIT_OK, EXIT_ERRORS, EXIT_TOOL = 0, 1, 3
 INFRA_FILE = "infra.yml"
 PLATFORM = "docker"            # the one platform whose example (a compose service) needs nothing else
 EXAMPLE_GPU: dict[str, Any] = {"vendor": "nvidia", "model": "GeForce RTX 4090", "vram_gb": 24, "index": 0}
 SERVICE = "ollama"
-_RENAME_NOREPLACE = 1          # linux/fs.h
 
 
 @dataclass
@@ -237,58 +240,6 @@ def _workloads(host: str, sizes: list[float]) -> list[str]:
                     "# once one has."] + [f"# {line}" if line else "#" for line in body]
 
 
-def write_new(path: Path, text: str) -> None:
-    """Create `path` holding `text`, whole or not at all, and never in place of anything already there.
-
-    The text is written to a temporary file beside it (created O_EXCL) and flushed to disk; then
-    link(2) gives it its name. link fails with EEXIST when anything has that name, a file made a
-    moment after psot looked or a dangling symlink, so a race cannot clobber it, and a reader
-    sees no file or the whole of it. Where the filesystem has no hard links,
-    renameat2(RENAME_NOREPLACE) makes the same promise. FileExistsError when the name is taken.
-    """
-    mask = os.umask(0)
-    os.umask(mask)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.psot-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(text.encode("utf-8"))
-            out.flush()
-            os.fchmod(out.fileno(), 0o666 & ~mask)   # mkstemp's 0600, as any new file would be made
-            os.fsync(out.fileno())
-        try:
-            os.link(temporary, path, follow_symlinks=False)
-        except OSError as exc:   # EEXIST (FileExistsError) is not in the list: it goes up as it is
-            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS):
-                raise
-            _rename_noreplace(Path(temporary), path)
-        _fsync_dir(path.parent)
-    finally:
-        if os.path.lexists(temporary):
-            os.unlink(temporary)
-
-
-def _rename_noreplace(source: Path, target: Path) -> None:
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (AttributeError, OSError):
-        raise OSError(errno.ENOTSUP, "this system can neither hard-link nor rename without replacing",
-                      str(target)) from None
-    at_fdcwd = -100
-    if renameat2(at_fdcwd, os.fsencode(source), at_fdcwd, os.fsencode(target), _RENAME_NOREPLACE) != 0:
-        err = ctypes.get_errno()
-        if err == errno.EEXIST:
-            raise FileExistsError(err, os.strerror(err), str(target))
-        raise OSError(err, os.strerror(err), str(target))
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _self_check(text: str) -> list[Finding]:
     """The starter's findings when compiled as `psot validate` would (in a scratch directory)."""
     from generator.pipeline import compile_infra
@@ -301,7 +252,7 @@ def _self_check(text: str) -> list[Finding]:
 def run(directory: Path, sources: list[Path], host: str | None) -> Outcome:
     """Everything `psot init` does: refuse early, detect, make the text, check it, write it."""
     outcome = Outcome(path=directory / INFRA_FILE)
-    if host is not None and (problem := detecting.bad_host_name(host)) is not None:
+    if host is not None and (problem := bad_host_name(host)) is not None:
         return outcome.refused(f"--host: {problem}; nothing was written")
     if os.path.lexists(directory) and not directory.is_dir():
         return outcome.refused(f"{directory} is not a directory; nothing was written")
@@ -310,24 +261,24 @@ def run(directory: Path, sources: list[Path], host: str | None) -> Outcome:
     if (directory / "infra").is_dir():
         return outcome.refused(f"{directory / 'infra'}/ exists, and psot reads it instead of {outcome.path}; "
                                "nothing was written")
-    detection, findings = detecting.gather(sources)
-    outcome.host = host or detecting.this_host() or "localhost"
+    detection, findings = gather(sources)
+    outcome.host = host_or_this(host)
     # Without --from, finding no tool that works (DETECT004, an error to detect) is what the example host is for.
-    no_tool = not sources and detecting.could_not_run(findings)
+    no_tool = not sources and could_not_run(findings)
     if no_tool:
         findings = [f for f in findings if f.code != "DETECT004"]
-    if detecting.has_errors(findings):
-        outcome.findings = detecting.sorted_findings(findings)
+    if has_errors(findings):
+        outcome.findings = sorted_findings(findings)
         return outcome.refused(f"{summary_line(findings)}; nothing was written")
     if detection.gpus:
-        findings += detecting.incomplete(detection.gpus)
+        findings += incomplete(detection.gpus)
         why = ""
     elif no_tool:
         why = "psot found no GPU tool here that worked (nvidia-smi, rocm-smi, amd-smi, lspci)"
     else:
         read = [_shown(s["source"]) for s in detection.sources]
         why = f"{', '.join(read)} show{'s' if len(read) == 1 else ''} no GPU"
-    outcome.findings = detecting.sorted_findings(findings)
+    outcome.findings = sorted_findings(findings)
     outcome.example, outcome.tools = not detection.gpus, detection.tools
     outcome.to_complete = [g.name for g in detection.gpus if not g.complete]
     resolved = directory.resolve()
@@ -336,14 +287,14 @@ def run(directory: Path, sources: list[Path], host: str | None) -> Outcome:
     outcome.hosts = load_yaml(text)["hosts"]
     # Compiled in a scratch directory, the text is located in the file it becomes: the same lines.
     checked = [replace(f, file=loader.display_name(outcome.path)) for f in _self_check(text)]
-    if detecting.has_errors(checked):
+    if has_errors(checked):
         outcome.findings += checked
         return outcome.refused("the starter psot made does not compile, which is a bug in psot: please report it "
                                "with the findings above; nothing was written", EXIT_TOOL)
     outcome.findings += checked   # warnings the machine's state gives (an old driver, say): worth seeing now
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        write_new(outcome.path, text)
+        create_file(outcome.path, text.encode("utf-8"))
     except FileExistsError:    # made meanwhile: DIR as a file, or infra.yml by someone else
         taken = directory if not directory.is_dir() else outcome.path
         return outcome.refused(f"{taken} {'already exists' if taken == outcome.path else 'is not a directory'}; "
@@ -359,50 +310,3 @@ def run(directory: Path, sources: list[Path], host: str | None) -> Outcome:
 def _shown(text: str) -> str:
     """A file name as it may go into a comment line: a line break in it would end the comment."""
     return one_line(text)
-
-
-@click.command("init")
-@click.argument("args", nargs=-1, type=click.Path(path_type=Path), metavar="[DIR]")
-@click.option("--from", "sources", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
-              help="Build the host from saved nvidia-smi, rocm-smi, amd-smi or lspci outputs, as `psot detect "
-                   "--from` does (repeatable; further FILEs may follow). Default: this machine's tools.")
-@click.option("--host", metavar="NAME", help="The host's name (default: this machine's short hostname).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Output for people (text) or machines (json).")
-def init(args: tuple[Path, ...], sources: tuple[Path, ...], host: str | None, fmt: str) -> int:
-    """Write a commented starter infra.yml into DIR (default: .) that compiles as it is.
-
-    DIR is created if missing; an infra.yml already there is never replaced. With --from, a further
-    argument that is an existing file is one more saved output, and DIR comes first.
-    """
-    directory, more, problem = _split(args, bool(sources))
-    outcome = run(directory, list(sources) + more, host) if problem is None else \
-        Outcome(path=directory / INFRA_FILE).refused(problem)
-    if fmt == "json":
-        click.echo(outcome.to_json(), nl=False)
-        return outcome.code
-    if outcome.findings:
-        click.echo(colour.findings(render_text(outcome.findings)), nl=False, file=sys.stderr)
-    if outcome.written:
-        click.echo(outcome.summary(directory))
-    else:
-        click.echo(f"psot: {outcome.message}", err=True)
-    return outcome.code
-
-
-def _split(args: tuple[Path, ...], with_sources: bool) -> tuple[Path, list[Path], str | None]:
-    """DIR, the further saved outputs among the positional arguments, and what is wrong with them."""
-    if not with_sources:
-        if len(args) > 1:
-            return args[0], [], "init takes one DIR; saved tool outputs go after --from; nothing was written"
-        return (args[0] if args else Path(".")), [], None
-    directory, more = Path("."), []
-    for position, arg in enumerate(args):
-        if arg.is_file():
-            more.append(arg)
-        elif position == 0:
-            directory = arg
-        else:
-            return directory, more, (f"{arg} is not a file: saved tool outputs follow --from, and DIR comes "
-                                     "first; nothing was written")
-    return directory, more, None

@@ -115,7 +115,7 @@ def test_the_graph_sees_the_imports_of_the_cli():
     graph = {name: edges(name) for name in MODULES}
     assert "generator.cli.common" in graph["generator.cli.main"]
     assert "generator.cli.common" in graph["generator.cli.apply"]
-    assert "generator.apply.engine" in graph["generator.cli.apply"]
+    assert "generator.apply.service" in graph["generator.cli.apply"]
 
 
 def test_the_checker_finds_a_cycle():

@@ -26,10 +26,10 @@ from typing import Any
 from generator.apply.state import State
 from generator.apply.units import Step, Unit
 from generator.env_settings import SettingError, seconds
+from generator.plan.marks import sign
 
 STEP_TIMEOUT_ENV = "PSOT_APPLY_TIMEOUT"
 STEP_TIMEOUT_DEFAULT_S = 900.0
-MARKS = {"add": "+", "update": "~", "delete": "-"}
 
 
 class StateError(Exception):
@@ -168,7 +168,7 @@ def execute(units: list[Unit], state: State, cwd: Path, *, kind: str, tree_diges
     rec.write()
     outcome = Outcome()
     for index, (unit, entry) in enumerate(zip(units, entries)):
-        echo(f"{MARKS[unit.action]} {unit.label}")
+        echo(f"{sign(unit.action)} {unit.label}")
         if unit.blocked:
             for step in unit.steps:
                 echo(f"    by hand: {step.display()}")

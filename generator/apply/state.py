@@ -12,7 +12,9 @@ it: it describes this machine's platforms, not the repository):
   which were not. It is rewritten after every unit, so a run that dies
   half-way still says how far it got.
 
-Every write is atomic (a temporary file renamed over the old one).
+Every file is written atomically and durably (workspace/atomic.py),
+readable by its owner only; `previous/` is staged aside whole, then renamed
+into place.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from pathlib import Path, PurePosixPath
 
 from generator.plan.changes import digest, read_tree
 from generator.workspace import sidecars
+from generator.workspace.atomic import fsync_dir, replace_file
 
 RECORD = "last-apply.json"
+PRIVATE = 0o600   # the mode of every file of the state: it describes this machine
 
 
 def state_dir(output_dir: Path) -> Path:
@@ -47,23 +51,6 @@ def _safe_rel(rel: str) -> str:
     if not parts or PurePosixPath(rel).is_absolute() or ".." in parts:
         raise ValueError(f"refusing a state path outside the state directory: {rel!r}")
     return rel
-
-
-def atomic_write(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.is_symlink():
-        path.unlink()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 class State:
@@ -87,7 +74,8 @@ class State:
         """`rel` is now applied with `content` (None: no longer on the machines)."""
         target = self.applied_dir / _safe_rel(rel)
         if content is not None:
-            atomic_write(target, content)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            replace_file(target, content, mode=PRIVATE)
             return
         if target.is_file() or target.is_symlink():
             target.unlink()
@@ -97,24 +85,27 @@ class State:
             parent = parent.parent
 
     def snapshot_previous(self, tree: dict[str, bytes] | None = None) -> None:
-        """previous/ := `tree` (default: applied/), staged aside first, then renamed into place."""
+        """previous/ := `tree` (default: applied/), staged aside first (every file on disk), then renamed into
+        place; the state directory is flushed last, so the rename survives a crash too."""
         tree = self.applied() if tree is None else tree
         self.root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".previous-", dir=self.root))
         for rel, content in tree.items():
             dest = staging / _safe_rel(rel)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(content)
+            replace_file(dest, content, mode=PRIVATE)
         old = None
         if self.previous_dir.exists():
             old = self.root / f".previous-old-{os.getpid()}"
             os.rename(self.previous_dir, old)
         os.rename(staging, self.previous_dir)
+        fsync_dir(self.root)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
     def write_record(self, record: dict) -> None:
-        atomic_write(self.record_path, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
+        self.root.mkdir(parents=True, exist_ok=True)
+        replace_file(self.record_path, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode(), mode=PRIVATE)
 
     def read_record(self) -> dict | None:
         try:

@@ -11,12 +11,14 @@ import re
 
 import click
 
+from generator.plan.marks import MARKS
+
 # A finding line: `file:line:col: error[CODE] message`.
 _SEVERITY = re.compile(r"^(?P<where>[^\n]*?:\d+:\d+: )(?P<severity>error|warning)(?P<code>\[[A-Z]+\d+\])", re.M)
+_MARK_COLOURS = {mark.sign: mark.colour for mark in MARKS.values()}
 # A plan or apply line: `+ path`, `~ path`, `- path`, indented or not.
-_MARK = re.compile(r"^(?P<indent> *)(?P<mark>[+~-]) (?P<rest>\S)", re.M)
+_MARK = re.compile(rf"^(?P<indent> *)(?P<mark>[{re.escape(''.join(_MARK_COLOURS))}]) (?P<rest>\S)", re.M)
 _SUMMARY = re.compile(r"^(Plan: .*|No changes\..*)$", re.M)
-_MARK_COLOURS = {"+": "green", "~": "yellow", "-": "red"}
 _SEVERITY_COLOURS = {"error": "red", "warning": "yellow"}
 
 

@@ -25,9 +25,14 @@ output_option = click.option("--output-dir", "-o", type=click.Path(path_type=Pat
                              help="Where the generated tree lives (default: generated/ beside infra.yml).")
 
 
+def infra_path(infra: Path | None) -> Path:
+    """The INFRA argument, or when it is left out the infra.yml (or infra/) the loader finds."""
+    return infra if infra is not None else default_infra_path()
+
+
 def compile_at(infra: Path | None, **kwargs) -> Compilation:
     """Compile `infra` (default: the infra.yml the loader finds)."""
-    return compile_infra(infra if infra is not None else default_infra_path(), **kwargs)
+    return compile_infra(infra_path(infra), **kwargs)
 
 
 def print_findings(result: Compilation, stream=None) -> None:

@@ -12,7 +12,6 @@ on stderr; `--format json` prints one JSON document on stdout.
 
 from __future__ import annotations
 
-import socket
 import sys
 from pathlib import Path
 
@@ -20,46 +19,27 @@ import click
 
 from generator.cli import colour
 from generator.detect import check as checking
-from generator.detect import merge, normalise, render, tools
-from generator.detect.records import finding
-from generator.diagnostics.findings import WARNING, Finding, render_text, summary_line
+from generator.detect import render
+from generator.detect.merge import (
+    Detection,
+    Gpu,
+    bad_host_name,
+    could_not_run,
+    gather,
+    has_errors,
+    host_or_this,
+    incomplete,
+    sorted_findings,
+)
+from generator.diagnostics.findings import Finding, render_text, summary_line
 
 EXIT_OK, EXIT_ERRORS, EXIT_DIFFERS, EXIT_TOOL = 0, 1, 2, 3
-
-
-def this_host() -> str | None:
-    """This machine's short hostname as a psot name (`ws.lan` -> `ws`), or None."""
-    return normalise.host_name(socket.gethostname())
-
-
-def bad_host_name(value: str) -> str | None:
-    """Why `value` cannot be a host's name in infra.yml (it becomes file names), or None when it can."""
-    if len(value) > normalise.NAME_MAX or not normalise.NAME_PATTERN.fullmatch(value):
-        return (f"{value!r} is not a host name infra.yml accepts (lower-case letters, digits and inner hyphens, "
-                "at most 63 characters)")
-    return None
 
 
 def _valid_host(ctx, param, value: str | None) -> str | None:
     if value is not None and (problem := bad_host_name(value)) is not None:
         raise click.BadParameter(problem)
     return value
-
-
-def gather(sources: list[Path]) -> tuple[merge.Detection, list[Finding]]:
-    """The named GPUs of the saved outputs `sources`, else of this machine's tools, and every finding about them
-    (DETECT004 when no tool could run, DETECT009 when the tools found no GPU)."""
-    if sources:
-        outputs, findings = tools.read_files(sources), list[Finding]()
-    else:
-        outputs, findings = tools.run_all()
-    detection = merge.merge(outputs)
-    detection.gpus = merge.named(detection.gpus)
-    return detection, findings + detection.findings + _nothing_found(detection, outputs)
-
-
-def could_not_run(findings: list[Finding]) -> bool:
-    return any(f.code == "DETECT004" for f in findings)
 
 
 @click.command("detect")
@@ -79,25 +59,28 @@ def detect(more: tuple[Path, ...], sources: tuple[Path, ...], host: str | None, 
         raise click.UsageError("FILE arguments are saved tool outputs: pass them after --from")
     detection, findings = gather(list(sources) + list(more))
     if infra is not None and not could_not_run(findings) and not has_errors(findings):
-        return _check(infra, detection, host, findings, fmt)
+        return _check(*checking.check_detected(infra, detection, host, findings), detection, fmt)
     findings += incomplete(detection.gpus)
-    name = host or this_host() or "localhost"
-    if fmt == "json":
-        click.echo(render.detect_json(name, detection, sorted_findings(findings)), nl=False)
-    else:
-        _print_findings(findings)
-        if not has_errors(findings):
-            click.echo(render.block_text(name, detection.gpus, detection.tools, detection.host_fields()), nl=False)
-            click.echo(f"psot: {_count(detection.gpus)} of {name} from {', '.join(detection.tools) or 'no tool'}; "
-                       f"{summary_line(findings)}.", err=True)
-        else:
-            click.echo(f"psot: {summary_line(findings)}; no inventory printed.", err=True)
+    _inventory(host_or_this(host), detection, findings, fmt)
     return EXIT_TOOL if could_not_run(findings) else EXIT_ERRORS if has_errors(findings) else EXIT_OK
 
 
-def _check(infra: Path, detection: merge.Detection, host: str | None, findings: list[Finding], fmt: str) -> int:
-    result = checking.check(infra, detection, host, this_host())
-    findings = findings + result.findings + incomplete(result.new)
+def _inventory(name: str, detection: Detection, findings: list[Finding], fmt: str) -> None:
+    """The block to paste (text) or the detection (JSON), with the findings."""
+    if fmt == "json":
+        click.echo(render.detect_json(name, detection, sorted_findings(findings)), nl=False)
+        return
+    _print_findings(findings)
+    if not has_errors(findings):
+        click.echo(render.block_text(name, detection.gpus, detection.tools, detection.host_fields()), nl=False)
+        click.echo(f"psot: {_count(detection.gpus)} of {name} from {', '.join(detection.tools) or 'no tool'}; "
+                   f"{summary_line(findings)}.", err=True)
+    else:
+        click.echo(f"psot: {summary_line(findings)}; no inventory printed.", err=True)
+
+
+def _check(result: checking.CheckReport, findings: list[Finding], detection: Detection, fmt: str) -> int:
+    """The --check report (text or JSON): exit 0 in sync, 2 when the machine differs, 1 when nothing compared."""
     if fmt == "json":
         click.echo(render.check_json(result, detection.tools, sorted_findings(findings)), nl=False)
     else:
@@ -111,33 +94,10 @@ def _check(infra: Path, detection: merge.Detection, host: str | None, findings: 
     return EXIT_OK if result.in_sync else EXIT_DIFFERS
 
 
-def _nothing_found(detection: merge.Detection, outputs: list) -> list[Finding]:
-    readable = [p for p in outputs if not merge.failed(p)]
-    if not readable or detection.gpus:
-        return []
-    return [finding("DETECT009", WARNING, "no GPU found: no NVIDIA, AMD or Intel display or accelerator device in "
-                    f"{', '.join(p.source for p in readable)}", readable[0].source)]
-
-
-def incomplete(gpus: list[merge.Gpu]) -> list[Finding]:
-    """The GPUs of a printed block that it can only give commented out."""
-    return [finding("DETECT006", WARNING, f"{gpu.label()}: no tool reported its VRAM (only {', '.join(gpu.tools)} "
-                    "saw it), so it is left commented out in the block: fill in vram_gb (and index, for compose) "
-                    "and uncomment it", gpu.where[0], gpu.where[1]) for gpu in gpus if not gpu.complete]
-
-
-def has_errors(findings: list[Finding]) -> bool:
-    return any(f.severity == "error" for f in findings)
-
-
-def sorted_findings(findings: list[Finding]) -> list[Finding]:
-    return sorted(set(findings), key=Finding.sort_key)
-
-
 def _print_findings(findings: list[Finding]) -> None:
     if findings:
         click.echo(colour.findings(render_text(sorted_findings(findings))), nl=False, file=sys.stderr)
 
 
-def _count(gpus: list) -> str:
+def _count(gpus: list[Gpu]) -> str:
     return f"{len(gpus)} GPU{'s' if len(gpus) != 1 else ''}"

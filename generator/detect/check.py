@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.detect import normalise as n
-from generator.detect.merge import VENDOR_TOOLS, Detection, Gpu, named, vram_differs
+from generator.detect.merge import VENDOR_TOOLS, Detection, Gpu, incomplete, named, this_host, vram_differs
 from generator.diagnostics.findings import Diagnostics, Finding
 from generator.model import core as model
 from generator.pipeline import Compilation, compile_infra
@@ -112,6 +112,14 @@ def check(infra: Path, detection: Detection, host: str | None, this_host: str | 
             result.simulated = [f for f in result.without.diag.findings if (f.code, f.message) not in seen]
     result.findings = diag.findings
     return result
+
+
+def check_detected(infra: Path, detection: Detection, host: str | None,
+                   findings: list[Finding]) -> tuple[CheckReport, list[Finding]]:
+    """`psot detect --check`: the report against this machine (or `host`), and every finding to print: the
+    detection's `findings`, the check's, and DETECT006 for each new GPU its block gives commented out."""
+    result = check(infra, detection, host, this_host())
+    return result, findings + result.findings + incomplete(result.new)
 
 
 def _host(infra: model.Infra, host: str | None, this_host: str | None, diag: Diagnostics) -> str | None:

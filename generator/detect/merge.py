@@ -21,14 +21,20 @@ it).
 
 The result is sorted by PCI address, so the output never depends on which
 tool answered first. GPU names are given by `named`, unique per host.
+
+`gather` is what `psot detect` and `psot init` start from: the named GPUs of the
+saved outputs, else of this machine's tools, with every finding about them.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from generator.detect import normalise as n
+from generator.detect import tools
 from generator.detect.records import KernelModules, Parsed, Seen, finding
 from generator.diagnostics.findings import WARNING, Finding
 from generator.model.core import PciFunction
@@ -341,3 +347,64 @@ def named(gpus: list[Gpu], taken: AbstractSet[str] = frozenset()) -> list[Gpu]:
     ordered = sorted(gpus, key=sort_key)
     names = n.unique_names([n.gpu_name(g.model, g.vendor, g.pci_id) for g in ordered], set(taken))
     return [replace(g, name=name) for g, name in zip(ordered, names)]
+
+
+# --- what `psot detect` and `psot init` build from the outputs -------------------------------------
+
+def this_host() -> str | None:
+    """This machine's short hostname as a psot name (`ws.lan` -> `ws`), or None."""
+    return n.host_name(socket.gethostname())
+
+
+def host_or_this(host: str | None) -> str:
+    """The host the GPUs belong to: `host` (--host), else this machine's short hostname, else `localhost`."""
+    return host or this_host() or "localhost"
+
+
+def bad_host_name(value: str) -> str | None:
+    """Why `value` cannot be a host's name in infra.yml (it becomes file names), or None when it can."""
+    if len(value) > n.NAME_MAX or not n.NAME_PATTERN.fullmatch(value):
+        return (f"{value!r} is not a host name infra.yml accepts (lower-case letters, digits and inner hyphens, "
+                "at most 63 characters)")
+    return None
+
+
+def gather(sources: list[Path]) -> tuple[Detection, list[Finding]]:
+    """The named GPUs of the saved outputs `sources`, else of this machine's tools, and every finding about them
+    (DETECT004 when no tool could run, DETECT009 when the tools found no GPU)."""
+    if sources:
+        outputs, findings = tools.read_files(sources), list[Finding]()
+    else:
+        outputs, findings = tools.run_all()
+    detection = merge(outputs)
+    detection.gpus = named(detection.gpus)
+    return detection, findings + detection.findings + _nothing_found(detection, outputs)
+
+
+def _nothing_found(detection: Detection, outputs: list[Parsed]) -> list[Finding]:
+    readable = [p for p in outputs if not failed(p)]
+    if not readable or detection.gpus:
+        return []
+    return [finding("DETECT009", WARNING, "no GPU found: no NVIDIA, AMD or Intel display or accelerator device in "
+                    f"{', '.join(p.source for p in readable)}", readable[0].source)]
+
+
+def incomplete(gpus: list[Gpu]) -> list[Finding]:
+    """The GPUs of a printed block that it can only give commented out."""
+    return [finding("DETECT006", WARNING, f"{gpu.label()}: no tool reported its VRAM (only {', '.join(gpu.tools)} "
+                    "saw it), so it is left commented out in the block: fill in vram_gb (and index, for compose) "
+                    "and uncomment it", gpu.where[0], gpu.where[1]) for gpu in gpus if not gpu.complete]
+
+
+def could_not_run(findings: list[Finding]) -> bool:
+    """No tool could run (DETECT004): there is nothing to build on."""
+    return any(f.code == "DETECT004" for f in findings)
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    return any(f.severity == "error" for f in findings)
+
+
+def sorted_findings(findings: list[Finding]) -> list[Finding]:
+    """Each finding once, in the order findings are printed."""
+    return sorted(set(findings), key=Finding.sort_key)

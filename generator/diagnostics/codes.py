@@ -4,7 +4,7 @@ As ruff keeps every code of its own in one table that its docs are generated
 from, psot keeps its codes here. An entry says what the code means and why
 psot reports it, how to fix it, and shows a failing and a passing example:
 the files to write, the command to run in their directory and the exact
-finding it prints (tests/test_codes.py runs every example).
+finding it prints (tests/diagnostics/test_codes.py runs every example).
 
 Rule codes describe themselves in their rule module's docstring
 (generator/rules/), which this module reads; every other code (loading, the

@@ -31,6 +31,7 @@ from pathlib import Path
 import yaml
 
 from generator.diagnostics.findings import one_line
+from generator.plan.marks import sign
 from generator.serialize import HEADER_MARK, load_yaml
 
 YAML_SUFFIXES = (".yml", ".yaml")
@@ -111,10 +112,9 @@ class Plan:
         where = one_line(self.output_dir.name)
         if not self.changes:
             return f"No changes. {where}/ is up to date.\n"
-        marks = {"add": "+", "update": "~", "delete": "-"}
         lines = []
         for change in self.changes:
-            lines.append(f"{marks[change.action]} {one_line(change.path)}")
+            lines.append(f"{sign(change.action)} {one_line(change.path)}")
             lines.extend(f"    {one_line(key)}" for key in change.keys)
             if change.same_data:
                 lines.append("    (same data to PyYAML, other bytes: written again exactly as psot renders it)")

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from generator.diagnostics.findings import one_line
 from generator.placement.core import Placement, fmt_gb
 from generator.plan.changes import Change, Plan
+from generator.plan.marks import MARKS
 
 if TYPE_CHECKING:
     from generator.apply.units import Program
@@ -38,7 +39,6 @@ MIN_LIMIT = 1_000                 # room for the summary, the section heads and 
 MAX_KEYS_IN_SUMMARY = 5           # changed keys named in a file's <summary>
 MAX_NAMES_IN_CELL = 10            # consumers named in one GPU's row, unplaced consumers named
 
-MARKS = {"add": ("+", "added"), "update": ("~", "updated"), "delete": ("-", "deleted")}
 _BACKTICKS = re.compile(r"`+")
 
 Lines = list[str]
@@ -210,9 +210,9 @@ class _Block:
         self.fence = "`" * max(3, longest + 1)
 
     def head(self) -> Lines:
-        mark, word = MARKS[self.change.action]
+        mark = MARKS[self.change.action]
         keys = self.change.keys
-        what = f"{mark} {word}"
+        what = f"{mark.sign} {mark.word}"
         if keys:
             what += "; " + ", ".join(f"<code>{html.escape(one_line(k))}</code>" for k in keys[:MAX_KEYS_IN_SUMMARY])
             if len(keys) > MAX_KEYS_IN_SUMMARY:

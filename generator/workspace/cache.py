@@ -37,7 +37,6 @@ import importlib.util
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import yaml
@@ -49,6 +48,7 @@ from generator.pipeline import DEFAULT_OUTPUT_DIR, Compilation, output_override,
 from generator.plan.changes import MANIFEST, Plan, digest, is_generated, manifest_bytes, read_tree, tree_identity
 from generator.resources import data_dir
 from generator.workspace import sidecars
+from generator.workspace.atomic import replace_file
 
 CACHE_VERSION = 1
 _SOURCES = (".py", ".json", ".j2")
@@ -176,15 +176,7 @@ def record(result: Compilation, override: Path | None) -> None:
         return
     body = {"psot-cache": CACHE_VERSION, "key": key, "output_dir": str(result.output_dir.absolute()),
             "manifest": digest(manifest), "findings": [f.to_dict() for f in result.diag.findings]}
-    target = cache_file(result.output_dir)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f"{target.name}.", dir=target.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(body, fh)
-        os.replace(tmp, target)  # readers see the old record or the new one, never half of one
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    # Readers see the old record or the new one, never half of one; machine-local, its owner's only.
+    # A record that cannot be written is no record: the next sync compiles.
+    with contextlib.suppress(OSError):
+        replace_file(cache_file(result.output_dir), json.dumps(body).encode(), mode=0o600)

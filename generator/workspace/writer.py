@@ -34,6 +34,7 @@ from pathlib import Path
 from generator.env_settings import SettingError, seconds
 from generator.plan.changes import MANIFEST, Plan, digest, make_plan, manifest_bytes, read_manifest, tree_identity
 from generator.workspace import sidecars
+from generator.workspace.atomic import exchange, fsync_dir
 
 # How long a second sync/apply waits for the first one (PSOT_LOCK_TIMEOUT seconds overrides it; read when
 # a lock is taken, so a bad value is a WriteError naming the variable, not a crash at import).
@@ -72,21 +73,6 @@ def locked(output_dir: Path, timeout: float | None = None) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two directories; False when the platform cannot."""
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (AttributeError, OSError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
-        return False
-    raise OSError(err, os.strerror(err), str(b))
 
 
 def _leftovers(output_dir: Path, kind: str) -> list[Path]:
@@ -165,14 +151,6 @@ def _fsync_files(root: Path, rels: list[str]) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # Extended attributes the filesystem does not support, or that only a privileged user may set
@@ -327,11 +305,11 @@ def write(plan: Plan, tree: dict[str, bytes], clean_orphans: bool = False,
                     _remove_empty_dirs(staging, rel)
                 if batch and not _syncfs(staging):
                     _fsync_files(staging, writes + [MANIFEST])
-                _fsync_dir(staging)
+                fsync_dir(staging)
                 _swap(staging, output_dir)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-            _fsync_dir(output_dir.parent)
+            fsync_dir(output_dir.parent)
     except OSError as exc:
         raise WriteError(f"cannot write {output_dir}: {exc.strerror or exc}") from exc
     return writes + deletes
@@ -342,7 +320,7 @@ def _swap(staging: Path, output_dir: Path) -> None:
     if not output_dir.exists():
         os.rename(staging, output_dir)
         return
-    if _exchange(staging, output_dir):
+    if exchange(staging, output_dir):
         return
     old = output_dir.parent / f".{output_dir.name}{_OLD}{os.getpid()}"
     os.rename(output_dir, old)

@@ -31,7 +31,7 @@ NO_EXCHANGE = """
 import sys
 from generator.cli import main as cli
 from generator.workspace import writer
-writer._exchange = lambda a, b: False  # as on a filesystem without renameat2(RENAME_EXCHANGE)
+writer.exchange = lambda a, b: False  # as on a filesystem without renameat2(RENAME_EXCHANGE)
 sys.exit(cli.main(sys.argv[1:]))
 """
 

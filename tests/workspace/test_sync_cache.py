@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.cli import main as cli_module
+from generator import sync as sync_module
 from generator.cli.main import cli
 from generator.serialize import header
 from generator.workspace import cache as sync_cache
@@ -49,7 +49,7 @@ def no_compile(monkeypatch):
     """Running `sync` in-process with compiling forbidden: only the record can answer."""
     def forbidden(*args, **kwargs):
         raise AssertionError("sync compiled although nothing changed")
-    monkeypatch.setattr(cli_module, "compile_at", forbidden)
+    monkeypatch.setattr(sync_module, "compile_infra", forbidden)
 
     def run(*args: str) -> int:
         return cli.main(args=["sync", *args], prog_name="psot", standalone_mode=False)

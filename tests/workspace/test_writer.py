@@ -72,7 +72,7 @@ def test_without_rename_exchange_the_two_rename_swap_is_recovered_after_a_kill(t
     # A sync killed between the fallback's two renames leaves only the old tree, moved aside.
     os.rename(out, tmp_path / ".generated.psot-old-999")
     (tmp_path / ".generated.psot-new-abc").mkdir()
-    monkeypatch.setattr(writer, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(writer, "exchange", lambda a, b: False)
     sync(out, tree(a_yml="v: 1\n", c_yml="v: 3\n"))
     assert snapshot(out) == {**before, "c_yml": (H + "v: 3\n").encode()}
     assert not leftovers(tmp_path)
@@ -137,7 +137,7 @@ def test_sigkill_while_writing_leaves_the_old_tree_and_the_next_sync_works(tmp_p
     out = tmp_path / "generated"
     script = tmp_path / "killer.py"
     script.write_text(KILLER)
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     first = subprocess.run([sys.executable, str(script), str(out), "1", "0"], env=env)
     assert first.returncode == 0
     old = snapshot(out)
@@ -195,13 +195,14 @@ def test_a_sync_that_writes_nothing_still_cleans_what_a_killed_sync_left(seed_00
     the writer's own cleaning: leftovers are cleaned under the lock all the same, symlinks left alone."""
     from click.testing import CliRunner
 
+    from generator import sync as sync_module
     from generator.cli import main as cli_module
     from generator.workspace import cache as sync_cache
     from tests.conftest import run_psot
     assert run_psot("sync", str(seed_001)).returncode == 0
     record = sync_cache.cache_file(seed_001.parent / "generated")
     if recorded:
-        monkeypatch.setattr(cli_module, "compile_at", lambda *a, **k: pytest.fail("the record did not answer"))
+        monkeypatch.setattr(sync_module, "compile_infra", lambda *a, **k: pytest.fail("the record did not answer"))
     else:
         record.unlink()
     planted = plant_leftovers(seed_001.parent, tmp_path / "outside")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import shutil
 import socket
 from pathlib import Path
@@ -376,31 +375,7 @@ def test_modeline_of_a_schema_path_with_a_space_is_its_file_uri(tmp_path, monkey
     assert "%20" in starter.schema_reference(tmp_path / "elsewhere")
 
 
-# Writing: whole or nothing, never in place of another file.
-
-def test_write_new_never_replaces_and_leaves_no_temporary_file(tmp_path):
-    path = tmp_path / "infra.yml"
-    starter.write_new(path, "first\n")
-    assert path.read_text() == "first\n"
-    assert oct(path.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
-    with pytest.raises(FileExistsError):
-        starter.write_new(path, "second\n")
-    assert path.read_text() == "first\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["infra.yml"]
-
-
-def test_write_new_without_hard_links_renames_without_replacing(tmp_path, monkeypatch):
-    def no_links(*args, **kwargs):
-        raise OSError(errno.EPERM, "Operation not permitted")
-    monkeypatch.setattr(os, "link", no_links)
-    path = tmp_path / "infra.yml"
-    starter.write_new(path, "first\n")
-    assert path.read_text() == "first\n"
-    with pytest.raises(FileExistsError):
-        starter.write_new(path, "second\n")
-    assert path.read_text() == "first\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["infra.yml"]
-
+# Writing: whole or nothing, never in place of another file (tests/workspace/test_atomic.py: how).
 
 def test_a_file_made_after_the_check_is_not_clobbered(tmp_path, monkeypatch):
     """Someone else writes infra.yml while init works (here: while it checks its text): theirs stays."""
@@ -426,12 +401,6 @@ def test_a_starter_that_does_not_compile_is_a_bug_reported_and_not_written(tmp_p
     assert not (tmp_path / "site").exists()
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 @pytest.mark.parametrize("sizes, expected", [([24, 4], 4), ([16], 4), ([6], 3), ([4], 2), ([2], 1), ([0.5], 0.5),
                                              ([], 4)])
 def test_the_example_service_asks_for_what_the_largest_gpu_has_room_for(sizes, expected):
@@ -439,9 +408,9 @@ def test_the_example_service_asks_for_what_the_largest_gpu_has_room_for(sizes, e
 
 
 def test_a_file_that_cannot_be_written_is_exit_3(tmp_path, monkeypatch):
-    def denied(path, text):
+    def denied(path, content):
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
-    monkeypatch.setattr(starter, "write_new", denied)
+    monkeypatch.setattr(starter, "create_file", denied)
     outcome = starter.run(tmp_path, [], "ws")
     assert (outcome.code, outcome.written) == (3, False)
     assert outcome.message == f"cannot write {tmp_path / 'infra.yml'}: Permission denied; nothing was written"

@@ -12,12 +12,13 @@ import json
 
 import pytest
 
+from generator import sync as sync_module
 from generator.cli import common as cli_common
 from generator.cli import main as cli_module
-from generator.plan import changes as plan_module
+from generator.plan import service as plan_service
 from generator.workspace import writer
 from tests.conftest import run_psot
-from tests.test_drift import OVERRIDE, hand_edit, synced
+from tests.plan.test_drift import OVERRIDE, hand_edit, synced
 
 
 def one_document(stdout: str) -> dict:
@@ -93,7 +94,7 @@ def test_generated_that_cannot_be_read_whole(seed_001, monkeypatch, capsys, comm
     """Other syncs swapping generated/ all the time: reading it gives up (plan.py `_consistent`)."""
     def busy(*args, **kwargs):
         raise OSError(errno.EAGAIN, "generated kept changing while psot read it (other syncs are running); run again")
-    monkeypatch.setattr(plan_module, "make_plan", busy)
+    monkeypatch.setattr(sync_module if command == "sync" else plan_service, "make_plan", busy)
     with pytest.raises(SystemExit) as exited:
         cli_module.main([command, str(seed_001), "--format", "json"])
     body = one_document(capsys.readouterr().out)
