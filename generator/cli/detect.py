@@ -72,7 +72,7 @@ def _inventory(name: str, detection: Detection, findings: list[Finding], fmt: st
         return
     _print_findings(findings)
     if not has_errors(findings):
-        click.echo(render.block_text(name, detection.gpus, detection.tools), nl=False)
+        click.echo(render.block_text(name, detection.gpus, detection.tools, detection.host_fields()), nl=False)
         click.echo(f"psot: {_count(detection.gpus)} of {name} from {', '.join(detection.tools) or 'no tool'}; "
                    f"{summary_line(findings)}.", err=True)
     else:

@@ -12,6 +12,10 @@ Then:
 - a detected GPU not in the inventory (DETECT021) comes as a block to paste;
 - a changed VRAM size, driver, index, or a different card at the same
   address (DETECT022-DETECT025) is a finding on the line of infra.yml to edit;
+  so is, where infra.yml gives them, another uuid or subsystem_id (another
+  card, another board: DETECT030, DETECT031), IOMMU group (DETECT032),
+  kernel driver in use (a card no longer, or newly, held by vfio-pci:
+  DETECT033), and the host's NVIDIA kernel modules (DETECT034);
 - an inventory GPU of a vendor that no tool that ran can see is not called
   missing (DETECT026): nvidia-smi alone says nothing about an AMD card.
 """
@@ -41,6 +45,17 @@ class Change:
         return {"gpu": self.gpu, "field": self.field, "inventory": self.inventory, "detected": self.detected}
 
 
+@dataclass(frozen=True)
+class HostChange:
+    host: str
+    field: str          # dotted: nvidia.kernel_modules
+    inventory: object
+    detected: object
+
+    def to_dict(self) -> dict:
+        return {"host": self.host, "field": self.field, "inventory": self.inventory, "detected": self.detected}
+
+
 @dataclass
 class CheckReport:
     host: str = ""
@@ -51,6 +66,7 @@ class CheckReport:
     unchecked: list[model.Gpu] = field(default_factory=list)
     new: list[Gpu] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    host_changes: list[HostChange] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     without: Compilation | None = None
     simulated: list[Finding] = field(default_factory=list)      # the findings of the placement without them
@@ -59,7 +75,7 @@ class CheckReport:
 
     @property
     def in_sync(self) -> bool:
-        return not (self.missing or self.unusable or self.new or self.changes)
+        return not (self.missing or self.unusable or self.new or self.changes or self.host_changes)
 
     @property
     def gone(self) -> list[model.Gpu]:
@@ -82,6 +98,9 @@ def check(infra: Path, detection: Detection, host: str | None, this_host: str | 
     result.host, result.compared = chosen, True
     inventory = list(baseline.infra.hosts[chosen].gpus)
     _match(result, inventory, detection)
+    declared = baseline.infra.hosts[chosen].nvidia_kernel_modules
+    if declared and detection.kernel_modules and declared != detection.kernel_modules:
+        result.host_changes.append(HostChange(chosen, "nvidia.kernel_modules", declared, detection.kernel_modules))
     _findings(result, detection, diag, baseline.infra)
     if result.gone:
         failover = fail_over(baseline, tuple(g.key for g in result.gone))
@@ -169,6 +188,11 @@ def _changes(inv: model.Gpu, det: Gpu) -> list[Change]:
     vendor_index = any(t in VENDOR_TOOLS.get(det.vendor, ()) for t in det.tools)
     if inv.index is not None and det.index is not None and vendor_index and inv.index != det.index:
         out.append(Change(inv.key, "index", inv.index, det.index))
+    detected = det.fields()
+    for key in ("uuid", "subsystem_id", "iommu_group", "driver_in_use"):
+        said, found = getattr(inv, key), detected.get(key)
+        if said is not None and found is not None and str(said).lower() != str(found).lower():
+            out.append(Change(inv.key, key, said, found))
     return out
 
 
@@ -211,6 +235,39 @@ def _findings(result: CheckReport, detection: Detection, diag: Diagnostics, infr
             diag.warning("DETECT023", f"{change.gpu}: infra.yml says driver {change.inventory}, the machine runs "
                          f"{change.detected}; set driver: \"{change.detected}\" (the driver rules judge the GPU by it)",
                          path)
-        else:
+        elif change.field == "index":
             diag.warning("DETECT025", f"{change.gpu}: infra.yml says index {change.inventory}, the driver numbers it "
                          f"{change.detected}; set index: {change.detected} (compose device_ids use it)", path)
+        else:
+            _identity_finding(change, gpu, diag, path)
+    for host_change in result.host_changes:
+        diag.warning("DETECT034", f"{host}: infra.yml says the NVIDIA kernel modules are {host_change.inventory}, the "
+                     f"host runs the {host_change.detected} ones; set nvidia.kernel_modules: {host_change.detected}, "
+                     "or install the flavour infra.yml declares", ("hosts", host, "nvidia", "kernel_modules"))
+
+
+def _identity_finding(change: Change, gpu: model.Gpu, diag: Diagnostics, path: tuple) -> None:
+    """Another uuid, subsystem, IOMMU group or kernel driver than infra.yml says (DETECT030-DETECT033)."""
+    at = f"the card at {gpu.pci}" if gpu.pci else "the card"
+    if change.field == "uuid":
+        diag.warning("DETECT030", f"{change.gpu}: infra.yml says uuid {change.inventory}, {at} is "
+                     f"{change.detected}: another card is in its place; set uuid: {change.detected} and check the "
+                     "rest of its entry against `psot detect`", path)
+    elif change.field == "subsystem_id":
+        diag.warning("DETECT031", f"{change.gpu}: infra.yml says subsystem_id {change.inventory}, {at} is a "
+                     f"{change.detected} board: another maker's or model's card of that chip is in its place; set "
+                     f"subsystem_id: {change.detected} and check the rest of its entry", path)
+    elif change.field == "iommu_group":
+        diag.warning("DETECT032", f"{change.gpu}: infra.yml says IOMMU group {change.inventory}, the machine puts it "
+                     f"in group {change.detected} (a firmware or kernel update, or another slot, renumbers them); set "
+                     f"iommu_group: {change.detected}, and check what shares that group: a VM is given all of it",
+                     path)
+    elif change.inventory == "vfio-pci":
+        diag.warning("DETECT033", f"{change.gpu}: infra.yml says it is bound to vfio-pci, for a VM, but "
+                     f"{change.detected} holds it: the host took it back (vfio-pci did not claim it at boot); bind "
+                     "it to vfio-pci again, or set driver_in_use: " + str(change.detected), path)
+    else:
+        diag.warning("DETECT033", f"{change.gpu}: infra.yml says driver_in_use {change.inventory}, the machine "
+                     f"binds it to {change.detected}" + (": it is reserved for a VM now, the host's driver no longer "
+                     "serves it" if change.detected == "vfio-pci" else "") + f"; set driver_in_use: {change.detected}",
+                     path)

@@ -9,6 +9,16 @@ reads from the device itself). A view without an address (rocm-smi run
 without --showbus) joins the GPU of the same vendor with the same device
 ID, when only one has it, or with the same index from the other AMD tool.
 
+The outputs that list no GPU add their facts to the GPUs the others list:
+the IOMMU group of each address (lspci's own, else a listing of
+/sys/kernel/iommu_groups; two listings that disagree give the lower
+group), the GTT of each amd-smi index, and the host's NVIDIA kernel
+modules (the loaded ones, /proc/driver/nvidia/version, before the
+installed ones, modinfo; DETECT028 when they differ). An APU's memory is
+unified: the VRAM its tools report is the BIOS carve-out, so its
+`vram_gb` is the GTT the GPU can address (DETECT029 when no output gives
+it).
+
 The result is sorted by PCI address, so the output never depends on which
 tool answered first. GPU names are given by `named`, unique per host.
 
@@ -25,16 +35,17 @@ from pathlib import Path
 
 from generator.detect import normalise as n
 from generator.detect import tools
-from generator.detect.records import Parsed, Seen, finding
+from generator.detect.records import KernelModules, Parsed, Seen, finding
 from generator.diagnostics.findings import WARNING, Finding
+from generator.model.core import PciFunction
 
 PRECEDENCE = {"nvidia-smi": 0, "amd-smi": 1, "rocm-smi": 2, "lspci": 3}
 _PCI_ID_PRECEDENCE = {"lspci": 0, "nvidia-smi": 1, "amd-smi": 2, "rocm-smi": 3}
 VENDOR_TOOLS = {"nvidia": ("nvidia-smi",), "amd": ("rocm-smi", "amd-smi"), "intel": ()}
 
-# The fields of hosts.<host>.gpus.<gpu> that detect fills, in SPEC §2's order.
+# The fields of hosts.<host>.gpus.<gpu> that detect fills, in SPEC §2's order, then the card's identity.
 BLOCK_FIELDS = ("vendor", "model", "vram_gb", "index", "pci", "pci_id", "architecture", "compute_capability",
-                "driver", "tdp_watts")
+                "driver", "tdp_watts", "memory", "uuid", "subsystem_id", "driver_in_use", "iommu_group", "functions")
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,11 @@ class Gpu:
     where: tuple[str, int]          # (source, line) of the first view, for findings
     name: str = ""
     unusable_by: tuple[str, ...] = ()   # vendor tools that ran and do not list it (seed 003), see _unusable
+    subsystem_id: str | None = None
+    iommu_group: int | None = None
+    functions: tuple[PciFunction, ...] | None = None
+    memory: str | None = None       # "unified": an APU, whose vram_gb is the GTT (gtt_gb) when known
+    gtt_gb: float | None = None
 
     @property
     def complete(self) -> bool:
@@ -69,9 +85,19 @@ class Gpu:
         at = self.pci or (f"{self.vendor} GPU {self.index}" if self.index is not None else f"{self.vendor} GPU")
         return f"{at} ({what})" if what else at
 
+    @property
+    def bound_to_vfio(self) -> bool:
+        """Reserved for a VM: vfio-pci holds it, so the host's own driver does not serve it."""
+        return self.kernel_driver == "vfio-pci"
+
     def fields(self) -> dict:
         """The infra.yml fields, in SPEC order, without the unknown ones."""
-        return {k: getattr(self, k) for k in BLOCK_FIELDS if getattr(self, k) is not None}
+        named = {"driver_in_use": self.kernel_driver,
+                 "uuid": n.nvidia_uuid(self.uuid),                     # rocm-smi's Unique ID is no infra.yml uuid
+                 "functions": [{k: v for k, v in (("pci", f.pci), ("pci_id", f.pci_id), ("class", f.class_))
+                                if v is not None} for f in self.functions] if self.functions else None}
+        values = {k: named[k] if k in named else getattr(self, k) for k in BLOCK_FIELDS}
+        return {k: v for k, v in values.items() if v is not None}
 
     def to_dict(self) -> dict:
         return {"name": self.name, **self.fields(), "uuid": self.uuid, "chip": self.chip,
@@ -86,6 +112,11 @@ class Detection:
     findings: list[Finding] = field(default_factory=list)
     covers: frozenset[str] = frozenset()
     sources: list[dict] = field(default_factory=list)   # {"source", "format", "gpus"} per output read
+    kernel_modules: str | None = None                   # the host's NVIDIA kernel modules: open, proprietary
+
+    def host_fields(self) -> dict:
+        """The fields of hosts.<host> that detect fills, besides its GPUs."""
+        return {"nvidia": {"kernel_modules": self.kernel_modules}} if self.kernel_modules else {}
 
     @property
     def tools(self) -> list[str]:
@@ -124,14 +155,68 @@ def merge(outputs: list[Parsed]) -> Detection:
                     "DETECT008", WARNING, f"{view.tool} reports {view.model or 'a GPU'} (index {view.index}) without a "
                     "PCI address and no other tool's GPU matches it: it is listed without `pci`; run "
                     "rocm-smi with --showbus (or add lspci -nn -D output) to place it", view.source, view.line))
+    facts = _Facts.of(outputs)
     for members in list(groups.values()) + loose:
-        gpu, disagreements = _join(members)
+        gpu, disagreements = _join(members, facts)
         detection.gpus.append(gpu)
         detection.findings.extend(disagreements)
     detection.gpus.sort(key=sort_key)
     detection.findings.extend(_unusable(detection, outputs))
     detection.findings.extend(_one_index_each(detection))
+    detection.findings.extend(_carve_outs(detection))
+    detection.kernel_modules, disagreement = _kernel_modules(outputs)
+    detection.findings.extend(disagreement)
     return detection
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the outputs that list no GPU say about the GPUs of the others."""
+    iommu_groups: dict[str, int]
+    gtt_by_index: dict[int, float]
+
+    @staticmethod
+    def of(outputs: list[Parsed]) -> _Facts:
+        groups: dict[str, int] = {}
+        gtt: dict[int, float] = {}
+        for parsed in outputs:
+            for pci, group in parsed.iommu_groups.items():
+                groups[pci] = min(group, groups.get(pci, group))
+            for index, size in parsed.gtt_by_index.items():
+                gtt[index] = max(size, gtt.get(index, size))
+        return _Facts(groups, gtt)
+
+
+def _kernel_modules(outputs: list[Parsed]) -> tuple[str | None, list[Finding]]:
+    """The host's NVIDIA kernel modules: the loaded ones before the installed ones; DETECT028 when they differ."""
+    said: list[KernelModules] = sorted((p.kernel_modules for p in outputs if p.kernel_modules is not None),
+                                       key=lambda k: (not k.loaded, k.source, k.line))
+    if not said:
+        return None, []
+    chosen = said[0]
+    other = next((k for k in said if k.flavour != chosen.flavour), None)
+    if other is None:
+        return chosen.flavour, []
+    state = {True: "loaded", False: "installed"}
+    message = (f"the NVIDIA kernel modules {state[other.loaded]} are {other.flavour} ({other.source}), those "
+               f"{state[chosen.loaded]} {chosen.flavour} ({chosen.source}); the block says kernel_modules: "
+               f"{chosen.flavour}")
+    if chosen.loaded and not other.loaded:
+        message += ", which runs now: the next boot loads the installed ones; reboot, or install the flavour the " \
+                   "host is to run"
+    else:
+        message += ": these outputs come from different machines or boots"
+    return chosen.flavour, [finding("DETECT028", WARNING, message, other.source, other.line)]
+
+
+def _carve_outs(detection: Detection) -> list[Finding]:
+    """APUs whose GTT no output gave: their vram_gb is the BIOS carve-out, far less than they can address."""
+    return [finding(
+        "DETECT029", WARNING, f"{gpu.label()} is an APU: its {n.number(gpu.vram_gb)} GB of VRAM is the share of "
+        "system memory the BIOS reserves for it, and it can address more (the GTT), which no output gave; the "
+        "block says the reserved share. Add the output of rocm-smi --showmeminfo vram gtt --json or amd-smi "
+        "metric --mem-usage --json", *gpu.where)
+        for gpu in detection.gpus if gpu.memory == "unified" and gpu.gtt_gb is None and gpu.vram_gb is not None]
 
 
 def _one_index_each(detection: Detection) -> list[Finding]:
@@ -185,19 +270,29 @@ def _first(members: list[Seen], attribute: str, order: dict[str, int] = PRECEDEN
     return None
 
 
-def _join(members: list[Seen]) -> tuple[Gpu, list[Finding]]:
+def _join(members: list[Seen], facts: _Facts) -> tuple[Gpu, list[Finding]]:
     first = sorted(members, key=lambda m: PRECEDENCE.get(m.tool, 9))[0]
     vendor = _first(members, "vendor") or "nvidia"
+    pci = _first(members, "pci")
     pci_id = _first(members, "pci_id", _PCI_ID_PRECEDENCE)
     cc = _first(members, "compute_capability")
     chip = _first(members, "chip")
     arch = _first(members, "architecture") or n.architecture(vendor, compute_cap=cc, chip=chip, pci_id_=pci_id)
-    gpu = Gpu(vendor=vendor, pci=_first(members, "pci"), pci_id=pci_id, model=_first(members, "model"),
-              vram_gb=_first(members, "vram_gb"), index=_first(members, "index"), architecture=arch,
+    amd_smi_index = next((m.index for m in members if m.tool == "amd-smi" and m.index is not None), None)
+    gtt = _first(members, "gtt_gb")
+    if gtt is None and amd_smi_index is not None:
+        gtt = facts.gtt_by_index.get(amd_smi_index)
+    memory = "unified" if any(m.memory == "unified" for m in members) else None
+    group = _first(members, "iommu_group")
+    gpu = Gpu(vendor=vendor, pci=pci, pci_id=pci_id, model=_first(members, "model"),
+              vram_gb=gtt if memory == "unified" and gtt is not None else _first(members, "vram_gb"),
+              index=_first(members, "index"), architecture=arch,
               compute_capability=cc, driver=_first(members, "driver"), tdp_watts=_first(members, "tdp_watts"),
               uuid=_first(members, "uuid"), chip=chip, kernel_driver=_first(members, "kernel_driver"),
               tools=tuple(sorted({m.tool for m in members}, key=lambda t: PRECEDENCE.get(t, 9))),
-              where=(first.source, first.line))
+              where=(first.source, first.line), subsystem_id=_first(members, "subsystem_id", _PCI_ID_PRECEDENCE),
+              iommu_group=group if group is not None else facts.iommu_groups.get(pci or ""),
+              functions=_first(members, "functions"), memory=memory, gtt_gb=gtt)
     return gpu, _disagreements(gpu, members)
 
 

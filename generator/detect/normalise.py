@@ -227,3 +227,64 @@ def host_name(text: str) -> str | None:
     short = text.split(".")[0].lower()
     name = re.sub(r"[^a-z0-9-]+", "-", short).strip("-")[:NAME_MAX].strip("-")
     return name if NAME_PATTERN.fullmatch(name or "-") else None
+
+
+# --- Identity and memory of a card (uuid, subsystem, kernel driver, APUs) --------------------------------
+
+# nvidia-smi(1), `uuid`: "the globally unique immutable alphanumeric identifier of the GPU", printed as
+# GPU- and a UUID in its 8-4-4-4-12 hex form; infra.yml's `uuid` pattern is the same.
+NVIDIA_UUID = re.compile(r"GPU-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_MODULE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def nvidia_uuid(text: object) -> str | None:
+    """`GPU-5f0e6c1a-2b7d-4c39-9e84-1d2a3b4c5d6e` as printed; None for `[N/A]` or anything else."""
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    return text if NVIDIA_UUID.fullmatch(text) else None
+
+
+def kernel_module(text: object) -> str | None:
+    """A kernel driver's name as lspci -k prints it (`nvidia`, `vfio-pci`, `snd_hda_intel`); None otherwise."""
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    return text if _MODULE.fullmatch(text) else None
+
+
+def class_code(text: object) -> str | None:
+    """The PCI class and subclass lspci -nn prints in brackets: `0403`."""
+    if not isinstance(text, str) or not re.fullmatch(r"[0-9a-fA-F]{4}", text.strip()):
+        return None
+    return text.strip().lower()
+
+
+def id_pair_high_low(text: object) -> str | None:
+    """nvidia-smi's packed IDs, device in the high 16 bits and vendor in the low: `8A151043` -> `1043:8a15`."""
+    if not isinstance(text, str):
+        return None
+    match = re.fullmatch(r"(?:0x)?([0-9a-fA-F]{4})([0-9a-fA-F]{4})", text.strip())
+    return f"{match.group(2).lower()}:{match.group(1).lower()}" if match else None
+
+
+# The LLVM AMDGPU processor table (https://llvm.org/docs/AMDGPUUsage.html#processors) marks each gfx
+# target dGPU or APU. APUs have no memory of their own: their "VRAM" is the carve-out the BIOS reserves
+# in system memory (amdgpu_drm.h, AMDGPU_GEM_DOMAIN_VRAM: "For APUs, it is memory carved out by the
+# BIOS"), and the GPU addresses system memory through the GTT (AMDGPU_GEM_DOMAIN_GTT); ROCm's "AMD
+# RDNA3.5 system optimization" describes the same for gfx1150-gfx1152.
+AMD_APU_GFX = frozenset({"gfx700", "gfx703", "gfx705", "gfx801", "gfx810", "gfx902", "gfx909", "gfx90c",
+                         "gfx1013", "gfx1033", "gfx1035", "gfx1036", "gfx1103", "gfx1150", "gfx1151",
+                         "gfx1152", "gfx1210"})
+# amd-smi static's `vram.type` names amdsmi_vram_type_t without its prefix (amdsmi.h): HBM and GDDR are a
+# card's own memory; DDR and LPDDR are system memory, which is what an APU's carve-out is.
+_SYSTEM_MEMORY_TYPES = re.compile(r"(?:LP)?DDR\d?X?", re.IGNORECASE)
+
+
+def amd_memory(gfx: str | None, vram_type: object = None) -> str | None:
+    """`unified` when the gfx target is an APU's or the VRAM is system memory (DDR, LPDDR); else None."""
+    if gfx and gfx.lower() in AMD_APU_GFX:
+        return "unified"
+    if isinstance(vram_type, str) and _SYSTEM_MEMORY_TYPES.fullmatch(vram_type.strip()):
+        return "unified"
+    return None

@@ -7,7 +7,8 @@ Written from `nvidia-smi --help-query-gpu` and nvidia-smi(1): fields are
 separated by ", " in the order asked; `nounits` drops the units (memory.total
 in MiB, power.limit in W); a value the GPU does not report is `[N/A]` or
 `[Not Supported]`; `pci.bus_id` is `domain:bus:device.function` in hex with
-an 8-digit domain (`00000000:3B:00.0`); `compute_cap` is `major.minor` and
+an 8-digit domain (`00000000:3B:00.0`); `uuid` is `GPU-` and a UUID
+(`GPU-5f0e6c1a-2b7d-4c39-9e84-1d2a3b4c5d6e`); `compute_cap` is `major.minor` and
 exists since driver 510 (older drivers refuse the query: see nvidia_xml.py).
 Output saved with a header line (`--format=csv`, units kept) is read by
 column name.
@@ -72,7 +73,6 @@ def _gpu(row: dict[str, str], parsed: Parsed, source: str, line: int) -> Seen | 
     index = row.get("index", "")
     memory = n.to_number(row.get("memory.total"))
     cc = n.compute_capability(row.get("compute_cap"))
-    uuid = row.get("uuid", "")
     power = n.to_number(row.get("power.limit"))
     return Seen(
         tool="nvidia-smi", vendor="nvidia", pci=pci, model=n.model_name(row.get("name")),
@@ -80,7 +80,7 @@ def _gpu(row: dict[str, str], parsed: Parsed, source: str, line: int) -> Seen | 
         compute_capability=cc, architecture=n.architecture("nvidia", compute_cap=cc),
         driver=n.driver_version(row.get("driver_version")),
         tdp_watts=round(power) if power is not None and 0 < power < 100_000 else None,
-        uuid=uuid if uuid.startswith("GPU-") and len(uuid) < 100 else None, source=source, line=line)
+        uuid=n.nvidia_uuid(row.get("uuid")), source=source, line=line)
 
 
 def _excerpt(text: str, limit: int = 60) -> str:

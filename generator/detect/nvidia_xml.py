@@ -6,7 +6,8 @@ holds `driver_version` and one `gpu` element per GPU, whose `id` attribute
 is its PCI bus ID; inside, `product_name`, `product_architecture` (newer
 drivers: `Ampere`, `Ada Lovelace`, `Blackwell`), `uuid`,
 `pci/pci_bus_id` (`00000000:3B:00.0`), `pci/pci_device_id` (device ID in the
-high 16 bits, vendor in the low: `223310DE`), `fb_memory_usage/total`
+high 16 bits, vendor in the low: `223310DE`; `pci/pci_sub_system_id` the
+same for the subsystem, `8A151043` for ASUS's 1043:8a15), `fb_memory_usage/total`
 (`24564 MiB`) and the power limit (`gpu_power_readings/current_power_limit`
 in v12, `power_readings/power_limit` before; `300.00 W`). GPUs are listed in
 nvidia-smi's index order. The report has no compute capability: the
@@ -94,15 +95,12 @@ def _gpu(element: ET.Element, index: int, driver: str | None, parsed: Parsed, so
         parsed.problem(f"GPU {index}: PCI bus ID {_short(bus_id or '')!r} is not a PCI address; GPU skipped",
                        first_line)
         return None
-    device_id = _text(element, "pci/pci_device_id") or ""
-    ids = re.fullmatch(r"(?:0x)?([0-9a-fA-F]{4})([0-9a-fA-F]{4})", device_id.strip())
-    pci_id = f"{ids.group(2).lower()}:{ids.group(1).lower()}" if ids else None
+    pci_id = n.id_pair_high_low(_text(element, "pci/pci_device_id"))
     vendor = n.vendor_of_id(pci_id[:4]) if pci_id else "nvidia"
     limit = (_text(element, "gpu_power_readings/current_power_limit")
              or _text(element, "gpu_power_readings/power_limit")
              or _text(element, "power_readings/power_limit"))
     power = n.to_number(limit)
-    uuid = _text(element, "uuid") or ""
     arch = n.nvidia_architecture(_text(element, "product_architecture")) or n.architecture("nvidia", pci_id_=pci_id)
     return Seen(
         tool="nvidia-smi", vendor=vendor or "nvidia", pci=pci, pci_id=pci_id,
@@ -110,7 +108,8 @@ def _gpu(element: ET.Element, index: int, driver: str | None, parsed: Parsed, so
         vram_gb=n.vram_gb(n.to_number(_text(element, "fb_memory_usage/total"))), index=index,
         architecture=arch, driver=driver,
         tdp_watts=round(power) if power is not None and 0 < power < 100_000 else None,
-        uuid=uuid if uuid.startswith("GPU-") and len(uuid) < 100 else None, source=source, line=first_line)
+        uuid=n.nvidia_uuid(_text(element, "uuid")),
+        subsystem_id=n.id_pair_high_low(_text(element, "pci/pci_sub_system_id")), source=source, line=first_line)
 
 
 def _text(element: ET.Element, path: str) -> str | None:

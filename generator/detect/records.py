@@ -5,7 +5,10 @@ but not merged: `merge.merge` joins the views of the same PCI address. A
 `Parsed` is one tool output read: its GPUs, findings about the text (with
 the line they are about), and which vendors' GPUs the tool can see at all,
 so that `--check` does not call a GPU missing that no tool that ran could
-have seen.
+have seen. Some outputs describe no GPU but facts that merge applies to
+the GPUs others list: the IOMMU group of each PCI address (a listing of
+/sys/kernel/iommu_groups), the GTT each amd-smi index can address
+(`amd-smi metric --mem-usage`), and the host's NVIDIA kernel modules.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from generator.diagnostics import codes
 from generator.diagnostics.findings import ERROR, WARNING, Finding
+from generator.model.core import PciFunction
 
 ALL_VENDORS = frozenset({"nvidia", "amd", "intel"})
 MAX_PROBLEMS = 20   # DETECT003 findings listed per output; a garbage file must not flood the terminal
@@ -36,6 +40,11 @@ class Seen:
     uuid: str | None = None
     chip: str | None = None          # lspci's code name: GB203, Navi 31
     kernel_driver: str | None = None  # lspci -k: nvidia, amdgpu, vfio-pci
+    subsystem_id: str | None = None  # 1043:8a15, the board's maker and model
+    iommu_group: int | None = None   # lspci -v / -vv
+    functions: tuple[PciFunction, ...] | None = None   # lspci: the card's other functions (HDMI audio)
+    memory: str | None = None        # "unified" for an APU, whose VRAM is a carve-out of system memory
+    gtt_gb: float | None = None      # the system memory the GPU can address (GTT)
     source: str = ""                 # file name, or the tool name when run here
     line: int = 1                    # where in that output the GPU is described
 
@@ -43,14 +52,26 @@ class Seen:
         return replace(self, **changes)
 
 
+@dataclass(frozen=True)
+class KernelModules:
+    """Which NVIDIA kernel modules the host has: `open` or `proprietary`, as loaded or as installed."""
+    flavour: str
+    loaded: bool                     # /proc/driver/nvidia/version (the running module), not modinfo (the file)
+    source: str
+    line: int
+
+
 @dataclass
 class Parsed:
     """One tool output read: the GPUs in it, findings about it, the vendors its tool can see."""
-    format: str                      # "nvidia-smi-csv", "nvidia-smi-xml", "rocm-smi-json", "amd-smi-json", "lspci"
+    format: str                      # a key of formats.PARSERS, or "unknown"
     source: str
     gpus: list[Seen] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     covers: frozenset[str] = frozenset()
+    iommu_groups: dict[str, int] = field(default_factory=dict)   # PCI address -> IOMMU group
+    gtt_by_index: dict[int, float] = field(default_factory=dict)   # amd-smi index -> GTT in GB
+    kernel_modules: KernelModules | None = None
 
     problems: int = 0
 

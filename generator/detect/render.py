@@ -9,7 +9,10 @@ placed on: it follows commented out, with `vram_gb: <GB>` to fill in
 `# ` from each gives valid YAML in place: under the other GPUs when there
 are some, else as a `gpus:` mapping of their own that replaces `gpus: {}`
 (the real, empty mapping the host has until then). Uncommented but not
-filled in, `<GB>` is a located schema error at that very line.
+filled in, `<GB>` is a located schema error at that very line. A GPU
+bound to vfio-pci is said to be so in a comment under the host: reserved
+for a VM, the host's driver does not serve it (which is why no tool of the
+host reports its VRAM).
 """
 
 from __future__ import annotations
@@ -28,16 +31,17 @@ _GPU_INDENT = " " * 6   # hosts: / <host>: / gpus: / <gpu>:
 VRAM_PLACEHOLDER = "<GB>"
 
 
-def block(host: str, gpus: list[Gpu]) -> dict:
-    """`{"hosts": {host: {"gpus": {name: fields}}}}` for the GPUs that are complete."""
-    return {"hosts": {host: {"gpus": {g.name: g.fields() for g in gpus if g.complete}}}}
+def block(host: str, gpus: list[Gpu], fields: dict | None = None) -> dict:
+    """`{"hosts": {host: {**fields, "gpus": {name: fields}}}}` for the GPUs that are complete."""
+    return {"hosts": {host: {**(fields or {}), "gpus": {g.name: g.fields() for g in gpus if g.complete}}}}
 
 
-def block_text(host: str, gpus: list[Gpu], tools: list[str]) -> str:
+def block_text(host: str, gpus: list[Gpu], tools: list[str], fields: dict | None = None) -> str:
+    """The block to paste: `fields` are the host's own (Detection.host_fields), before its GPUs."""
     count = f"{len(gpus)} GPU{'s' if len(gpus) != 1 else ''}"
     return (f"# {count} of {host}, detected by `psot detect` from {', '.join(tools) or 'no tool'}.\n"
             f"# Paste into infra.yml (merging with its `hosts:`) and set hosts.{host}.platform.\n"
-            + hosts_text(host, gpus))
+            + hosts_text(host, gpus, fields))
 
 
 def hosts_text(host: str, gpus: list[Gpu], fields: dict | None = None) -> str:
@@ -48,6 +52,8 @@ def hosts_text(host: str, gpus: list[Gpu], fields: dict | None = None) -> str:
     """
     complete = {**(fields or {}), "gpus": {g.name: g.fields() for g in gpus if g.complete}}
     out = dump_yaml({"hosts": {host: complete}}).rstrip("\n").splitlines()
+    out[2:2] = [f"{_HOST_INDENT}# {g.name} ({g.pci}) is bound to vfio-pci: reserved for a VM, the host's own "
+                "driver does not serve it." for g in gpus if g.bound_to_vfio]
     pending = [g for g in gpus if not g.complete]
     if not pending:
         return "\n".join(out) + "\n"
@@ -80,7 +86,7 @@ def _with_placeholder(gpu: Gpu) -> dict:
 def detect_json(host: str, detection: Detection, findings: list) -> str:
     body = {"ok": not any(f.severity == "error" for f in findings), "host": host, "tools": detection.tools,
             "sources": detection.sources, "gpus": [g.to_dict() for g in detection.gpus],
-            "block": block(host, detection.gpus), "findings": [f.to_dict() for f in findings]}
+            "block": block(host, detection.gpus, detection.host_fields()), "findings": [f.to_dict() for f in findings]}
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -92,6 +98,8 @@ def check_text(result: CheckReport, tools: list[str]) -> str:
     counts = f"{len(result.missing)} missing, {len(result.new)} new, {len({c.gpu for c in result.changes})} changed"
     if result.unusable:
         counts += f", {len(result.unusable)} unusable"
+    if result.host_changes:
+        counts += f", {len(result.host_changes)} host setting{'s' if len(result.host_changes) != 1 else ''} changed"
     out = [f"Inventory of {host} in {result.source} against what {', '.join(tools)} report: {counts}.", ""]
     for gpu in result.missing:
         out.append(f"  - {gpu.key}{f' ({gpu.model})' if gpu.model else ''}: not detected, treated as unavailable")
@@ -101,6 +109,8 @@ def check_text(result: CheckReport, tools: list[str]) -> str:
                    f"{' and '.join(by_key[gpu.key].unusable_by)} does not list it: treated as unavailable")
     for change in result.changes:
         out.append(f"  ~ {change.gpu}: {change.field} {_shown(change.inventory)} -> {_shown(change.detected)}")
+    for setting in result.host_changes:
+        out.append(f"  ~ {setting.host}: {setting.field} {_shown(setting.inventory)} -> {_shown(setting.detected)}")
     for found in result.new:
         out.append(f"  + {found.label()}: new, as {host}/{found.name}")
     for gpu in result.unchecked:
@@ -130,6 +140,7 @@ def check_json(result: CheckReport, tools: list[str], findings: list) -> str:
             "unchecked": [g.key for g in result.unchecked],
             "new": [g.to_dict() for g in result.new],
             "changed": [c.to_dict() for c in result.changes],
+            "host_changed": [c.to_dict() for c in result.host_changes],
             "without": [g.key for g in result.gone],
             "moves": [m.to_dict() for m in result.moves],
             "placement": placement.to_dict() if placement is not None else None,

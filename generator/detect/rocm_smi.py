@@ -1,4 +1,4 @@
-"""rocm-smi's JSON: `rocm-smi --showproductname --showmeminfo vram --json`.
+"""rocm-smi's JSON: `rocm-smi --showproductname --showmeminfo vram gtt --showbus --showdriverversion --json`.
 
 Written from rocm-smi's documentation (ROCm SMI LIB, "rocm_smi.py" CLI,
 `--json` prints every value asked for as one object): one key per GPU,
@@ -12,6 +12,11 @@ ignoring case because their spelling changed across ROCm versions
   pci.ids' `Navi 31 [Radeon RX 7900 XT/7900 XTX]`),
 - `Device ID` (6.x, `0x744c`), `Card Model` (the device ID in 6.x),
 - `GFX Version` (`gfx1100`), `VRAM Total Memory (B)` in bytes,
+- `GTT Total Memory (B)`: `--showmeminfo` takes several memory types
+  (`vram`, `vis_vram`, `gtt`) and prints `<TYPE> Total Memory (B)` for
+  each (rocm_smi.py, showMemInfo). On an APU (its gfx target is one,
+  normalise.amd_memory) the VRAM is the BIOS carve-out and the GTT what
+  the GPU can address: merge.py takes the GTT as its `vram_gb`,
 - `PCI Bus` (`--showbus`: `0000:03:00.0`); without it a GPU is merged with
   lspci's and amd-smi's by device ID or index (merge.py).
 """
@@ -25,7 +30,8 @@ from generator.detect import normalise as n
 from generator.detect.records import Parsed, Seen
 
 FORMAT = "rocm-smi-json"
-COMMAND = ["rocm-smi", "--showproductname", "--showmeminfo", "vram", "--showbus", "--showdriverversion", "--json"]
+COMMAND = ["rocm-smi", "--showproductname", "--showmeminfo", "vram", "gtt", "--showbus", "--showdriverversion",
+           "--json"]
 
 _CARD = re.compile(r"card(\d{1,4})")
 
@@ -64,11 +70,13 @@ def _gpu(index: int, card: dict, driver: str | None, parsed: Parsed, source: str
     series = card.get("card series") or card.get("device name")
     chip = series if isinstance(series, str) else None
     size = n.to_number(card.get("vram total memory (b)"))
+    gtt = n.to_number(card.get("gtt total memory (b)"))
     return Seen(
         tool="rocm-smi", vendor="amd", pci=pci, pci_id=f"1002:{device}" if device else None,
         model=n.model_name(series), vram_gb=n.vram_gb_from_bytes(size), index=index,
         architecture=n.architecture("amd", gfx=gfx, chip=chip), driver=driver,
-        uuid=_text(card.get("unique id")), source=source, line=line)
+        uuid=_text(card.get("unique id")), memory=n.amd_memory(gfx), gtt_gb=n.vram_gb_from_bytes(gtt),
+        source=source, line=line)
 
 
 def _text(value: object) -> str | None:

@@ -7,6 +7,11 @@ its CSV first and, when that fails (drivers before 510 refuse the
 hangs or prints what psot cannot read is a warning (DETECT005): the others
 may still give the inventory. Only when none gives anything is it an error
 (DETECT004), and the command exits 3: psot could not run its detection.
+
+Once nvidia-smi has worked, the driver it talks to is loaded, and
+/proc/driver/nvidia/version says which kernel modules that is (open or
+proprietary): it is read with `cat`, as a user saves it, when `cat` is in
+PATH. What it tells is optional, so its failure is no finding.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.detect import amd_smi, formats, lspci, nvidia_csv, nvidia_xml, rocm_smi
+from generator.detect import amd_smi, formats, lspci, nvidia_csv, nvidia_modules, nvidia_xml, rocm_smi
 from generator.detect.records import Parsed, finding
 from generator.diagnostics.findings import ERROR, WARNING, Finding
 from generator.load.loader import InputError, read_input
@@ -32,10 +37,12 @@ NO_FILE = "<detect>"                 # where findings that concern no file or ou
 class Tool:
     name: str
     attempts: tuple[tuple[str, list[str]], ...]    # (format, command), tried in order until one works
+    then: tuple[tuple[str, list[str]], ...] = ()   # (format, command) read once it has worked, if found in PATH
 
 
 TOOLS = (
-    Tool("nvidia-smi", ((nvidia_csv.FORMAT, nvidia_csv.COMMAND), (nvidia_xml.FORMAT, nvidia_xml.COMMAND))),
+    Tool("nvidia-smi", ((nvidia_csv.FORMAT, nvidia_csv.COMMAND), (nvidia_xml.FORMAT, nvidia_xml.COMMAND)),
+         then=((nvidia_modules.VERSION_FORMAT, nvidia_modules.VERSION_COMMAND),)),
     Tool("rocm-smi", ((rocm_smi.FORMAT, rocm_smi.COMMAND),)),
     Tool("amd-smi", ((amd_smi.FORMAT, amd_smi.COMMAND),)),
     Tool("lspci", ((lspci.FORMAT, lspci.COMMAND),)),
@@ -58,6 +65,7 @@ def run_all(which: Callable[[str], str | None] = shutil.which, run: Callable = s
         findings.extend(problems)
         if parsed is not None:
             outputs.append(parsed)
+            outputs.extend(_then(tool, which, run, timeout))
     if not outputs:
         findings.append(finding("DETECT004", ERROR,
                                 f"no tool gave a GPU inventory: {', '.join(t.name for t, _ in present)} "
@@ -92,6 +100,26 @@ def _run(tool: Tool, path: str, run: Callable, timeout: float) -> tuple[Parsed |
         parsed.findings = [_demoted(tool.name, f) for f in parsed.findings]
         return parsed, []
     return None, [finding("DETECT005", WARNING, f"{tool.name}: {failure}", tool.name) for failure in failures]
+
+
+def _then(tool: Tool, which: Callable[[str], str | None], run: Callable, timeout: float) -> list[Parsed]:
+    """What the outputs a tool that worked is followed by say; nothing for those missing, failing or unreadable."""
+    found = []
+    for format, command in tool.then:
+        program = which(command[0])
+        if program is None:
+            continue
+        try:
+            done = run([program, *command[1:]], capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                       check=False, env={**os.environ, "LC_ALL": "C"})
+        except (subprocess.TimeoutExpired, OSError):
+            continue
+        text = _decode(done.stdout)
+        if done.returncode == 0 and formats.recognise(text) == format:
+            parsed = formats.parse(text, command[-1], format)     # the file cat read
+            if not parsed.findings:
+                found.append(parsed)
+    return found
 
 
 def _demoted(tool: str, f: Finding) -> Finding:

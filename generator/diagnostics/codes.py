@@ -120,6 +120,25 @@ _LSPCI = """\
     0000:02:00.0 VGA compatible controller [0300]: NVIDIA Corporation GA106 [GeForce RTX 3060] [10de:2503] (rev a1)
     \tKernel driver in use: nvidia
 """
+# lspci -nn -D -k -v of the RTX 4090's card: its board (subsystem), IOMMU group and HDMI audio function.
+_LSPCI_V = """\
+    0000:01:00.0 VGA compatible controller [0300]: NVIDIA Corporation AD102 [GeForce RTX 4090] [10de:2684] (rev a1)
+    \tSubsystem: Gigabyte Technology Co., Ltd Device [1458:40bf]
+    \tFlags: bus master, fast devsel, latency 0, IRQ 186, IOMMU group 13
+    \tKernel driver in use: nvidia
+    0000:01:00.1 Audio device [0403]: NVIDIA Corporation AD102 High Definition Audio Controller [10de:22ba] (rev a1)
+    \tSubsystem: Gigabyte Technology Co., Ltd Device [1458:40bf]
+    \tFlags: bus master, fast devsel, latency 0, IRQ 187, IOMMU group 13
+    \tKernel driver in use: snd_hda_intel
+"""
+_NVIDIA_OPEN = "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  570.124.06  Release Build  " \
+               "(dvs-builder@U16-I3-B03-4-3)  Fri Feb 28 10:22:43 UTC 2025\n"
+_MODINFO = "filename:       /lib/modules/6.8.0-55-generic/updates/dkms/nvidia.ko.zst\nversion:        570.124.06\n" \
+           "license:        {license}\nname:           nvidia\n"
+# rocm-smi of an APU (a Radeon 780M, gfx1103): its VRAM is a 512 MiB carve-out.
+_APU_ROCM = ('{{"card0": {{"Card Series": "AMD Radeon 780M Graphics", "Device ID": "0x15bf", "GFX Version": '
+             '"gfx1103", "PCI Bus": "0000:c4:00.0", "VRAM Total Memory (B)": "536870912"{gtt}}}}}\n')
+_APU_GTT = ', "GTT Total Memory (B)": "33094873088"'
 # The inventory `psot detect --check` compares: host ws, its GPUs between the two halves.
 _CHECKED_HEAD = """\
     project_name: lab
@@ -140,6 +159,17 @@ _CHECK = "psot detect --check infra.yml --host ws --from nvidia.csv"
 
 def _checked(*gpus: str) -> str:
     return _CHECKED_HEAD + "".join(gpus) + _CHECKED_TAIL
+
+
+def _declaring(flavour: str) -> str:
+    """The inventory of ws, whose host declares the NVIDIA kernel modules `flavour`."""
+    return _checked(_RTX_4090).replace("        platform: docker\n",
+                                       f"        platform: docker\n        nvidia: {{kernel_modules: {flavour}}}\n")
+
+
+def _rtx_4090_with(fields: str) -> str:
+    """The inventory's RTX 4090 with more fields, e.g. `uuid: GPU-...`."""
+    return _RTX_4090.replace('driver: "570.124.06"}', f'driver: "570.124.06", {fields}}}')
 
 
 def _detect(files: tuple[tuple[str, str], ...], command: str, finding: str | None = None,
@@ -914,8 +944,10 @@ _WRITTEN_ENTRIES = (
             """),), "psot detect --host ws --from nvidia.txt",
             "nvidia.txt:1:1: error[DETECT001] not output psot can read: expected the saved output of one of: "
             "nvidia-smi --query-gpu=index,name,memory.total,pci.bus_id,compute_cap,uuid,driver_version,power.limit "
-            "--format=csv,noheader,nounits; nvidia-smi -q -x; rocm-smi --showproductname --showmeminfo vram "
-            "--showbus --showdriverversion --json; amd-smi static --json; lspci -nn -D -k"),
+            "--format=csv,noheader,nounits; nvidia-smi -q -x; rocm-smi --showproductname --showmeminfo vram gtt "
+            "--showbus --showdriverversion --json; amd-smi static --json; amd-smi metric --mem-usage --json; "
+            "lspci -nn -D -k -v; find /sys/kernel/iommu_groups/ -type l; cat /proc/driver/nvidia/version; "
+            "modinfo nvidia"),
         passes=_detect((("nvidia.csv", _NVIDIA_CSV),), "psot detect --host ws --from nvidia.csv")),
     _entry(
         "DETECT002", "error", "detect", "A `--from` file is missing, unreadable, or larger than 16 MiB.",
@@ -1239,6 +1271,149 @@ _WRITTEN_ENTRIES = (
                       "psot detect --check infra.yml --host wks --from nvidia.csv",
                       "infra.yml:4:1: error[DETECT027] --host wks: no such host in the inventory; one of: ws"),
         passes=_IN_SYNC),
+    _entry(
+        "DETECT028", "warning", "detect", "Two outputs disagree on the host's NVIDIA kernel modules, open or "
+        "proprietary: the loaded ones are written.",
+        """
+        /proc/driver/nvidia/version names the kernel modules that are loaded, `modinfo nvidia` those
+        installed, which the next boot loads. They differ when the other flavour was installed and the
+        host has not rebooted since; two outputs of one kind that differ were saved on different machines
+        or boots. The block's `nvidia.kernel_modules` says the loaded ones (of two of a kind, those of the
+        first file by name).
+        """,
+        """
+        Reboot to load the modules installed, or install the flavour the host is to run: the open modules
+        drive Turing and later GPUs and Blackwell needs them, the proprietary ones drive Maxwell to Ada and
+        GPUs before Turing need them. Then save the outputs again.
+        """,
+        fails=_detect((("nvidia.csv", _NVIDIA_CSV), ("version.txt", _NVIDIA_OPEN),
+                       ("modinfo.txt", _MODINFO.format(license="NVIDIA"))),
+                      "psot detect --host ws --from nvidia.csv version.txt modinfo.txt",
+                      "modinfo.txt:3:1: warning[DETECT028] the NVIDIA kernel modules installed are proprietary "
+                      "(modinfo.txt), those loaded open (version.txt); the block says kernel_modules: open, which "
+                      "runs now: the next boot loads the installed ones; reboot, or install the flavour the host is "
+                      "to run"),
+        passes=_detect((("nvidia.csv", _NVIDIA_CSV), ("version.txt", _NVIDIA_OPEN),
+                        ("modinfo.txt", _MODINFO.format(license="Dual MIT/GPL"))),
+                       "psot detect --host ws --from nvidia.csv version.txt modinfo.txt")),
+    _entry(
+        "DETECT029", "warning", "detect", "An AMD APU's memory is unified and no output gave the GTT it can "
+        "address: its vram_gb is the BIOS carve-out.",
+        """
+        An APU has no memory of its own. The VRAM rocm-smi and amd-smi report for it is the share of system
+        memory the BIOS reserves (often 512 MB), while the GPU can address far more system memory through
+        its GTT. psot writes `memory: unified` and, as `vram_gb`, the GTT when an output gives it; none did
+        here, so `vram_gb` is the reserved share and placement would take the APU for a much smaller GPU.
+        """,
+        """
+        Add the output of rocm-smi run with `--showmeminfo vram gtt` (as psot runs it) or of `amd-smi
+        metric --mem-usage --json`; or set `vram_gb` to the memory the GPU is to use.
+        """,
+        fails=_detect((("rocm.json", _APU_ROCM.format(gtt="")),), "psot detect --host ws --from rocm.json",
+                      "rocm.json:1:1: warning[DETECT029] 0000:c4:00.0 (Radeon 780M Graphics, 1002:15bf) is an APU: "
+                      "its 0.5 GB of VRAM is the share of system memory the BIOS reserves for it, and it can address "
+                      "more (the GTT), which no output gave; the block says the reserved share. Add the output of "
+                      "rocm-smi --showmeminfo vram gtt --json or amd-smi metric --mem-usage --json"),
+        passes=_detect((("rocm.json", _APU_ROCM.format(gtt=_APU_GTT)),), "psot detect --host ws --from rocm.json")),
+    _entry(
+        "DETECT030", "warning", "detect", "`--check`: a GPU's `uuid` differs from the inventory's: another card "
+        "is in its place.",
+        """
+        nvidia-smi's `uuid` identifies one card for good, whatever slot it sits in. A card with another uuid
+        where the inventory's was is another card, even of the same model: swapped, or replaced after a
+        failure. Its VRAM, power limit or board may differ too.
+        """,
+        """
+        Set `uuid` to the one the message gives, and compare the rest of the GPU's entry with what `psot
+        detect` prints.
+        """,
+        fails=_detect((("infra.yml", _checked(_rtx_4090_with("uuid: GPU-0e5d0a8c-2f41-4b7e-9a36-5c8d1e2f3a4b"))),
+                       ("nvidia.csv", _NVIDIA_CSV)), _CHECK,
+                      "infra.yml:8:106: warning[DETECT030] ws/rtx-4090: infra.yml says uuid "
+                      "GPU-0e5d0a8c-2f41-4b7e-9a36-5c8d1e2f3a4b, the card at 0000:01:00.0 is "
+                      "GPU-1b724e78-eef5-4163-d43c-e4da15d41176: another card is in its place; set uuid: "
+                      "GPU-1b724e78-eef5-4163-d43c-e4da15d41176 and check the rest of its entry against `psot detect`"),
+        passes=_detect((("infra.yml", _checked(_rtx_4090_with("uuid: GPU-1b724e78-eef5-4163-d43c-e4da15d41176"))),
+                        ("nvidia.csv", _NVIDIA_CSV)), _CHECK)),
+    _entry(
+        "DETECT031", "warning", "detect", "`--check`: a GPU's `subsystem_id` differs from the inventory's: "
+        "another maker's or model's board is in its place.",
+        """
+        The subsystem ID lspci prints names the board around the chip: its maker and model (ASUS's or
+        Gigabyte's RTX 4090). Another one where the inventory's was is another card with the same chip,
+        whose power limit, cooling or firmware may differ.
+        """,
+        """
+        Set `subsystem_id` to the one the message gives, and compare the rest of the GPU's entry with what
+        `psot detect` prints.
+        """,
+        fails=_detect((("infra.yml", _checked(_rtx_4090_with("subsystem_id: 1043:889d"))),
+                       ("nvidia.csv", _NVIDIA_CSV), ("lspci.txt", _LSPCI_V)), _CHECK + " lspci.txt",
+                      "infra.yml:8:114: warning[DETECT031] ws/rtx-4090: infra.yml says subsystem_id 1043:889d, the "
+                      "card at 0000:01:00.0 is a 1458:40bf board: another maker's or model's card of that chip is in "
+                      "its place; set subsystem_id: 1458:40bf and check the rest of its entry"),
+        passes=_detect((("infra.yml", _checked(_rtx_4090_with("subsystem_id: 1458:40bf"))),
+                        ("nvidia.csv", _NVIDIA_CSV), ("lspci.txt", _LSPCI_V)), _CHECK + " lspci.txt")),
+    _entry(
+        "DETECT032", "warning", "detect", "`--check`: a GPU's IOMMU group differs from the inventory's "
+        "`iommu_group`.",
+        """
+        The kernel numbers the IOMMU groups at boot; a firmware or kernel update, a BIOS setting or another
+        slot numbers them anew. A VM is given a GPU's whole group, so what the inventory says of the group
+        no longer holds.
+        """,
+        """
+        Set `iommu_group` to the number the message gives, and check which devices share that group (`find
+        /sys/kernel/iommu_groups/<n>/devices/ -type l`) before passing it through.
+        """,
+        fails=_detect((("infra.yml", _checked(_rtx_4090_with("iommu_group: 12"))),
+                       ("nvidia.csv", _NVIDIA_CSV), ("lspci.txt", _LSPCI_V)), _CHECK + " lspci.txt",
+                      "infra.yml:8:113: warning[DETECT032] ws/rtx-4090: infra.yml says IOMMU group 12, the machine "
+                      "puts it in group 13 (a firmware or kernel update, or another slot, renumbers them); set "
+                      "iommu_group: 13, and check what shares that group: a VM is given all of it"),
+        passes=_detect((("infra.yml", _checked(_rtx_4090_with("iommu_group: 13"))),
+                        ("nvidia.csv", _NVIDIA_CSV), ("lspci.txt", _LSPCI_V)), _CHECK + " lspci.txt")),
+    _entry(
+        "DETECT033", "warning", "detect", "`--check`: another kernel driver holds a GPU than the inventory's "
+        "`driver_in_use`: a card no longer, or newly, reserved for a VM by vfio-pci.",
+        """
+        A card bound to vfio-pci is reserved for a VM: the host's own driver does not serve it. The
+        inventory says one thing and the machine another: the card meant for a VM was taken by the host's
+        driver (vfio-pci did not claim it at boot: its IDs are not in the vfio-pci options, or the GPU
+        driver loaded first), or a card the host served is now held for a VM.
+        """,
+        """
+        Bind the card as the inventory says (psot generates the vfio-pci options for the GPUs Proxmox passes
+        through), or set `driver_in_use` to the driver the message gives.
+        """,
+        fails=_detect((("infra.yml", _checked(_rtx_4090_with("driver_in_use: vfio-pci"))),
+                       ("nvidia.csv", _NVIDIA_CSV), ("lspci.txt", _LSPCI_V)), _CHECK + " lspci.txt",
+                      "infra.yml:8:115: warning[DETECT033] ws/rtx-4090: infra.yml says it is bound to vfio-pci, for "
+                      "a VM, but nvidia holds it: the host took it back (vfio-pci did not claim it at boot); bind it "
+                      "to vfio-pci again, or set driver_in_use: nvidia"),
+        passes=_detect((("infra.yml", _checked(_rtx_4090_with("driver_in_use: nvidia"))),
+                        ("nvidia.csv", _NVIDIA_CSV), ("lspci.txt", _LSPCI_V)), _CHECK + " lspci.txt")),
+    _entry(
+        "DETECT034", "warning", "detect", "`--check`: the host runs other NVIDIA kernel modules (open or "
+        "proprietary) than its `nvidia.kernel_modules` says.",
+        """
+        `nvidia.kernel_modules` is the flavour of NVIDIA kernel modules the host is to run, and what it can
+        drive depends on it: the open modules drive Turing and later GPUs (Blackwell needs them), the
+        proprietary ones Maxwell to Ada (GPUs before Turing need them). /proc/driver/nvidia/version says
+        the host loaded the other flavour.
+        """,
+        """
+        Install the flavour the inventory declares (the driver installer's `--kernel-module-type`, or your
+        distribution's open or proprietary package) and reboot, or set `nvidia.kernel_modules` to what the
+        host runs.
+        """,
+        fails=_detect((("infra.yml", _declaring("proprietary")), ("nvidia.csv", _NVIDIA_CSV),
+                       ("version.txt", _NVIDIA_OPEN)), _CHECK + " version.txt",
+                      "infra.yml:7:30: warning[DETECT034] ws: infra.yml says the NVIDIA kernel modules are "
+                      "proprietary, the host runs the open ones; set nvidia.kernel_modules: open, or install the "
+                      "flavour infra.yml declares"),
+        passes=_detect((("infra.yml", _declaring("open")), ("nvidia.csv", _NVIDIA_CSV),
+                        ("version.txt", _NVIDIA_OPEN)), _CHECK + " version.txt")),
 )
 
 WRITTEN: dict[str, Code] = {entry.code: entry for entry in _WRITTEN_ENTRIES}

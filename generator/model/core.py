@@ -29,6 +29,14 @@ DEFAULT_BUDGET_ENV = "VRAM_BUDGET_GB"
 
 
 @dataclass(frozen=True)
+class PciFunction:
+    """Another function of a GPU's card (its HDMI audio, a USB-C controller): bound for passthrough with it."""
+    pci: str
+    pci_id: str | None
+    class_: str | None        # the PCI class code as lspci prints it: 0403 (audio device)
+
+
+@dataclass(frozen=True)
 class Gpu:
     host: str
     name: str
@@ -47,6 +55,12 @@ class Gpu:
     status: str               # effective: the worse of `declared_status` and what the driver allows
     declared_status: str      # as written in infra.yml (default ok)
     path: tuple
+    uuid: str | None = None                              # NVIDIA's GPU-… identifier
+    functions: tuple[PciFunction, ...] | None = None
+    iommu_group: int | None = None
+    subsystem_id: str | None = None                      # vvvv:dddd, the board's maker and model
+    driver_in_use: str | None = None                     # the kernel driver bound to it: nvidia, vfio-pci
+    memory: str | None = None                            # dedicated, or unified (an APU)
 
     @functools.cached_property
     def key(self) -> str:
@@ -68,6 +82,7 @@ class Host:
     taints: tuple[Taint, ...]          # Kubernetes node taints
     path: tuple
     spec: Mapping[str, Any]
+    nvidia_kernel_modules: str | None = None             # open or proprietary, as the host declares
 
 
 @dataclass(frozen=True)
@@ -231,6 +246,8 @@ def _hosts(section: Mapping[str, Any]) -> tuple[dict[str, Host], dict[str, Gpu]]
                 tdp_watts=_num(g.get("tdp_watts")), speed=_num(g.get("speed")), mapping=g.get("mapping"),
                 status=driver_status.worst(declared, assessment.status) if assessment else declared,
                 declared_status=declared, path=path + ("gpus", gpu_name),
+                uuid=g.get("uuid"), functions=_functions(g.get("functions")), iommu_group=g.get("iommu_group"),
+                subsystem_id=g.get("subsystem_id"), driver_in_use=g.get("driver_in_use"), memory=g.get("memory"),
             )
             host_gpus.append(gpu)
             gpus[gpu.key] = gpu
@@ -239,8 +256,14 @@ def _hosts(section: Mapping[str, Any]) -> tuple[dict[str, Host], dict[str, Gpu]]
             gpus=tuple(sorted(host_gpus, key=lambda x: x.name)), listed=tuple(host_gpus),
             cpu_vendor=spec.get("cpu_vendor"), psu_watts=spec.get("psu_watts"), storage=pools_of(host_name, spec),
             labels=MappingProxyType(spec.get("labels") or {}), taints=taints_of(host_name, spec), path=path,
-            spec=spec)
+            spec=spec, nvidia_kernel_modules=(spec.get("nvidia") or {}).get("kernel_modules"))
     return hosts, gpus
+
+
+def _functions(raw: Any) -> tuple[PciFunction, ...] | None:
+    if raw is None:
+        return None
+    return tuple(PciFunction(f["pci"].lower(), f.get("pci_id"), f.get("class")) for f in raw)
 
 
 def _request(raw: Any, path: tuple, default_vram: float, passthrough_default: bool) -> Request:

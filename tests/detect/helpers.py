@@ -13,8 +13,17 @@ SEED_000 = [FIXTURES / "seed000-nvidia-smi.csv", FIXTURES / "seed000-lspci.txt"]
 SEED_001 = [FIXTURES / "seed001-nvidia-smi.csv"]
 MIXED = [FIXTURES / "mixed-lspci.txt", FIXTURES / "mixed-nvidia-smi.csv", FIXTURES / "mixed-rocm-smi.json",
          FIXTURES / "mixed-amd-smi.json"]
-# Every saved tool output (the README describes them, it is not one).
-OUTPUTS = sorted(p for p in FIXTURES.iterdir() if p.name != "README.md")
+# Seed 000's machine as a Proxmox host: the GTX 970 bound to vfio-pci for a VM, the 5070 Ti on the open modules.
+PVE = [FIXTURES / "pve-nvidia-smi.csv", FIXTURES / "pve-lspci.txt", FIXTURES / "pve-iommu-groups.txt",
+       FIXTURES / "pve-nvidia-version.txt"]
+# A mini PC's APU, a Radeon 780M: its VRAM is a 512 MiB carve-out, its GTT 31 GB.
+APU = [FIXTURES / "apu-rocm-smi.json", FIXTURES / "apu-amd-smi.json", FIXTURES / "apu-amd-smi-metric.json",
+       FIXTURES / "apu-lspci.txt"]
+# Saved outputs that list no GPU: facts about the GPUs the others list (IOMMU groups, GTT) or about the host.
+LISTINGS = [FIXTURES / name for name in ("apu-amd-smi-metric.json", "mixed-iommu-groups-ls.txt",
+                                         "pve-iommu-groups.txt", "pve-modinfo-nvidia.txt", "pve-nvidia-version.txt")]
+# Every saved tool output that lists GPUs (the README describes them, it is not one).
+OUTPUTS = sorted(p for p in FIXTURES.iterdir() if p.name != "README.md" and p not in LISTINGS)
 # The smallest infra.yml that compiles, without `hosts:`: a printed block pastes below it as it is.
 MINIMAL_INFRA = "project_name: pasted\nglobal: {}\ndomains: {}\n"
 

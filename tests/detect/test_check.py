@@ -10,7 +10,7 @@ import yaml
 
 from tests.conftest import SEED_001 as SEED_001_INFRA
 from tests.conftest import run_psot
-from tests.detect.helpers import FIXTURES, SEED_000, SEED_001, fixture
+from tests.detect.helpers import FIXTURES, PVE, SEED_000, SEED_001, completed, fixture
 
 
 def only_a5500(tmp_path):
@@ -182,3 +182,80 @@ def test_a_card_on_the_bus_its_driver_does_not_run_falls_back_like_a_missing_one
     body = json.loads(run_psot("detect", "--check", str(infra), "--host", "homelab", "--format", "json", "--from",
                                str(csv), str(FIXTURES / "seed000-lspci.txt")).stdout)
     assert body["unusable"] == ["homelab/rtx-5070-ti"] and body["without"] == ["homelab/rtx-5070-ti"]
+
+
+def pve_inventory(tmp_path, edit=None):
+    """Seed 000's machine as a Proxmox host, its inventory pasted from what detect printed of PVE's outputs (the
+    GTX 970's VRAM filled in), the 970 passed through to a VM."""
+    run = run_psot("detect", "--host", "pve", "--from", *map(str, PVE))
+    text = completed(run.stdout, 4)
+    block = yaml.safe_load(text)
+    block["hosts"]["pve"].update({"platform": "proxmox", "iommu": True, "cpu_vendor": "amd"})
+    data = {"project_name": "seed-000", "global": {}, "domains": {}, "hosts": block["hosts"],
+            "workloads": {"gaming": {"target": "proxmox", "host": "pve", "vmid": 100,
+                                     "gpu": {"vram_gb": 3, "pin": "gtx-970"}}}}
+    path = tmp_path / "infra.yml"
+    text = yaml.safe_dump(data, sort_keys=False)
+    path.write_text(edit(text) if edit else text)
+    return path
+
+
+def test_an_inventory_with_every_detected_field_matches_its_machine(tmp_path):
+    run = run_psot("detect", "--check", str(pve_inventory(tmp_path)), "--host", "pve", "--from", *map(str, PVE))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout == (f"Inventory of pve in {tmp_path / 'infra.yml'} matches what nvidia-smi, lspci report "
+                          "(2 GPUs).\n")
+
+
+def test_another_uuid_subsystem_and_iommu_group_point_at_their_lines(tmp_path):
+    infra = pve_inventory(tmp_path, lambda text: text.replace("GPU-5f0e6c1a-2b7d-4c39-9e84-1d2a3b4c5d6e",
+                                                              "GPU-00000000-2b7d-4c39-9e84-1d2a3b4c5d6e")
+                          .replace("1043:8a15", "1043:8a11").replace("iommu_group: 13", "iommu_group: 12"))
+    run = run_psot("detect", "--check", str(infra), "--host", "pve", "--from", *map(str, PVE))
+    assert run.returncode == 2, run.stderr
+    assert "0 missing, 0 new, 1 changed" in run.stdout
+    assert ("  ~ pve/rtx-5070-ti: uuid GPU-00000000-2b7d-4c39-9e84-1d2a3b4c5d6e -> "
+            "GPU-5f0e6c1a-2b7d-4c39-9e84-1d2a3b4c5d6e") in run.stdout
+    assert "  ~ pve/rtx-5070-ti: subsystem_id 1043:8a11 -> 1043:8a15" in run.stdout
+    assert "  ~ pve/rtx-5070-ti: iommu_group 12 -> 13" in run.stdout
+    lines = infra.read_text().splitlines()
+    for code, key in (("DETECT030", "uuid:"), ("DETECT031", "subsystem_id:"), ("DETECT032", "iommu_group:")):
+        found = next(f for f in run.stderr.splitlines() if f"[{code}]" in f)
+        assert key in lines[int(found.split(":")[1]) - 1], (code, found)
+    assert ("warning[DETECT032] pve/rtx-5070-ti: infra.yml says IOMMU group 12, the machine puts it in group 13"
+            in run.stderr)
+
+
+def test_a_card_meant_for_a_vm_that_the_host_took_back(tmp_path):
+    """The GTX 970 is no longer held by vfio-pci: nvidia runs it, so nvidia-smi lists it too."""
+    lspci = tmp_path / "lspci.txt"
+    lspci.write_text(fixture("pve-lspci.txt").replace("Kernel driver in use: vfio-pci\n\tKernel modules: nouveau",
+                                                      "Kernel driver in use: nvidia\n\tKernel modules: nouveau", 1))
+    csv = tmp_path / "nvidia.csv"
+    csv.write_text(fixture("pve-nvidia-smi.csv") + "1, NVIDIA GeForce GTX 970, 4096, 00000000:02:00.0, 5.2, "
+                   "GPU-0a9b8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d, 575.64.03, 145.00\n")
+    run = run_psot("detect", "--check", str(pve_inventory(tmp_path)), "--host", "pve",
+                   "--from", str(csv), str(lspci), *map(str, PVE[2:]))
+    assert run.returncode == 2, run.stderr
+    assert "  ~ pve/gtx-970: driver_in_use vfio-pci -> nvidia" in run.stdout
+    assert ("warning[DETECT033] pve/gtx-970: infra.yml says it is bound to vfio-pci, for a VM, but nvidia holds it: "
+            "the host took it back (vfio-pci did not claim it at boot); bind it to vfio-pci again, or set "
+            "driver_in_use: nvidia") in run.stderr
+
+
+def test_the_hosts_kernel_modules_against_what_it_runs(tmp_path):
+    infra = pve_inventory(tmp_path, lambda text: text.replace("kernel_modules: open", "kernel_modules: proprietary"))
+    run = run_psot("detect", "--check", str(infra), "--host", "pve", "--from", *map(str, PVE))
+    assert run.returncode == 2, run.stderr
+    assert "0 missing, 0 new, 0 changed, 1 host setting changed" in run.stdout
+    assert "  ~ pve: nvidia.kernel_modules proprietary -> open" in run.stdout
+    finding = next(f for f in run.stderr.splitlines() if "[DETECT034]" in f)
+    assert "kernel_modules: proprietary" in infra.read_text().splitlines()[int(finding.split(":")[1]) - 1]
+    body = json.loads(run_psot("detect", "--check", str(infra), "--host", "pve", "--format", "json",
+                               "--from", *map(str, PVE)).stdout)
+    assert body["in_sync"] is False and body["changed"] == []
+    assert body["host_changed"] == [{"host": "pve", "field": "nvidia.kernel_modules", "inventory": "proprietary",
+                                     "detected": "open"}]
+    # Without /proc/driver/nvidia/version, nothing says what runs: nothing to compare.
+    run = run_psot("detect", "--check", str(infra), "--host", "pve", "--from", *map(str, PVE[:3]))
+    assert run.returncode == 0, run.stdout + run.stderr

@@ -15,6 +15,10 @@ from tests.detect.helpers import FIXTURES, fixture
     ("old-driver-nvidia-smi-q.xml", "nvidia-smi-xml"), ("mixed-rocm-smi.json", "rocm-smi-json"),
     ("rocm-smi-5-nobus.json", "rocm-smi-json"), ("mixed-amd-smi.json", "amd-smi-json"),
     ("amd-smi-gpu-data.json", "amd-smi-json"), ("seed000-lspci.txt", "lspci"), ("mixed-lspci.txt", "lspci"),
+    ("pve-lspci.txt", "lspci"), ("apu-lspci.txt", "lspci"), ("apu-rocm-smi.json", "rocm-smi-json"),
+    ("apu-amd-smi.json", "amd-smi-json"), ("apu-amd-smi-metric.json", "amd-smi-json"),
+    ("pve-iommu-groups.txt", "iommu-groups"), ("mixed-iommu-groups-ls.txt", "iommu-groups"),
+    ("pve-nvidia-version.txt", "nvidia-proc-version"), ("pve-modinfo-nvidia.txt", "modinfo-nvidia"),
 ])
 def test_recognised_by_content(name, format, tmp_path):
     assert formats.recognise(fixture(name)) == format
@@ -31,3 +35,4 @@ def test_anything_else_is_detect001(text):
     problem, = parsed.findings
     assert (problem.code, problem.severity, problem.file) == ("DETECT001", "error", "what.txt")
     assert "nvidia-smi --query-gpu=" in problem.message and "lspci -nn -D" in problem.message
+    assert "find /sys/kernel/iommu_groups/ -type l" in problem.message and "modinfo nvidia" in problem.message

@@ -8,15 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.detect import amd_smi, formats, lspci, merge, nvidia_csv, nvidia_xml, rocm_smi
+from generator.detect import amd_smi, formats, iommu, lspci, merge, nvidia_csv, nvidia_modules, nvidia_xml, rocm_smi
 from generator.detect.records import MAX_PROBLEMS, Parsed
 from tests.conftest import run_psot
-from tests.detect.helpers import fixture
+from tests.detect.helpers import LISTINGS, OUTPUTS, fixture
 
-PARSERS = [nvidia_csv.parse, nvidia_xml.parse, rocm_smi.parse, amd_smi.parse, lspci.parse, formats.parse]
-FIXTURE_NAMES = ["seed000-nvidia-smi.csv", "seed001-nvidia-smi-q.xml", "old-driver-nvidia-smi-q.xml",
-                 "mixed-rocm-smi.json", "rocm-smi-5-nobus.json", "mixed-amd-smi.json", "amd-smi-gpu-data.json",
-                 "seed000-lspci.txt", "mixed-lspci.txt"]
+PARSERS = [nvidia_csv.parse, nvidia_xml.parse, rocm_smi.parse, amd_smi.parse, lspci.parse, iommu.parse,
+           nvidia_modules.parse_version, nvidia_modules.parse_modinfo, formats.parse]
+FIXTURE_NAMES = sorted(p.name for p in OUTPUTS + LISTINGS)
 ANY_TEXT = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -59,6 +58,13 @@ def test_each_format_read_by_every_other_parser(name):
     "0, NVIDIA X, 99999999999999999999999999999999999, 00000000:01:00.0, 99.99, GPU-1, 1.2, 1e308\n",
     '0, "unterminated, 1, 00000000:01:00.0, 8.6, GPU-1, 550, 1\n',
     "0000:01:00.0 VGA compatible controller [0300]: NVIDIA Corporation [GeForce [RTX]] [10de:2c05]\n",
+    "0000:01:00.0 VGA compatible controller [0300]: NVIDIA Corporation GB203 [GeForce RTX 5070 Ti] [10de:2c05]\n"
+    "\tSubsystem: " + "[1043:8a15] " * 20_000 + "\n\tFlags: IOMMU group 99999999999999999999\n",
+    "/sys/kernel/iommu_groups/" + "9" * 5000 + "/devices/0000:01:00.0\n" + "/sys/kernel/iommu_groups/" * 10_000,
+    "NVRM version: NVIDIA UNIX " + "Open " * 20_000 + "\n",
+    "name: nvidia\nlicense: " + "Dual MIT/GPL" * 5000 + "\n",
+    '[{"gpu": 0, "mem_usage": {"total_gtt": {"value": 1e999, "unit": "MB"}}}, {"gpu": true, "mem_usage": 7}]',
+    '{"card0": {"GFX Version": "gfx1103", "GTT Total Memory (B)": "-1", "VRAM Total Memory (B)": "0"}}',
 ])
 def test_hostile_values(text):
     for parse in PARSERS:

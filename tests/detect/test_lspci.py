@@ -1,8 +1,9 @@
-"""lspci -nn -D [-k] (fixtures written from lspci(8))."""
+"""lspci -nn -D [-k] [-v] (fixtures written from lspci(8) and lspci.c)."""
 
 from __future__ import annotations
 
 from generator.detect import lspci
+from generator.model.core import PciFunction
 from tests.detect.helpers import fixture
 
 
@@ -15,6 +16,8 @@ def test_seed_000_host_gpus_only():
     assert (gtx.pci, gtx.pci_id, gtx.model, gtx.architecture) == ("0000:02:00.0", "10de:13c2", "GeForce GTX 970",
                                                                   "maxwell")
     assert rtx.vram_gb is None and rtx.index is None and parsed.covers == {"nvidia", "amd", "intel"}
+    # -k prints the board too; the HDMI audio at .1 is another function of the card, not a GPU.
+    assert (rtx.subsystem_id, rtx.functions) == ("1043:8a15", (PciFunction("0000:01:00.1", "10de:22e9", "0403"),))
 
 
 def test_every_vendor_and_class():
@@ -53,3 +56,28 @@ def test_vfio_bound_card_keeps_its_kernel_driver():
             "[10de:2c05] (rev a1)\n\tKernel driver in use: vfio-pci\n\tKernel modules: nouveau, nvidia\n")
     gpu, = lspci.parse(text, "x").gpus
     assert gpu.kernel_driver == "vfio-pci"
+
+
+def test_verbose_output_gives_the_board_the_iommu_group_and_the_other_functions():
+    """lspci -nn -D -k -v: `Subsystem: ... [vvvv:dddd]`, `Flags: ..., IOMMU group N`, blank lines between devices."""
+    parsed = lspci.parse(fixture("pve-lspci.txt"), "lspci.txt")
+    assert parsed.findings == []
+    rtx, gtx = parsed.gpus
+    assert (rtx.pci, rtx.subsystem_id, rtx.iommu_group, rtx.kernel_driver, rtx.line) == \
+        ("0000:01:00.0", "1043:8a15", 13, "nvidia", 23)
+    assert rtx.functions == (PciFunction("0000:01:00.1", "10de:22e9", "0403"),)
+    assert (gtx.subsystem_id, gtx.iommu_group, gtx.kernel_driver) == ("3842:2974", 14, "vfio-pci")
+    assert gtx.functions == (PciFunction("0000:02:00.1", "10de:0fbb", "0403"),)
+
+
+def test_very_verbose_iommu_group_line_and_an_apus_many_functions():
+    gpu, = lspci.parse(fixture("apu-lspci.txt"), "lspci.txt").gpus
+    assert (gpu.pci, gpu.iommu_group, gpu.subsystem_id) == ("0000:c4:00.0", 18, "1002:0124")
+    assert gpu.functions == (PciFunction("0000:c4:00.1", "1002:1640", "0403"),
+                             PciFunction("0000:c4:00.2", "1022:15c7", "1080"))
+
+
+def test_without_k_or_v_nothing_more_is_known():
+    gpu, = lspci.parse("0000:01:00.0 VGA compatible controller [0300]: NVIDIA Corporation GM204 [GeForce GTX 970] "
+                       "[10de:13c2] (rev a1)\n", "x").gpus
+    assert (gpu.subsystem_id, gpu.iommu_group, gpu.kernel_driver, gpu.functions) == (None, None, None, None)

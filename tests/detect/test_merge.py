@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from generator.detect import formats, merge, tools
-from tests.detect.helpers import MIXED, SEED_000, fixture
+from tests.detect.helpers import APU, FIXTURES, MIXED, SEED_000, fixture
 
 
 def detect(*texts: tuple[str, str]) -> merge.Detection:
@@ -22,14 +22,20 @@ def test_mixed_host_nvidia_amd_intel_merged_by_pci_address():
     ]
     intel, nvidia, amd = gpus
     # lspci gives the vendor:device ID; the vendor tools the VRAM, index, driver and capability.
+    # ... and lspci the board (subsystem), the kernel driver bound to it and the card's other functions.
     assert nvidia.fields() == {"vendor": "nvidia", "model": "GeForce RTX 4090", "vram_gb": 24, "index": 0,
                                "pci": "0000:01:00.0", "pci_id": "10de:2684", "architecture": "ada",
-                               "compute_capability": "8.9", "driver": "570.133.07", "tdp_watts": 450}
+                               "compute_capability": "8.9", "driver": "570.133.07", "tdp_watts": 450,
+                               "uuid": "GPU-1b724e78-eef5-4163-d43c-e4da15d41176", "subsystem_id": "1458:40bf",
+                               "driver_in_use": "nvidia",
+                               "functions": [{"pci": "0000:01:00.1", "pci_id": "10de:22ba", "class": "0403"}]}
     assert amd.fields() == {"vendor": "amd", "model": "Radeon RX 7900 XTX", "vram_gb": 24, "index": 0,
                             "pci": "0000:03:00.0", "pci_id": "1002:744c", "architecture": "rdna3",
-                            "driver": "6.10.5", "tdp_watts": 355}
+                            "driver": "6.10.5", "tdp_watts": 355, "subsystem_id": "1da2:e471",
+                            "driver_in_use": "amdgpu",
+                            "functions": [{"pci": "0000:03:00.1", "pci_id": "1002:ab30", "class": "0403"}]}
     assert intel.fields() == {"vendor": "intel", "model": "UHD Graphics 770", "pci": "0000:00:02.0",
-                              "pci_id": "8086:4680"}
+                              "pci_id": "8086:4680", "subsystem_id": "1462:7d25", "driver_in_use": "i915"}
     assert not intel.complete and nvidia.complete and amd.complete
     assert detection.covers == {"nvidia", "amd", "intel"}
     assert [f.code for f in detection.findings] == []
@@ -92,3 +98,77 @@ def test_card_bound_to_vfio_is_passed_through_not_unusable():
 def test_lspci_alone_says_nothing_about_drivers():
     detection = detect(*[(str(p), p.read_text()) for p in SEED_000[1:]])
     assert not any(f.code == "DETECT010" for f in detection.findings)
+
+
+def test_an_iommu_listing_gives_the_gpus_of_the_other_outputs_their_group():
+    detection = merge.merge(tools.read_files([*SEED_000, FIXTURES / "pve-iommu-groups.txt"]))
+    assert [(g.pci, g.iommu_group) for g in detection.gpus] == [("0000:01:00.0", 13), ("0000:02:00.0", 14)]
+    assert detection.findings == [] and detection.tools == ["nvidia-smi", "lspci"]
+
+
+def test_lspcis_own_group_comes_first_and_two_listings_that_disagree_give_the_lower():
+    listing = "/sys/kernel/iommu_groups/{}/devices/0000:01:00.0\n"
+    detection = detect(("lspci", fixture("pve-lspci.txt")), ("a", listing.format(40)))
+    assert detection.gpus[0].iommu_group == 13
+    one = detect(("lspci", fixture("seed000-lspci.txt")), ("a", listing.format(40)), ("b", listing.format(12)))
+    other = detect(("lspci", fixture("seed000-lspci.txt")), ("b", listing.format(12)), ("a", listing.format(40)))
+    assert one.gpus[0].iommu_group == other.gpus[0].iommu_group == 12
+
+
+def test_an_apus_vram_is_the_gtt_it_can_address():
+    detection = merge.merge(tools.read_files(APU))
+    gpu, = merge.named(detection.gpus)
+    assert detection.findings == []
+    assert gpu.fields() == {"vendor": "amd", "model": "Radeon 780M Graphics", "vram_gb": 31, "index": 0,
+                            "pci": "0000:c4:00.0", "pci_id": "1002:15bf", "architecture": "rdna3",
+                            "driver": "6.11.0", "memory": "unified", "subsystem_id": "1002:0124",
+                            "driver_in_use": "amdgpu", "iommu_group": 18,
+                            "functions": [{"pci": "0000:c4:00.1", "pci_id": "1002:1640", "class": "0403"},
+                                          {"pci": "0000:c4:00.2", "pci_id": "1022:15c7", "class": "1080"}]}
+
+
+def test_amd_smi_metric_gives_its_gtt_to_the_amd_smi_gpu_of_that_index():
+    static, metric = (fixture("apu-amd-smi.json"), fixture("apu-amd-smi-metric.json"))
+    gpu, = detect(("static", static), ("metric", metric)).gpus
+    assert (gpu.vram_gb, gpu.gtt_gb, gpu.memory) == (31, 31, "unified")
+    other_index = metric.replace('"gpu": 0', '"gpu": 1')
+    gpu, = detect(("static", static), ("metric", other_index)).gpus
+    assert (gpu.vram_gb, gpu.gtt_gb) == (0.5, None)
+
+
+def test_an_apu_without_its_gtt_keeps_the_carve_out_and_says_so():
+    detection = detect(("amd.json", fixture("apu-amd-smi.json")))
+    gpu, = detection.gpus
+    assert (gpu.vram_gb, gpu.memory) == (0.5, "unified")
+    problem, = detection.findings
+    assert (problem.code, problem.file, problem.line) == ("DETECT029", "amd.json", 1)
+    assert problem.message == (
+        "0000:c4:00.0 (Radeon 780M Graphics, 1002:15bf) is an APU: its 0.5 GB of VRAM is the share of system memory "
+        "the BIOS reserves for it, and it can address more (the GTT), which no output gave; the block says the "
+        "reserved share. Add the output of rocm-smi --showmeminfo vram gtt --json or amd-smi metric --mem-usage --json")
+
+
+def test_the_host_kernel_modules_loaded_before_installed():
+    version, modinfo = fixture("pve-nvidia-version.txt"), fixture("pve-modinfo-nvidia.txt")
+    detection = detect(("modinfo.txt", modinfo), ("version.txt", version))
+    assert (detection.kernel_modules, detection.findings) == ("open", [])
+    assert detection.host_fields() == {"nvidia": {"kernel_modules": "open"}}
+    installed_other = modinfo.replace("Dual MIT/GPL", "NVIDIA")
+    detection = detect(("modinfo.txt", installed_other), ("version.txt", version))
+    assert detection.kernel_modules == "open"
+    problem, = detection.findings
+    assert (problem.code, problem.file, problem.line) == ("DETECT028", "modinfo.txt", 6)
+    assert problem.message == ("the NVIDIA kernel modules installed are proprietary (modinfo.txt), those loaded open "
+                               "(version.txt); the block says kernel_modules: open, which runs now: the next boot "
+                               "loads the installed ones; reboot, or install the flavour the host is to run")
+    alone = detect(("modinfo.txt", installed_other))
+    assert (alone.kernel_modules, alone.findings) == ("proprietary", [])
+    assert detect(("lspci", fixture("seed000-lspci.txt"))).host_fields() == {}
+
+
+def test_two_proc_versions_that_differ_come_from_two_machines():
+    proprietary = "NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.127.05  Tue Oct  8 03:22:07 UTC 2024\n"
+    detection = detect(("b.txt", proprietary), ("a.txt", fixture("pve-nvidia-version.txt")))
+    assert detection.kernel_modules == "open"          # of two of a kind, the first file by name
+    problem, = detection.findings
+    assert problem.file == "b.txt" and problem.message.endswith(": these outputs come from different machines or boots")

@@ -48,3 +48,11 @@ def test_a_short_line_is_a_finding_with_its_line_and_the_rest_is_kept():
 def test_a_line_without_a_bus_id_is_skipped_with_a_finding():
     parsed = nvidia_csv.parse("0, NVIDIA X, 4096, nowhere, 8.6, GPU-1, 550.1, 50\n", "x")
     assert parsed.gpus == [] and parsed.findings[0].code == "DETECT003"
+
+
+def test_a_uuid_is_nvidias_form_or_none():
+    text = ("0, NVIDIA RTX A5500, 24564, 00000000:3B:00.0, 8.6, [N/A], 550.127.05, 230.00\n"
+            "1, NVIDIA RTX A400, 4094, 00000000:AF:00.0, 8.6, GPU-3e4f5a6b, 550.127.05, 50.00\n"
+            "2, NVIDIA RTX A400, 4094, 00000000:D8:00.0, 8.6, GPU-3E4F5A6B-7C8D-4E9F-A0B1-C2D3E4F5A6B7, 550.1, 50\n")
+    assert [g.uuid for g in nvidia_csv.parse(text, "x").gpus] == [None, None,
+                                                                  "GPU-3E4F5A6B-7C8D-4E9F-A0B1-C2D3E4F5A6B7"]

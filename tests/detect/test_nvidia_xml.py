@@ -47,3 +47,12 @@ def test_entities_are_refused():
 def test_another_xml_document_is_not_a_report():
     parsed = nvidia_xml.parse('<?xml version="1.0"?><svg></svg>', "q.xml")
     assert parsed.gpus == [] and "not <nvidia_smi_log>" in parsed.findings[0].message
+
+
+def test_uuid_and_the_boards_subsystem_id():
+    a5500, a400 = nvidia_xml.parse(fixture("seed001-nvidia-smi-q.xml"), "q.xml").gpus
+    # pci_sub_system_id packs the subsystem device in the high half, its vendor in the low: 165A10DE.
+    assert (a5500.uuid, a5500.subsystem_id) == ("GPU-7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", "10de:165a")
+    assert a400.subsystem_id == "10de:1879"
+    gtx, = nvidia_xml.parse(fixture("old-driver-nvidia-smi-q.xml"), "q.xml").gpus
+    assert gtx.subsystem_id == "3842:2974"       # eVga's board, as lspci names it

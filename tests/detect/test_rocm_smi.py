@@ -33,3 +33,12 @@ def test_cards_that_are_not_objects_are_skipped():
     parsed = rocm_smi.parse('{"card0": "N/A", "card1": {"Card Series": "AMD Radeon PRO W7900"}}', "x")
     assert [g.model for g in parsed.gpus] == ["Radeon PRO W7900"]
     assert parsed.findings[0].code == "DETECT003"
+
+
+def test_an_apus_carve_out_and_its_gtt():
+    """--showmeminfo vram gtt: an APU (gfx1103) reports its BIOS carve-out as VRAM, and the GTT it can address."""
+    gpu, = rocm_smi.parse(fixture("apu-rocm-smi.json"), "rocm.json").gpus
+    assert (gpu.pci, gpu.pci_id, gpu.model, gpu.vram_gb, gpu.gtt_gb, gpu.memory) == \
+        ("0000:c4:00.0", "1002:15bf", "Radeon 780M Graphics", 0.5, 31, "unified")
+    discrete, = rocm_smi.parse(fixture("mixed-rocm-smi.json"), "rocm.json").gpus
+    assert (discrete.memory, discrete.gtt_gb) == (None, None)

@@ -12,24 +12,44 @@ from click.testing import CliRunner
 
 from generator.cli.detect import detect
 from generator.detect import normalise
+from generator.model.core import PciFunction
 from generator.pipeline import compile_infra
 from tests.conftest import run_psot
-from tests.detect.helpers import FIXTURES, MINIMAL_INFRA, MIXED, OUTPUTS, SEED_000, SEED_001, completed, infra_around
+from tests.detect.helpers import (
+    APU,
+    FIXTURES,
+    LISTINGS,
+    MINIMAL_INFRA,
+    MIXED,
+    OUTPUTS,
+    PVE,
+    SEED_000,
+    SEED_001,
+    completed,
+    infra_around,
+)
 
 
 @pytest.mark.parametrize("host, files, expected", [
     ("homelab", SEED_000, {
         "rtx-5070-ti": {"vendor": "nvidia", "model": "GeForce RTX 5070 Ti", "vram_gb": 16, "index": 0,
                         "pci": "0000:01:00.0", "pci_id": "10de:2c05", "architecture": "blackwell",
-                        "compute_capability": "12.0", "driver": "575.64.03", "tdp_watts": 300},
+                        "compute_capability": "12.0", "driver": "575.64.03", "tdp_watts": 300,
+                        "uuid": "GPU-5f0e6c1a-2b7d-4c39-9e84-1d2a3b4c5d6e", "subsystem_id": "1043:8a15",
+                        "driver_in_use": "nvidia",
+                        "functions": [{"pci": "0000:01:00.1", "pci_id": "10de:22e9", "class": "0403"}]},
         "gtx-970": {"vendor": "nvidia", "model": "GeForce GTX 970", "vram_gb": 4, "index": 1, "pci": "0000:02:00.0",
                     "pci_id": "10de:13c2", "architecture": "maxwell", "compute_capability": "5.2",
-                    "driver": "575.64.03", "tdp_watts": 145}}),
+                    "driver": "575.64.03", "tdp_watts": 145, "uuid": "GPU-0a9b8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d",
+                    "subsystem_id": "3842:2974", "driver_in_use": "nvidia",
+                    "functions": [{"pci": "0000:02:00.1", "pci_id": "10de:0fbb", "class": "0403"}]}}),
     ("ws", SEED_001, {
         "rtx-a5500": {"vendor": "nvidia", "model": "RTX A5500", "vram_gb": 24, "index": 0, "pci": "0000:3b:00.0",
-                      "architecture": "ampere", "compute_capability": "8.6", "driver": "550.127.05", "tdp_watts": 230},
+                      "architecture": "ampere", "compute_capability": "8.6", "driver": "550.127.05", "tdp_watts": 230,
+                      "uuid": "GPU-7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"},
         "rtx-a400": {"vendor": "nvidia", "model": "RTX A400", "vram_gb": 4, "index": 1, "pci": "0000:af:00.0",
-                     "architecture": "ampere", "compute_capability": "8.6", "driver": "550.127.05", "tdp_watts": 50}}),
+                     "architecture": "ampere", "compute_capability": "8.6", "driver": "550.127.05", "tdp_watts": 50,
+                     "uuid": "GPU-3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7"}}),
 ])
 def test_seed_hosts_round_trip(host, files, expected, tmp_path):
     run = run_psot("detect", "--host", host, "--from", *map(str, files))
@@ -74,7 +94,7 @@ def test_mixed_host_round_trip_leaves_the_intel_igpu_to_complete(tmp_path):
     done = yaml.safe_load(completed(run.stdout, 2))
     intel = done["hosts"]["mixed"]["gpus"]["uhd-graphics-770"]
     assert intel == {"vendor": "intel", "model": "UHD Graphics 770", "vram_gb": 2, "pci": "0000:00:02.0",
-                     "pci_id": "8086:4680"}
+                     "pci_id": "8086:4680", "subsystem_id": "1462:7d25", "driver_in_use": "i915"}
     intel.update(index=0)
     result = compile_infra(infra_around(yaml.safe_dump(done), tmp_path))
     assert result.ok, [f.format() for f in result.diag.findings]
@@ -97,6 +117,12 @@ hosts:
     #     pci: '0000:01:00.0'
     #     pci_id: 10de:2c05
     #     architecture: blackwell
+    #     subsystem_id: 1043:8a15
+    #     driver_in_use: nvidia
+    #     functions:
+    #     - pci: '0000:01:00.1'
+    #       pci_id: 10de:22e9
+    #       class: '0403'
     #   gtx-970:
     #     vendor: nvidia
     #     model: GeForce GTX 970
@@ -104,6 +130,12 @@ hosts:
     #     pci: '0000:02:00.0'
     #     pci_id: 10de:13c2
     #     architecture: maxwell
+    #     subsystem_id: 3842:2974
+    #     driver_in_use: nvidia
+    #     functions:
+    #     - pci: '0000:02:00.1'
+    #       pci_id: 10de:0fbb
+    #       class: '0403'
 """
 
 
@@ -116,9 +148,13 @@ def test_lspci_alone_prints_an_empty_gpus_mapping_and_the_gpus_to_complete(tmp_p
     assert yaml.safe_load(run.stdout) == {"hosts": {"ws": {"gpus": {}}}}
     assert yaml.safe_load(completed(run.stdout, 16))["hosts"]["ws"]["gpus"] == {
         "rtx-5070-ti": {"vendor": "nvidia", "model": "GeForce RTX 5070 Ti", "vram_gb": 16, "pci": "0000:01:00.0",
-                        "pci_id": "10de:2c05", "architecture": "blackwell"},
+                        "pci_id": "10de:2c05", "architecture": "blackwell", "subsystem_id": "1043:8a15",
+                        "driver_in_use": "nvidia",
+                        "functions": [{"pci": "0000:01:00.1", "pci_id": "10de:22e9", "class": "0403"}]},
         "gtx-970": {"vendor": "nvidia", "model": "GeForce GTX 970", "vram_gb": 16, "pci": "0000:02:00.0",
-                    "pci_id": "10de:13c2", "architecture": "maxwell"}}
+                    "pci_id": "10de:13c2", "architecture": "maxwell", "subsystem_id": "3842:2974",
+                    "driver_in_use": "nvidia",
+                    "functions": [{"pci": "0000:02:00.1", "pci_id": "10de:0fbb", "class": "0403"}]}}
 
 
 def test_uncommented_without_the_vram_is_an_error_at_that_line(tmp_path):
@@ -145,7 +181,7 @@ def test_uncommented_under_the_empty_mapping_left_in_place_is_a_located_duplicat
 
 
 # Each saved output alone, the hosts of the tests above, and combinations that leave some GPUs without VRAM.
-PASTED = [[p] for p in OUTPUTS] + [SEED_000, SEED_001, MIXED, OUTPUTS,
+PASTED = [[p] for p in OUTPUTS + LISTINGS] + [SEED_000, SEED_001, MIXED, PVE, APU, OUTPUTS,
                                    [FIXTURES / "mixed-lspci.txt", FIXTURES / "mixed-nvidia-smi.csv"],
                                    [FIXTURES / "seed000-lspci.txt", FIXTURES / "rocm-smi-5-nobus.json"],
                                    [FIXTURES / "mixed-lspci.txt", FIXTURES / "rocm-smi-5-nobus.json"]]
@@ -163,9 +199,10 @@ def test_what_detect_prints_pastes_below_a_minimal_infra_and_validates(files, tm
 
 
 def _combinations():
+    every = sorted(OUTPUTS + LISTINGS)
     for size in (1, 2):
-        yield from itertools.combinations(OUTPUTS, size)
-    yield tuple(OUTPUTS)
+        yield from itertools.combinations(every, size)
+    yield tuple(every)
 
 
 @pytest.mark.parametrize("where", ["end", "before-domains"])
@@ -201,3 +238,90 @@ def test_output_is_deterministic_whatever_the_order_of_the_files():
     one = run_psot("detect", "--host", "h", "--from", *map(str, MIXED))
     other = run_psot("detect", "--host", "h", "--from", *map(str, reversed(MIXED)))
     assert one.stdout == other.stdout and one.returncode == other.returncode == 0
+
+
+PVE_BLOCK = """\
+# 2 GPUs of pve, detected by `psot detect` from nvidia-smi, lspci.
+# Paste into infra.yml (merging with its `hosts:`) and set hosts.pve.platform.
+hosts:
+  pve:
+    # gtx-970 (0000:02:00.0) is bound to vfio-pci: reserved for a VM, the host's own driver does not serve it.
+    nvidia:
+      kernel_modules: open
+    gpus:
+      rtx-5070-ti:
+        vendor: nvidia
+        model: GeForce RTX 5070 Ti
+        vram_gb: 16
+        index: 0
+        pci: '0000:01:00.0'
+        pci_id: 10de:2c05
+        architecture: blackwell
+        compute_capability: '12.0'
+        driver: 575.64.03
+        tdp_watts: 300
+        uuid: GPU-5f0e6c1a-2b7d-4c39-9e84-1d2a3b4c5d6e
+        subsystem_id: 1043:8a15
+        driver_in_use: nvidia
+        iommu_group: 13
+        functions:
+        - pci: '0000:01:00.1'
+          pci_id: 10de:22e9
+          class: '0403'
+      # Only lspci saw the GPU below, and infra.yml requires a vram_gb no tool reported:
+      # fill in vram_gb (and index, for compose), then uncomment it.
+      # gtx-970:
+      #   vendor: nvidia
+      #   model: GeForce GTX 970
+      #   vram_gb: <GB>  # its memory in GB
+      #   pci: '0000:02:00.0'
+      #   pci_id: 10de:13c2
+      #   architecture: maxwell
+      #   subsystem_id: 3842:2974
+      #   driver_in_use: vfio-pci
+      #   iommu_group: 14
+      #   functions:
+      #   - pci: '0000:02:00.1'
+      #     pci_id: 10de:0fbb
+      #     class: '0403'
+"""
+
+
+def test_a_proxmox_host_with_a_card_bound_to_vfio_and_its_iommu_groups(tmp_path):
+    """Saved nvidia-smi, `lspci -nn -D -k -v`, an IOMMU listing and /proc/driver/nvidia/version: uuid, functions,
+    iommu_group, subsystem_id, the driver in use and the kernel modules, in a block that pastes and compiles."""
+    run = run_psot("detect", "--host", "pve", "--from", *map(str, PVE))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == PVE_BLOCK
+    (tmp_path / "infra.yml").write_text(MINIMAL_INFRA + run.stdout, encoding="utf-8")
+    check = run_psot("validate", cwd=tmp_path)
+    assert check.returncode == 0 and "error[" not in check.stdout, check.stdout
+    # Completed, on its Proxmox host, passing the GTX 970 through: the model carries every field.
+    block = yaml.safe_load(completed(run.stdout, 4))
+    block["hosts"]["pve"].update({"platform": "proxmox", "iommu": True, "cpu_vendor": "amd"})
+    data = {"project_name": "seed-000", "global": {}, "domains": {}, "hosts": block["hosts"],
+            "workloads": {"gaming": {"target": "proxmox", "host": "pve", "vmid": 100,
+                                     "gpu": {"vram_gb": 3, "pin": "gtx-970"}}}}
+    path = tmp_path / "infra.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = compile_infra(path)
+    assert result.ok, [f.format() for f in result.diag.findings]
+    rtx, gtx = result.infra.gpus["pve/rtx-5070-ti"], result.infra.gpus["pve/gtx-970"]
+    assert (rtx.uuid, rtx.subsystem_id, rtx.iommu_group, rtx.driver_in_use, rtx.memory) == \
+        ("GPU-5f0e6c1a-2b7d-4c39-9e84-1d2a3b4c5d6e", "1043:8a15", 13, "nvidia", None)
+    assert gtx.functions == (PciFunction("0000:02:00.1", "10de:0fbb", "0403"),)
+    assert (gtx.driver_in_use, gtx.iommu_group, gtx.uuid) == ("vfio-pci", 14, None)
+    assert result.infra.hosts["pve"].nvidia_kernel_modules == "open"
+    assert "hostpci0: 0000:02:00.0" in result.tree["proxmox/pve/qemu-server/100.conf"].decode()
+
+
+def test_an_apu_is_written_with_the_memory_it_can_address(tmp_path):
+    run = run_psot("detect", "--host", "apu", "--from", *map(str, APU))
+    assert run.returncode == 0 and run.stderr == "psot: 1 GPU of apu from amd-smi, rocm-smi, lspci; 0 errors, " \
+                                                 "0 warnings.\n", run.stderr
+    gpu = yaml.safe_load(run.stdout)["hosts"]["apu"]["gpus"]["780m-graphics"]
+    assert (gpu["vram_gb"], gpu["memory"], gpu["iommu_group"]) == (31, "unified", 18)
+    result = compile_infra(infra_around(run.stdout, tmp_path))
+    assert result.ok, [f.format() for f in result.diag.findings]
+    assert result.infra.gpus["apu/780m-graphics"].memory == "unified"
+    assert result.infra.gpus["apu/780m-graphics"].vram_gb == 31

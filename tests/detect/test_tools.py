@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -65,8 +66,9 @@ def test_a_failing_tool_is_a_warning_when_another_gives_the_inventory(tmp_path):
     fake_tool(tmp_path, "lspci", cat("mixed-lspci.txt"))
     run = detect_with(tmp_path)
     assert run.returncode == 0, run.stderr
-    assert ("rocm-smi:1:1: warning[DETECT005] rocm-smi: `rocm-smi --showproductname --showmeminfo vram --showbus "
-            "--showdriverversion --json` exited with status 1: ERROR:root:Driver not initialized") in run.stderr
+    assert ("rocm-smi:1:1: warning[DETECT005] rocm-smi: `rocm-smi --showproductname --showmeminfo vram gtt "
+            "--showbus --showdriverversion --json` exited with status 1: ERROR:root:Driver not initialized") \
+        in run.stderr
     assert "warning[DETECT005] amd-smi: `amd-smi static --json` printed what psot cannot read: 'this is not JSON'" \
         in run.stderr
     assert "from lspci" in run.stdout
@@ -112,10 +114,10 @@ def test_commands_are_argument_lists_with_a_timeout_and_no_shell():
         ["/usr/bin/nvidia-smi", "--query-gpu=index,name,memory.total,pci.bus_id,compute_cap,uuid,driver_version,"
                                 "power.limit", "--format=csv,noheader,nounits"],
         ["/usr/bin/nvidia-smi", "-q", "-x"],
-        ["/usr/bin/rocm-smi", "--showproductname", "--showmeminfo", "vram", "--showbus", "--showdriverversion",
-         "--json"],
+        ["/usr/bin/rocm-smi", "--showproductname", "--showmeminfo", "vram", "gtt", "--showbus",
+         "--showdriverversion", "--json"],
         ["/usr/bin/amd-smi", "static", "--json"],
-        ["/usr/bin/lspci", "-nn", "-D", "-k"],
+        ["/usr/bin/lspci", "-nn", "-D", "-k", "-v"],
     ]
     for _, kwargs in run.calls:
         assert kwargs["timeout"] == tools.TIMEOUT_S and "shell" not in kwargs
@@ -139,3 +141,45 @@ def test_only_tools_found_in_path_are_run():
     run = Recorder(subprocess.CompletedProcess([], 0, b"", b""))
     tools.run_all(which=lambda name: None, run=run)
     assert run.calls == []
+
+
+def test_once_nvidia_smi_worked_the_loaded_kernel_modules_are_read_with_cat(tmp_path):
+    fake_tool(tmp_path, "nvidia-smi", cat("pve-nvidia-smi.csv"))
+    fake_tool(tmp_path, "cat", f'[ "$1" = /proc/driver/nvidia/version ] && exec /bin/cat '
+                               f'\'{FIXTURES / "pve-nvidia-version.txt"}\'\nexit 1\n')
+    run = detect_with(tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert yaml.safe_load(run.stdout)["hosts"]["homelab"]["nvidia"] == {"kernel_modules": "open"}
+    body = json.loads(detect_with(tmp_path, "--format", "json").stdout)
+    assert body["sources"][1] == {"source": "/proc/driver/nvidia/version", "format": "nvidia-proc-version",
+                                  "tool": None, "gpus": 0}
+    assert body["tools"] == ["nvidia-smi"] and body["findings"] == []
+
+
+def test_the_kernel_modules_left_unread_say_nothing(tmp_path):
+    """No cat in PATH, a cat that fails, or one that prints something else: no field, and no finding."""
+    fake_tool(tmp_path, "nvidia-smi", cat("pve-nvidia-smi.csv"))
+    alone = detect_with(tmp_path)
+    for script in ("exit 1\n", "echo 'cat: /proc/driver/nvidia/version: No such file or directory'\n"):
+        fake_tool(tmp_path, "cat", script)
+        run = detect_with(tmp_path)
+        assert run.returncode == 0 and run.stdout == alone.stdout and run.stderr == alone.stderr
+    assert "nvidia:" not in alone.stdout
+
+
+def test_cat_is_not_run_when_nvidia_smi_did_not_work():
+    run = Recorder(subprocess.CompletedProcess([], 1, b"", b"NVIDIA-SMI has failed"))
+    tools.run_all(which=lambda name: f"/usr/bin/{name}" if name in ("nvidia-smi", "cat") else None, run=run)
+    assert [argv[0] for argv, _ in run.calls] == ["/usr/bin/nvidia-smi", "/usr/bin/nvidia-smi"]
+    version = (FIXTURES / "pve-nvidia-version.txt").read_bytes()
+    csv = (FIXTURES / "pve-nvidia-smi.csv").read_bytes()
+    answers = iter([subprocess.CompletedProcess([], 0, csv, b""), subprocess.CompletedProcess([], 0, version, b"")])
+    calls = []
+
+    def answering(argv, **kwargs):
+        calls.append(argv)
+        return next(answers)
+    outputs, findings = tools.run_all(which=lambda name: f"/usr/bin/{name}" if name in ("nvidia-smi", "cat") else None,
+                                      run=answering)
+    assert calls[1] == ["/usr/bin/cat", "/proc/driver/nvidia/version"]
+    assert [p.format for p in outputs] == ["nvidia-smi-csv", "nvidia-proc-version"] and findings == []
