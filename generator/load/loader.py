@@ -596,17 +596,17 @@ def _load_anklume(root: Path, diag: Diagnostics) -> Document | None:
             ok_all &= _merge_part(
                 file, diag, doc, ("domains",), "domain ", "an AnKLuMe domain file (description, machines, ...)",
                 lambda body, part, name=file.stem: anklume.translate_domain(name, body, part, translated, machines,
-                                                                             diag), code="LOAD015")
+                                                                             diag))
     if policies in files and policies not in outside:
         ok_all &= _merge_part(policies, diag, doc, (), "", "policies.yml (policies: [...])",
-                              lambda body, part: anklume.translate_policies(body, part, diag), code="LOAD015")
+                              lambda body, part: anklume.translate_policies(body, part, diag))
     return doc if ok_all else None
 
 
 def _merge_part(file: Path, diag: Diagnostics, doc: Document, prefix: Path_, noun: str, shape: str,
-                reshape: Callable[[dict, Document], dict] | None = None, code: str = "LOAD007") -> bool:
+                reshape: Callable[[dict, Document], dict] | None = None) -> bool:
     """Load `file`, a mapping, and add its keys to the document under `prefix`; `reshape` turns the
-    file's mapping (and its positions) into those keys first.
+    file's mapping (and its positions) into those keys first: a file of an AnKLuMe project's.
 
     A key that is already there is an error naming both places (AnKLuMe
     silently lets the later file win; a compiler should not lose data).
@@ -617,7 +617,10 @@ def _merge_part(file: Path, diag: Diagnostics, doc: Document, prefix: Path_, nou
     if not ok:
         return False
     if not isinstance(part, dict):
-        diag.at_location(code, "error", f"{shape} must be a mapping", display, 1, 1)
+        if reshape is None:
+            diag.at_location("LOAD007", "error", f"{shape} must be a mapping", display, 1, 1)
+        else:
+            diag.at_location("LOAD015", "error", f"{shape} must be a mapping", display, 1, 1)
         return False
     if reshape is not None:
         part = reshape(part, part_doc)
