@@ -91,7 +91,7 @@ def translate_config(data: dict, doc: Document, diag: Diagnostics, name: str) ->
     """
     origin: dict[tuple, tuple] = {}   # infra.yml path -> the anklume.yml path it came from
     result = {key: value for key, value in data.items() if key not in _OWN and key not in {p[0] for p in _MOVES}}
-    sections = {}
+    sections: dict[str, dict] = {}
     for section in _SECTIONS:
         value = data.get(section)
         if value is None:
@@ -191,7 +191,8 @@ def translate_domain(name: str, body: dict, part: Document, config: Config, mach
             if full in machines:
                 diag.at_location("LOAD014", "error", f"machine '{short}' of domain '{name}' is named '{full}' "
                                  f"(AnKLuMe prefixes machines with their domain), as is the machine at "
-                                 f"{where(machines[full])}; rename one", *at, f"domains.{name}.machines.{short}")
+                                 f"{where(machines[full])}; rename one", at[0], at[1], at[2],
+                                 f"domains.{name}.machines.{short}")
                 continue
             machines[full] = at
             kept[full] = machine
@@ -217,9 +218,10 @@ def translate_policies(body: dict, part: Document, diag: Diagnostics) -> dict:
     if "policies" not in body:
         return body
     if "network_policies" in body:
+        file, line, column = part.locate(("policies",), at="key")
         diag.at_location("LOAD012", "error", "policies is network_policies, which is already set at "
                          f"{where(part.locate(('network_policies',), at='key'))}; set it in one place",
-                         *part.locate(("policies",), at="key"), "policies")
+                         file, line, column, "policies")
         return {key: value for key, value in body.items() if key != "policies"}
     rekey(part, lambda path: (("network_policies",) + path[1:] if path[:1] == ("policies",) else path,))
     return {("network_policies" if key == "policies" else key): value for key, value in body.items()}

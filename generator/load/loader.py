@@ -10,6 +10,7 @@ billion-laughs file is a finding, not an out-of-memory kill).
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
 import os
@@ -593,10 +594,10 @@ def _load_anklume(root: Path, diag: Diagnostics) -> Document | None:
     machines: dict[str, Location] = {}
     for file in domain_files:
         if file not in outside:
-            ok_all &= _merge_part(
-                file, diag, doc, ("domains",), "domain ", "an AnKLuMe domain file (description, machines, ...)",
-                lambda body, part, name=file.stem: anklume.translate_domain(name, body, part, translated, machines,
-                                                                             diag))
+            reshape = functools.partial(anklume.translate_domain, file.stem, config=translated, machines=machines,
+                                        diag=diag)
+            ok_all &= _merge_part(file, diag, doc, ("domains",), "domain ",
+                                  "an AnKLuMe domain file (description, machines, ...)", reshape)
     if policies in files and policies not in outside:
         ok_all &= _merge_part(policies, diag, doc, (), "", "policies.yml (policies: [...])",
                               lambda body, part: anklume.translate_policies(body, part, diag))
