@@ -141,14 +141,18 @@ def translate_config(data: dict, doc: Document, diag: Diagnostics, name: str) ->
             if source == ("resource_policy",) and not value:
                 value = False   # AnKLuMe allocates nothing for an empty resource_policy; psot's {} is every default
             put(target, value, source)
-    base = sections["addressing"].get("base", DEFAULT_BASE)
-    octets = _BASE.fullmatch(str(base))
-    if octets is None:
-        diag.error("LOAD011", f"addressing.base {base!r} must be the first two octets of AnKLuMe's networks, "
-                   f"e.g. \"{DEFAULT_BASE}\"", ("addressing", "base"))
-    elif "base_subnet" not in glob:
-        for key, octet in zip(("base_octet", "zone_base"), octets.groups(), strict=True):
-            put(("global", "addressing", key), int(octet), ("addressing", "base"))
+    # AnKLuMe always addresses its domains (10.100 by default); infra.yml's own global may say how instead.
+    written = "base" in sections["addressing"]
+    own = data.get("global")
+    if written or not (isinstance(own, dict) and {"addressing", "base_subnet"} & own.keys()):
+        base = sections["addressing"].get("base", DEFAULT_BASE)
+        octets = _BASE.fullmatch(str(base))
+        if octets is None:
+            diag.error("LOAD011", f"addressing.base {base!r} must be the first two octets of AnKLuMe's networks, "
+                       f"e.g. \"{DEFAULT_BASE}\"", ("addressing", "base"))
+        else:
+            for key, octet in zip(("base_octet", "zone_base"), octets.groups(), strict=True):
+                put(("global", "addressing", key), int(octet), ("addressing", "base"))
     if "os_image" not in sections["defaults"]:
         glob.setdefault("default_os_image", DEFAULT_OS_IMAGE)
     result.setdefault("project_name", name)

@@ -200,3 +200,10 @@ def test_psot_sync_in_an_anklume_project_writes_generated_beside_anklume_yml(tmp
     done = run_psot("sync", cwd=root)
     assert done.returncode == 0, done.stderr
     assert (root / "generated" / "incus" / "pro" / "instances" / "pro-dev.yaml").read_bytes().startswith(HEADER)
+
+
+def test_infra_yml_s_own_addressing_in_anklume_yml_replaces_anklume_s_default(tmp_path):
+    root = project(tmp_path, {"anklume.yml": "global:\n  addressing: {base_octet: 10, zone_base: 120}\n"})
+    doc = loader.load(root, Diagnostics())
+    assert doc is not None and doc.data["global"]["addressing"] == {"base_octet": 10, "zone_base": 120}
+    assert findings(root) == []
