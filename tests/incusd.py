@@ -3,7 +3,7 @@
 scripts/fetch-incus.sh unpacks Incus 6.0 LTS from Debian's bookworm-backports
 into a cache directory (`make test` and .ci/run run it first). `Incusd`
 starts incusd from there with its own INCUS_DIR under a temporary directory,
-in a network namespace of its own (`unshare --net`: it has nothing to reach,
+in a network and mount namespace of its own (`unshare --net --mount`: it has nothing to reach,
 and its start-up look-up of image metadata fails at once instead of leaving
 the machine), and stops it again. It needs root.
 """
@@ -20,6 +20,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+
+# What runs in incusd's namespaces before incusd. A fresh network namespace has no main routing table, and
+# incusd's bridge set-up (`ip route flush dev BRIDGE proto static`) fails without one: a bridge of its own
+# with a TEST-NET address makes it. The host's /sys shows the host's interfaces, not the namespace's, so a
+# sysfs of the namespace is mounted (in a mount namespace of its own) over /sys/class/net and
+# /sys/devices/virtual/net: incusd finds the bridges it made and the containers' veth pairs.
+NAMESPACE_SETUP = (
+    "ip link set lo up && ip link add psot0 type bridge && ip addr add 192.0.2.1/24 dev psot0"
+    " && ip link set psot0 up && mkdir -p \"$INCUS_DIR/sysfs\" && mount -t sysfs sysfs \"$INCUS_DIR/sysfs\""
+    " && mount --bind \"$INCUS_DIR/sysfs/class/net\" /sys/class/net"
+    " && mount --bind \"$INCUS_DIR/sysfs/devices/virtual/net\" /sys/devices/virtual/net &&")
 
 
 def cache_dir() -> Path:
@@ -59,7 +71,8 @@ class Incusd:
     def start(self, timeout: int = 60) -> None:
         with open(self.log, "wb") as out:
             self.process = subprocess.Popen(
-                ["unshare", "--net", str(self.root / "usr/libexec/incus/incusd"), "--group", "root",
+                ["unshare", "--net", "--mount", "sh", "-c", NAMESPACE_SETUP + ' exec "$0" "$@"',
+                 str(self.root / "usr/libexec/incus/incusd"), "--group", "root",
                  "--logfile", str(self.dir / "incusd.log")],
                 env=self.env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)
