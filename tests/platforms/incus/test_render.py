@@ -34,6 +34,15 @@ def data(tree: dict[str, str], path: str) -> dict:
 
 # --- exact files -------------------------------------------------------------
 
+ETH0 = ("    type: nic\n"
+        "{address}"
+        "    name: eth0\n"
+        "    network: net-ai-tools\n"
+        "    security.ipv4_filtering: 'true'\n"
+        "    security.ipv6_filtering: 'true'\n"
+        "    security.mac_filtering: 'true'\n")
+
+
 def test_anklume_exclusive_example_files():
     assert incus_tree(EXCLUSIVE) == {
         "incus/ai-tools/instances/gpu-server.yaml": HEADER + (
@@ -42,7 +51,23 @@ def test_anklume_exclusive_example_files():
             "description: ''\n"
             "profiles:\n- default\n- nvidia-compute\n"
             "config:\n  security.protection.delete: 'true'\n"
-            "devices: {}\n"),
+            "devices:\n  eth0:\n") + ETH0.format(address="    ipv4.address: 10.120.0.1\n"),
+        # semi-trusted: zone_base 100 + 20; the only domain of its zone: 0.
+        "incus/ai-tools/networks/net-ai-tools.yaml": HEADER + (
+            "name: net-ai-tools\n"
+            "type: bridge\n"
+            "description: ''\n"
+            "config:\n"
+            "  ipv4.address: 10.120.0.254/24\n"
+            "  ipv4.dhcp.ranges: 10.120.0.100-10.120.0.249\n"
+            "  ipv4.firewall: 'true'\n"
+            "  ipv4.nat: 'true'\n"
+            "  ipv6.address: none\n"),
+        "incus/ai-tools/profiles/default.yaml": HEADER + (
+            "description: Default Incus profile\n"
+            "config: {}\n"
+            "devices:\n  eth0:\n") + ETH0.format(address="") + (
+            "  root:\n    type: disk\n    path: /\n    pool: default\n"),
         "incus/ai-tools/profiles/nvidia-compute.yaml": HEADER + (
             "description: ''\n"
             "config: {}\n"
@@ -54,6 +79,7 @@ def test_anklume_exclusive_example_files():
             "  features.images: 'true'\n"
             "  features.networks: 'false'\n"
             "  features.profiles: 'true'\n"
+            "  features.storage.buckets: 'true'\n"
             "  features.storage.volumes: 'true'\n"),
     }
 
@@ -64,6 +90,8 @@ def test_anklume_shared_example_files():
         "incus/ai-tools/instances/llm-alpha-server.yaml",
         "incus/ai-tools/instances/llm-beta-server.yaml",
         "incus/ai-tools/instances/my-gpu-vm.yaml",
+        "incus/ai-tools/networks/net-ai-tools.yaml",
+        "incus/ai-tools/profiles/default.yaml",
         "incus/ai-tools/profiles/gpu-passthrough.yaml",
         "incus/ai-tools/profiles/nvidia-compute.yaml",
         "incus/ai-tools/project.yaml",
@@ -77,13 +105,17 @@ def test_anklume_shared_example_files():
         "  limits.cpu: '4'\n"
         "  limits.memory: 8GiB\n"
         "  security.protection.delete: 'true'\n"
-        "devices: {}\n")
+        "devices:\n  eth0:\n") + ETH0.format(address="    ipv4.address: 10.120.0.3\n")
     assert tree["incus/ai-tools/profiles/gpu-passthrough.yaml"] == HEADER + (
         "description: ''\n"
         "config:\n  security.secureboot: 'false'\n"
         "devices:\n  gpu:\n    type: gpu\n    pci: '0000:01:00.0'\n")
     alpha = data(tree, "incus/ai-tools/instances/llm-alpha-server.yaml")
-    assert alpha["profiles"] == ["default", "nvidia-compute"] and alpha["devices"] == {}
+    assert alpha["profiles"] == ["default", "nvidia-compute"] and list(alpha["devices"]) == ["eth0"]
+    # Static addresses in file order: alpha .1, beta .2, the VM .3.
+    assert [data(tree, f"incus/ai-tools/instances/{m}.yaml")["devices"]["eth0"]["ipv4.address"]
+            for m in ("llm-alpha-server", "llm-beta-server", "my-gpu-vm")] == ["10.120.0.1", "10.120.0.2",
+                                                                              "10.120.0.3"]
 
 
 INVENTORY = """
@@ -139,9 +171,9 @@ def test_placed_gpus_become_instance_devices_with_the_card_address(infra_file):
     assert sorted(tree) == [
         "incus/ai-tools/instances/llm.yaml", "incus/ai-tools/instances/tiny.yaml",
         "incus/ai-tools/instances/trainer.yaml", "incus/ai-tools/instances/win.yaml",
-        "incus/ai-tools/profiles/mig-slice.yaml", "incus/ai-tools/profiles/nvidia-compute.yaml",
-        "incus/ai-tools/project.yaml",
-    ]  # the disabled domain renders nothing
+        "incus/ai-tools/profiles/default.yaml", "incus/ai-tools/profiles/mig-slice.yaml",
+        "incus/ai-tools/profiles/nvidia-compute.yaml", "incus/ai-tools/project.yaml",
+    ]  # the disabled domain renders nothing; no addressing and no subnet_id: no network
     assert tree["incus/ai-tools/instances/llm.yaml"] == HEADER + (
         "name: llm\n"
         "type: container\n"
@@ -150,6 +182,7 @@ def test_placed_gpus_become_instance_devices_with_the_card_address(infra_file):
         "profiles:\n- default\n- nvidia-compute\n"
         "config:\n"
         "  limits.cpu: '4'\n"
+        "  nvidia.runtime: 'true'\n"
         "  security.nesting: 'true'\n"
         "  security.protection.delete: 'true'\n"
         "devices:\n  gpu:\n    type: gpu\n    gputype: physical\n    pci: '0000:01:00.0'\n")
