@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 
-
 # What runs in incusd's namespaces before incusd. A fresh network namespace has no main routing table, and
 # incusd's bridge set-up (`ip route flush dev BRIDGE proto static`) fails without one: a bridge of its own
 # with a TEST-NET address makes it. The host's /sys shows the host's interfaces, not the namespace's, so a

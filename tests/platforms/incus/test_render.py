@@ -310,6 +310,173 @@ def test_config_and_device_values_are_exact_strings(infra_file):
         "    user.zero: '0x1F'\n")
 
 
+ADDRESSING = """
+project_name: lab
+global:
+  addressing: {base_octet: 10, zone_base: 100}
+domains:
+  pro: {trust_level: trusted, machines: {dev: {}, mail: {ip: "10.110.2.2"}, web: {}}}
+  anklume: {trust_level: admin, machines: {ctl: {}}}
+  perso: {machines: {desk: {}}}
+  lab: {trust_level: trusted, subnet_id: 0}
+  bank: {trust_level: trusted, enabled: false}
+"""
+
+
+def test_addressing_zones_subnet_ids_and_static_ips_as_anklume_computes_them(infra_file):
+    tree = incus_tree(infra_file(ADDRESSING))
+    subnets = {path.split("/")[1]: data(tree, path)["config"]["ipv4.address"]
+               for path in tree if "/networks/" in path}
+    # admin +0, trusted +10, semi-trusted (the default) +20; in a zone, subnet_id first, then by name:
+    # bank (disabled, its subnet reserved) 1, pro 2.
+    assert subnets == {"anklume": "10.100.0.254/24", "lab": "10.110.0.254/24", "perso": "10.120.0.254/24",
+                       "pro": "10.110.2.254/24"}
+    ips = {m: data(tree, f"incus/pro/instances/{m}.yaml")["devices"]["eth0"]["ipv4.address"]
+           for m in ("dev", "mail", "web")}
+    assert ips == {"dev": "10.110.2.1", "mail": "10.110.2.2", "web": "10.110.2.3"}
+
+
+def test_legacy_base_subnet_and_a_default_profile_of_infra_yml(infra_file):
+    tree = incus_tree(infra_file("""
+        project_name: lab
+        global:
+          base_subnet: "192.168"
+          incus: {storage_pool: fast}
+        domains:
+          lab:
+            subnet_id: 7
+            profiles:
+              default:
+                description: Lab default
+                config: {limits.memory: 2GiB}
+                devices:
+                  root: {type: disk, path: /, pool: fast, size: 20GiB}
+            machines:
+              fixed: {ip: "192.168.7.10"}
+              dhcp: {}
+          other:
+            machines:
+              box: {}
+    """))
+    assert data(tree, "incus/lab/networks/net-lab.yaml")["config"]["ipv4.address"] == "192.168.7.254/24"
+    assert data(tree, "incus/lab/profiles/default.yaml") == {
+        "description": "Lab default", "config": {"limits.memory": "2GiB"}, "devices": {
+            "eth0": {"type": "nic", "name": "eth0", "network": "net-lab", "security.ipv4_filtering": "true",
+                     "security.ipv6_filtering": "true", "security.mac_filtering": "true"},
+            "root": {"type": "disk", "path": "/", "pool": "fast", "size": "20GiB"}}}
+    assert data(tree, "incus/lab/instances/fixed.yaml")["devices"]["eth0"]["ipv4.address"] == "192.168.7.10"
+    assert data(tree, "incus/lab/instances/dhcp.yaml")["devices"] == {}      # legacy: no assigned addresses
+    # No subnet_id: no network, a default profile with the root disk alone.
+    assert not any(p.startswith("incus/other/networks/") for p in tree)
+    assert data(tree, "incus/other/profiles/default.yaml")["devices"] == {
+        "root": {"type": "disk", "path": "/", "pool": "fast"}}
+
+
+def test_a_machine_placement_gave_no_gpu_has_its_profile_gpus_masked(infra_file):
+    tree = incus_tree(infra_file("""
+        project_name: lab
+        global: {}
+        hosts:
+          box:
+            platform: incus
+            gpus:
+              a: {vendor: nvidia, vram_gb: 24, index: 0, pci: "0000:01:00.0"}
+        domains:
+          lab:
+            profiles:
+              nvidia-compute:
+                devices:
+                  gpu: {type: gpu, gputype: physical}
+            machines:
+              llm: {gpu: {pin: a}, profiles: [default, nvidia-compute]}
+              web: {profiles: [default]}
+    """))
+    llm = data(tree, "incus/lab/instances/llm.yaml")
+    assert llm["devices"] == {"gpu": {"type": "gpu", "gputype": "physical", "pci": "0000:01:00.0"}}
+    assert data(tree, "incus/lab/instances/web.yaml")["devices"] == {}
+    assert "nvidia.runtime" not in data(tree, "incus/lab/instances/web.yaml")["config"]
+
+
+RUNTIMES = """
+project_name: lab
+global: {gpu_policy: shared}
+hosts:
+  box:
+    platform: incus
+    gpus:
+      n: {vendor: nvidia, vram_gb: 24, index: 0, pci: "0000:01:00.0"}
+      r: {vendor: amd, vram_gb: 24, index: 1, pci: "0000:02:00.0"}
+domains:
+  lab:
+    profiles:
+      runtime-off:
+        config: {nvidia.runtime: false}
+    machines:
+      transcoder: {gpu: {pin: n, vram_gb: 2, driver_capabilities: [video]}}
+      everything: {gpu: {pin: n, vram_gb: 2, driver_capabilities: [all, video]}}
+      own: {gpu: {pin: n, vram_gb: 2}, profiles: [default, runtime-off]}
+      rocm: {gpu: {pin: r, vram_gb: 2}}
+      rocm-kfd:
+        gpu: {pin: r, vram_gb: 2}
+        devices:
+          amd-kfd: {type: unix-char, source: /dev/kfd, path: /dev/kfd}
+"""
+
+
+def test_nvidia_runtime_and_capabilities_amd_kfd_unless_set(infra_file):
+    tree = incus_tree(infra_file(RUNTIMES))
+    config = {m: data(tree, f"incus/lab/instances/{m}.yaml")["config"] for m in ("transcoder", "everything", "own",
+                                                                                 "rocm")}
+    assert config["transcoder"] == {"nvidia.driver.capabilities": "compute,utility,video",
+                                    "nvidia.runtime": "true", "security.protection.delete": "true"}
+    assert config["everything"]["nvidia.driver.capabilities"] == "all"
+    assert "nvidia.runtime" not in config["own"]             # its profile sets it
+    assert "nvidia.runtime" not in config["rocm"]            # a VM's driver is its own: see win above
+    assert data(tree, "incus/lab/instances/rocm.yaml")["devices"] == {
+        "gpu": {"type": "gpu", "gputype": "physical", "pci": "0000:02:00.0"},
+        "kfd": {"type": "unix-char", "path": "/dev/kfd", "source": "/dev/kfd"}}
+    assert sorted(data(tree, "incus/lab/instances/rocm-kfd.yaml")["devices"]) == ["amd-kfd", "gpu"]
+
+
+VOLUMES = """
+project_name: lab
+global: {persistent_data_base: /data}
+domains:
+  pro:
+    machines:
+      dev:
+        persistent_data:
+          projects: {path: /home/user/projects}
+          keys: {path: /etc/keys, readonly: true}
+      web: {}
+  perso:
+    machines:
+      desk: {}
+shared_volumes:
+  docs:
+    consumers: {pro: rw, web: ro, desk: ro}
+  media:
+    source: /mnt/media
+    path: /media
+    shift: false
+    consumers: {perso: rw}
+"""
+
+
+def test_shared_volumes_and_persistent_data_as_anklume_mounts_them(infra_file):
+    tree = incus_tree(infra_file(VOLUMES))
+    disk = {"type": "disk", "shift": "true"}
+    assert data(tree, "incus/pro/instances/dev.yaml")["devices"] == {
+        "pd-keys": disk | {"path": "/etc/keys", "source": "/data/pro/dev/keys", "readonly": "true"},
+        "pd-projects": disk | {"path": "/home/user/projects", "source": "/data/pro/dev/projects"},
+        "sv-docs": disk | {"path": "/shared/docs", "source": "/srv/anklume/shares/docs"}}
+    assert data(tree, "incus/pro/instances/web.yaml")["devices"] == {
+        "sv-docs": disk | {"path": "/shared/docs", "source": "/srv/anklume/shares/docs", "readonly": "true"}}
+    assert data(tree, "incus/perso/instances/desk.yaml")["devices"] == {
+        "sv-docs": disk | {"path": "/shared/docs", "source": "/srv/anklume/shares/docs", "readonly": "true"},
+        "sv-media": {"type": "disk", "path": "/media", "source": "/mnt/media"}}
+
+
 # --- a real incusd -----------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -409,6 +576,19 @@ def test_incusd_accepts_every_generated_file_of_every_example(incusd, name):
 def test_incusd_accepts_placed_gpu_devices(incusd, infra_file):
     tree = incus_tree(infra_file(INVENTORY))
     assert "ai-tools/instance/trainer" in load(incusd, tree)
+
+
+@pytest.mark.parametrize("text", [ADDRESSING, RUNTIMES, VOLUMES], ids=["addressing", "runtimes", "volumes"])
+def test_incusd_accepts_networks_runtimes_and_volumes(incusd, infra_file, tmp_path, text):
+    # A disk's host directory must exist when the instance is created: here, under tmp_path.
+    text = text.replace("persistent_data_base: /data", f"persistent_data_base: {tmp_path}/data, "
+                        f"shared_volumes_base: {tmp_path}/shares").replace("/mnt/media", f"{tmp_path}/media")
+    tree = incus_tree(infra_file(text))
+    for body in tree.values():
+        for device in yaml.safe_load(body).get("devices", {}).values():
+            if device.get("type") == "disk" and device.get("source", "").startswith(str(tmp_path)):
+                Path(device["source"]).mkdir(parents=True, exist_ok=True)
+    assert len(load(incusd, tree)) == sum(1 for p in tree if not p.endswith("/project.yaml"))
 
 
 def test_anklume_examples_reach_incusd(incusd):
