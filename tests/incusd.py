@@ -56,15 +56,26 @@ class Incusd:
         self.dir = Path(tempfile.mkdtemp(prefix="psot-incusd-"))
         libs = [self.root / "usr/lib/x86_64-linux-gnu", self.root / "lib/x86_64-linux-gnu"]
         self.env = {
-            "PATH": os.pathsep.join([str(self.root / "usr/bin"), str(self.root / "usr/sbin"),
+            "PATH": os.pathsep.join([str(self.dir / "bin"), str(self.root / "usr/bin"), str(self.root / "usr/sbin"),
                                      str(self.root / "sbin"), str(self.root / "usr/libexec/incus"),
                                      os.environ.get("PATH", "/usr/bin:/bin")]),
             "LD_LIBRARY_PATH": os.pathsep.join(str(p) for p in libs),
             "INCUS_DIR": str(self.dir),
             "HOME": str(self.dir),
             "LANG": "C.UTF-8",
+            # LXC's hooks, unpacked: without the nvidia hook incusd refuses any change to a container with
+            # nvidia.runtime. It runs only when such a container starts.
+            "INCUS_LXC_HOOK": str(self.root / "usr/share/lxc/hooks"),
         }
         self.log = self.dir / "incusd.out"
+        # incusd also refuses nvidia.runtime without NVIDIA's nvidia-container-cli on its PATH. This machine has
+        # no NVIDIA driver: a stand-in that says so lets incusd take the config; a container using it would
+        # not start (none is started here).
+        cli = self.dir / "bin" / "nvidia-container-cli"
+        cli.parent.mkdir()
+        cli.write_text("#!/bin/sh\necho 'nvidia-container-cli: no NVIDIA driver on this test machine' >&2\n"
+                       "exit 1\n")
+        cli.chmod(0o755)
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: int = 60) -> None:

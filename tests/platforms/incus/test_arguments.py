@@ -107,6 +107,7 @@ def project(incusd: Incusd, tmp_path_factory) -> Path:
 def test_names_and_images_come_after_double_dash(project: Path, incusd: Incusd):
     assert FIRST == [
         "incus project create -- lab < generated/incus/lab/project.yaml",
+        "incus profile edit --project lab -- default < generated/incus/lab/profiles/default.yaml",
         "incus profile create --project lab -- locked < generated/incus/lab/profiles/locked.yaml",
         "incus create --project lab -- tiny box < generated/incus/lab/instances/box.yaml",
     ]

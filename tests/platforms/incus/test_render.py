@@ -523,11 +523,7 @@ def load(incusd: Incusd, tree: dict[str, str]) -> list[str]:
             body = yaml.safe_load(files[path])
             name = body["name"]
             vm = ["--vm"] if body["type"] == "virtual-machine" else []
-            # Created unprotected, to be deleted afterwards: an NVIDIA container's config cannot be changed
-            # here (incusd loads the config into LXC, which wants the NVIDIA hook this machine lacks).
-            unprotected = files[path].replace("security.protection.delete: 'true'", "security.protection.delete: "
-                                              "'false'")
-            created = incusd.incus("create", "--empty", name, *vm, *project, stdin=unprotected)
+            created = incusd.incus("create", "--empty", name, *vm, *project, stdin=files[path])
             if created.returncode != 0 and vm and "is not supported on this server" in created.stderr:
                 check = yaml.safe_dump({"config": body["config"], "devices": body["devices"]})
                 incusd.check("profile", "create", f"psot-vm-{name}", *project, stdin=check)
@@ -540,7 +536,7 @@ def load(incusd: Incusd, tree: dict[str, str]) -> list[str]:
             shown = yaml.safe_load(incusd.check("config", "show", name, *project))
             assert shown["profiles"] == body["profiles"]
             assert shown["devices"] == body["devices"]
-            assert (body["config"] | {"security.protection.delete": "false"}).items() <= shown["config"].items()
+            assert body["config"].items() <= shown["config"].items()
             expanded = yaml.safe_load(incusd.check("config", "show", "--expanded", name, *project))["devices"]
             assert expanded["root"]["type"] == "disk" and expanded["root"]["path"] == "/"
             assert any(d["type"] == "nic" for d in expanded.values()) == bool(networks)
@@ -549,6 +545,7 @@ def load(incusd: Incusd, tree: dict[str, str]) -> list[str]:
             for profile in body["profiles"]:
                 wanted |= yaml.safe_load(files[f"profiles/{profile}.yaml"])["devices"]
             assert gpus_of(expanded) == gpus_of(wanted | body["devices"])
+            incusd.check("config", "set", name, "security.protection.delete=false", *project)
             incusd.check("delete", name, *project)
             loaded.append(f"{domain}/instance/{name}")
         for path in profiles:
