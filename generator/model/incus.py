@@ -121,8 +121,10 @@ def domain_networks(data: Mapping[str, Any]) -> dict[str, Network]:
     second octet is `zone_base` + the level's offset; within a zone a domain's
     `subnet_id` is its third octet, and the others take the free ones from 0 in
     name order. A machine without `ip` gets the first free host of .1-.99, in
-    file order. Without it (legacy `base_subnet`): `<base_subnet>.<subnet_id>`,
-    only for the domains with a `subnet_id`, and only the IPs written.
+    name order (as AnKLuMe's engine does; its older generator went by file
+    order, which would make the tree depend on key order). Without it (legacy
+    `base_subnet`): `<base_subnet>.<subnet_id>`, only for the domains with a
+    `subnet_id`, and only the IPs written.
     """
     glob = data.get("global") or {}
     domains = {name: domain or {} for name, domain in (data.get("domains") or {}).items()}
@@ -154,7 +156,7 @@ def _ips(domain: Mapping[str, Any], prefix: str, assign: bool) -> dict[str, str]
         return ips
     used = {int(ip.rsplit(".", 1)[1]) for ip in ips.values() if ip.startswith(prefix + ".")}
     free = (host for host in STATIC_HOSTS if host not in used)
-    for name in machines:
+    for name in sorted(machines):
         if name not in ips:
             host = next(free, None)
             if host is None:

@@ -43,7 +43,7 @@ an earlier one of the same name): `sv-<volume>` disks of the
 `shift` unless false; `readonly` for `ro` consumers), `pd-<name>` disks of
 its `persistent_data` (`<persistent_data_base>/<domain>/<machine>/<name>`,
 shifted), then its own devices. A machine with an IP (written, or assigned
-by the addressing: the first free of .1-.99 in file order) whose `eth0`
+by the addressing: the first free of .1-.99 in name order) whose `eth0`
 comes from the default profile gets that `eth0` on the instance with
 `ipv4.address` (AnKLuMe's `incus config device override`).
 `storage_volumes` need `incus storage volume create` first and are not

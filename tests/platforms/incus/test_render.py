@@ -112,7 +112,7 @@ def test_anklume_shared_example_files():
         "devices:\n  gpu:\n    type: gpu\n    pci: '0000:01:00.0'\n")
     alpha = data(tree, "incus/ai-tools/instances/llm-alpha-server.yaml")
     assert alpha["profiles"] == ["default", "nvidia-compute"] and list(alpha["devices"]) == ["eth0"]
-    # Static addresses in file order: alpha .1, beta .2, the VM .3.
+    # Static addresses in name order: alpha .1, beta .2, the VM .3.
     assert [data(tree, f"incus/ai-tools/instances/{m}.yaml")["devices"]["eth0"]["ipv4.address"]
             for m in ("llm-alpha-server", "llm-beta-server", "my-gpu-vm")] == ["10.120.0.1", "10.120.0.2",
                                                                               "10.120.0.3"]
