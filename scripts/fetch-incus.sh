@@ -18,9 +18,12 @@ STAMP="$CACHE/.fetched"
 
 # incusd and the client, the shared libraries bookworm itself lacks (or has too
 # old), and the tools incusd refuses to start without (rsync, setfattr,
-# unsquashfs). The other libraries incusd links (libuv1, libseccomp2,
+# unsquashfs), nft and dnsmasq for the managed bridges of the domains, liblxc-common for LXC's hooks
+# (INCUS_LXC_HOOK: incusd refuses nvidia.runtime without the nvidia hook). The other libraries incusd links (libuv1, libseccomp2,
 # libapparmor1, libsqlite3-0, libudev1, liblz4-1) are on Debian 12 as shipped.
-PACKAGES=(incus-base incus-client liblxc1 libcowsql0 libraft0 rsync libpopt0 attr squashfs-tools liblzo2-2)
+PACKAGES=(incus-base incus-client liblxc1 libcowsql0 libraft0 rsync libpopt0 attr squashfs-tools liblzo2-2
+          nftables libnftables1 libnftnl11 libjansson4 libxtables12 dnsmasq-base libnetfilter-conntrack3 libnfnetlink0
+          liblxc-common)
 
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "${PACKAGES[*]}" && -x "$ROOT/usr/libexec/incus/incusd" ]]; then
     echo "$CACHE"

@@ -3,7 +3,7 @@
 scripts/fetch-incus.sh unpacks Incus 6.0 LTS from Debian's bookworm-backports
 into a cache directory (`make test` and .ci/run run it first). `Incusd`
 starts incusd from there with its own INCUS_DIR under a temporary directory,
-in a network namespace of its own (`unshare --net`: it has nothing to reach,
+in a network and mount namespace of its own (`unshare --net --mount`: it has nothing to reach,
 and its start-up look-up of image metadata fails at once instead of leaving
 the machine), and stops it again. It needs root.
 """
@@ -20,6 +20,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# What runs in incusd's namespaces before incusd. A fresh network namespace has no main routing table, and
+# incusd's bridge set-up (`ip route flush dev BRIDGE proto static`) fails without one: a bridge of its own
+# with a TEST-NET address makes it. The host's /sys shows the host's interfaces, not the namespace's, so a
+# sysfs of the namespace is mounted (in a mount namespace of its own) over /sys/class/net and
+# /sys/devices/virtual/net: incusd finds the bridges it made and the containers' veth pairs.
+NAMESPACE_SETUP = (
+    "ip link set lo up && ip link add psot0 type bridge && ip addr add 192.0.2.1/24 dev psot0"
+    " && ip link set psot0 up && mkdir -p \"$INCUS_DIR/sysfs\" && mount -t sysfs sysfs \"$INCUS_DIR/sysfs\""
+    " && mount --bind \"$INCUS_DIR/sysfs/class/net\" /sys/class/net"
+    " && mount --bind \"$INCUS_DIR/sysfs/devices/virtual/net\" /sys/devices/virtual/net &&")
 
 
 def cache_dir() -> Path:
@@ -45,21 +56,33 @@ class Incusd:
         self.dir = Path(tempfile.mkdtemp(prefix="psot-incusd-"))
         libs = [self.root / "usr/lib/x86_64-linux-gnu", self.root / "lib/x86_64-linux-gnu"]
         self.env = {
-            "PATH": os.pathsep.join([str(self.root / "usr/bin"), str(self.root / "usr/sbin"),
+            "PATH": os.pathsep.join([str(self.dir / "bin"), str(self.root / "usr/bin"), str(self.root / "usr/sbin"),
                                      str(self.root / "sbin"), str(self.root / "usr/libexec/incus"),
                                      os.environ.get("PATH", "/usr/bin:/bin")]),
             "LD_LIBRARY_PATH": os.pathsep.join(str(p) for p in libs),
             "INCUS_DIR": str(self.dir),
             "HOME": str(self.dir),
             "LANG": "C.UTF-8",
+            # LXC's hooks, unpacked: without the nvidia hook incusd refuses any change to a container with
+            # nvidia.runtime. It runs only when such a container starts.
+            "INCUS_LXC_HOOK": str(self.root / "usr/share/lxc/hooks"),
         }
         self.log = self.dir / "incusd.out"
+        # incusd also refuses nvidia.runtime without NVIDIA's nvidia-container-cli on its PATH. This machine has
+        # no NVIDIA driver: a stand-in that says so lets incusd take the config; a container using it would
+        # not start (none is started here).
+        cli = self.dir / "bin" / "nvidia-container-cli"
+        cli.parent.mkdir()
+        cli.write_text("#!/bin/sh\necho 'nvidia-container-cli: no NVIDIA driver on this test machine' >&2\n"
+                       "exit 1\n")
+        cli.chmod(0o755)
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: int = 60) -> None:
         with open(self.log, "wb") as out:
             self.process = subprocess.Popen(
-                ["unshare", "--net", str(self.root / "usr/libexec/incus/incusd"), "--group", "root",
+                ["unshare", "--net", "--mount", "sh", "-c", NAMESPACE_SETUP + ' exec "$0" "$@"',
+                 str(self.root / "usr/libexec/incus/incusd"), "--group", "root",
                  "--logfile", str(self.dir / "incusd.log")],
                 env=self.env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)

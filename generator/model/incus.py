@@ -2,7 +2,8 @@
 devices among their devices, option by option as Incus reads them.
 
 Also how Incus expands a machine's devices (its profiles' devices, then its own), which the model reads
-to find the machines with GPU access and the Incus renderer to write them.
+to find the machines with GPU access and the Incus renderer to write them, and AnKLuMe's addressing of
+the domains' networks (`domain_networks`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-GPUTYPES = ("physical", "mdev", "mig", "sriov")
+GPUTYPES = ("physical", "mdev", "mig", "sriov", "native-context")
 
 
-VM_ONLY = ("mdev", "sriov")
+VM_ONLY = ("mdev", "sriov", "native-context")
 
 
 CONTAINER_ONLY = ("mig",)
@@ -84,6 +85,84 @@ class Domain:
     profiles: Mapping[str, Profile]           # in file order
     machines: Mapping[str, Machine]           # in file order
     path: tuple
+
+
+# AnKLuMe's zones (ADR-038): the second octet of a domain's subnet is zone_base plus its trust level's offset.
+ZONE_OFFSETS = {"admin": 0, "trusted": 10, "semi-trusted": 20, "untrusted": 40, "disposable": 50}
+DEFAULT_TRUST_LEVEL = "semi-trusted"
+STATIC_HOSTS = range(1, 100)          # the machines' addresses; .100-.249 is DHCP, .254 the gateway
+
+
+@dataclass(frozen=True)
+class Network:
+    """A domain's bridge as AnKLuMe makes it: `net-<domain>`, a /24 whose gateway is .254."""
+    name: str
+    prefix: str                       # the first three octets, e.g. "10.120.0"
+    ips: Mapping[str, str]            # machine -> its static IPv4 address (written or assigned)
+
+    @property
+    def subnet(self) -> str:
+        return f"{self.prefix}.0/24"
+
+    @property
+    def gateway(self) -> str:
+        return f"{self.prefix}.254"
+
+    @property
+    def dhcp_ranges(self) -> str:
+        return f"{self.prefix}.100-{self.prefix}.249"
+
+
+def domain_networks(data: Mapping[str, Any]) -> dict[str, Network]:
+    """The network of every domain of a schema-valid infra.yml that has one, as AnKLuMe's generator computes it.
+
+    With `global.addressing`: the domains (disabled ones too: their addresses
+    stay reserved) are grouped by trust level (default semi-trusted); the zone's
+    second octet is `zone_base` + the level's offset; within a zone a domain's
+    `subnet_id` is its third octet, and the others take the free ones from 0 in
+    name order. A machine without `ip` gets the first free host of .1-.99, in
+    name order (as AnKLuMe's engine does; its older generator went by file
+    order, which would make the tree depend on key order). Without it (legacy
+    `base_subnet`): `<base_subnet>.<subnet_id>`, only for the domains with a
+    `subnet_id`, and only the IPs written.
+    """
+    glob = data.get("global") or {}
+    domains = {name: domain or {} for name, domain in (data.get("domains") or {}).items()}
+    addressing = glob.get("addressing")
+    prefixes: dict[str, str] = {}
+    if addressing is None:
+        base = glob.get("base_subnet", "10.100")
+        prefixes = {name: f"{base}.{d['subnet_id']}" for name, d in domains.items() if "subnet_id" in d}
+    else:
+        zones: dict[str, list[str]] = {}
+        for name, domain in domains.items():
+            zones.setdefault(domain.get("trust_level", DEFAULT_TRUST_LEVEL), []).append(name)
+        for trust, names in zones.items():
+            second = addressing.get("zone_base", 100) + ZONE_OFFSETS[trust]
+            taken = {domains[n]["subnet_id"]: n for n in names if "subnet_id" in domains[n]}
+            free = (seq for seq in range(255) if seq not in taken)
+            seqs = {n: s for s, n in taken.items()}
+            seqs |= {n: next(free) for n in sorted(names) if "subnet_id" not in domains[n]}
+            for name, seq in seqs.items():
+                prefixes[name] = f"{addressing.get('base_octet', 10)}.{second}.{seq}"
+    return {name: Network(f"net-{name}", prefix, _ips(domains[name], prefix, addressing is not None))
+            for name, prefix in prefixes.items()}
+
+
+def _ips(domain: Mapping[str, Any], prefix: str, assign: bool) -> dict[str, str]:
+    machines = {name: machine or {} for name, machine in (domain.get("machines") or {}).items()}
+    ips = {name: m["ip"] for name, m in machines.items() if m.get("ip")}
+    if not assign:
+        return ips
+    used = {int(ip.rsplit(".", 1)[1]) for ip in ips.values() if ip.startswith(prefix + ".")}
+    free = (host for host in STATIC_HOSTS if host not in used)
+    for name in sorted(machines):
+        if name not in ips:
+            host = next(free, None)
+            if host is None:
+                break                 # AnKLuMe refuses the domain; psot leaves the rest to DHCP
+            ips[name] = f"{prefix}.{host}"
+    return {name: ips[name] for name in machines if name in ips}
 
 
 def gpu_devices(devices: Any) -> list[tuple[str, Mapping[str, Any]]]:

@@ -1,15 +1,16 @@
-"""A GPU device's `gputype` is `physical`, `mdev`, `mig` or `sriov` (missing means `physical`).
+"""A GPU device's `gputype` is `physical`, `mdev`, `mig`, `sriov` or `native-context` (missing: `physical`).
 
 Incus does not reject an unknown `gputype`: it silently treats it as
 `physical` and passes the whole card, so a typo would hand an instance a
 GPU it was never meant to have. psot refuses the value instead.
 
-Incus documentation, GPU devices: `physical` (the default), `mdev`, `mig`, `sriov`; incusd maps any other value to physical.
+Incus documentation, GPU devices: `physical` (the default), `mdev`, `mig`, `sriov`, `native-context` (virtio-gpu DRM native context, VM only; newer than Incus 6.0 LTS, which does not know it); incusd maps any other value to physical.
 
 Fix::
 
-    Set `gputype` to physical, mdev, mig or sriov (the message suggests the
-    closest), or remove it to pass the whole card (physical).
+    Set `gputype` to physical, mdev, mig, sriov or native-context (the
+    message suggests the closest), or remove it to pass the whole card
+    (physical).
 
 Passing::
 
@@ -39,7 +40,7 @@ Failing::
 
 Finding::
 
-    infra.yml:8:37: error[INC001] profile 'nvidia-compute' device 'gpu': gputype 'phisical' is not physical, mdev, mig or sriov, and Incus would silently treat it as physical; did you mean 'physical'?
+    infra.yml:8:37: error[INC001] profile 'nvidia-compute' device 'gpu': gputype 'phisical' is not physical, mdev, mig, sriov or native-context, and Incus would silently treat it as physical; did you mean 'physical'?
 """
 
 from __future__ import annotations
@@ -59,6 +60,6 @@ def check(ctx: Context) -> Iterator[Problem]:
         gputype = device.gputype
         if gputype in GPUTYPES:
             continue
-        yield Problem(f"{device.label}: gputype '{gputype}' is not physical, mdev, mig or sriov, and Incus would "
-                      f"silently treat it as physical" + did_you_mean(str(gputype), GPUTYPES),
+        yield Problem(f"{device.label}: gputype '{gputype}' is not physical, mdev, mig, sriov or native-context, "
+                      f"and Incus would silently treat it as physical" + did_you_mean(str(gputype), GPUTYPES),
                       device.path + ("gputype",))

@@ -1,11 +1,11 @@
-"""A GPU device's `gputype` suits the instance: `mdev` and `sriov` only on VMs, `mig` only on containers.
+"""A GPU device's `gputype` suits the instance: `mdev`, `sriov`, `native-context` only on VMs, `mig` only on containers.
 
 A device in a profile is checked against every machine of its domain that
 uses the profile (and does not override the device with one of the same
 name, as Incus does): one finding per machine. A machine without `type` is
 a container (`lxc`, AnKLuMe's default).
 
-Incus documentation, GPU devices: "mdev (VM only)", "mig (container only)", "sriov (VM only)"; incusd rejects the device otherwise.
+Incus documentation, GPU devices: "mdev (VM only)", "mig (container only)", "sriov (VM only)", "native-context (VM only)"; incusd rejects the device otherwise.
 
 Fix::
 

@@ -105,3 +105,22 @@ def test_an_unknown_gputype_is_left_to_inc001(findings):
                 devices:
                   gpu: {type: gpu, gputype: sriovv}
         """, "INC002") == []
+
+
+def test_native_context_is_for_vms_only(findings):
+    assert findings("""
+        project_name: lab
+        global: {}
+        domains:
+          ai:
+            machines:
+              desktop:
+                type: vm
+                devices:
+                  gpu: {type: gpu, gputype: native-context}
+              box:
+                devices:
+                  gpu: {type: gpu, gputype: native-context}
+        """, "INC002") == [
+        "infra.yml:12:37: error[INC002] machine 'box' device 'gpu': gputype 'native-context' works only on VMs, "
+        "but box is a container (type: lxc, the default); set type: vm"]

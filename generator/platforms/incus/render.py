@@ -1,16 +1,27 @@
-"""Incus: one project per domain, its profiles and its instances (AnKLuMe's shape).
+"""Incus: one project per domain, its network, profiles and instances (AnKLuMe's shape).
 
 Files, all YAML that the `incus` client reads on standard input:
 
 - `incus/<domain>/project.yaml`: `incus project create <domain> < project.yaml`.
-  `name`, `description` (the domain's) and the features AnKLuMe sets on a
-  domain project (roles/incus_projects): its own images, profiles and storage
-  volumes, the default networks (networks are global in AnKLuMe).
+  `name`, `description` (the domain's) and the project's features, every one
+  written so that an edit never switches one: AnKLuMe's (its own images,
+  profiles and storage volumes; the default project's networks) and the
+  one Incus 6.0 turns on at creation besides, `features.storage.buckets`.
+- `incus/<domain>/networks/net-<domain>.yaml`: `incus network create
+  --project <domain> -- net-<domain> < file`, which makes it in the default
+  project (`features.networks` is false: networks are global in AnKLuMe).
+  The bridge AnKLuMe's incus_networks role makes: the domain's /24 from
+  `global.addressing` (or the legacy `base_subnet` and `subnet_id`; no
+  network for a legacy domain without `subnet_id`), gateway .254, DHCP
+  .100-.249, NAT and firewall on, no IPv6. `name` and `type` are for the
+  command line.
 - `incus/<domain>/profiles/<profile>.yaml`:
-  `incus profile create <profile> --project <domain> < file`; `description`,
-  `config`, `devices` as written in infra.yml. The project's own `default`
-  profile (root disk and eth0 on the domain bridge) is AnKLuMe's network
-  set-up and is not rendered unless infra.yml defines a `default` profile.
+  `incus profile create|edit <profile> --project <domain> < file`;
+  `description`, `config`, `devices` as written in infra.yml. The project's
+  `default` profile is always written (AnKLuMe's incus_profiles role): a
+  `root` disk on `global.incus.storage_pool` (default `default`) and `eth0`
+  on the domain's network with MAC and IP filtering (incus_projects), then
+  what infra.yml's own `default` profile sets, device by device.
 - `incus/<domain>/instances/<machine>.yaml`: `name`, `type`
   (`container` for `lxc`, `virtual-machine` for `vm`), `image` (the machine's
   `os_image`, else `global.default_os_image`; omitted when neither is set),
@@ -23,19 +34,38 @@ role sets from its other keys: `security.protection.delete` (true unless the
 machine, or else its domain, is `ephemeral`), `boot.autostart`,
 `boot.autostart.priority`, `snapshots.schedule`, `snapshots.expiry`. Incus
 keeps every config and device value as a string: numbers and booleans are
-written as Incus prints them (`"4"`, `"true"`). `ip`, `storage_volumes` and
-`persistent_data` need the domain's network, pools and host paths, which
-AnKLuMe creates; they are not rendered here.
+written as Incus prints them (`"4"`, `"true"`).
+
+Instance devices, as AnKLuMe's generator merges them (a later one replaces
+an earlier one of the same name): `sv-<volume>` disks of the
+`shared_volumes` the machine consumes (`source`, default
+`<shared_volumes_base>/<volume>`; `path`, default `/shared/<volume>`;
+`shift` unless false; `readonly` for `ro` consumers), `pd-<name>` disks of
+its `persistent_data` (`<persistent_data_base>/<domain>/<machine>/<name>`,
+shifted), then its own devices. A machine with an IP (written, or assigned
+by the addressing: the first free of .1-.99 in name order) whose `eth0`
+comes from the default profile gets that `eth0` on the instance with
+`ipv4.address` (AnKLuMe's `incus config device override`).
+`storage_volumes` need `incus storage volume create` first and are not
+rendered.
 
 GPU devices. With a hosts inventory, a machine that placement gave GPUs gets
 one `gpu` device per GPU on the instance, naming the card by its `pci`
 address (else by `id`, the DRM card index): the device of that name from its
 profiles or its own devices is replaced, keeping its `gputype` and the
 options of that type (`mig.*`, `mdev`), and losing only the options that
-select a card another way (`id`, `vendorid`, `productid`). A profile `gpu`
-device that the placement left without a card is masked with a `none`
-device, so the instance cannot see GPUs it was not given. A VM passed a GPU
-through gets `gputype: physical` with its `pci`, which is vfio passthrough.
+select a card another way (`id`, `vendorid`, `productid`). A `gpu` device of
+its profiles or its own that placement left without a card (all of them,
+for a machine placement gave none) is masked with a `none` device of the
+same name, so the instance never sees a GPU it was not given. A VM passed a
+GPU through gets `gputype: physical` with its `pci`, which is vfio
+passthrough. A container given an NVIDIA GPU gets `nvidia.runtime: "true"`
+(the host's driver libraries and nvidia-smi inside), and
+`nvidia.driver.capabilities` (compute,utility and what its
+`gpu.driver_capabilities` adds) when it asks for more, unless its config or
+profiles set them. A container given an AMD GPU gets a `kfd` unix-char
+device for `/dev/kfd`, which ROCm compute needs; its `gpu` device already
+brings the card's `/dev/dri` card and render nodes.
 Without an inventory (plain AnKLuMe), devices are kept as written, and a
 `gpu: true` machine none of whose profiles or devices has a `gpu` device gets
 `gpu: {type: gpu, gputype: physical}` on the instance: AnKLuMe's direct
@@ -49,21 +79,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from generator.model.core import Gpu, Infra
-from generator.model.incus import expanded_devices
+from generator.model.incus import Network, domain_networks, expanded_devices
 from generator.placement.core import Placement
 from generator.serialize import exact_text
 
-# What AnKLuMe sets on every domain project (roles/incus_projects/tasks/main.yml).
+# AnKLuMe's features of a domain project (roles/incus_projects), and the one Incus 6.0 also turns on when
+# it creates a project (`incus project create`): written, an edit keeps them all as they are.
 PROJECT_FEATURES = {
     "features.images": "true",
     "features.networks": "false",
     "features.profiles": "true",
+    "features.storage.buckets": "true",
     "features.storage.volumes": "true",
 }
 INSTANCE_TYPES = {"lxc": "container", "vm": "virtual-machine"}
 CARD_SELECTORS = ("pci", "id", "vendorid", "productid")
 # The option order of a generated GPU device: type first, then how it is shared, then the card.
 GPU_KEY_ORDER = ("type", "gputype", "pci", "id", "vendorid", "productid")
+DEFAULT_PROFILE_DESCRIPTION = "Default Incus profile"    # what Incus gives a new project's default profile
+NIC_FILTERING = ("security.ipv4_filtering", "security.ipv6_filtering", "security.mac_filtering")
+NVIDIA_DEFAULT_CAPABILITIES = ("compute", "utility")      # Incus's nvidia.driver.capabilities when unset
+KFD = {"type": "unix-char", "source": "/dev/kfd", "path": "/dev/kfd"}
 
 
 def incus_value(value: Any) -> str:
@@ -91,11 +127,39 @@ def _project(name: str, domain: Mapping[str, Any]) -> dict[str, Any]:
     return {"name": name, "description": domain.get("description", ""), "config": dict(PROJECT_FEATURES)}
 
 
+def _network(domain: Mapping[str, Any], network: Network) -> dict[str, Any]:
+    return {"name": network.name, "type": "bridge", "description": domain.get("description", ""), "config": {
+        "ipv4.address": f"{network.gateway}/24",
+        "ipv4.dhcp.ranges": network.dhcp_ranges,
+        "ipv4.firewall": "true",
+        "ipv4.nat": "true",
+        "ipv6.address": "none",
+    }}
+
+
+def _eth0(network: Network) -> dict[str, Any]:
+    return {"type": "nic", "name": "eth0", "network": network.name} | {key: "true" for key in NIC_FILTERING}
+
+
 def _profile(profile: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "description": profile.get("description", ""),
         "config": _config(profile.get("config")),
         "devices": _devices(profile.get("devices")),
+    }
+
+
+def _default_profile(infra: Infra, profile: Mapping[str, Any], network: Network | None) -> dict[str, Any]:
+    """The project's default profile: AnKLuMe's root disk and eth0, then infra.yml's own `default`."""
+    pool = ((infra.data.get("global") or {}).get("incus") or {}).get("storage_pool", "default")
+    devices: dict[str, Any] = {"root": {"type": "disk", "path": "/", "pool": pool}}
+    if network is not None:
+        devices["eth0"] = _eth0(network)
+    devices.update(profile.get("devices") or {})
+    return {
+        "description": profile.get("description", DEFAULT_PROFILE_DESCRIPTION),
+        "config": _config(profile.get("config")),
+        "devices": _devices(devices),
     }
 
 
@@ -111,31 +175,92 @@ def _placed_gpu(base: Mapping[str, Any] | None, gpu: Gpu) -> dict[str, Any]:
     return device
 
 
-def _gpu_devices(infra: Infra, placement: Placement, domain_name: str, domain: Mapping[str, Any],
-                 machine_name: str, machine: Mapping[str, Any]) -> dict[str, Any]:
-    """The instance's own devices, with the GPU devices placement decided (see the module docstring)."""
-    own = dict(machine.get("devices") or {})
-    expanded = {name: device for name, (_, device) in
-                expanded_devices(domain_name, domain, machine_name, machine).items()}
-    gpu_names = [n for n, d in sorted(expanded.items()) if isinstance(d, dict) and d.get("type") == "gpu"]
+def _placed_gpus(infra: Infra, placement: Placement, machine_name: str) -> list[Gpu] | None:
+    """The GPUs placement gave the machine; None without an inventory (devices are kept as written)."""
+    if not infra.gpus:
+        return None
     assignment = placement.assignments.get(machine_name)
-    if not infra.gpus or assignment is None or not assignment.gpus:
+    return [infra.gpus[key] for key in assignment.gpus] if assignment is not None else []
+
+
+def _gpu_devices(expanded: Mapping[str, Any], own: dict[str, Any], machine: Mapping[str, Any],
+                 gpus: list[Gpu] | None) -> dict[str, Any]:
+    """The instance's own devices, with the GPU devices placement decided (see the module docstring)."""
+    gpu_names = [n for n, d in sorted(expanded.items()) if isinstance(d, dict) and d.get("type") == "gpu"]
+    if gpus is None:
         if machine.get("gpu", False) is not False and not gpu_names:
             own["gpu"] = {"type": "gpu", "gputype": "physical"}
         return own
     names = list(gpu_names)
-    free = (n for n in ("gpu", *(f"gpu{i}" for i in range(1, 1 + len(expanded) + len(assignment.gpus))))
+    free = (n for n in ("gpu", *(f"gpu{i}" for i in range(1, 1 + len(expanded) + len(gpus))))
             if n not in expanded)
-    names += [next(free) for _ in range(len(names), len(assignment.gpus))]
-    for name, key in zip(names, assignment.gpus):
-        own[name] = _placed_gpu(expanded.get(name), infra.gpus[key])
-    for name in names[len(assignment.gpus):]:
+    names += [next(free) for _ in range(len(names), len(gpus))]
+    for name, gpu in zip(names, gpus):
+        own[name] = _placed_gpu(expanded.get(name), gpu)
+    for name in names[len(gpus):]:
         own[name] = {"type": "none"}
     return own
 
 
+def _profile_configs(domain: Mapping[str, Any], machine: Mapping[str, Any]) -> dict[str, Any]:
+    """The config keys the machine's profiles set, as Incus expands them (a later profile wins)."""
+    profiles = domain.get("profiles") or {}
+    out: dict[str, Any] = {}
+    for name in machine.get("profiles") or ["default"]:
+        out.update(((profiles.get(name) or {}).get("config")) or {})
+    return out
+
+
+def _gpu_runtime(config: dict[str, Any], inherited: Mapping[str, Any], devices: dict[str, Any],
+                 expanded: Mapping[str, Any], machine: Mapping[str, Any], gpus: list[Gpu]) -> None:
+    """What a container needs to use the GPUs it was given: NVIDIA's runtime, AMD's /dev/kfd."""
+    vendors = {gpu.vendor for gpu in gpus}
+    setting = {**inherited, **config}
+    if "nvidia" in vendors:
+        if "nvidia.runtime" not in setting:
+            config["nvidia.runtime"] = True
+        request = machine.get("gpu")
+        extra = request.get("driver_capabilities", []) if isinstance(request, dict) else []
+        if extra and "nvidia.driver.capabilities" not in setting:
+            wanted = ["all"] if "all" in extra else sorted({*NVIDIA_DEFAULT_CAPABILITIES, *extra})
+            config["nvidia.driver.capabilities"] = ",".join(wanted)
+    if "amd" in vendors:
+        has_kfd = any(isinstance(d, dict) and d.get("type") == "unix-char" and d.get("source", d.get("path"))
+                      == KFD["source"] for d in {**expanded, **devices}.values())
+        if not has_kfd and "kfd" not in {**expanded, **devices}:
+            devices["kfd"] = dict(KFD)
+
+
+def _volume_devices(infra: Infra, domain_name: str, machine_name: str,
+                    machine: Mapping[str, Any]) -> dict[str, Any]:
+    """The `sv-*` disks of the shared volumes the machine consumes and the `pd-*` disks of its persistent_data."""
+    glob = infra.data.get("global") or {}
+    devices: dict[str, Any] = {}
+    shares = glob.get("shared_volumes_base", "/srv/anklume/shares")
+    for volume, spec in sorted((infra.data.get("shared_volumes") or {}).items()):
+        consumers = spec.get("consumers") or {}
+        access = consumers.get(machine_name, consumers.get(domain_name))
+        if access is None:
+            continue
+        device: dict[str, Any] = {"type": "disk", "source": spec.get("source", f"{shares}/{volume}"),
+                                  "path": spec.get("path", f"/shared/{volume}")}
+        if spec.get("shift", True):
+            device["shift"] = True
+        if access == "ro":
+            device["readonly"] = True
+        devices[f"sv-{volume}"] = device
+    data = glob.get("persistent_data_base", "/srv/anklume/data")
+    for name, spec in sorted((machine.get("persistent_data") or {}).items()):
+        device = {"type": "disk", "source": f"{data}/{domain_name}/{machine_name}/{name}", "path": spec["path"],
+                  "shift": True}
+        if spec.get("readonly", False):
+            device["readonly"] = True
+        devices[f"pd-{name}"] = device
+    return devices
+
+
 def _instance(infra: Infra, placement: Placement, domain_name: str, domain: Mapping[str, Any],
-              machine_name: str, machine: Mapping[str, Any]) -> dict[str, Any]:
+              machine_name: str, machine: Mapping[str, Any], network: Network | None) -> dict[str, Any]:
     glob = infra.data.get("global") or {}   # as written: the model does not carry AnKLuMe's defaults
     image = machine.get("os_image", glob.get("default_os_image"))
     ephemeral = machine.get("ephemeral")
@@ -147,30 +272,50 @@ def _instance(infra: Infra, placement: Placement, domain_name: str, domain: Mapp
                         ("snapshots_schedule", "snapshots.schedule"), ("snapshots_expiry", "snapshots.expiry")):
         if key in machine:
             config[option] = machine[key]
-    body: dict[str, Any] = {"name": machine_name, "type": INSTANCE_TYPES[machine.get("type", "lxc")]}
+    expanded = {name: device for name, (_, device) in
+                expanded_devices(domain_name, domain, machine_name, machine).items()}
+    own = _volume_devices(infra, domain_name, machine_name, machine) | dict(machine.get("devices") or {})
+    profiles = list(machine.get("profiles") or ["default"])
+    eth0_from_default = "default" in profiles and not any(
+        "eth0" in (((domain.get("profiles") or {}).get(p) or {}).get("devices") or {}) for p in profiles)
+    if network is not None and machine_name in network.ips and "eth0" not in own and eth0_from_default:
+        own["eth0"] = _eth0(network) | {"ipv4.address": network.ips[machine_name]}
+    gpus = _placed_gpus(infra, placement, machine_name)
+    devices = _gpu_devices(expanded, own, machine, gpus)
+    kind = machine.get("type", "lxc")
+    if gpus and kind == "lxc":
+        _gpu_runtime(config, _profile_configs(domain, machine), devices, expanded, machine, gpus)
+    body: dict[str, Any] = {"name": machine_name, "type": INSTANCE_TYPES[kind]}
     if image:
         body["image"] = image
     body.update({
         "description": machine.get("description", ""),
-        "profiles": list(machine.get("profiles") or ["default"]),
+        "profiles": profiles,
         "config": _config(config),
-        "devices": _devices(_gpu_devices(infra, placement, domain_name, domain, machine_name, machine)),
+        "devices": _devices(devices),
     })
     return body
 
 
 def render(infra: Infra, placement: Placement) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    networks = domain_networks(infra.data)
     # The domains as written, not infra.domains: the Incus objects are rendered key by key from infra.yml.
     for domain_name, domain in sorted((infra.data.get("domains") or {}).items()):
         domain = domain or {}
         if domain.get("enabled", True) is False:
             continue
         base = f"incus/{domain_name}"
+        network = networks.get(domain_name)
         out[f"{base}/project.yaml"] = _project(domain_name, domain)
-        for profile_name, profile in sorted((domain.get("profiles") or {}).items()):
-            out[f"{base}/profiles/{profile_name}.yaml"] = _profile(profile or {})
+        if network is not None:
+            out[f"{base}/networks/{network.name}.yaml"] = _network(domain, network)
+        profiles = domain.get("profiles") or {}
+        out[f"{base}/profiles/default.yaml"] = _default_profile(infra, profiles.get("default") or {}, network)
+        for profile_name, profile in sorted(profiles.items()):
+            if profile_name != "default":
+                out[f"{base}/profiles/{profile_name}.yaml"] = _profile(profile or {})
         for machine_name, machine in sorted((domain.get("machines") or {}).items()):
             out[f"{base}/instances/{machine_name}.yaml"] = _instance(
-                infra, placement, domain_name, domain, machine_name, machine or {})
+                infra, placement, domain_name, domain, machine_name, machine or {}, network)
     return out

@@ -107,14 +107,15 @@ def project(incusd: Incusd, tmp_path_factory) -> Path:
     assert first.returncode == 0, first.stderr + first.stdout
     # No os_image: psot cannot create the instances and says so; they stay pending.
     assert "llm does not exist in project lab and has no image" in first.stdout
-    assert "Apply incomplete: 4 applied, 2 need you first." in first.stdout
+    assert "Apply incomplete: 5 applied, 2 need you first." in first.stdout
     assert commands(root) == [
         "incus project create -- lab < generated/incus/lab/project.yaml",
+        "incus profile edit --project lab -- default < generated/incus/lab/profiles/default.yaml",
         "incus profile create --project lab -- gpu-passthrough < generated/incus/lab/profiles/gpu-passthrough.yaml",
         "incus profile create --project lab -- nvidia-compute < generated/incus/lab/profiles/nvidia-compute.yaml",
     ]
-    # The instances, created empty (no image can be fetched here), as AnKLuMe creates them from its image.
-    incusd.check("profile", "device", "add", "default", "root", "disk", "pool=default", "path=/", "--project", "lab")
+    # The instances, created empty (no image can be fetched here), as AnKLuMe creates them from its image;
+    # the default profile psot wrote gives them their root disk.
     for name in ("llm", "web"):
         incusd.check("create", "--empty", name, "--project", "lab")
     second = psot(root, incusd, "apply", "--yes")
@@ -134,7 +135,7 @@ def test_existing_instances_get_only_the_differences(project: Path, incusd: Incu
     # Taken against the live instance (no earlier record of it): nothing of incusd's own is unset.
     assert commands(project) == [
         "incus profile assign --project lab -- llm default,nvidia-compute",
-        "incus config set --project lab -- llm security.protection.delete=true",
+        "incus config set --project lab -- llm nvidia.runtime=true security.protection.delete=true",
         "incus config device add --project lab -- llm gpu gpu gputype=physical pci=0000:03:00.0",
         "incus config set --project lab -- web limits.cpu=2 security.protection.delete=true",
     ]
@@ -235,22 +236,23 @@ def test_a_daemon_stopped_mid_apply_leaves_a_record_of_what_was_applied(tmp_path
         env = {"PATH": f"{wrapper.parent}{os.pathsep}{incusd.env['PATH']}"}
         failed = psot(tmp_path, incusd, "apply", "--yes", env=env)
         assert failed.returncode == 1, failed.stdout + failed.stderr
-        assert "Apply failed at incus/lab/profiles/gpu-passthrough.yaml: 1 applied, 1 failed, 4 not run" \
+        assert "Apply failed at incus/lab/profiles/gpu-passthrough.yaml: 2 applied, 1 failed, 4 not run" \
             in failed.stderr
         body = record(tmp_path)
         assert body["status"] == "failed"
         assert [(u["files"][0], u["status"]) for u in body["units"]] == [
             ("incus/lab/project.yaml", "applied"),
+            ("incus/lab/profiles/default.yaml", "applied"),
             ("incus/lab/profiles/gpu-passthrough.yaml", "failed"),
             ("incus/lab/profiles/nvidia-compute.yaml", "not run"),
             ("incus/lab/instances/llm.yaml", "not run"),
             ("incus/lab/instances/web.yaml", "not run"),
             ("placement.yml", "not run"),
         ]
-        assert body["units"][1]["commands"][0]["exit"] != 0
+        assert body["units"][2]["commands"][0]["exit"] != 0
         applied = tmp_path / ".generated.psot-state" / "applied"
         assert sorted(str(p.relative_to(applied)) for p in applied.rglob("*") if p.is_file()) == [
-            "incus/lab/project.yaml"]
+            "incus/lab/profiles/default.yaml", "incus/lab/project.yaml"]
         status = psot(tmp_path, incusd, "apply", "--status")
         assert "Last apply: failed" in status.stdout
         assert ("failed: incus/lab/profiles/gpu-passthrough.yaml: $ incus profile create --project lab -- "

@@ -122,6 +122,7 @@ def test_names_and_images_come_after_double_dash(project: Path, incusd: Incusd):
     assert FIRST == [
         "incus project set --property -- lab 'description=argument tests'",
         "incus project set -- lab features.networks=false",
+        "incus profile edit --project lab -- default < generated/incus/lab/profiles/default.yaml",
         "incus profile create --project lab -- locked < generated/incus/lab/profiles/locked.yaml",
         "incus create --project lab -- tiny box < generated/incus/lab/instances/box.yaml",
     ]

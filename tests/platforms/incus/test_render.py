@@ -34,6 +34,15 @@ def data(tree: dict[str, str], path: str) -> dict:
 
 # --- exact files -------------------------------------------------------------
 
+ETH0 = ("    type: nic\n"
+        "{address}"
+        "    name: eth0\n"
+        "    network: net-ai-tools\n"
+        "    security.ipv4_filtering: 'true'\n"
+        "    security.ipv6_filtering: 'true'\n"
+        "    security.mac_filtering: 'true'\n")
+
+
 def test_anklume_exclusive_example_files():
     assert incus_tree(EXCLUSIVE) == {
         "incus/ai-tools/instances/gpu-server.yaml": HEADER + (
@@ -42,7 +51,23 @@ def test_anklume_exclusive_example_files():
             "description: ''\n"
             "profiles:\n- default\n- nvidia-compute\n"
             "config:\n  security.protection.delete: 'true'\n"
-            "devices: {}\n"),
+            "devices:\n  eth0:\n") + ETH0.format(address="    ipv4.address: 10.120.0.1\n"),
+        # semi-trusted: zone_base 100 + 20; the only domain of its zone: 0.
+        "incus/ai-tools/networks/net-ai-tools.yaml": HEADER + (
+            "name: net-ai-tools\n"
+            "type: bridge\n"
+            "description: ''\n"
+            "config:\n"
+            "  ipv4.address: 10.120.0.254/24\n"
+            "  ipv4.dhcp.ranges: 10.120.0.100-10.120.0.249\n"
+            "  ipv4.firewall: 'true'\n"
+            "  ipv4.nat: 'true'\n"
+            "  ipv6.address: none\n"),
+        "incus/ai-tools/profiles/default.yaml": HEADER + (
+            "description: Default Incus profile\n"
+            "config: {}\n"
+            "devices:\n  eth0:\n") + ETH0.format(address="") + (
+            "  root:\n    type: disk\n    path: /\n    pool: default\n"),
         "incus/ai-tools/profiles/nvidia-compute.yaml": HEADER + (
             "description: ''\n"
             "config: {}\n"
@@ -54,6 +79,7 @@ def test_anklume_exclusive_example_files():
             "  features.images: 'true'\n"
             "  features.networks: 'false'\n"
             "  features.profiles: 'true'\n"
+            "  features.storage.buckets: 'true'\n"
             "  features.storage.volumes: 'true'\n"),
     }
 
@@ -64,6 +90,8 @@ def test_anklume_shared_example_files():
         "incus/ai-tools/instances/llm-alpha-server.yaml",
         "incus/ai-tools/instances/llm-beta-server.yaml",
         "incus/ai-tools/instances/my-gpu-vm.yaml",
+        "incus/ai-tools/networks/net-ai-tools.yaml",
+        "incus/ai-tools/profiles/default.yaml",
         "incus/ai-tools/profiles/gpu-passthrough.yaml",
         "incus/ai-tools/profiles/nvidia-compute.yaml",
         "incus/ai-tools/project.yaml",
@@ -77,13 +105,17 @@ def test_anklume_shared_example_files():
         "  limits.cpu: '4'\n"
         "  limits.memory: 8GiB\n"
         "  security.protection.delete: 'true'\n"
-        "devices: {}\n")
+        "devices:\n  eth0:\n") + ETH0.format(address="    ipv4.address: 10.120.0.3\n")
     assert tree["incus/ai-tools/profiles/gpu-passthrough.yaml"] == HEADER + (
         "description: ''\n"
         "config:\n  security.secureboot: 'false'\n"
         "devices:\n  gpu:\n    type: gpu\n    pci: '0000:01:00.0'\n")
     alpha = data(tree, "incus/ai-tools/instances/llm-alpha-server.yaml")
-    assert alpha["profiles"] == ["default", "nvidia-compute"] and alpha["devices"] == {}
+    assert alpha["profiles"] == ["default", "nvidia-compute"] and list(alpha["devices"]) == ["eth0"]
+    # Static addresses in name order: alpha .1, beta .2, the VM .3.
+    assert [data(tree, f"incus/ai-tools/instances/{m}.yaml")["devices"]["eth0"]["ipv4.address"]
+            for m in ("llm-alpha-server", "llm-beta-server", "my-gpu-vm")] == ["10.120.0.1", "10.120.0.2",
+                                                                              "10.120.0.3"]
 
 
 INVENTORY = """
@@ -139,9 +171,9 @@ def test_placed_gpus_become_instance_devices_with_the_card_address(infra_file):
     assert sorted(tree) == [
         "incus/ai-tools/instances/llm.yaml", "incus/ai-tools/instances/tiny.yaml",
         "incus/ai-tools/instances/trainer.yaml", "incus/ai-tools/instances/win.yaml",
-        "incus/ai-tools/profiles/mig-slice.yaml", "incus/ai-tools/profiles/nvidia-compute.yaml",
-        "incus/ai-tools/project.yaml",
-    ]  # the disabled domain renders nothing
+        "incus/ai-tools/profiles/default.yaml", "incus/ai-tools/profiles/mig-slice.yaml",
+        "incus/ai-tools/profiles/nvidia-compute.yaml", "incus/ai-tools/project.yaml",
+    ]  # the disabled domain renders nothing; no addressing and no subnet_id: no network
     assert tree["incus/ai-tools/instances/llm.yaml"] == HEADER + (
         "name: llm\n"
         "type: container\n"
@@ -150,6 +182,7 @@ def test_placed_gpus_become_instance_devices_with_the_card_address(infra_file):
         "profiles:\n- default\n- nvidia-compute\n"
         "config:\n"
         "  limits.cpu: '4'\n"
+        "  nvidia.runtime: 'true'\n"
         "  security.nesting: 'true'\n"
         "  security.protection.delete: 'true'\n"
         "devices:\n  gpu:\n    type: gpu\n    gputype: physical\n    pci: '0000:01:00.0'\n")
@@ -277,6 +310,173 @@ def test_config_and_device_values_are_exact_strings(infra_file):
         "    user.zero: '0x1F'\n")
 
 
+ADDRESSING = """
+project_name: lab
+global:
+  addressing: {base_octet: 10, zone_base: 100}
+domains:
+  pro: {trust_level: trusted, machines: {dev: {}, mail: {ip: "10.110.2.2"}, web: {}}}
+  anklume: {trust_level: admin, machines: {ctl: {}}}
+  perso: {machines: {desk: {}}}
+  lab: {trust_level: trusted, subnet_id: 0}
+  bank: {trust_level: trusted, enabled: false}
+"""
+
+
+def test_addressing_zones_subnet_ids_and_static_ips_as_anklume_computes_them(infra_file):
+    tree = incus_tree(infra_file(ADDRESSING))
+    subnets = {path.split("/")[1]: data(tree, path)["config"]["ipv4.address"]
+               for path in tree if "/networks/" in path}
+    # admin +0, trusted +10, semi-trusted (the default) +20; in a zone, subnet_id first, then by name:
+    # bank (disabled, its subnet reserved) 1, pro 2.
+    assert subnets == {"anklume": "10.100.0.254/24", "lab": "10.110.0.254/24", "perso": "10.120.0.254/24",
+                       "pro": "10.110.2.254/24"}
+    ips = {m: data(tree, f"incus/pro/instances/{m}.yaml")["devices"]["eth0"]["ipv4.address"]
+           for m in ("dev", "mail", "web")}
+    assert ips == {"dev": "10.110.2.1", "mail": "10.110.2.2", "web": "10.110.2.3"}
+
+
+def test_legacy_base_subnet_and_a_default_profile_of_infra_yml(infra_file):
+    tree = incus_tree(infra_file("""
+        project_name: lab
+        global:
+          base_subnet: "192.168"
+          incus: {storage_pool: fast}
+        domains:
+          lab:
+            subnet_id: 7
+            profiles:
+              default:
+                description: Lab default
+                config: {limits.memory: 2GiB}
+                devices:
+                  root: {type: disk, path: /, pool: fast, size: 20GiB}
+            machines:
+              fixed: {ip: "192.168.7.10"}
+              dhcp: {}
+          other:
+            machines:
+              box: {}
+    """))
+    assert data(tree, "incus/lab/networks/net-lab.yaml")["config"]["ipv4.address"] == "192.168.7.254/24"
+    assert data(tree, "incus/lab/profiles/default.yaml") == {
+        "description": "Lab default", "config": {"limits.memory": "2GiB"}, "devices": {
+            "eth0": {"type": "nic", "name": "eth0", "network": "net-lab", "security.ipv4_filtering": "true",
+                     "security.ipv6_filtering": "true", "security.mac_filtering": "true"},
+            "root": {"type": "disk", "path": "/", "pool": "fast", "size": "20GiB"}}}
+    assert data(tree, "incus/lab/instances/fixed.yaml")["devices"]["eth0"]["ipv4.address"] == "192.168.7.10"
+    assert data(tree, "incus/lab/instances/dhcp.yaml")["devices"] == {}      # legacy: no assigned addresses
+    # No subnet_id: no network, a default profile with the root disk alone.
+    assert not any(p.startswith("incus/other/networks/") for p in tree)
+    assert data(tree, "incus/other/profiles/default.yaml")["devices"] == {
+        "root": {"type": "disk", "path": "/", "pool": "fast"}}
+
+
+def test_a_machine_placement_gave_no_gpu_has_its_profile_gpus_masked(infra_file):
+    tree = incus_tree(infra_file("""
+        project_name: lab
+        global: {}
+        hosts:
+          box:
+            platform: incus
+            gpus:
+              a: {vendor: nvidia, vram_gb: 24, index: 0, pci: "0000:01:00.0"}
+        domains:
+          lab:
+            profiles:
+              nvidia-compute:
+                devices:
+                  gpu: {type: gpu, gputype: physical}
+            machines:
+              llm: {gpu: {pin: a}, profiles: [default, nvidia-compute]}
+              web: {profiles: [default]}
+    """))
+    llm = data(tree, "incus/lab/instances/llm.yaml")
+    assert llm["devices"] == {"gpu": {"type": "gpu", "gputype": "physical", "pci": "0000:01:00.0"}}
+    assert data(tree, "incus/lab/instances/web.yaml")["devices"] == {}
+    assert "nvidia.runtime" not in data(tree, "incus/lab/instances/web.yaml")["config"]
+
+
+RUNTIMES = """
+project_name: lab
+global: {gpu_policy: shared}
+hosts:
+  box:
+    platform: incus
+    gpus:
+      n: {vendor: nvidia, vram_gb: 24, index: 0, pci: "0000:01:00.0"}
+      r: {vendor: amd, vram_gb: 24, index: 1, pci: "0000:02:00.0"}
+domains:
+  lab:
+    profiles:
+      runtime-off:
+        config: {nvidia.runtime: false}
+    machines:
+      transcoder: {gpu: {pin: n, vram_gb: 2, driver_capabilities: [video]}}
+      everything: {gpu: {pin: n, vram_gb: 2, driver_capabilities: [all, video]}}
+      own: {gpu: {pin: n, vram_gb: 2}, profiles: [default, runtime-off]}
+      rocm: {gpu: {pin: r, vram_gb: 2}}
+      rocm-kfd:
+        gpu: {pin: r, vram_gb: 2}
+        devices:
+          amd-kfd: {type: unix-char, source: /dev/kfd, path: /dev/kfd}
+"""
+
+
+def test_nvidia_runtime_and_capabilities_amd_kfd_unless_set(infra_file):
+    tree = incus_tree(infra_file(RUNTIMES))
+    config = {m: data(tree, f"incus/lab/instances/{m}.yaml")["config"] for m in ("transcoder", "everything", "own",
+                                                                                 "rocm")}
+    assert config["transcoder"] == {"nvidia.driver.capabilities": "compute,utility,video",
+                                    "nvidia.runtime": "true", "security.protection.delete": "true"}
+    assert config["everything"]["nvidia.driver.capabilities"] == "all"
+    assert "nvidia.runtime" not in config["own"]             # its profile sets it
+    assert "nvidia.runtime" not in config["rocm"]            # a VM's driver is its own: see win above
+    assert data(tree, "incus/lab/instances/rocm.yaml")["devices"] == {
+        "gpu": {"type": "gpu", "gputype": "physical", "pci": "0000:02:00.0"},
+        "kfd": {"type": "unix-char", "path": "/dev/kfd", "source": "/dev/kfd"}}
+    assert sorted(data(tree, "incus/lab/instances/rocm-kfd.yaml")["devices"]) == ["amd-kfd", "gpu"]
+
+
+VOLUMES = """
+project_name: lab
+global: {persistent_data_base: /data}
+domains:
+  pro:
+    machines:
+      dev:
+        persistent_data:
+          projects: {path: /home/user/projects}
+          keys: {path: /etc/keys, readonly: true}
+      web: {}
+  perso:
+    machines:
+      desk: {}
+shared_volumes:
+  docs:
+    consumers: {pro: rw, web: ro, desk: ro}
+  media:
+    source: /mnt/media
+    path: /media
+    shift: false
+    consumers: {perso: rw}
+"""
+
+
+def test_shared_volumes_and_persistent_data_as_anklume_mounts_them(infra_file):
+    tree = incus_tree(infra_file(VOLUMES))
+    disk = {"type": "disk", "shift": "true"}
+    assert data(tree, "incus/pro/instances/dev.yaml")["devices"] == {
+        "pd-keys": disk | {"path": "/etc/keys", "source": "/data/pro/dev/keys", "readonly": "true"},
+        "pd-projects": disk | {"path": "/home/user/projects", "source": "/data/pro/dev/projects"},
+        "sv-docs": disk | {"path": "/shared/docs", "source": "/srv/anklume/shares/docs"}}
+    assert data(tree, "incus/pro/instances/web.yaml")["devices"] == {
+        "sv-docs": disk | {"path": "/shared/docs", "source": "/srv/anklume/shares/docs", "readonly": "true"}}
+    assert data(tree, "incus/perso/instances/desk.yaml")["devices"] == {
+        "sv-docs": disk | {"path": "/shared/docs", "source": "/srv/anklume/shares/docs", "readonly": "true"},
+        "sv-media": {"type": "disk", "path": "/media", "source": "/mnt/media"}}
+
+
 # --- a real incusd -----------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -284,13 +484,20 @@ def incusd():
     yield from running_incusd()
 
 
+def gpus_of(devices: dict) -> dict:
+    return {name: device for name, device in devices.items() if device.get("type") == "gpu"}
+
+
 def load(incusd: Incusd, tree: dict[str, str]) -> list[str]:
-    """Load every project, profile and instance of a tree into incusd, as an apply would; then remove them.
+    """Load every project, network, profile and instance of a tree into incusd, as an apply would; then remove
+    them.
 
     Containers are created empty (`incus create --empty`: no image is fetched).
     VMs too where incusd runs them; where it cannot (no /dev/vhost-vsock), the
     VM's config and devices go through incusd's validation as a profile.
-    Returns what was loaded.
+    Every instance created has, expanded, a root disk, a NIC when its domain
+    has a network, and exactly the GPU devices its files give it (the masks
+    hide its profiles' others). Returns what was loaded.
     """
     loaded = []
     domains = sorted({p.split("/")[1] for p in tree})
@@ -299,9 +506,13 @@ def load(incusd: Incusd, tree: dict[str, str]) -> list[str]:
         project = ["--project", domain]
         incusd.check("project", "create", domain, stdin=files["project.yaml"])
         shown = yaml.safe_load(incusd.check("project", "show", domain))
-        assert yaml.safe_load(files["project.yaml"])["config"].items() <= shown["config"].items()
-        # AnKLuMe's incus_profiles role gives each project's default profile its root disk.
-        incusd.check("profile", "device", "add", "default", "root", "disk", "pool=default", "path=/", *project)
+        assert shown["config"] == yaml.safe_load(files["project.yaml"])["config"]
+        networks = sorted(p for p in files if p.startswith("networks/"))
+        for path in networks:
+            incusd.check("network", "create", *project, "--", Path(path).stem, stdin=files[path])
+            shown = yaml.safe_load(incusd.check("network", "show", Path(path).stem))
+            assert shown["config"] == yaml.safe_load(files[path])["config"]
+            loaded.append(f"{domain}/network/{Path(path).stem}")
         profiles = sorted(p for p in files if p.startswith("profiles/"))
         for path in profiles:
             name = Path(path).stem
@@ -326,14 +537,23 @@ def load(incusd: Incusd, tree: dict[str, str]) -> list[str]:
             assert shown["profiles"] == body["profiles"]
             assert shown["devices"] == body["devices"]
             assert body["config"].items() <= shown["config"].items()
+            expanded = yaml.safe_load(incusd.check("config", "show", "--expanded", name, *project))["devices"]
+            assert expanded["root"]["type"] == "disk" and expanded["root"]["path"] == "/"
+            assert any(d["type"] == "nic" for d in expanded.values()) == bool(networks)
+            # The GPUs of the files: its profiles' in order, then its own, a mask hiding a profile's device.
+            wanted: dict = {}
+            for profile in body["profiles"]:
+                wanted |= yaml.safe_load(files[f"profiles/{profile}.yaml"])["devices"]
+            assert gpus_of(expanded) == gpus_of(wanted | body["devices"])
             incusd.check("config", "set", name, "security.protection.delete=false", *project)
             incusd.check("delete", name, *project)
             loaded.append(f"{domain}/instance/{name}")
         for path in profiles:
             if Path(path).stem != "default":
                 incusd.check("profile", "delete", Path(path).stem, *project)
-        incusd.check("profile", "device", "remove", "default", "root", *project)
         incusd.check("project", "delete", domain)
+        for path in networks:
+            incusd.check("network", "delete", Path(path).stem)
     return loaded
 
 
@@ -347,7 +567,7 @@ def _with_domains() -> list[str]:
 def test_incusd_accepts_every_generated_file_of_every_example(incusd, name):
     tree = incus_tree(INPUTS[name])
     loaded = load(incusd, tree)
-    assert loaded and len(loaded) == sum(1 for p in tree if "/profiles/" in p or "/instances/" in p)
+    assert loaded and len(loaded) == sum(1 for p in tree if not p.endswith("/project.yaml"))
 
 
 def test_incusd_accepts_placed_gpu_devices(incusd, infra_file):
@@ -355,10 +575,24 @@ def test_incusd_accepts_placed_gpu_devices(incusd, infra_file):
     assert "ai-tools/instance/trainer" in load(incusd, tree)
 
 
+@pytest.mark.parametrize("text", [ADDRESSING, RUNTIMES, VOLUMES], ids=["addressing", "runtimes", "volumes"])
+def test_incusd_accepts_networks_runtimes_and_volumes(incusd, infra_file, tmp_path, text):
+    # A disk's host directory must exist when the instance is created: here, under tmp_path.
+    text = text.replace("persistent_data_base: /data", f"persistent_data_base: {tmp_path}/data, "
+                        f"shared_volumes_base: {tmp_path}/shares").replace("/mnt/media", f"{tmp_path}/media")
+    tree = incus_tree(infra_file(text))
+    for body in tree.values():
+        for device in yaml.safe_load(body).get("devices", {}).values():
+            if device.get("type") == "disk" and device.get("source", "").startswith(str(tmp_path)):
+                Path(device["source"]).mkdir(parents=True, exist_ok=True)
+    assert len(load(incusd, tree)) == sum(1 for p in tree if not p.endswith("/project.yaml"))
+
+
 def test_anklume_examples_reach_incusd(incusd):
     assert load(incusd, incus_tree(EXCLUSIVE)) == [
-        "ai-tools/profile/nvidia-compute", "ai-tools/instance/gpu-server"]
-    assert len(load(incusd, incus_tree(SHARED))) == 5
+        "ai-tools/network/net-ai-tools", "ai-tools/profile/default", "ai-tools/profile/nvidia-compute",
+        "ai-tools/instance/gpu-server"]
+    assert len(load(incusd, incus_tree(SHARED))) == 7
     assert incusd.version().startswith("Client version: 6.0")
 
 
@@ -389,8 +623,8 @@ def test_incusd_rejects_a_broken_instance(incusd, infra_file):
     text = tree["incus/ai-tools/instances/trainer.yaml"].replace("mig.uuid: MIG-", "mig.uuid: not-a-uuid-", 1)
     incusd.check("project", "create", "broken", stdin=tree["incus/ai-tools/project.yaml"])
     try:
-        incusd.check("profile", "device", "add", "default", "root", "disk", "pool=default", "path=/",
-                     "--project", "broken")
+        incusd.check("profile", "edit", "default", "--project", "broken",
+                     stdin=tree["incus/ai-tools/profiles/default.yaml"])
         incusd.check("profile", "create", "mig-slice", "--project", "broken",
                      stdin=tree["incus/ai-tools/profiles/mig-slice.yaml"])
         result = incusd.incus("create", "--empty", "trainer", "--project", "broken", stdin=text)
@@ -398,5 +632,4 @@ def test_incusd_rejects_a_broken_instance(incusd, infra_file):
         assert 'Invalid value for device option "mig.uuid"' in result.stderr
     finally:
         incusd.incus("profile", "delete", "mig-slice", "--project", "broken")
-        incusd.incus("profile", "device", "remove", "default", "root", "--project", "broken")
         incusd.check("project", "delete", "broken")
