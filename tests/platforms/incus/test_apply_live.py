@@ -103,8 +103,7 @@ def root(incusd: Incusd, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("incus-live")
     incusd.check("project", "create", "lab")
     incusd.check("image", "import", str(tiny_image(root / "tiny.tar.gz")), "--alias", "tiny", "--project", "lab")
-    # Until the renderer writes the default profile's root disk (issue 16, item 1).
-    incusd.check("profile", "device", "add", "default", "root", "disk", "pool=default", "path=/", "--project", "lab")
+    # The default profile's root disk is psot's: rendered in incus/lab/profiles/default.yaml.
     synced(root, incusd)
     return root
 
@@ -114,6 +113,7 @@ def test_the_first_apply_creates_what_is_missing(root: Path, incusd: Incusd):
         "incus project set --property -- lab 'description=GPU lab'",
         "incus project set -- lab features.networks=false",
         "incus profile create --project lab -- compute < generated/incus/lab/profiles/compute.yaml",
+        "incus profile edit --project lab -- default < generated/incus/lab/profiles/default.yaml",
         "incus create --project lab -- tiny llm < generated/incus/lab/instances/llm.yaml",
     ]
     llm = yaml.safe_load(incusd.check("config", "show", "llm", "--project", "lab"))
