@@ -55,8 +55,9 @@ def assess(vendor: str, architecture: str | None, compute_capability: str | None
 def beyond_last_branch(row: Architecture, driver: str | None) -> bool:
     """Whether `driver` is of a branch newer than the last one that supports the architecture
     (590.44.01 for Maxwell, whose last branch is R580); False when either is not known."""
-    return bool(driver) and row.last_driver_branch is not None and \
-        tables.version(driver)[0] > row.last_driver_branch
+    if not driver or row.last_driver_branch is None:
+        return False
+    return tables.version(driver)[0] > row.last_driver_branch
 
 
 def flavours(row: Architecture) -> tuple[str, ...]:

@@ -41,7 +41,13 @@ def test_the_driver_never_decides_a_pinned_vms_gpu(infra_file):
             iommu: true
             cpu_vendor: amd
             gpus:
-              rtx-5070-ti: {vendor: nvidia, vram_gb: 16, index: 0, pci: "0000:01:00.0", pci_id: "10de:2c05", architecture: blackwell, driver: "550.144.03"}
+              rtx-5070-ti:
+                vendor: nvidia
+                vram_gb: 16
+                pci: "0000:01:00.0"
+                pci_id: "10de:2c05"
+                architecture: blackwell
+                driver: "550.144.03"
         workloads:
           gaming: {target: proxmox, host: pve, vmid: 100, gpu: {pin: rtx-5070-ti}}
         """)

@@ -23,7 +23,8 @@ hosts:
     cpu_vendor: amd
     gpus:
       rtx-4090: {vendor: nvidia, model: GeForce RTX 4090, vram_gb: 24, index: 0, architecture: ada, driver: "560.35.03"}
-      gtx-970: {vendor: nvidia, vram_gb: 4, index: 1, pci: "0000:02:00.0", pci_id: "10de:13c2", compute_capability: "5.2", driver: "560.35.03"}
+      gtx-970: {vendor: nvidia, vram_gb: 4, index: 1, pci: "0000:02:00.0", compute_capability: "5.2",
+                driver: "560.35.03"}
       rx-7900: {vendor: amd, vram_gb: 24, index: 2}
 workloads:
 """
@@ -41,8 +42,8 @@ def test_cuda_12_8_on_a_560_driver_names_570_26(infra_file):
     # The 4090 and the 970 run 560.35.03; the Radeon runs no CUDA at all.
     assert placed["assignments"]["vllm"]["gpus"] == []
     assert said == [
-        "infra.yml:14:3: warning[PLACE002] vllm gets no GPU: no available nvidia CUDA 12.8 GPU on host 'ws'",
-        "infra.yml:14:61: warning[DRV007] vllm: CUDA 12.8 needs NVIDIA driver 570.26 or newer, and ws/gtx-970 runs "
+        "infra.yml:15:3: warning[PLACE002] vllm gets no GPU: no available nvidia CUDA 12.8 GPU on host 'ws'",
+        "infra.yml:15:61: warning[DRV007] vllm: CUDA 12.8 needs NVIDIA driver 570.26 or newer, and ws/gtx-970 runs "
         "560.35.03, ws/rtx-4090 (GeForce RTX 4090) runs 560.35.03: they are not eligible for vllm. Upgrade the "
         "host's driver to 570.26 or newer, or use an image built for CUDA 12.6, the newest release driver 560.35.03 "
         "runs",
@@ -53,10 +54,10 @@ def test_cuda_13_on_a_maxwell_gpu_names_compute_capability(infra_file):
     placed, said = place(infra_file, '  plex: {target: compose, host: ws, gpu: {vram_gb: 1, cuda: "13.0", '
                                      'pin: gtx-970}}\n')
     # The 4090 fails the driver, not the compute capability: DRV007 says so, separately.
-    assert said[0].startswith("infra.yml:14:61: warning[DRV007] plex: CUDA 13.0 needs NVIDIA driver 580.65.06 or "
+    assert said[0].startswith("infra.yml:15:61: warning[DRV007] plex: CUDA 13.0 needs NVIDIA driver 580.65.06 or "
                               "newer, and ws/rtx-4090 (GeForce RTX 4090) runs 560.35.03: it is not eligible")
     assert said[1:] == [
-        "infra.yml:14:61: warning[DRV008] plex: CUDA 13.0 supports compute capability 7.5 and newer, and ws/gtx-970 "
+        "infra.yml:15:61: warning[DRV008] plex: CUDA 13.0 supports compute capability 7.5 and newer, and ws/gtx-970 "
         "has compute capability 5.2: it is not eligible for plex. Its pin to ws/gtx-970 still wins, but the image "
         "will not run there. Either use an image built for CUDA 12.9, the last release for compute capability 5.2, "
         "or give plex a GPU of compute capability 7.5 or newer"]
@@ -105,4 +106,4 @@ def test_an_unknown_release_still_runs_on_nvidia_only(infra_file):
 def test_cuda_must_be_major_dot_minor(infra_file):
     result = compile_infra(infra_file(HOST + '  vllm: {target: compose, host: ws, gpu: {cuda: "12"}}\n'))
     assert [f.format() for f in result.diag.findings] == [
-        "infra.yml:14:49: error[SCHEMA001] '12' is not a valid cuda: write a version like \"8.6\" (quoted)"]
+        "infra.yml:15:49: error[SCHEMA001] '12' is not a valid cuda: write a version like \"8.6\" (quoted)"]

@@ -19,7 +19,7 @@ hosts:
     cpu_vendor: intel
     nvidia: {kernel_modules: FLAVOUR}
     gpus:
-      rtx-5070-ti: {vendor: nvidia, vram_gb: 16, index: 0, pci: "0000:01:00.0", pci_id: "10de:2c05", architecture: blackwell}
+      rtx-5070-ti: {vendor: nvidia, vram_gb: 16, index: 0, pci: "0000:01:00.0", architecture: blackwell}
       gtx-970: {vendor: nvidia, vram_gb: 4, index: 1, pci: "0000:02:00.0", pci_id: "10de:13c2", architecture: maxwell}
 workloads:
   plex: {target: compose, host: pve, gpu: {vram_gb: 1}}
