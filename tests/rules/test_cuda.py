@@ -90,7 +90,8 @@ def test_the_architecture_gives_the_compute_capability_when_none_is_written(infr
 
 
 def test_gpus_without_a_driver_or_a_compute_capability_are_not_judged(infra_file):
-    text = HOST.replace(', driver: "560.35.03"', "").replace(', compute_capability: "5.2"', "")
+    text = HOST.replace(',\n                driver: "560.35.03"', "").replace(', driver: "560.35.03"', "") \
+        .replace(', compute_capability: "5.2"', "")
     result = compile_infra(infra_file(text + '  vllm: {target: compose, host: ws, gpu: {vram_gb: 2, cuda: "13.0"}}\n'))
     assert [f.code for f in result.diag.findings] == []
     assert result.placement.assignments["vllm"].fallback == ("ws/gtx-970",)
