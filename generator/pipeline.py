@@ -26,7 +26,7 @@ import yaml
 
 from generator import rules
 from generator.diagnostics.findings import Diagnostics, Finding, one_line
-from generator.load import loader
+from generator.load import anklume, loader
 from generator.load.loader import Document
 from generator.model import core as model
 from generator.model.core import Infra
@@ -153,10 +153,13 @@ def _reached(value: T | None, stage: str) -> T:
 
 
 def source_label(path: Path) -> str:
-    """How generated headers name the input: `infra.yml`, or `infra/` in directory mode.
+    """How generated headers name the input: `infra.yml`, `infra/` in directory mode, `anklume.yml` for an
+    AnKLuMe project (given as its directory or as its anklume.yml: the same tree either way).
 
     A file name may hold a line break, which would end the header's comment line: escaped.
     """
+    if anklume.project_root(path) is not None:
+        return anklume.CONFIG
     return one_line(f"{path.name}/" if path.is_dir() else path.name)
 
 
@@ -215,7 +218,7 @@ def _unfit_output(target: Path, project_root: Path, given: Path) -> str | None:
 
 def _output_dir(path: Path, data: dict | None, override: Path | None, diag: Diagnostics) -> Path:
     """`--output-dir`, else `global.output_dir`, else generated/ beside infra.yml (or infra/)."""
-    project_root = path.resolve().parent
+    project_root = loader.project_dir(path)
     if override is not None:
         return output_override(override, project_root, diag)
     # This runs before the schema has checked anything: `global` may be any type here.
@@ -247,7 +250,7 @@ def _check_kubernetes_base(path: Path, data: dict | None, diag: Diagnostics) -> 
     base = kubernetes.get("base") if isinstance(kubernetes, dict) else None
     if not isinstance(base, str) or not base:
         return   # absent (k8s), or the schema reports it
-    project_root = path.resolve().parent
+    project_root = loader.project_dir(path)
     rel = PurePosixPath(base)
     resolved = (project_root / rel).resolve()
     where = ("global", "kubernetes", "base")
@@ -261,7 +264,7 @@ def _check_kubernetes_base(path: Path, data: dict | None, diag: Diagnostics) -> 
 
 def _relative_output(path: Path, output_dir: Path) -> str:
     """Where the output directory is, seen from infra.yml's directory (even when --output-dir is elsewhere)."""
-    return PurePosixPath(os.path.relpath(output_dir.resolve(), path.resolve().parent)).as_posix()
+    return PurePosixPath(os.path.relpath(output_dir.resolve(), loader.project_dir(path))).as_posix()
 
 
 def previous_placement(output_dir: Path, strategy: str | None = None) -> dict[str, tuple[str, ...]]:
@@ -336,7 +339,7 @@ def validate(loaded: Loaded) -> Validated | Stopped:
         return Stopped(loaded.source, loaded.output_dir, loaded.diag, "validate", loaded)
     path = loaded.source
     infra = replace(model.build(loaded.document.data), output_dir=_relative_output(path, loaded.output_dir),
-                    project_dir=path.resolve().parent.as_posix())
+                    project_dir=loader.project_dir(path).as_posix())
     rules.run("model", infra, None, loaded.diag)
     return Validated(path, loaded.output_dir, loaded.diag, infra, tuple(loaded.diag.findings))
 

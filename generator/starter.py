@@ -200,7 +200,8 @@ def starter_text(directory: Path, host: str, detection: Detection | None, why_ex
         sizes = [g.vram_gb for g in detection.gpus if g.complete and g.vram_gb is not None]
         lines += [f"# Detected by psot from {', '.join(detection.tools)}; set platform to what the host runs.",
                   "# `psot detect --check infra.yml` tells when the machine no longer matches it.",
-                  render.hosts_text(host, detection.gpus, {"platform": PLATFORM}).rstrip("\n")]
+                  render.hosts_text(host, detection.gpus,
+                                    {"platform": PLATFORM, **detection.host_fields()}).rstrip("\n")]
     return "\n".join(lines + [""] + _workloads(host, sizes)) + "\n"
 
 

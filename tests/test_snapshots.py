@@ -6,6 +6,7 @@ code. Regenerate with `make test PYTEST_ARGS="--snapshot-update"`.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,9 @@ def _name(path: Path) -> str:
     return "-".join(path.parent.relative_to(EXAMPLES).parts)
 
 
-ALL_EXAMPLES = {_name(p): p for p in sorted(EXAMPLES.rglob("infra.yml")) if "generated" not in p.parts}
+# An example is an infra.yml, or an AnKLuMe project in today's layout (its anklume.yml, domains/, policies.yml).
+ALL_EXAMPLES = {_name(p): p for p in sorted([*EXAMPLES.rglob("infra.yml"), *EXAMPLES.rglob("anklume.yml")])
+                if "generated" not in p.parts}
 INPUTS = {n: p for n, p in ALL_EXAMPLES.items() if n not in FAILING_EXAMPLES} | {"default": REPO / "infra.yml"}
 
 
@@ -44,9 +47,14 @@ def test_generated_tree_matches_snapshot(name, snapshot, tmp_path):
     # A fresh output directory (no previous placement.yml to stay close to: low churn), beside a copy of the
     # input, where generated/ sits beside infra.yml as in the example (paths of the project, such as the
     # kustomization's base, are written relative to it).
-    copy = tmp_path / "infra.yml"
-    copy.write_bytes(INPUTS[name].read_bytes())
-    result = compile_infra(copy, output_dir=tmp_path / "generated")
+    source = INPUTS[name]
+    if source.name == "anklume.yml":   # the whole project, in a directory of the example's name (its project_name)
+        copy = tmp_path / source.parent.name / source.name
+        shutil.copytree(source.parent, copy.parent, ignore=shutil.ignore_patterns("generated"))
+    else:
+        copy = tmp_path / "infra.yml"
+        copy.write_bytes(source.read_bytes())
+    result = compile_infra(copy, output_dir=copy.parent / "generated")
     assert result.ok, [f.format() for f in result.diag.findings]
     snapshot.snapshot_dir = Path(__file__).parent / "snapshots"
     snapshot.assert_match_dir(nested(result.tree), name)

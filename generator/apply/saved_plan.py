@@ -261,4 +261,4 @@ def _apply_checked(saved: dict[str, Any], path: Path, run: Run) -> Result | Inpu
         if why is not None:
             return _refused(why)
         return run_units(units, result, state, Run(progress=run.progress), kind="apply",
-                         desired=dict(result.need_tree()), notes=ctx.notes)
+                         desired=dict(result.need_tree()), ctx=ctx)

@@ -185,13 +185,17 @@ def unit_dict(unit: tg.Unit) -> dict[str, Any]:
 
 
 def run_units(units: list[tg.Unit], result: Compilation, state: State, run: Run, *, kind: str,
-              desired: dict[str, bytes], notes: list[str], previous_after: dict[str, bytes] | None = None) -> Result:
+              desired: dict[str, bytes], ctx: tg.Context, previous_after: dict[str, bytes] | None = None) -> Result:
     """Run `units` (under the lock), keeping the applied state for rollback first.
 
-    `previous_after`: what previous/ holds once a rollback succeeded (the state it rolled back from).
+    `previous_after`: what previous/ holds once a rollback succeeded (the state it rolled back from, kept in
+    rolled-back/ until then, so that a rollback resumed after a failure still has it).
     """
-    for note in notes:
+    for note in ctx.notes:
         run.progress(f"note: {note}")
+    if ctx.refusals:
+        return Refused(f"{kind} would fail: " + "; ".join(ctx.refusals), ending="; nothing was run.",
+                       details={"kind": kind, "problems": list(ctx.refusals)})
     if not units:
         return Nothing(kind)
     if run.dry_run:
@@ -211,10 +215,19 @@ def run_units(units: list[tg.Unit], result: Compilation, state: State, run: Run,
         return Failed(f"could not keep the applied state for rollback in {state.previous_dir} "
                       f"({exc.strerror or exc}); nothing was applied", {"kind": kind})
     try:
+        if previous_after is None:
+            state.drop_rolled_back()       # going forward: no rollback is under way any more
+        else:
+            state.keep_rolled_back(previous_after)
+    except OSError as exc:
+        return Failed(f"could not keep the state the {kind} starts from in {state.rolled_back_dir} "
+                      f"({exc.strerror or exc}); nothing was applied", {"kind": kind})
+    try:
         outcome = execute(units, state, result.source.resolve().parent, kind=kind, tree_digest=tree_digest(desired),
                           echo=lambda line: run.progress(one_line(line)))  # names from files reach the terminal
         if outcome.ok and previous_after is not None:
             state.snapshot_previous(previous_after)
+            state.drop_rolled_back()
     except StateError as exc:
         return Failed(f"{kind} stopped: {exc}", {"kind": kind, "record": str(state.record_path)})
     except OSError as exc:
@@ -238,7 +251,7 @@ def apply(result: Compilation, targets: tuple[str, ...], clean_orphans: bool, ru
             desired = dict(result.need_tree())
             ctx = context(result, result.output_dir, clean_orphans)
             units = tg.units(desired, state.applied(), ctx, targets)
-            return run_units(units, result, state, run, kind="apply", desired=desired, notes=ctx.notes)
+            return run_units(units, result, state, run, kind="apply", desired=desired, ctx=ctx)
     except WriteError as exc:
         return Failed(str(exc))
     except OSError as exc:
@@ -256,10 +269,15 @@ def rollback(result: Compilation, targets: tuple[str, ...], clean_orphans: bool,
             if previous is None:
                 return Refused("nothing to roll back to: no apply has changed anything yet.", ending="")
             applied = state.applied()
+            # A rollback that failed (or was stopped) and is run again goes on from where it stopped, and still
+            # knows the state it rolls back from: rolled-back/, kept when it started.
+            last = state.read_record() or {}
+            resumed = state.rolled_back() if last.get("kind") == "rollback" and last.get("status") in (
+                "failed", "running") else None
             ctx = context(result, state.previous_dir, clean_orphans)
             units = tg.units(previous, applied, ctx, targets)
-            return run_units(units, result, state, run, kind="rollback", desired=previous, notes=ctx.notes,
-                             previous_after=applied)
+            return run_units(units, result, state, run, kind="rollback", desired=previous, ctx=ctx,
+                             previous_after=applied if resumed is None else resumed)
     except WriteError as exc:
         return Failed(str(exc))
     except OSError as exc:
@@ -273,6 +291,18 @@ class Status:
     pending: list[tuple[str, str]]       # (action, path) of what generated/ has and the machines do not
     up_to_date: bool                     # generated/ is what infra.yml compiles to
     record: dict[str, Any] | None        # the record of the last apply or rollback
+    drift: list[tg.LiveDrift] = field(default_factory=list)   # applied objects changed on the machines by hand
+    notes: list[str] = field(default_factory=list)            # what could not be asked
+
+
+def live_drift(result: Compilation, applied: dict[str, bytes], targets: tuple[str, ...] = (),
+               refresh: bool = True) -> tuple[list[tg.LiveDrift], list[str]]:
+    """What the machines have otherwise than psot applied, read back from them (`refresh`), and the notes of
+    what could not be asked. Nothing is asked when nothing was applied."""
+    if not refresh or not applied:
+        return [], []
+    ctx = context(result, result.output_dir, False)
+    return tg.drift(applied, ctx, targets), ctx.notes
 
 
 def status(result: Compilation, targets: tuple[str, ...]) -> Status:
@@ -280,5 +310,6 @@ def status(result: Compilation, targets: tuple[str, ...]) -> Status:
     applied = state.applied()
     pending = [(a, p) for a, p in tg.pending(read_tree(result.output_dir), applied)
                if not targets or tg.target_of(p) in targets]
+    drift, notes = live_drift(result, applied, targets)
     return Status(sorted(p for p in applied if not targets or tg.target_of(p) in targets), pending,
-                  not make_plan(result.need_tree(), result.output_dir).changes, state.read_record())
+                  not make_plan(result.need_tree(), result.output_dir).changes, state.read_record(), drift, notes)

@@ -7,6 +7,10 @@ it: it describes this machine's platforms, not the repository):
   file is copied there only once all the commands that apply it succeeded.
 - `previous/`: `applied/` as it was before the last apply or rollback that
   changed something; what `psot rollback` goes back to.
+- `rolled-back/`: while a rollback has not completed, `applied/` as it was
+  when that rollback started: what `previous/` becomes once it completes
+  (resumed after a failure, the rollback still goes back to `previous/`,
+  and a second rollback still goes forward to this).
 - `last-apply.json`: the record of the last run: every command, its exit
   status and the tail of its error output, which files were applied and
   which were not. It is rewritten after every unit, so a run that dies
@@ -59,6 +63,7 @@ class State:
         self.root = state_dir(output_dir)
         self.applied_dir = self.root / "applied"
         self.previous_dir = self.root / "previous"
+        self.rolled_back_dir = self.root / "rolled-back"
         self.record_path = self.root / RECORD
 
     def applied(self) -> dict[str, bytes]:
@@ -84,21 +89,36 @@ class State:
             parent.rmdir()
             parent = parent.parent
 
+    def rolled_back(self) -> dict[str, bytes] | None:
+        return read_tree(self.rolled_back_dir) if self.rolled_back_dir.is_dir() else None
+
     def snapshot_previous(self, tree: dict[str, bytes] | None = None) -> None:
-        """previous/ := `tree` (default: applied/), staged aside first (every file on disk), then renamed into
-        place; the state directory is flushed last, so the rename survives a crash too."""
-        tree = self.applied() if tree is None else tree
+        """previous/ := `tree` (default: applied/)."""
+        self._replace_dir(self.previous_dir, self.applied() if tree is None else tree)
+
+    def keep_rolled_back(self, tree: dict[str, bytes]) -> None:
+        """rolled-back/ := `tree`, the applied state a rollback starts from."""
+        self._replace_dir(self.rolled_back_dir, tree)
+
+    def drop_rolled_back(self) -> None:
+        if self.rolled_back_dir.exists():
+            shutil.rmtree(self.rolled_back_dir)
+            fsync_dir(self.root)
+
+    def _replace_dir(self, directory: Path, tree: dict[str, bytes]) -> None:
+        """`directory` := `tree`, staged aside first (every file on disk), then renamed into place; the state
+        directory is flushed last, so the rename survives a crash too."""
         self.root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".previous-", dir=self.root))
+        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=self.root))
         for rel, content in tree.items():
             dest = staging / _safe_rel(rel)
             dest.parent.mkdir(parents=True, exist_ok=True)
             replace_file(dest, content, mode=PRIVATE)
         old = None
-        if self.previous_dir.exists():
-            old = self.root / f".previous-old-{os.getpid()}"
-            os.rename(self.previous_dir, old)
-        os.rename(staging, self.previous_dir)
+        if directory.exists():
+            old = self.root / f".{directory.name}-old-{os.getpid()}"
+            os.rename(directory, old)
+        os.rename(staging, directory)
         fsync_dir(self.root)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)

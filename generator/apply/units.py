@@ -99,6 +99,8 @@ class Context:
     clean_orphans: bool = False
     query: Query | None = None            # read-only command -> stdout, None when it failed or cannot run
     notes: list[str] = field(default_factory=list)
+    # What makes the whole run refuse before any command runs (an image missing from its project), by file.
+    refusals: list[str] = field(default_factory=list)
 
     def source_label(self, rel: str) -> str:
         """The desired file as a command names it: relative to infra.yml's directory when inside it."""
@@ -167,19 +169,32 @@ class Program:
     programs: tuple[str, ...]             # command lines as run, e.g. "podman-compose", "qm"
     runs_on: str                          # "this machine", "ssh -o BatchMode=yes root@pve1", …
     settings: tuple[str, ...] = ()        # the infra.yml settings that chose them
+    notes: tuple[str, ...] = ()           # what else a reviewer must know they do (a protection they lift)
 
     def to_dict(self) -> dict:
-        return {"target": self.target, "host": self.host, "programs": list(self.programs),
-                "runs_on": self.runs_on, "settings": list(self.settings)}
+        out = {"target": self.target, "host": self.host, "programs": list(self.programs),
+               "runs_on": self.runs_on, "settings": list(self.settings)}
+        return out | ({"notes": list(self.notes)} if self.notes else {})
 
     def to_text(self) -> str:
         where = f"{self.target} on {self.host}" if self.host else self.target
         chosen = f" ({', '.join(self.settings)})" if self.settings else ""
-        return f"{where}: {', '.join(self.programs)}, {self.runs_on}{chosen}"
+        return f"{where}: {', '.join(self.programs)}, {self.runs_on}{chosen}" + "".join(f"; {n}" for n in self.notes)
+
+
+@dataclass(frozen=True)
+class LiveDrift:
+    """An object psot applied that the machine has otherwise now (changed by hand): its file, and how."""
+    path: str
+    differences: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "target": target_of(self.path), "differences": list(self.differences)}
 
 
 UnitBuilder = Callable[[list[Change], Context, Mapping[str, bytes], Mapping[str, bytes]], list[Unit]]
 ProgramFinder = Callable[[Mapping[str, bytes], Context], list[Program]]
+DriftFinder = Callable[[Mapping[str, bytes], Context], list[LiveDrift]]
 
 
 def _by_target(paths: list[str]) -> dict[str, list[str]]:
@@ -209,15 +224,33 @@ def programs_text(found: list[Program]) -> str:
     return "Commands apply will use:\n" + "".join(f"  {p.to_text()}\n" for p in found)
 
 
+# --- what changed on the machines by hand ---------------------------------------------------------
+
+def drift(applied: Mapping[str, bytes], ctx: Context, targets: tuple[str, ...] = ()) -> list[LiveDrift]:
+    """The objects psot applied that the machines have otherwise now, read back from each platform that can
+    say (its `DRIFT`); nothing without `ctx.query`."""
+    if ctx.query is None:
+        return []
+    found = _by_target(sorted(applied))
+    out: list[LiveDrift] = []
+    for name, platform in PLATFORMS.items():
+        if name in found and platform.drift is not None and (not targets or name in targets):
+            finder = cast(DriftFinder, load(platform.drift))
+            out += finder({p: applied[p] for p in found[name]}, ctx)
+    return out
+
+
 # --- all ------------------------------------------------------------------------------------------
 
 def units(desired: Mapping[str, bytes], applied: Mapping[str, bytes], ctx: Context,
           targets: tuple[str, ...] = ()) -> list[Unit]:
-    """Every unit that brings the machines from `applied` to `desired`, in the order they run."""
+    """Every unit that brings the machines from `applied` to `desired`, in the order they run: the files that
+    differ, and those the machines no longer have as applied (`drift`), which are applied again."""
+    drifted = {d.path for d in drift(applied, ctx, targets)}
     changes: dict[str, list[Change]] = {}
     for path in sorted(set(desired) | set(applied)):
         old, new = applied.get(path), desired.get(path)
-        if old == new:
+        if old == new and (path not in drifted or new is None):
             continue
         target = target_of(path)
         if targets and target not in targets:

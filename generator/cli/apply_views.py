@@ -45,6 +45,18 @@ def show_units(units: list[tg.Unit], say: Callable[[str], None]) -> None:
             say(f"    note: {one_line(unit.note)}")
 
 
+def show_drift(drift: list[tg.LiveDrift], say: Callable[[str], None]) -> None:
+    """The objects changed on the machines since psot applied them, and how; `psot apply` puts them back."""
+    if not drift:
+        return
+    say(f"Changed on the machines since they were applied ({len(drift)}; `psot apply` puts back what was "
+        "applied):")
+    for found in drift:
+        say(f"  ! {one_line(found.path)}")
+        for difference in found.differences:
+            say(f"      {one_line(difference)}")
+
+
 def outcome(done: Result | InputErrors | Checked, result: Compilation | None, fmt: str) -> int:
     """Print what an apply or a rollback came to; `result` is the compilation it applied (None: a saved plan)."""
     if isinstance(done, InputErrors):
@@ -146,27 +158,35 @@ def _ran(done: Ran, result: Compilation | None, fmt: str) -> int:
 
 
 def status(state: Status, result: Compilation, fmt: str) -> int:
-    """What is applied, what is pending (exit 2 when something is), and how the last run ended."""
+    """What is applied, what changed on the machines by hand, what is pending (exit 2 when either is), and how
+    the last run ended."""
     if fmt == "json":
         click.echo(json.dumps({
             "applied": state.applied,
             "pending": [{"path": p, "action": a, "target": tg.target_of(p)} for a, p in state.pending],
             "generated_up_to_date": state.up_to_date,
+            "drift": [d.to_dict() for d in state.drift],
+            "notes": state.notes,
             "last_apply": state.record}, indent=2))
-        return EXIT_CHANGES if state.pending else EXIT_OK
+        return EXIT_CHANGES if state.pending or state.drift else EXIT_OK
     where = f"{result.output_dir.name}/"
     _last_run(state.record)
     click.echo(f"{len(state.applied)} file(s) applied.")
+    for note in state.notes:
+        click.echo(f"note: {one_line(note)}")
+    show_drift(state.drift, click.echo)
     if state.pending:
         click.echo(f"Pending ({where} differs from what was applied):")
         for action, path in state.pending:
             click.echo(f"  {sign(action)} {path}")
         click.echo("Run `psot apply` (make apply-infra) to apply them.")
+    elif state.drift:
+        click.echo(f"No file pending: {where} is what was applied; run `psot apply` to put back what changed.")
     else:
         click.echo(f"Nothing pending: the machines have what {where} says.")
     if not state.up_to_date:
         click.echo(f"{where} is not up to date with {result.source.name}: run `psot sync` first.")
-    return EXIT_CHANGES if state.pending else EXIT_OK
+    return EXIT_CHANGES if state.pending or state.drift else EXIT_OK
 
 
 def _last_run(record: dict | None) -> None:

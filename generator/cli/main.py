@@ -117,14 +117,17 @@ def place(infra: Path | None, strategy: str | None, compare: bool, without: tupl
               show_default=True, help="For people (text), machines (json), or a pull-request comment (markdown).")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Also save the plan, with the apply commands it implies, for `psot apply FILE`.")
+@click.option("--refresh/--no-refresh", default=True, show_default=True,
+              help="Read back from the machines what changed by hand since psot applied it (when something was "
+                   "applied from here).")
 @output_option
-def plan(infra: Path | None, fmt: str, out: Path | None, output_dir: Path | None) -> int:
+def plan(infra: Path | None, fmt: str, out: Path | None, refresh: bool, output_dir: Path | None) -> int:
     """Diff the compiled tree against generated/. Exit 0 no change, 2 changes, 1 errors."""
     result = compile_at(infra, output_dir=output_dir)
     if not result.ok:
         return fail(result, "json" if fmt == "json" else "text", writes=False)
     from generator.plan import service
-    return views.plan(service.plan(result, with_files=fmt == "markdown", out=out), fmt)
+    return views.plan(service.plan(result, with_files=fmt == "markdown", out=out, refresh=refresh), fmt)
 
 
 @cli.command()

@@ -66,7 +66,8 @@ def compare(comparison: Comparison, fmt: str) -> int:
 
 
 def plan(planned: Planned, fmt: str) -> int:
-    """The plan as text, JSON or Markdown, with the programs apply will use. Exit 2 when it changes anything."""
+    """The plan as text, JSON or Markdown, with the programs apply will use and what changed on the machines by
+    hand. Exit 2 when it changes anything (a file, or an object apply puts back)."""
     result = planned.result
     if planned.error is not None:
         return tool_failure(planned.error, "json" if fmt == "json" else "text", result.diag.findings)
@@ -74,18 +75,26 @@ def plan(planned: Planned, fmt: str) -> int:
     if fmt == "markdown":
         from generator.plan.markdown import render_markdown
         click.echo(render_markdown(the_plan, result.need_tree(), planned.on_disk, result.need_placement(),
-                                   planned.previous, programs=planned.programs), nl=False)
+                                   planned.previous, programs=planned.programs, live=planned.drift), nl=False)
     elif fmt == "json":
-        click.echo(json.dumps(the_plan.to_dict() | {"commands": [p.to_dict() for p in planned.programs]}, indent=2))
+        click.echo(json.dumps(the_plan.to_dict() | {"commands": [p.to_dict() for p in planned.programs]}
+                              | ({"live_drift": [d.to_dict() for d in planned.drift]} if planned.drift else {}),
+                              indent=2))
     else:
         from generator.apply.units import programs_text
+        from generator.cli.apply_views import show_drift
         print_findings(result)
         click.echo(colour.plan(the_plan.to_text()), nl=False)
+        for note in planned.notes:
+            click.echo(f"note: {note}")
+        if planned.drift:
+            click.echo("")
+            show_drift(planned.drift, click.echo)
         if planned.programs:
             click.echo("\n" + programs_text(planned.programs), nl=False)
     if planned.saved is not None:
         click.echo(f"Saved this plan to {planned.saved}: `psot apply {planned.saved}` applies exactly it.", err=True)
-    return EXIT_CHANGES if the_plan.changes else EXIT_OK
+    return EXIT_CHANGES if the_plan.changes or planned.drift else EXIT_OK
 
 
 def sync(synced: Synced, fmt: str) -> int:

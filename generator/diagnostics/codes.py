@@ -98,6 +98,17 @@ _AI = """\
         gpu-server: {type: lxc, gpu: true}
 """
 
+# An AnKLuMe project in today's layout: its anklume.yml and a domain file.
+_ANKLUME = """\
+    schema_version: 1
+    gpu_policy: exclusive
+"""
+_ANKLUME_AI = """\
+    description: AI services
+    machines:
+      gpu-server: {type: lxc, gpu: true}
+"""
+
 # The start of a compose host's inventory (as indented as the examples it starts): its GPUs follow.
 _WS = """\
             project_name: lab
@@ -348,6 +359,93 @@ _WRITTEN_ENTRIES = (
         passes=Example((("lab/infra/base.yml", _file(_LAB)), ("lab/shared/ai.yml", _file(_AI))),
                        "mkdir lab/infra/domains\nln -s ../../shared/ai.yml lab/infra/domains/ai.yml\n"
                        "psot validate lab/infra")),
+    _entry(
+        "LOAD011", "error", "load", "anklume.yml holds a value psot cannot translate into infra.yml.",
+        """
+        An AnKLuMe project in today's layout (anklume.yml, domains/NAME.yml, policies.yml) is translated
+        into infra.yml's shape before it is checked. psot reads anklume.yml of schema_version 1; its
+        defaults, addressing and nesting are mappings; and addressing.base is the first two octets of
+        the domains' networks, such as "10.100" (infra.yml's base_octet and zone_base).
+        """,
+        """
+        Write the value as AnKLuMe documents it: `schema_version: 1`, `addressing: {base: "10.100"}`, and
+        the sections as mappings.
+        """,
+        fails=Example((("lab/anklume.yml", _file(_ANKLUME.replace("schema_version: 1", "schema_version: 2"))),
+                       ("lab/domains/ai-tools.yml", _file(_ANKLUME_AI))), "psot validate lab",
+                      "lab/anklume.yml:1:17: error[LOAD011] schema_version 2: psot reads AnKLuMe's anklume.yml of "
+                      "schema_version 1"),
+        passes=Example((("lab/anklume.yml", _file(_ANKLUME)), ("lab/domains/ai-tools.yml", _file(_ANKLUME_AI))),
+                       "psot validate lab")),
+    _entry(
+        "LOAD012", "error", "load", "anklume.yml sets a setting both in AnKLuMe's words and in infra.yml's.",
+        """
+        anklume.yml may hold infra.yml's own keys (project_name, global, hosts, workloads) for what AnKLuMe
+        does not say, such as the GPU inventory. An AnKLuMe setting becomes one of global's keys
+        (defaults.os_image is global.default_os_image, gpu_policy is global.gpu_policy, policies of
+        policies.yml is network_policies): setting both would leave one of them unread.
+        """,
+        """
+        Keep one of the two, at the place the finding names or the one it points to.
+        """,
+        fails=Example((("lab/anklume.yml", _file(_ANKLUME) + "global: {gpu_policy: shared}\n"),
+                       ("lab/domains/ai-tools.yml", _file(_ANKLUME_AI))), "psot validate lab",
+                      "lab/anklume.yml:2:1: error[LOAD012] gpu_policy is global.gpu_policy, which is already set "
+                      "at lab/anklume.yml:3:10; set it in one place"),
+        passes=Example((("lab/anklume.yml", _file(_ANKLUME)), ("lab/domains/ai-tools.yml", _file(_ANKLUME_AI))),
+                       "psot validate lab")),
+    _entry(
+        "LOAD013", "warning", "load", "anklume.yml holds a key of AnKLuMe's that psot does not read.",
+        """
+        AnKLuMe ignores a key it does not know in defaults, addressing and nesting (with a warning); so
+        does psot. `network_passthrough: true` lets other traffic cross AnKLuMe's firewall, which psot's
+        generated firewall does not do: it is ignored too.
+        """,
+        """
+        Correct the key's spelling (defaults: os_image, trust_level; addressing: base, zone_step;
+        nesting: prefix), or remove it.
+        """,
+        fails=Example((("lab/anklume.yml", _file(_ANKLUME) + "defaults: {os_imgae: images:debian/13}\n"),
+                       ("lab/domains/ai-tools.yml", _file(_ANKLUME_AI))), "psot validate lab",
+                      "lab/anklume.yml:3:12: warning[LOAD013] 'os_imgae' is not a key of AnKLuMe's defaults (it "
+                      "reads os_image, trust_level); psot ignores it"),
+        passes=Example((("lab/anklume.yml", _file(_ANKLUME) + "defaults: {os_image: images:debian/13}\n"),
+                        ("lab/domains/ai-tools.yml", _file(_ANKLUME_AI))), "psot validate lab")),
+    _entry(
+        "LOAD014", "error", "load", "Two machines of an AnKLuMe project get the same name once prefixed by "
+        "their domains.",
+        """
+        AnKLuMe names a machine of domains/NAME.yml `NAME-machine`: machine b-c of domain a and machine c
+        of domain a-b would both be a-b-c, one Incus instance for two machines. The finding names both
+        places; the second machine is left out.
+        """,
+        """
+        Rename one of the two machines (or one of the domains).
+        """,
+        fails=Example((("lab/anklume.yml", _file(_ANKLUME)),
+                       ("lab/domains/a.yml", "machines:\n  b-c: {type: lxc}\n"),
+                       ("lab/domains/a-b.yml", "machines:\n  c: {type: lxc}\n")), "psot validate lab",
+                      "lab/domains/a.yml:2:3: error[LOAD014] machine 'b-c' of domain 'a' is named 'a-b-c' "
+                      "(AnKLuMe prefixes machines with their domain), as is the machine at "
+                      "lab/domains/a-b.yml:2:3; rename one"),
+        passes=Example((("lab/anklume.yml", _file(_ANKLUME)),
+                        ("lab/domains/a.yml", "machines:\n  b: {type: lxc}\n"),
+                        ("lab/domains/a-b.yml", "machines:\n  c: {type: lxc}\n")), "psot validate lab")),
+    _entry(
+        "LOAD015", "error", "load", "A domain file or policies.yml of an AnKLuMe project is not a mapping.",
+        """
+        In AnKLuMe's layout each domains/NAME.yml is the body of domain NAME (description, trust_level,
+        profiles, machines), and policies.yml holds `policies: [...]`: both are mappings.
+        """,
+        """
+        Write the file as a mapping: the domain's settings at its top level (its name is the file's).
+        """,
+        fails=Example((("lab/anklume.yml", _file(_ANKLUME)), ("lab/domains/ai-tools.yml", "- gpu-server\n")),
+                      "psot validate lab",
+                      "lab/domains/ai-tools.yml:1:1: error[LOAD015] an AnKLuMe domain file (description, "
+                      "machines, ...) must be a mapping"),
+        passes=Example((("lab/anklume.yml", _file(_ANKLUME)), ("lab/domains/ai-tools.yml", _file(_ANKLUME_AI))),
+                       "psot validate lab")),
     _entry(
         "YAML001", "error", "load", "The file is not valid YAML, or holds something YAML can say but infra.yml "
         "cannot (a tag, a value its type cannot hold, several documents).",

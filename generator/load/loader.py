@@ -1,4 +1,4 @@
-"""Load stage: infra.yml (or an infra/ directory) into plain data with positions.
+"""Load stage: infra.yml (or an infra/ directory, or an AnKLuMe project) into plain data with positions.
 
 PyYAML's safe loader (libyaml's C parser when present) composes the node
 graph; this module then builds the Python values itself so that it can
@@ -10,11 +10,13 @@ billion-laughs file is a finding, not an out-of-memory kill).
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -24,6 +26,7 @@ from yaml.error import Mark
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from generator.diagnostics.findings import Diagnostics, format_path
+from generator.load import anklume
 
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -458,14 +461,21 @@ def display_name(path: Path) -> str:
 
 
 def default_infra_path(cwd: Path | None = None) -> Path:
-    """SPEC §6: `infra/` when it exists, else `infra.yml`."""
+    """SPEC §6: `infra/` when it exists, else `infra.yml`; AnKLuMe's `anklume.yml` when only it exists."""
     cwd = cwd or Path.cwd()
-    return cwd / "infra" if (cwd / "infra").is_dir() else cwd / "infra.yml"
+    if (cwd / "infra").is_dir():
+        return cwd / "infra"
+    if not os.path.lexists(cwd / "infra.yml") and os.path.lexists(cwd / anklume.CONFIG):
+        return cwd / anklume.CONFIG
+    return cwd / "infra.yml"
 
 
 def load(path: Path, diag: Diagnostics) -> Document | None:
-    """Load infra.yml or an infra/ directory. None when it cannot be loaded at all."""
+    """Load infra.yml, an infra/ directory or an AnKLuMe project. None when it cannot be loaded at all."""
     path = Path(path)
+    root = anklume.project_root(path)
+    if root is not None:
+        return _load_anklume(root, diag)
     if path.is_dir():
         return _load_directory(path, diag)
     display = display_name(path)
@@ -481,21 +491,29 @@ def load(path: Path, diag: Diagnostics) -> Document | None:
 
 def input_files(path: Path) -> list[Path]:
     """Every file a load of `path` reads, in order: the file itself, or a directory's
-    base.yml, then domains/*.yml sorted, then policies.yml when there is one.
+    base.yml, then domains/*.yml sorted, then policies.yml when there is one; for an
+    AnKLuMe project, anklume.yml in base.yml's place.
 
     Whatever is there under those names (a FIFO, a dangling symlink, a directory) is
     listed: reading it says what it is (see read_input)."""
-    if not path.is_dir():
+    root = anklume.project_root(path)
+    if root is not None:
+        first = root / anklume.CONFIG
+    elif path.is_dir():
+        root, first = path, path / "base.yml"
+    else:
         return [path]
-    domains = path / "domains"
-    policies = path / "policies.yml"
-    return ([path / "base.yml"] + (sorted(domains.glob("*.yml")) if domains.is_dir() else [])
+    domains = root / "domains"
+    policies = root / "policies.yml"
+    return ([first] + (sorted(domains.glob("*.yml")) if domains.is_dir() else [])
             + ([policies] if os.path.lexists(policies) else []))
 
 
 def project_dir(path: Path) -> Path:
-    """The project: the directory holding infra.yml, or holding the infra/ directory (symlinks resolved)."""
-    return Path(path).resolve().parent
+    """The project: the directory holding infra.yml, or holding the infra/ directory, or an AnKLuMe
+    project's own directory (the one holding anklume.yml), symlinks resolved."""
+    root = anklume.project_root(Path(path))
+    return root.resolve() if root is not None else Path(path).resolve().parent
 
 
 def _leaves_project(file: Path, project: Path, display: str, diag: Diagnostics) -> bool:
@@ -549,8 +567,47 @@ def _load_directory(root: Path, diag: Diagnostics) -> Document | None:
     return doc if ok_all else None
 
 
-def _merge_part(file: Path, diag: Diagnostics, doc: Document, prefix: Path_, noun: str, shape: str) -> bool:
-    """Load `file`, a mapping, and add its keys to the document under `prefix`.
+def _load_anklume(root: Path, diag: Diagnostics) -> Document | None:
+    """AnKLuMe's layout: anklume.yml, then domains/*.yml in sorted order (each one domain, named by the
+    file), then policies.yml, each translated into infra.yml's shape (see generator/load/anklume.py)."""
+    config = root / anklume.CONFIG
+    config_display = display_name(config)
+    diag.default_file = config_display
+    files = input_files(root)
+    project = project_dir(root)
+    outside = {f for f in files if _leaves_project(f, project, display_name(f), diag)}
+    policies = root / "policies.yml"
+    domain_files = [f for f in files[1:] if f != policies]
+    doc = Document(None, tuple(display_name(f) for f in files))
+    diag.document = doc
+    if config in outside:
+        return None
+    ok, data = _load_file(config, config_display, diag, doc)
+    if not ok:
+        return None
+    doc.data = data
+    if not isinstance(data, dict):
+        return doc  # the schema reports the wrong top-level type
+    translated = anklume.translate_config(data, doc, diag, project.name)
+    doc.data = translated.data
+    ok_all = not outside
+    machines: dict[str, Location] = {}
+    for file in domain_files:
+        if file not in outside:
+            reshape = functools.partial(anklume.translate_domain, file.stem, config=translated, machines=machines,
+                                        diag=diag)
+            ok_all &= _merge_part(file, diag, doc, ("domains",), "domain ",
+                                  "an AnKLuMe domain file (description, machines, ...)", reshape)
+    if policies in files and policies not in outside:
+        ok_all &= _merge_part(policies, diag, doc, (), "", "policies.yml (policies: [...])",
+                              lambda body, part: anklume.translate_policies(body, part, diag))
+    return doc if ok_all else None
+
+
+def _merge_part(file: Path, diag: Diagnostics, doc: Document, prefix: Path_, noun: str, shape: str,
+                reshape: Callable[[dict, Document], dict] | None = None) -> bool:
+    """Load `file`, a mapping, and add its keys to the document under `prefix`; `reshape` turns the
+    file's mapping (and its positions) into those keys first: a file of an AnKLuMe project's.
 
     A key that is already there is an error naming both places (AnKLuMe
     silently lets the later file win; a compiler should not lose data).
@@ -561,8 +618,13 @@ def _merge_part(file: Path, diag: Diagnostics, doc: Document, prefix: Path_, nou
     if not ok:
         return False
     if not isinstance(part, dict):
-        diag.at_location("LOAD007", "error", f"{shape} must be a mapping", display, 1, 1)
+        if reshape is None:
+            diag.at_location("LOAD007", "error", f"{shape} must be a mapping", display, 1, 1)
+        else:
+            diag.at_location("LOAD015", "error", f"{shape} must be a mapping", display, 1, 1)
         return False
+    if reshape is not None:
+        part = reshape(part, part_doc)
     target = doc.data
     for key in prefix:
         target = target.setdefault(key, {})

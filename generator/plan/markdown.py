@@ -32,7 +32,7 @@ from generator.plan.changes import Change, Plan
 from generator.plan.marks import MARKS
 
 if TYPE_CHECKING:
-    from generator.apply.units import Program
+    from generator.apply.units import LiveDrift, Program
 
 GITHUB_COMMENT_LIMIT = 65_000
 MIN_LIMIT = 1_000                 # room for the summary, the section heads and the notes
@@ -46,13 +46,15 @@ Lines = list[str]
 
 def render_markdown(plan: Plan, new_tree: dict[str, bytes], old_tree: dict[str, bytes],
                     placement: Placement, previous: Mapping[str, tuple[str, ...]],
-                    limit: int = GITHUB_COMMENT_LIMIT, programs: Sequence[Program] = ()) -> str:
+                    limit: int = GITHUB_COMMENT_LIMIT, programs: Sequence[Program] = (),
+                    live: Sequence[LiveDrift] = ()) -> str:
     """The plan as Markdown for a pull-request comment, at most `limit` characters.
 
     `new_tree` is the compiled tree, `old_tree` the content of generated/ on
     disk (`plan.read_tree`), `previous` consumer -> GPUs of the placement.yml
     on disk ({} when there is none), `programs` what apply will run
-    (`apply.units.programs`).
+    (`apply.units.programs`), `live` what changed on the machines by hand
+    (`apply.units.drift`), which apply puts back.
     """
     if limit < MIN_LIMIT:
         raise ValueError(f"limit must be at least {MIN_LIMIT} characters, not {limit}")
@@ -61,7 +63,9 @@ def render_markdown(plan: Plan, new_tree: dict[str, bytes], old_tree: dict[str, 
     blocks = [_file_block(change, old_tree, new_tree) for change in plan.changes]
 
     uses = [_program_item(p) for p in programs]
-    full = summary + _destructive_section(destructive, len(destructive)) + _programs_section(uses, len(uses))
+    hand = [_live_item(d) for d in live]
+    full = summary + _destructive_section(destructive, len(destructive)) + _live_section(hand, len(hand))
+    full += _programs_section(uses, len(uses))
     full += _placement_section(placement, None, None)
     for block in blocks:
         full += block.lines()
@@ -78,6 +82,8 @@ def render_markdown(plan: Plan, new_tree: dict[str, bytes], old_tree: dict[str, 
     room = budget - _size(out)
     wanted = _size(_placement_section(placement, None, None))
     out += _fit(lambda n: _destructive_section(destructive, n), len(destructive), max(room // 2, room - wanted))
+    room = budget - _size(out)
+    out += _fit(lambda n: _live_section(hand, n), len(hand), max(room // 2, room - wanted))
     room = budget - _size(out)
     out += _fit(lambda n: _programs_section(uses, n), len(uses), max(room // 2, room - wanted))
     out += _fit_placement(placement, budget - _size(out))
@@ -148,7 +154,23 @@ def _destructive_section(items: Lines, n: int) -> Lines:
 def _program_item(program: Program) -> str:
     where = f"{program.target} on {_code(program.host)}" if program.host else program.target
     chosen = f" ({_codes(program.settings)})" if program.settings else ""
-    return f"{where}: {_codes(program.programs)}, {program.runs_on}{chosen}"
+    return f"{where}: {_codes(program.programs)}, {program.runs_on}{chosen}" + "".join(
+        f"; {note}" for note in program.notes)
+
+
+def _live_item(found: LiveDrift) -> str:
+    return f"{_code(one_line(found.path))}: " + "; ".join(one_line(d) for d in found.differences)
+
+
+def _live_section(items: Lines, n: int) -> Lines:
+    """The first `n` objects changed on the machines by hand; a note for the rest."""
+    if not items:
+        return []
+    lines = [f"### Changed on the machines by hand ({len(items)}; `psot apply` puts back what was applied)", ""]
+    lines += [f"- {item}" for item in items[:n]]
+    if n < len(items):
+        lines.append(f"- _… and {_count(len(items) - n)} more not shown; run `psot plan` for all._")
+    return lines + [""]
 
 
 def _programs_section(items: Lines, n: int) -> Lines:

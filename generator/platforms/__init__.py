@@ -3,7 +3,8 @@
 A platform is one package, generator/platforms/<name>/: its `__init__`
 declares its traits (`Package` lists them), `render.py` renders its files
 into generated/<name>/, and `apply.py` turns its changed files into the
-commands of its CLI and says which programs those are. Adding a platform is
+commands of its CLI, says which programs those are and, where the platform
+can be asked, what changed on it by hand since psot applied it. Adding a platform is
 that package plus one entry in `PLATFORMS`; everything that used to list the
 platforms by name (the model, placement, the rules, render, apply, the
 schema's enums) asks the registry.
@@ -36,6 +37,7 @@ class Package(Protocol):
     RENDER: str                              # module:function, (Infra, Placement) -> {path: data}
     UNITS: str                               # module:function, its changed files -> apply units
     PROGRAMS: str                            # module:function, its files -> the programs apply runs
+    DRIFT: str | None                        # module:function, its applied files -> what changed by hand
 
     def is_vm(self, spec: Mapping[str, Any]) -> bool:
         """Whether the consumer written as `spec` (machine or workload) is a virtual machine."""
@@ -59,11 +61,12 @@ class Platform:
     render: str
     units: str
     programs: str
+    drift: str | None
 
     @classmethod
     def of(cls, package: Package) -> Platform:
         return cls(package.NAME, package.HOST_PLATFORMS, package.HOSTS, package.WORKLOADS, package.is_vm,
-                   package.passthrough_default, package.RENDER, package.UNITS, package.PROGRAMS)
+                   package.passthrough_default, package.RENDER, package.UNITS, package.PROGRAMS, package.DRIFT)
 
     @property
     def host_platform_names(self) -> str:

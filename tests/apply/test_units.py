@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from generator.apply import units as tg
@@ -143,3 +144,77 @@ def test_the_programs_apply_will_use_per_platform_and_host(tmp_path: Path):
         "  compose on ws: podman-compose, on this machine (global.compose.command)\n"
         "  kubernetes: kubectl, in kubectl's current context (`kubectl config current-context`)\n")
     assert tg.programs({"placement.yml": b""}, infra) == []
+
+
+def _incus_server(objects: dict[str, dict]):
+    """A fake `incus query`: the listings and bodies of `objects` (API path -> body), like incusd's answers."""
+    def query(argv: tuple[str, ...]) -> str | None:
+        url = argv[-1]
+        if url in objects:
+            return json.dumps(objects[url])
+        base, _, project = url.partition("?project=")
+        listed = [u for u in objects if u.startswith(base + "/") and u.endswith(f"?project={project}")]
+        if base in ("/1.0/networks", "/1.0/profiles", "/1.0/instances"):
+            return json.dumps(listed)
+        if base == "/1.0/projects":
+            return json.dumps([u for u in objects if u.startswith("/1.0/projects/")])
+        return None
+    return query
+
+
+def test_networks_come_after_the_project_and_go_after_the_instances(tmp_path: Path):
+    project = HEADER + b"name: d\ndescription: lab\nconfig: {features.networks: 'false'}\n"
+    network = HEADER + b"description: lab net\nconfig: {ipv4.address: 10.1.1.254/24, ipv4.nat: 'true'}\n"
+    profile = HEADER + b"description: ''\nconfig: {}\ndevices: {}\n"
+    old_box = HEADER + b"name: box\ntype: container\nconfig: {security.protection.delete: 'true'}\n"
+    c = ctx(tmp_path, clean_orphans=True)
+    c.query = _incus_server({})
+    desired = {"incus/d/project.yaml": project, "incus/d/networks/net-d.yaml": network,
+               "incus/d/profiles/p.yaml": profile}
+    assert commands(tg.units(desired, {}, c)) == [
+        "incus project create -- d < generated/incus/d/project.yaml",
+        "incus network create --project d -- net-d < generated/incus/d/networks/net-d.yaml",
+        "incus profile create --project d -- p < generated/incus/d/profiles/p.yaml",
+    ]
+    c.query = _incus_server({"/1.0/projects/d": {"config": {"features.networks": "false"}, "description": "lab"},
+                             "/1.0/networks/net-d?project=d": {"description": "lab net", "config": {
+                                 "ipv4.address": "10.1.1.254/24", "ipv4.nat": "true", "ipv6.address": "fd42::1/64"}},
+                             "/1.0/profiles/p?project=d": {"description": "", "config": {}, "devices": {}},
+                             "/1.0/instances/box?project=d": {"config": {"security.protection.delete": "true"}}})
+    applied = desired | {"incus/d/instances/box.yaml": old_box}
+    assert commands(tg.units({}, applied, c)) == [
+        "incus config set --project d -- box security.protection.delete=false",
+        "incus delete --project d -- box",
+        "incus profile delete --project d -- p",
+        "incus network delete --project d -- net-d",
+        "incus project delete -- d",
+    ]
+    # An edited network gets only its differences; a key Incus set itself (ipv6.address) is left alone.
+    edited = HEADER + b"description: lab net\nconfig: {ipv4.address: 10.1.2.254/24}\n"
+    assert commands(tg.units(desired | {"incus/d/networks/net-d.yaml": edited}, desired, c)) == [
+        "incus network set --project d -- net-d ipv4.address=10.1.2.254/24",
+        "incus network unset --project d -- net-d ipv4.nat",
+    ]
+
+
+def test_a_missing_image_refuses_the_apply_before_anything_runs(tmp_path: Path):
+    box = HEADER + b"name: box\ntype: container\nimage: tiny\nconfig: {}\ndevices: {}\n"
+    c = ctx(tmp_path)
+    c.query = _incus_server({"/1.0/projects/d": {"config": {"features.images": "true"}}})
+    units = tg.units({"incus/d/instances/box.yaml": box}, {}, c)
+    assert commands(units) == ["incus create --project d -- tiny box < generated/incus/d/instances/box.yaml"]
+    assert c.refusals == [
+        "incus/d/instances/box.yaml: image 'tiny' is not in project d (Incus keeps images per project: its "
+        "features.images is true): copy it there with `incus image copy --mode relay --project SOURCE "
+        "--target-project d --alias tiny -- tiny local:`, or import it with `incus image import FILE --project d "
+        "--alias tiny`, then apply again"]
+    c = ctx(tmp_path)
+    c.query = _incus_server({"/1.0/projects/d": {"config": {"features.images": "true"}},
+                             "/1.0/images/aliases/tiny?project=d": {"name": "tiny"}})
+    tg.units({"incus/d/instances/box.yaml": box}, {}, c)
+    assert c.refusals == []
+    remote = box.replace(b"image: tiny", b"image: images:debian/12")
+    c = ctx(tmp_path)
+    c.query = _incus_server({"/1.0/projects/d": {"config": {"features.images": "true"}}})
+    tg.units({"incus/d/instances/box.yaml": remote}, {}, c)
+    assert c.refusals == []

@@ -16,6 +16,7 @@ WORKLOADS = True
 RENDER = "generator.platforms.compose.render:render"
 UNITS = "generator.platforms.compose.apply:units"
 PROGRAMS = "generator.platforms.compose.apply:programs"
+DRIFT: str | None = None    # what changed by hand is not read back from it
 
 
 def is_vm(spec: Mapping[str, Any]) -> bool:

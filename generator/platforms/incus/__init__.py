@@ -18,6 +18,7 @@ WORKLOADS = False
 RENDER = "generator.platforms.incus.render:render"
 UNITS = "generator.platforms.incus.apply:units"
 PROGRAMS = "generator.platforms.incus.apply:programs"
+DRIFT = "generator.platforms.incus.apply:drift"
 
 
 def is_vm(spec: Mapping[str, Any]) -> bool:

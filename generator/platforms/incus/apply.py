@@ -1,17 +1,42 @@
-"""Incus apply: the changed files of generated/incus/ as `incus` commands.
+"""Incus apply: the changed files of generated/incus/ as `incus` commands, and what changed on the server by hand.
 
 The local `incus` client runs them (point it at another server with `incus
-remote switch`): a project is created with `incus project create -- D <
-project.yaml` or updated with `incus project edit -- D < project.yaml`; a
-profile with `incus profile create|edit --project D -- P < file` (create
-or edit is decided by asking incusd which exist, `incus query`); an
-instance that does not exist is created from its image with `incus create
---project D -- IMAGE M < file`, and an existing one gets only the
-differences: `incus profile assign`, `incus config set|unset`, `incus
-config device add|set|unset|remove`. Without a record of a previous apply,
-the differences are taken against the instance's live configuration and
-nothing psot did not write is unset or removed. With `--clean-orphans`,
-`incus delete|profile delete|project delete` remove what psot created.
+remote switch`). Per domain, in this order: the project, its networks
+(`incus/<domain>/networks/<network>.yaml`), its profiles, its instances;
+removals (--clean-orphans) last, in the reverse order.
+
+- A project, a network or a profile that does not exist is created from its
+  file: `incus project create -- D < project.yaml`, `incus network create
+  --project D -- N < file`, `incus profile create --project D -- P < file`.
+  What exists is decided by asking incusd (`incus query`).
+- An existing project or network gets only the differences, taken against
+  its live configuration: `incus project|network set [--property] … --
+  NAME key=value…` and `unset` for a key psot wrote before and no longer
+  does. (`incus project edit` would replace the whole config, and switching
+  off a feature Incus turned on, `features.storage.buckets`, fails on a
+  project that holds anything.) An existing profile is replaced with
+  `incus profile edit --project D -- P < file`.
+- An instance that does not exist is created from its image with `incus
+  create --project D -- IMAGE M < file`; before anything runs, every image
+  alias is looked up in the project that holds the images (Incus keeps
+  images per project when `features.images` is true): a missing one refuses
+  the whole apply, naming the alias and the `incus image copy` that fixes
+  it. An existing instance gets only the differences from its live
+  configuration: `incus profile assign`, `incus config set|unset`, `incus
+  config device add|set|unset|remove`. Only what psot wrote is changed:
+  keys psot applied before and no longer writes are unset; nothing else of
+  the server's is unset or removed.
+- With `--clean-orphans`, `incus delete|network delete|profile delete|project
+  delete` remove what psot created; an instance psot protected
+  (`security.protection.delete: "true"` in the file applied) first gets
+  `incus config set … security.protection.delete=false`.
+
+Drift (`drift`): every object psot applied is read back from the server
+(`incus query`) and compared with the file applied, key by key, for what
+psot wrote (description, config keys, devices, an instance's profiles); an
+object gone from the server is drift too. `psot plan` and `psot apply
+--status` report it, and apply puts the applied file back (the drifted file
+becomes a unit even though it did not change).
 """
 
 from __future__ import annotations
@@ -21,18 +46,35 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
-from generator.apply.units import Change, Context, Program, Step, Unit, action_of, as_mapping, key_values, parse_yaml
+from generator.apply.units import (
+    Change,
+    Context,
+    LiveDrift,
+    Program,
+    Step,
+    Unit,
+    action_of,
+    as_mapping,
+    key_values,
+    parse_yaml,
+)
 from generator.platforms.incus import NAME
 from generator.rules.incus_config_keys import is_config_key, is_device_key
+
+# The folder (or file) of each kind of object in incus/<domain>/, and its rank: created in this order,
+# deleted in the reverse one.
+KINDS = ("project.yaml", "networks", "profiles", "instances")
+LISTED = {"networks": "networks", "profiles": "profiles", "instances": "instances"}   # kind -> /1.0/<api>
+PROTECTION = "security.protection.delete"
 
 
 @dataclass
 class _IncusLive:
     projects: set[str] | None                    # None: unknown (incus cannot be asked)
-    profiles: dict[str, set[str]] = field(default_factory=dict)
-    instances: dict[str, set[str]] = field(default_factory=dict)
+    listed: dict[tuple[str, str], set[str]] = field(default_factory=dict)   # (kind, domain) -> names
+    created: set[str] = field(default_factory=set)   # projects the units create (not on the server yet)
 
 
 def _names(listing: str | None, prefix: str) -> set[str] | None:
@@ -53,19 +95,27 @@ def _names(listing: str | None, prefix: str) -> set[str] | None:
     return out
 
 
+def _object_url(kind: str, domain: str, name: str) -> str:
+    if kind == "project.yaml":
+        return f"/1.0/projects/{quote(domain, safe='')}"
+    return f"/1.0/{LISTED[kind]}/{quote(name, safe='')}?project={quote(domain, safe='')}"
+
+
 class _Incus:
+    """What exists on the server, asked once per listing; without a server, the last apply's record."""
+
     def __init__(self, ctx: Context, applied: Mapping[str, bytes]) -> None:
         self.ctx = ctx
         self.applied = applied
-        projects = _names(ctx.query(("incus", "query", "--", "/1.0/projects")) if ctx.query else None,
-                          "/1.0/projects/")
+        projects = _names(self.ask(("incus", "query", "--", "/1.0/projects")), "/1.0/projects/")
         self.live = _IncusLive(projects)
-        if projects is None:
-            ctx.notes.append("incus could not be asked what exists: create or edit is decided from the "
-                             "last apply's record")
 
-    def _ask(self, argv: tuple[str, ...]) -> str | None:
-        """incus's answer; None as from a failed query when there is no way to ask (live.projects is None then)."""
+    @property
+    def reachable(self) -> bool:
+        return self.live.projects is not None
+
+    def ask(self, argv: tuple[str, ...]) -> str | None:
+        """incus's answer; None as from a failed query when there is no way to ask."""
         return self.ctx.query(argv) if self.ctx.query is not None else None
 
     def project_exists(self, domain: str) -> bool:
@@ -73,40 +123,64 @@ class _Incus:
             return f"incus/{domain}/project.yaml" in self.applied
         return domain in self.live.projects
 
-    def _list(self, kind: str, domain: str) -> set[str]:
-        cache = self.live.profiles if kind == "profiles" else self.live.instances
-        if domain not in cache:
+    def created_project(self, domain: str) -> None:
+        """`domain` is created by a unit before the ones that follow: it holds only its `default` profile."""
+        if self.live.projects is not None:
+            self.live.projects.add(domain)
+            self.live.created.add(domain)
+            self.live.listed[("profiles", domain)] = {"default"}
+            self.live.listed[("instances", domain)] = set()
+            self.live.listed.pop(("networks", domain), None)
+
+    def exists(self, kind: str, domain: str, name: str) -> bool:
+        if kind == "project.yaml":
+            return self.project_exists(domain)
+        key = (kind, domain)
+        if key not in self.live.listed:
             if self.live.projects is None or domain not in self.live.projects:
                 known = {PurePosixPath(p).stem for p in self.applied if p.startswith(f"incus/{domain}/{kind}/")}
-                cache[domain] = known | ({"default"} if kind == "profiles" else set())
+                self.live.listed[key] = known | ({"default"} if kind == "profiles" else set())
             else:
-                out = self._ask(("incus", "query", "--", f"/1.0/{kind}?project={domain}"))
-                cache[domain] = _names(out, f"/1.0/{kind}/") or set()
-        return cache[domain]
+                out = self.ask(("incus", "query", "--", f"/1.0/{LISTED[kind]}?project={quote(domain, safe='')}"))
+                self.live.listed[key] = _names(out, f"/1.0/{LISTED[kind]}/") or set()
+        return name in self.live.listed[key]
 
-    def profile_exists(self, domain: str, name: str) -> bool:
-        return name in self._list("profiles", domain)
-
-    def instance_exists(self, domain: str, name: str) -> bool:
-        return name in self._list("instances", domain)
-
-    def live_instance(self, domain: str, name: str) -> dict:
-        if self.live.projects is None:
-            return {}
-        out = self._ask(("incus", "query", "--", f"/1.0/instances/{name}?project={domain}"))
+    def read(self, kind: str, domain: str, name: str) -> dict | None:
+        """The object as the server has it now; None when it cannot be read."""
+        if not self.reachable:
+            return None
+        out = self.ask(("incus", "query", "--", _object_url(kind, domain, name)))
         try:
-            body = json.loads(out) if out else {}
+            body = json.loads(out) if out else None
         except ValueError:
-            body = {}
-        return body if isinstance(body, dict) else {}
+            return None
+        return body if isinstance(body, dict) else None
 
 
-def instance_steps(name: str, domain: str, old: dict, new: dict, owned: bool) -> list[Step]:
-    """The commands that take an existing instance from `old` to `new`.
+def _config_steps(verb: tuple[str, ...], name: str, before: Mapping[str, Any], new: Mapping[str, Any],
+                  gone: set[str], project: tuple[str, ...] = ()) -> list[Step]:
+    """`incus <verb> set|unset [--project D] -- NAME …`: the description and config keys of `new` that
+    `before` does not have, then the keys of `gone` that `before` still has."""
+    def incus(action: str, *args: str, flags: tuple[str, ...] = ()) -> Step:
+        return Step(("incus", *verb, action, *project, *flags, "--", name, *args))
 
-    `owned`: `old` is what psot applied last (keys missing from `new` are
-    removed); otherwise `old` is the live configuration, of which only what
-    `new` sets is changed.
+    steps: list[Step] = []
+    if "description" in new and before.get("description", "") != new["description"]:
+        steps.append(incus("set", f"description={new['description']}", flags=("--property",)))
+    old_config, new_config = as_mapping(before.get("config")), as_mapping(new.get("config"))
+    changed = {k: v for k, v in new_config.items() if old_config.get(k) != v}
+    if changed:
+        steps.append(incus("set", *key_values(changed)))
+    for key in sorted((gone & set(old_config)) - set(new_config)):
+        steps.append(incus("unset", key))
+    return steps
+
+
+def instance_steps(name: str, domain: str, before: dict, new: dict, gone: dict) -> list[Step]:
+    """The commands that take an existing instance from `before` (its configuration now) to `new`.
+
+    `gone`: the file psot applied last ({} when none): of its config keys and devices, those `new` no longer
+    has are unset or removed; nothing else of `before` is.
     """
     project = ("--project", domain)
 
@@ -115,36 +189,27 @@ def instance_steps(name: str, domain: str, old: dict, new: dict, owned: bool) ->
         return Step(("incus", *verb, *project, *flags, "--", name, *args))
 
     steps: list[Step] = []
-    if isinstance(new.get("profiles"), list) and old.get("profiles") != new["profiles"]:
+    if isinstance(new.get("profiles"), list) and before.get("profiles") != new["profiles"]:
         steps.append(incus("profile", "assign", args=(",".join(new["profiles"]),)))
-    if "description" in new and old.get("description", "") != new["description"]:
-        steps.append(incus("config", "set", args=(f"description={new['description']}",), flags=("--property",)))
-    old_config, new_config = as_mapping(old.get("config")), as_mapping(new.get("config"))
-    changed = {k: v for k, v in new_config.items() if old_config.get(k) != v}
-    if changed:
-        steps.append(incus("config", "set", args=tuple(key_values(changed))))
-    if owned:
-        for key in sorted(set(old_config) - set(new_config)):
-            steps.append(incus("config", "unset", args=(key,)))
-    old_devices, new_devices = as_mapping(old.get("devices")), as_mapping(new.get("devices"))
-    if owned:
-        for dev in sorted(set(old_devices) - set(new_devices)):
-            steps.append(incus("config", "device", "remove", args=(dev,)))
+    steps += _config_steps(("config",), name, before, new, set(as_mapping(gone.get("config"))), project)
+    old_devices, new_devices = as_mapping(before.get("devices")), as_mapping(new.get("devices"))
+    for dev in sorted((set(as_mapping(gone.get("devices"))) & set(old_devices)) - set(new_devices)):
+        steps.append(incus("config", "device", "remove", args=(dev,)))
     for dev, options in sorted(new_devices.items()):
         options = as_mapping(options)
-        before = old_devices.get(dev)
-        if before == options:
+        earlier = old_devices.get(dev)
+        if earlier == options:
             continue
-        before = as_mapping(before)
+        earlier = as_mapping(earlier)
         rest = {k: v for k, v in options.items() if k != "type"}
-        if before and before.get("type") == options.get("type"):
-            sets = {k: v for k, v in rest.items() if before.get(k) != v}
+        if earlier and earlier.get("type") == options.get("type"):
+            sets = {k: v for k, v in rest.items() if earlier.get(k) != v}
             if sets:
                 steps.append(incus("config", "device", "set", args=(dev, *key_values(sets))))
-            for key in sorted(set(before) - set(options)):
+            for key in sorted(set(earlier) - set(options)):
                 steps.append(incus("config", "device", "unset", args=(dev, key)))
             continue
-        if before:
+        if earlier:
             steps.append(incus("config", "device", "remove", args=(dev,)))
         steps.append(incus("config", "device", "add", args=(dev, str(options.get("type", "")), *key_values(rest))))
     return steps
@@ -158,79 +223,217 @@ def _not_keys(body: Mapping[str, Any]) -> list[str]:
     return bad
 
 
+def _split(path: str) -> tuple[str, str, str] | None:
+    """(domain, kind, name) of an Incus object's file, or None for a file that is no such object."""
+    parts = path.split("/")
+    if len(parts) == 3 and parts[2] == "project.yaml":
+        return parts[1], "project.yaml", parts[1]
+    if len(parts) == 4 and parts[2] in LISTED and parts[3].endswith(".yaml"):
+        return parts[1], parts[2], PurePosixPath(path).stem
+    return None
+
+
+def _removal(kind: str, domain: str, name: str, old: bytes | None) -> list[Step]:
+    project = ("--project", domain)
+    if kind == "project.yaml":
+        return [Step(("incus", "project", "delete", "--", domain))]
+    if kind in ("networks", "profiles"):
+        return [Step(("incus", kind[:-1], "delete", *project, "--", name))]
+    steps = []
+    if as_mapping(as_mapping(parse_yaml(old)).get("config")).get(PROTECTION) == "true":
+        # psot protected it: lifted just before psot deletes it, and only then.
+        steps.append(Step(("incus", "config", "set", *project, "--", name, f"{PROTECTION}=false")))
+    return steps + [Step(("incus", "delete", *project, "--", name))]
+
+
+# --- images ---------------------------------------------------------------------------------------
+
+def _image_project(incus: _Incus, domain: str, desired: Mapping[str, bytes]) -> str:
+    """The project whose images an instance of `domain` is created from: its own when features.images is
+    true (as the file psot applies says, else as the server has it), else `default`."""
+    project = as_mapping(parse_yaml(desired.get(f"incus/{domain}/project.yaml")))
+    images = as_mapping(project.get("config")).get("features.images")
+    if images is None and incus.project_exists(domain) and domain not in incus.live.created:
+        images = as_mapping((incus.read("project.yaml", domain, domain) or {}).get("config")).get("features.images")
+    return domain if images == "true" else "default"
+
+
+def _missing_image(incus: _Incus, domain: str, image: str, desired: Mapping[str, bytes]) -> str | None:
+    """Why `incus create` from `image` would fail for lack of the image, or None (a remote's image, `images:…`,
+    is fetched by incus itself; an alias or fingerprint of this server must be in the project's images)."""
+    if ":" in image:
+        return None
+    project = _image_project(incus, domain, desired)
+    q = quote(project, safe="")
+    if project in (incus.live.projects or set()) - incus.live.created:
+        for url in (f"/1.0/images/aliases/{quote(image, safe='')}?project={q}",
+                    f"/1.0/images/{quote(image, safe='')}?project={q}"):
+            if incus.ask(("incus", "query", "--", url)) is not None:
+                return None
+        own = " (Incus keeps images per project: its features.images is true)" if project == domain else ""
+        return (f"image {image!r} is not in project {project}{own}: copy it there with `incus image copy "
+                f"--mode relay --project SOURCE --target-project {project} --alias {image} -- {image} local:`, "
+                f"or import it with `incus image import FILE --project {project} --alias {image}`, then apply again")
+    return (f"image {image!r} cannot be in project {project}, which this apply creates and which keeps its own "
+            f"images (features.images: true): use a remote's image (e.g. `images:debian/12`), or create the project "
+            f"and import the image first (`incus project create {project}`, then `incus image import FILE "
+            f"--project {project} --alias {image}`), then apply again (psot updates the project it finds)")
+
+
+# --- units ----------------------------------------------------------------------------------------
+
 def units(changes: list[Change], ctx: Context, desired: Mapping[str, bytes],
           applied: Mapping[str, bytes]) -> list[Unit]:
-    """The units of the changed Incus files: projects, then profiles, then instances, domain by domain;
-    removals (--clean-orphans) last, instances before the profiles and projects that hold them."""
+    """The units of the changed Incus files, domain by domain: project, networks, profiles, instances;
+    removals (--clean-orphans) last, instances before the profiles, networks and projects that hold them."""
     incus = _Incus(ctx, applied)
+    if not incus.reachable:
+        ctx.notes.append("incus could not be asked what exists: create or edit is decided from the "
+                         "last apply's record")
     ahead: list[Unit] = []
     removals: list[tuple[int, Unit]] = []
-    order = {"project.yaml": 0, "profiles": 1, "instances": 2}
-    for path, old, new in sorted(changes, key=lambda c: (c[0].split("/")[1], order.get(c[0].split("/")[2], 9),
-                                                          c[0])):
-        parts = path.split("/")
-        if len(parts) < 3 or parts[2] not in order:
+
+    def rank(change: Change) -> tuple:
+        where = _split(change[0])
+        return (where[0], KINDS.index(where[1]), change[0]) if where else ("", -1, change[0])
+
+    for path, old, new in sorted(changes, key=rank):
+        where = _split(path)
+        if where is None:
             ahead.append(Unit(NAME, "update", {path: new}, note="not an Incus object psot knows"))
             continue
-        domain, kind = parts[1], parts[2]
+        domain, kind, name = where
         project = ("--project", domain)
         label = ctx.source_label(path)
         action = action_of([(old, new)])
         if new is None:
-            if not ctx.clean_orphans:
-                continue
-            if kind == "project.yaml":
-                step, rank = Step(("incus", "project", "delete", "--", domain)), 2
-            elif kind == "profiles":
-                step, rank = Step(("incus", "profile", "delete", *project, "--", PurePosixPath(path).stem)), 1
-            else:
-                step, rank = Step(("incus", "delete", *project, "--", PurePosixPath(path).stem)), 0
-            removals.append((rank, Unit(NAME, "delete", {path: None}, [step])))
+            if ctx.clean_orphans:
+                removals.append((-KINDS.index(kind), Unit(NAME, "delete", {path: None},
+                                                          _removal(kind, domain, name, old))))
             continue
+        body = as_mapping(parse_yaml(new))
+        gone = as_mapping(parse_yaml(old))
+        exists = incus.exists(kind, domain, name)
         if kind == "project.yaml":
-            verb = "edit" if incus.project_exists(domain) else "create"
-            if verb == "create" and incus.live.projects is not None:
-                incus.live.projects.add(domain)
-                incus.live.profiles[domain] = {"default"}
-                incus.live.instances[domain] = set()
-            ahead.append(Unit(NAME, action, {path: new},
-                              [Step(("incus", "project", verb, "--", domain), new, label)]))
+            if not exists:
+                incus.created_project(domain)
+                steps = [Step(("incus", "project", "create", "--", domain), new, label)]
+            else:
+                before = incus.read(kind, domain, name) or gone
+                steps = _config_steps(("project",), domain, before, body, set(as_mapping(gone.get("config"))))
+            ahead.append(Unit(NAME, action, {path: new}, steps))
+        elif kind == "networks":
+            if not exists:
+                steps = [Step(("incus", "network", "create", *project, "--", name), new, label)]
+            else:
+                before = incus.read(kind, domain, name) or gone
+                steps = _config_steps(("network",), name, before, body, set(as_mapping(gone.get("config"))),
+                                      project)
+            ahead.append(Unit(NAME, action, {path: new}, steps))
         elif kind == "profiles":
-            name = PurePosixPath(path).stem
-            verb = "edit" if incus.profile_exists(domain, name) else "create"
+            verb = "edit" if exists else "create"
             ahead.append(Unit(NAME, action, {path: new},
                               [Step(("incus", "profile", verb, *project, "--", name), new, label)]))
         else:
-            body = as_mapping(parse_yaml(new))
-            name = str(body.get("name") or PurePosixPath(path).stem)
-            vm = ("--vm",) if body.get("type") == "virtual-machine" else ()
-            bad = _not_keys(body)
-            if bad:
-                what = "is not an Incus key" if len(bad) == 1 else "are not Incus keys"
-                ahead.append(Unit(NAME, action, {path: new},
-                                  blocked=f"{', '.join(bad)} {what} (see `psot explain INC006`); nothing of "
-                                          f"{name} is passed to incus"))
-                continue
-            if not incus.instance_exists(domain, name):
-                image = body.get("image")
-                if image:
-                    ahead.append(Unit(NAME, action, {path: new},
-                                      [Step(("incus", "create", *project, *vm, "--", str(image), name), new,
-                                            label)]))
-                else:
-                    ahead.append(Unit(NAME, action, {path: new},
-                                      [Step(("incus", "create", *project, *vm, "--", "IMAGE", name), None, label,
-                                            manual=True)],
-                                      blocked=f"instance {name} does not exist in project {domain} and has no "
-                                              "image: set its os_image (or global.default_os_image), or "
-                                              "create it, then apply again"))
-                continue
-            owned = old is not None
-            before = as_mapping(parse_yaml(old)) if owned else incus.live_instance(domain, name)
-            ahead.append(Unit(NAME, action, {path: new}, instance_steps(name, domain, before, body, owned)))
+            ahead.append(_instance_unit(incus, ctx, path, old, new, desired))
     return ahead + [u for _, u in sorted(removals, key=lambda r: r[0])]
 
 
+def _instance_unit(incus: _Incus, ctx: Context, path: str, old: bytes | None, new: bytes,
+                   desired: Mapping[str, bytes]) -> Unit:
+    domain = path.split("/")[1]
+    project = ("--project", domain)
+    label = ctx.source_label(path)
+    action = action_of([(old, new)])
+    body = as_mapping(parse_yaml(new))
+    name = str(body.get("name") or PurePosixPath(path).stem)
+    bad = _not_keys(body)
+    if bad:
+        what = "is not an Incus key" if len(bad) == 1 else "are not Incus keys"
+        return Unit(NAME, action, {path: new},
+                    blocked=f"{', '.join(bad)} {what} (see `psot explain INC006`); nothing of {name} is passed "
+                            "to incus")
+    if not incus.exists("instances", domain, name):
+        vm = ("--vm",) if body.get("type") == "virtual-machine" else ()
+        image = body.get("image")
+        if not image:
+            return Unit(NAME, action, {path: new},
+                        [Step(("incus", "create", *project, *vm, "--", "IMAGE", name), None, label, manual=True)],
+                        blocked=f"instance {name} does not exist in project {domain} and has no image: set its "
+                                "os_image (or global.default_os_image), or create it, then apply again")
+        if incus.reachable:
+            missing = _missing_image(incus, domain, str(image), desired)
+            if missing is not None:
+                ctx.refusals.append(f"{path}: {missing}")
+        return Unit(NAME, action, {path: new},
+                    [Step(("incus", "create", *project, *vm, "--", str(image), name), new, label)])
+    gone = as_mapping(parse_yaml(old))
+    before = incus.read("instances", domain, name) or gone
+    return Unit(NAME, action, {path: new}, instance_steps(name, domain, before, body, gone))
+
+
+# --- drift ----------------------------------------------------------------------------------------
+
+def _differences(kind: str, applied: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]:
+    """What of `applied` (a file psot applied) the server has otherwise, as `key: applied X, server Y`."""
+    def shown(value: Any) -> str:
+        return "(none)" if value is None else json.dumps(value) if not isinstance(value, str) else repr(value)
+
+    out = []
+    if "description" in applied and live.get("description", "") != applied["description"]:
+        out.append(f"description: applied {shown(applied['description'])}, server {shown(live.get('description'))}")
+    if kind == "instances" and isinstance(applied.get("profiles"), list) and live.get("profiles") != \
+            applied["profiles"]:
+        out.append(f"profiles: applied {shown(applied['profiles'])}, server {shown(live.get('profiles'))}")
+    live_config = as_mapping(live.get("config"))
+    for key, value in sorted(as_mapping(applied.get("config")).items()):
+        if live_config.get(key) != value:
+            out.append(f"config.{key}: applied {shown(value)}, server {shown(live_config.get(key))}")
+    live_devices = as_mapping(live.get("devices"))
+    for dev, options in sorted(as_mapping(applied.get("devices")).items()):
+        there = live_devices.get(dev)
+        if there is None:
+            out.append(f"devices.{dev}: applied, not on the server")
+            continue
+        there = as_mapping(there)
+        for key in sorted(set(as_mapping(options)) | set(there)):
+            if as_mapping(options).get(key) != there.get(key):
+                out.append(f"devices.{dev}.{key}: applied {shown(as_mapping(options).get(key))}, server "
+                           f"{shown(there.get(key))}")
+    return out
+
+
+def drift(applied: Mapping[str, bytes], ctx: Context) -> list[LiveDrift]:
+    """Every Incus object psot applied whose live state differs from the file applied (by hand, on the server);
+    nothing when the server cannot be asked (a note says so)."""
+    objects = [(path, where) for path in sorted(applied) if (where := _split(path)) is not None]
+    if not objects:
+        return []
+    incus = _Incus(ctx, applied)
+    if not incus.reachable:
+        ctx.notes.append("incus could not be asked: what was changed on the server by hand is not known")
+        return []
+    out = []
+    for path, (domain, kind, name) in objects:
+        if kind != "project.yaml" and not incus.project_exists(domain):
+            continue          # reported once, for the project
+        if not incus.exists(kind, domain, name):
+            out.append(LiveDrift(path, ("not on the server (deleted by hand?)",)))
+            continue
+        live = incus.read(kind, domain, name)
+        if live is None:
+            continue
+        found = _differences(kind, as_mapping(parse_yaml(applied[path])), live)
+        if found:
+            out.append(LiveDrift(path, tuple(found)))
+    return out
+
+
 def programs(files: Mapping[str, bytes], ctx: Context) -> list[Program]:
-    """The `incus` client, on its default remote."""
-    return [Program(NAME, None, ("incus",), "on the incus client's default remote (`incus remote get-default`)")]
+    """The `incus` client, on its default remote; whether --clean-orphans lifts a protection psot set."""
+    protected = any(as_mapping(as_mapping(parse_yaml(content)).get("config")).get(PROTECTION) == "true"
+                    for path, content in files.items() if (_split(path) or ("", ""))[1] == "instances")
+    notes = (f"`--clean-orphans` sets {PROTECTION}=false on an instance psot protected, just before `incus "
+             "delete`",) if protected else ()
+    return [Program(NAME, None, ("incus",), "on the incus client's default remote (`incus remote get-default`)",
+                    notes=notes)]

@@ -17,6 +17,7 @@ WORKLOADS = True
 RENDER = "generator.platforms.kubernetes.render:render"
 UNITS = "generator.platforms.kubernetes.apply:units"
 PROGRAMS = "generator.platforms.kubernetes.apply:programs"
+DRIFT: str | None = None    # what changed by hand is not read back from it
 
 
 def is_vm(spec: Mapping[str, Any]) -> bool:

@@ -16,6 +16,7 @@ WORKLOADS = True
 RENDER = "generator.platforms.proxmox.render:render"
 UNITS = "generator.platforms.proxmox.apply:units"
 PROGRAMS = "generator.platforms.proxmox.apply:programs"
+DRIFT: str | None = None    # what changed by hand is not read back from it
 
 
 def is_vm(spec: Mapping[str, Any]) -> bool:

@@ -85,32 +85,46 @@ def incusd():
     yield from running_incusd()
 
 
-FIRST: list[str] = []      # the commands of the fixture's first apply
+FIRST: list[str] = []      # the commands of the fixture's apply that created the instance
+REFUSED: list[str] = []    # what the fixture's first apply said
 
 
 @pytest.fixture(scope="module")
 def project(incusd: Incusd, tmp_path_factory) -> Path:
-    """psot creates project `lab` and its profile; the instance waits for its image, then psot creates it."""
+    """psot refuses to create project `lab` whose own images cannot hold `tiny` yet; once the project exists with
+    the image, psot updates the project, creates its profile and the instance."""
     root = tmp_path_factory.mktemp("incus-args")
     write_infra(root, **{"limits.cpu": "1", "user.note": "a=b", "user.flag": "-x"})
     assert psot(root, incusd, "sync").returncode == 0
     first = psot(root, incusd, "apply", "--yes")
     assert first.returncode == 1, first.stdout + first.stderr
-    assert 'Error: Image "tiny" not found' in first.stdout
-    FIRST[:] = commands(root)
+    REFUSED[:] = first.stderr.splitlines()
+    assert not (root / ".generated.psot-state" / "last-apply.json").exists()
+    incusd.check("project", "create", "lab")
     incusd.check("image", "import", str(tiny_image(root / "tiny.tar.gz")), "--alias", "tiny", "--project", "lab")
     done = psot(root, incusd, "apply", "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
+    FIRST[:] = commands(root)
     return root
 
 
+def test_an_image_the_new_project_cannot_hold_refuses_before_anything_runs(project: Path, incusd: Incusd):
+    assert REFUSED == [
+        "psot: apply would fail: incus/lab/instances/box.yaml: image 'tiny' cannot be in project lab, which this "
+        "apply creates and which keeps its own images (features.images: true): use a remote's image (e.g. "
+        "`images:debian/12`), or create the project and import the image first (`incus project create lab`, then "
+        "`incus image import FILE --project lab --alias tiny`), then apply again (psot updates the project it "
+        "finds); nothing was run."]
+
+
 def test_names_and_images_come_after_double_dash(project: Path, incusd: Incusd):
+    # The project psot found gets only the differences (a feature Incus turned on stays on).
     assert FIRST == [
-        "incus project create -- lab < generated/incus/lab/project.yaml",
+        "incus project set --property -- lab 'description=argument tests'",
+        "incus project set -- lab features.networks=false",
         "incus profile create --project lab -- locked < generated/incus/lab/profiles/locked.yaml",
         "incus create --project lab -- tiny box < generated/incus/lab/instances/box.yaml",
     ]
-    assert commands(project) == ["incus create --project lab -- tiny box < generated/incus/lab/instances/box.yaml"]
     config = live(incusd, "/1.0/instances/box?project=lab")["config"]
     assert {k: config[k] for k in ("limits.cpu", "user.note", "user.flag")} == {
         "limits.cpu": "1", "user.note": "a=b", "user.flag": "-x"}
@@ -136,14 +150,14 @@ def test_an_update_sets_the_same_keys_as_the_create(project: Path, incusd: Incus
 def test_device_names_and_options_come_after_double_dash(project: Path, incusd: Incusd):
     old = {"config": {}, "devices": {}}
     new = {"config": {}, "devices": {"gpu": {"type": "gpu", "gputype": "physical", "pci": "0000:07:00.0"}}}
-    steps = instance_steps("box", "lab", old, new, owned=True)
+    steps = instance_steps("box", "lab", old, new, gone=old)
     assert [s.display() for s in steps] == [
         "incus config device add --project lab -- box gpu gpu gputype=physical pci=0000:07:00.0"]
     assert run(steps[0], incusd).returncode == 0
     assert live(incusd, "/1.0/instances/box?project=lab")["devices"]["gpu"] == {
         "type": "gpu", "gputype": "physical", "pci": "0000:07:00.0"}
     unset = instance_steps("box", "lab", new, {"config": {}, "devices": {"gpu": {"type": "gpu",
-                                                                                       "gputype": "physical"}}}, True)
+                                                                                       "gputype": "physical"}}}, new)
     assert [s.display() for s in unset] == ["incus config device unset --project lab -- box gpu pci"]
     assert run(unset[0], incusd).returncode == 0
     assert "pci" not in live(incusd, "/1.0/instances/box?project=lab")["devices"]["gpu"]
@@ -153,7 +167,7 @@ def test_a_key_that_is_an_option_fails_at_incusd_instead_of_printing_help(projec
     """Without `--`, `incus config set box --help` prints its help and exits 0: an update recorded as applied that
     changed nothing. After `--` it is a key, and incusd refuses it (INC006 refuses it long before)."""
     assert incusd.incus("config", "set", "box", "--help", "--project", "lab").returncode == 0
-    step = instance_steps("box", "lab", {}, {"config": {"--help": "x"}}, owned=False)[0]
+    step = instance_steps("box", "lab", {}, {"config": {"--help": "x"}}, gone={})[0]
     assert step.argv == ("incus", "config", "set", "--project", "lab", "--", "box", "--help=x")
     done = run(step, incusd)
     assert done.returncode != 0

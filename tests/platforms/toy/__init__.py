@@ -17,6 +17,7 @@ WORKLOADS = True
 RENDER = "tests.platforms.toy.render:render"
 UNITS = "tests.platforms.toy.apply:units"
 PROGRAMS = "tests.platforms.toy.apply:programs"
+DRIFT: str | None = None    # what changed by hand is not read back from it
 
 
 def is_vm(spec: Mapping[str, Any]) -> bool:
