@@ -23,15 +23,18 @@ from tests.detect.helpers import (
     MIXED,
     OUTPUTS,
     PVE,
+    DRV003_SEED_000,
     SEED_000,
+    SEED_000_OPEN,
     SEED_001,
     completed,
     infra_around,
+    with_host_flavour,
 )
 
 
 @pytest.mark.parametrize("host, files, expected", [
-    ("homelab", SEED_000, {
+    ("homelab", SEED_000_OPEN, {
         "rtx-5070-ti": {"vendor": "nvidia", "model": "GeForce RTX 5070 Ti", "vram_gb": 16, "index": 0,
                         "pci": "0000:01:00.0", "pci_id": "10de:2c05", "architecture": "blackwell",
                         "compute_capability": "12.0", "driver": "575.64.03", "tdp_watts": 300,
@@ -56,7 +59,8 @@ def test_seed_hosts_round_trip(host, files, expected, tmp_path):
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
     block = yaml.safe_load(run.stdout)
-    assert block == {"hosts": {host: {"gpus": expected}}}
+    flavour = {"nvidia": {"kernel_modules": "open"}} if files is SEED_000_OPEN else {}
+    assert block == {"hosts": {host: {**flavour, "gpus": expected}}}
     result = compile_infra(infra_around(run.stdout, tmp_path))
     assert result.ok, [f.format() for f in result.diag.findings]
     assert sorted(result.infra.gpus) == sorted(f"{host}/{name}" for name in expected)
@@ -181,7 +185,7 @@ def test_uncommented_under_the_empty_mapping_left_in_place_is_a_located_duplicat
 
 
 # Each saved output alone, the hosts of the tests above, and combinations that leave some GPUs without VRAM.
-PASTED = [[p] for p in OUTPUTS + LISTINGS] + [SEED_000, SEED_001, MIXED, PVE, APU, OUTPUTS,
+PASTED = [[p] for p in OUTPUTS + LISTINGS] + [SEED_000, SEED_000_OPEN, SEED_001, MIXED, PVE, APU, OUTPUTS,
                                    [FIXTURES / "mixed-lspci.txt", FIXTURES / "mixed-nvidia-smi.csv"],
                                    [FIXTURES / "seed000-lspci.txt", FIXTURES / "rocm-smi-5-nobus.json"],
                                    [FIXTURES / "mixed-lspci.txt", FIXTURES / "rocm-smi-5-nobus.json"]]
@@ -194,6 +198,11 @@ def test_what_detect_prints_pastes_below_a_minimal_infra_and_validates(files, tm
     assert run.returncode == 0, run.stderr
     (tmp_path / "infra.yml").write_text(MINIMAL_INFRA + run.stdout, encoding="utf-8")
     check = run_psot("validate", cwd=tmp_path)
+    if with_host_flavour(files) != files:
+        # Seed 000's nvidia-smi listing without the kernel modules: the impossible host, which psot catches.
+        assert check.returncode == 1, check.stdout + check.stderr
+        assert DRV003_SEED_000 in check.stdout and check.stdout.count("error[") == 1, check.stdout
+        return
     assert check.returncode == 0, check.stdout + check.stderr
     assert "error[" not in check.stdout
 
@@ -224,6 +233,10 @@ def test_every_combination_pastes_and_compiles_as_printed_and_once_completed(whe
             path.write_text(MINIMAL_INFRA + text if where == "end" else head + text + "domains: {}\n" + tail,
                             encoding="utf-8")
             result = compile_infra(path, until="validate")
+            if with_host_flavour(list(files)) != list(files):
+                # Seed 000's nvidia-smi listing without the kernel modules: the impossible host, caught.
+                assert [f.format() for f in result.diag.findings if "error[" in f.format()] == [DRV003_SEED_000], label
+                continue
             assert result.ok, (label, text, [f.format() for f in result.diag.findings])
             assert sorted(result.infra.gpus) == sorted(f"ws/{name}" for name in names), label
 
