@@ -17,7 +17,16 @@ from generator.detect import normalise
 from generator.resources import data_dir
 from tests.conftest import REPO, run_psot
 from tests.detect.helpers import (
-    FIXTURES, MIXED, OUTPUTS, SEED_000, SEED_000_OPEN, SEED_001, completed, fixture, with_host_flavour)
+    FIXTURES,
+    MIXED,
+    OUTPUTS,
+    SEED_000,
+    SEED_000_OPEN,
+    SEED_001,
+    completed,
+    fixture,
+    with_host_flavour,
+)
 from tests.detect.test_tools import cat, fake_tool
 
 THIS_HOST = normalise.host_name(socket.gethostname()) or "localhost"

@@ -53,14 +53,14 @@ def fixture(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
 
 
-def infra_around(block_text: str, tmp_path: Path, platform: str = "docker") -> Path:
+def infra_around(block_text: str, tmp_path: Path, platform: str = "docker", gpu_policy: str = "exclusive") -> Path:
     """A complete infra.yml whose host is the pasted block, with a platform and a compose workload per GPU."""
     block = yaml.safe_load(block_text)
     (host, spec), = block["hosts"].items()
     spec["platform"] = platform
     workloads = {f"svc-{i}": {"target": "compose", "host": host, "gpu": {"vram_gb": 1, "pin": gpu}}
                  for i, gpu in enumerate(spec["gpus"])}
-    data = {"project_name": "detected", "global": {"gpu_policy": "exclusive"}, "domains": {},
+    data = {"project_name": "detected", "global": {"gpu_policy": gpu_policy}, "domains": {},
             "hosts": block["hosts"], "workloads": workloads}
     path = tmp_path / "infra.yml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
