@@ -148,8 +148,8 @@ def test_json_hosts_equal_detects_block(tmp_path):
 
 def test_lspci_alone_gives_gpus_to_complete_and_a_commented_service(tmp_path):
     # With the kernel modules the host loads: completed, both cards would otherwise be the impossible host (DRV003).
-    run = init("site", "--host", "ws", "--from", str(FIXTURES / "seed000-lspci.txt"), str(FIXTURES / "pve-nvidia-version.txt"),
-               cwd=tmp_path)
+    run = init("site", "--host", "ws", "--from", str(FIXTURES / "seed000-lspci.txt"),
+               str(FIXTURES / "pve-nvidia-version.txt"), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout == ("Wrote site/infra.yml: host ws with 2 GPUs commented out to complete (no tool reported "
                           "their VRAM), from lspci. Edit it, then run `psot validate site/infra.yml` and "
