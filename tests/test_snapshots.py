@@ -15,8 +15,9 @@ from generator.pipeline import compile_infra
 from tests.conftest import EXAMPLES, REPO
 
 # Examples that show a mistake psot catches: they must fail to compile, and
-# their own tests assert the exact findings (tests/rules/test_storage.py).
-FAILING_EXAMPLES = {"blackwell-bringup"}
+# their own tests assert the exact findings (tests/rules/test_storage.py,
+# tests/rules/test_driver_flavour_conflict.py).
+FAILING_EXAMPLES = {"blackwell-bringup", "flavour-conflict"}
 
 
 def _name(path: Path) -> str:

@@ -3,5 +3,6 @@
 nvidia.py, amd.py and intel.py each hold their vendor's row and one row per
 architecture (NVIDIA also its SKUs and CUDA releases), every fact with its
 source; rows.py defines the row types, tables.py the lookups over all of
-them, and driver_status.py what an installed driver means for a GPU.
+them, driver_status.py what an installed driver means for a GPU, and cuda.py
+what a CUDA release asks of one.
 """

@@ -4,7 +4,11 @@ Below its architecture's minimum driver (generator/hardware/nvidia.py) a GPU
 cannot run GPU work: `unavailable`. Below the recommended one it works but
 is `degraded`. A GPU without `driver`, or whose architecture has no minimum
 in the tables (AMD, Intel, NVIDIA before Maxwell, names the tables do not
-know), is not judged. model.py applies the status; the DRV rules explain it.
+know), is not judged. A driver above the architecture's last branch
+(`beyond_last_branch`: Maxwell on 590) no longer drives it, and a kernel-module
+flavour the architecture cannot run on (`flavours`: Blackwell on the
+proprietary modules) neither. model/core.py applies the status to the
+consumers that use the host's driver; the DRV rules explain it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ class Assessment:
     recommended: str
 
 
-def _architecture(vendor: str, architecture: str | None, compute_capability: str | None) -> Architecture | None:
+def architecture_of(vendor: str, architecture: str | None, compute_capability: str | None) -> Architecture | None:
     """By the `architecture` infra.yml gives, else by the compute capability."""
     if architecture:
         return tables.architecture(vendor, architecture)
@@ -35,7 +39,7 @@ def _architecture(vendor: str, architecture: str | None, compute_capability: str
 def assess(vendor: str, architecture: str | None, compute_capability: str | None,
            driver: str | None) -> Assessment | None:
     """What the installed driver means for the GPU; None when it is not judged."""
-    row = _architecture(vendor, architecture, compute_capability)
+    row = architecture_of(vendor, architecture, compute_capability)
     if not driver or row is None or row.minimum_driver is None or row.recommended_driver is None:
         return None
     installed = tables.version(driver)
@@ -46,6 +50,20 @@ def assess(vendor: str, architecture: str | None, compute_capability: str | None
     else:
         status = "ok"
     return Assessment(status, row, row.minimum_driver, row.recommended_driver)
+
+
+def beyond_last_branch(row: Architecture, driver: str | None) -> bool:
+    """Whether `driver` is of a branch newer than the last one that supports the architecture
+    (590.44.01 for Maxwell, whose last branch is R580); False when either is not known."""
+    if not driver or row.last_driver_branch is None:
+        return False
+    return tables.version(driver)[0] > row.last_driver_branch
+
+
+def flavours(row: Architecture) -> tuple[str, ...]:
+    """The NVIDIA kernel-module flavours that can drive the architecture ("open", "proprietary");
+    empty for another vendor's."""
+    return row.kernel_modules if row.vendor == "nvidia" else ()
 
 
 _RANK = {"ok": 0, "degraded": 1, "unavailable": 2}

@@ -52,8 +52,11 @@ class Gpu:
     tdp_watts: float | None
     speed: float | None
     mapping: str | None       # proxmox: the name of its cluster PCI mapping
-    status: str               # effective: the worse of `declared_status` and what the driver allows
-    declared_status: str      # as written in infra.yml (default ok)
+    # For consumers on the host's driver (containers): the worse of `declared_status` and what that driver
+    # allows (see _host_driver_status). A consumer it is passed through to sees `declared_status`
+    # (placement/eligibility.py status).
+    status: str
+    declared_status: str      # as written in infra.yml (default ok); unavailable once `--without` takes it
     path: tuple
     uuid: str | None = None                              # NVIDIA's GPU-… identifier
     functions: tuple[PciFunction, ...] | None = None
@@ -101,6 +104,7 @@ class Request:
     count_all: bool = False
     vendor: str = "any"
     min_compute_capability: str | None = None
+    cuda: str | None = None         # the CUDA version its image is built for: 12.8
     pin: str | None = None          # as written in infra.yml (or `pci:<address>` from an Incus device)
     pin_gpu: str | None = None      # resolved `host/gpu`, None when unresolved
     latency_critical: bool = False
@@ -236,15 +240,13 @@ def _hosts(section: Mapping[str, Any]) -> tuple[dict[str, Host], dict[str, Gpu]]
         host_gpus = []
         for gpu_name, g in (spec.get("gpus") or {}).items():
             declared = g.get("status", "ok")
-            assessment = driver_status.assess(g["vendor"], g.get("architecture"), g.get("compute_capability"),
-                                              g.get("driver"))
             gpu = Gpu(
                 host=host_name, name=gpu_name, vendor=g["vendor"], vram_gb=float(g["vram_gb"]),
                 index=g.get("index"), pci=(g.get("pci") or "").lower() or None, pci_id=g.get("pci_id"),
                 model=g.get("model"), architecture=g.get("architecture"),
                 compute_capability=g.get("compute_capability"), driver=g.get("driver"),
                 tdp_watts=_num(g.get("tdp_watts")), speed=_num(g.get("speed")), mapping=g.get("mapping"),
-                status=driver_status.worst(declared, assessment.status) if assessment else declared,
+                status=_host_driver_status(g, declared, (spec.get("nvidia") or {}).get("kernel_modules")),
                 declared_status=declared, path=path + ("gpus", gpu_name),
                 uuid=g.get("uuid"), functions=_functions(g.get("functions")), iommu_group=g.get("iommu_group"),
                 subsystem_id=g.get("subsystem_id"), driver_in_use=g.get("driver_in_use"), memory=g.get("memory"),
@@ -258,6 +260,28 @@ def _hosts(section: Mapping[str, Any]) -> tuple[dict[str, Host], dict[str, Gpu]]
             labels=MappingProxyType(spec.get("labels") or {}), taints=taints_of(host_name, spec), path=path,
             spec=spec, nvidia_kernel_modules=(spec.get("nvidia") or {}).get("kernel_modules"))
     return hosts, gpus
+
+
+def _host_driver_status(g: Mapping[str, Any], declared: str, kernel_modules: str | None) -> str:
+    """The GPU's status for the consumers that run on the host's driver: the worse of `declared` and what
+    that driver makes of it (generator/hardware/driver_status.py): below the architecture's minimum or above
+    its last branch, or on a kernel-module flavour (the host's `nvidia.kernel_modules`) that cannot drive it.
+
+    A GPU detect found on vfio-pci is reserved for a VM, which brings its own driver: only `declared` counts.
+    """
+    if g.get("driver_in_use") == "vfio-pci":
+        return declared
+    vendor, driver = g["vendor"], g.get("driver")
+    statuses = [declared]
+    assessment = driver_status.assess(vendor, g.get("architecture"), g.get("compute_capability"), driver)
+    if assessment is not None:
+        statuses.append(assessment.status)
+    row = driver_status.architecture_of(vendor, g.get("architecture"), g.get("compute_capability"))
+    if row is not None and (driver_status.beyond_last_branch(row, driver) or (
+            kernel_modules is not None and driver_status.flavours(row)
+            and kernel_modules not in driver_status.flavours(row))):
+        statuses.append("unavailable")
+    return driver_status.worst(*statuses)
 
 
 def _functions(raw: Any) -> tuple[PciFunction, ...] | None:
@@ -280,6 +304,7 @@ def _request(raw: Any, path: tuple, default_vram: float, passthrough_default: bo
         count_all=raw.get("count") == "all",
         vendor=raw.get("vendor", "any"),
         min_compute_capability=raw.get("min_compute_capability"),
+        cuda=raw.get("cuda"),
         pin=raw.get("pin"),
         latency_critical=bool(raw.get("latency_critical", False)),
         isolate=bool(raw.get("isolate", False)),
@@ -356,8 +381,10 @@ def _resolve_pin(consumer: Consumer, gpus: Mapping[str, Gpu]) -> Consumer:
 
 
 def without(infra: Infra, keys: tuple[str, ...]) -> Infra:
-    """The same infrastructure with the GPUs `keys` gone (`psot place --without`): they become unavailable."""
-    gpus = {k: replace(g, status="unavailable") if k in keys else g for k, g in infra.gpus.items()}
+    """The same infrastructure with the GPUs `keys` gone (`psot place --without`): they become unavailable,
+    to every consumer."""
+    gpus = {k: replace(g, status="unavailable", declared_status="unavailable") if k in keys else g
+            for k, g in infra.gpus.items()}
     hosts = {name: replace(h, gpus=tuple(gpus[g.key] for g in h.gpus), listed=tuple(gpus[g.key] for g in h.listed))
              for name, h in infra.hosts.items()}
     return replace(infra, gpus=MappingProxyType(gpus), hosts=MappingProxyType(hosts))

@@ -35,7 +35,7 @@ from typing import ClassVar
 from generator.diagnostics.findings import Diagnostics, Finding, format_path
 from generator.model.core import Consumer, Gpu, Infra
 from generator.placement import balance
-from generator.placement.eligibility import eligible, why_none
+from generator.placement.eligibility import eligible, status, why_none
 
 NODE_BUDGET = 50_000              # search steps for a whole placement
 GROUP_BUDGET_MIN = 1_000           # ... and for one group of consumers that can share GPUs
@@ -271,26 +271,26 @@ def _occupied_first(state: _State, gpu: Gpu) -> bool:
 
 def rank_vram(state: _State, consumer: Consumer, gpu: Gpu) -> tuple:
     """vram_based: `ok` before `degraded`, its previous GPU, then the most free VRAM."""
-    return (_occupied_first(state, gpu), gpu.status == "degraded", not state.was_on(consumer, gpu.key),
+    return (_occupied_first(state, gpu), status(consumer, gpu) == "degraded", not state.was_on(consumer, gpu.key),
             -state.free(gpu.key), gpu.key)
 
 
 def rank_fastest(state: _State, consumer: Consumer, gpu: Gpu) -> tuple:
     """latency_optimized, latency-critical consumers: the fastest GPU."""
-    return (_occupied_first(state, gpu), gpu.status == "degraded", -speed(gpu),
+    return (_occupied_first(state, gpu), status(consumer, gpu) == "degraded", -speed(gpu),
             not state.was_on(consumer, gpu.key), -state.free(gpu.key), gpu.key)
 
 
 def rank_spread(state: _State, consumer: Consumer, gpu: Gpu) -> tuple:
     """latency_optimized, the rest: GPUs of no latency-critical consumer first, then by free VRAM."""
     latency = any(state.infra.consumers[n].request.latency_critical for n in state.on_gpu[gpu.key])
-    return (_occupied_first(state, gpu), gpu.status == "degraded", latency,
+    return (_occupied_first(state, gpu), status(consumer, gpu) == "degraded", latency,
             not state.was_on(consumer, gpu.key), -state.free(gpu.key), gpu.key)
 
 
 def rank_largest(state: _State, consumer: Consumer, gpu: Gpu) -> tuple:
     """Consumers that own their GPU (passthrough, `isolate`): the largest free GPU."""
-    return (gpu.status == "degraded", not state.was_on(consumer, gpu.key), -gpu.vram_gb, gpu.key)
+    return (status(consumer, gpu) == "degraded", not state.was_on(consumer, gpu.key), -gpu.vram_gb, gpu.key)
 
 
 def _options(state: _State, consumer: Consumer, allowed: Callable[[Gpu], bool] = lambda g: True) -> list[Gpu]:
@@ -634,7 +634,7 @@ def place(infra: Infra, diag: Diagnostics, strategy: str | None = None,
                              _fallback(state, c))
             for name, c in infra.consumers.items()
         },
-        gpus={key: GpuUse(gpu.vram_gb, state.used[key], tuple(sorted(state.on_gpu[key])), gpu.status)
+        gpus={key: GpuUse(gpu.vram_gb, state.used[key], tuple(sorted(state.on_gpu[key])), _status_of(state, gpu))
               for key, gpu in infra.gpus.items()},
         unplaced=tuple(n for n, c in infra.consumers.items()
                        if not state.placed.get(n) and (infra.gpus or c.kind == "workload")),
@@ -645,13 +645,19 @@ def place(infra: Infra, diag: Diagnostics, strategy: str | None = None,
     return placement
 
 
+def _status_of(state: _State, gpu: Gpu) -> str:
+    """The GPU's status as its consumers see it: a VM's it is passed through to, else the host driver's."""
+    users = [state.infra.consumers[name] for name in state.on_gpu[gpu.key]]
+    return status(users[0], gpu) if users and all(c.request.passthrough for c in users) else gpu.status
+
+
 def _run(state: _State, diag: Diagnostics) -> BalanceReport | None:
     infra = state.infra
     consumers = sorted(infra.consumers.values(), key=lambda c: c.name)
     rest = []
     for consumer in consumers:
         pinned = infra.gpus.get(consumer.request.pin_gpu) if consumer.request.pin_gpu else None
-        if pinned is not None and pinned.status == "unavailable":
+        if pinned is not None and status(consumer, pinned) == "unavailable":
             state.pin_lost[consumer.name] = pinned.key
             pinned = None
         if pinned is None:
@@ -670,7 +676,7 @@ def _run(state: _State, diag: Diagnostics) -> BalanceReport | None:
         if consumer.request.count_all:
             continue  # it asked for every eligible GPU, degraded ones too: no ok GPU was passed over
         for key in keys:
-            if infra.gpus[key].status == "degraded" and key != consumer.request.pin_gpu:
+            if status(consumer, infra.gpus[key]) == "degraded" and key != consumer.request.pin_gpu:
                 diag.warning("PLACE004", f"{name} is placed on {key}, which is degraded: no ok GPU can take it",
                              consumer.path)
     return report
@@ -730,6 +736,6 @@ def _fallback(state: _State, consumer: Consumer) -> tuple[str, ...]:
     # Free VRAM is a float sum whose last bits depend on the order consumers were added (a
     # search that starts from the previous placement adds them in another order): rounded,
     # equal GPUs tie and go by name, and a second sync of the same input orders them the same.
-    others.sort(key=lambda g: (g.status == "degraded", state.free(g.key) < state.charge(consumer, g),
+    others.sort(key=lambda g: (status(consumer, g) == "degraded", state.free(g.key) < state.charge(consumer, g),
                                -round(state.free(g.key), 6), g.key))
     return tuple(g.key for g in others)

@@ -4,16 +4,26 @@ A consumer that names a `host` runs there, whatever its platform; one that
 names none (an Incus machine, a Kubernetes workload without `host`) may use
 the hosts whose `platform` its platform places on (the registry's
 `host_platforms`, generator/platforms). Of those GPUs, the request's vendor
-and minimum compute capability keep the ones it can use. Placement and the
-rules that judge requests (FIT003, FIT004, VRAM003) ask the same functions,
-so they cannot disagree.
+and minimum compute capability keep the ones it can use, and its `cuda`
+(generator/hardware/cuda.py) the NVIDIA GPUs that run that CUDA release. A
+GPU's status depends on who asks (`status`): a consumer on the host's driver
+sees what that driver makes of the GPU, a VM it is passed through to (which
+brings its own driver) the status infra.yml declares. Placement and the rules
+that judge requests (FIT003, FIT004, VRAM003, DRV007, DRV008) ask the same
+functions, so they cannot disagree.
 """
 
 from __future__ import annotations
 
+from generator.hardware import cuda, tables
 from generator.hardware.tables import version
 from generator.model.core import Consumer, Gpu, Infra
 from generator.platforms import PLATFORMS
+
+
+def status(consumer: Consumer, gpu: Gpu) -> str:
+    """The GPU's status for the consumer: `declared_status` for a passthrough consumer, else `status`."""
+    return gpu.declared_status if consumer.request.passthrough else gpu.status
 
 
 def host_ok(consumer: Consumer, gpu: Gpu, infra: Infra) -> bool:
@@ -31,20 +41,49 @@ def candidate_gpus(consumer: Consumer, infra: Infra) -> tuple[Gpu, ...] | list[G
     return list(infra.gpus.values())
 
 
-def eligible(consumer: Consumer, infra: Infra) -> list[Gpu]:
-    """GPUs the consumer could run on at all, ignoring what else is placed (sorted by `host/gpu`)."""
+def cuda_failure(consumer: Consumer, gpu: Gpu) -> str | None:
+    """What of the consumer's `gpu.cuda` the GPU fails (cuda.COMPUTE_CAPABILITY or cuda.DRIVER), or None.
+
+    None too without `gpu.cuda`, for a release the tables do not know (DRV009) and for another
+    vendor's GPU (which `gpu.cuda` excludes anyway, see `eligible`)."""
+    release = tables.cuda(consumer.request.cuda) if consumer.request.cuda else None
+    if release is None or gpu.vendor != "nvidia":
+        return None
+    return cuda.failure(release, gpu.vendor, gpu.architecture, gpu.compute_capability, gpu.driver,
+                        host_driver=not consumer.request.passthrough)
+
+
+def eligible_but_cuda(consumer: Consumer, infra: Infra) -> list[Gpu]:
+    """The GPUs eligible for the consumer were it not for its `gpu.cuda`'s needs (sorted by `host/gpu`)."""
     request = consumer.request
     wanted = request.min_compute_capability
+    vendor = "nvidia" if request.cuda and request.vendor == "any" else request.vendor
     out = []
     for gpu in candidate_gpus(consumer, infra):
-        if gpu.status == "unavailable" or not host_ok(consumer, gpu, infra):
+        if status(consumer, gpu) == "unavailable" or not host_ok(consumer, gpu, infra):
             continue
-        if request.vendor not in ("any", gpu.vendor):
+        if vendor not in ("any", gpu.vendor):
             continue
         if wanted and (not gpu.compute_capability or version(gpu.compute_capability) < version(wanted)):
             continue
         out.append(gpu)
     return out
+
+
+def eligible(consumer: Consumer, infra: Infra) -> list[Gpu]:
+    """GPUs the consumer could run on at all, ignoring what else is placed (sorted by `host/gpu`).
+
+    A request with `cuda` runs on NVIDIA GPUs only, and on those its CUDA release runs on."""
+    gpus = eligible_but_cuda(consumer, infra)
+    if consumer.request.cuda is None:
+        return gpus
+    return [gpu for gpu in gpus if gpu.vendor == "nvidia" and cuda_failure(consumer, gpu) is None]
+
+
+def excluded_by_cuda(consumer: Consumer, infra: Infra, failing: str) -> list[Gpu]:
+    """The GPUs only the consumer's `gpu.cuda` keeps it from, for what they fail (`cuda_failure`)."""
+    return [gpu for gpu in eligible_but_cuda(consumer, infra)
+            if gpu.vendor == "nvidia" and cuda_failure(consumer, gpu) == failing]
 
 
 def why_none(consumer: Consumer) -> str:
@@ -53,7 +92,11 @@ def why_none(consumer: Consumer) -> str:
     wanted = []
     if request.vendor != "any":
         wanted.append(request.vendor)
+    elif request.cuda:
+        wanted.append("nvidia")
     if request.min_compute_capability:
         wanted.append(f"compute capability >= {request.min_compute_capability}")
+    if request.cuda:
+        wanted.append(f"CUDA {request.cuda}")
     where = f"on host '{consumer.host}'" if consumer.host else f"for target {consumer.target}"
     return f"no available {' '.join(wanted) + ' ' if wanted else ''}GPU {where}"

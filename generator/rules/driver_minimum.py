@@ -9,7 +9,9 @@ driver is installed).
 The message names the GPUs of the same host that take over and the driver to
 install (the recommended one where it is newer than the minimum). A GPU
 without `driver`, or of an architecture the table does not know, is not
-judged.
+judged, nor is one passed through to a VM (detect found it on vfio-pci, or a
+passthrough consumer is pinned to it): the VM runs its own driver and keeps
+the GPU, whatever the host's driver is.
 
 Fix::
 
@@ -31,7 +33,7 @@ Passing::
             vram_gb: 16
             architecture: blackwell
             driver: "575.57.08"
-          gtx-970: {vendor: nvidia, model: GeForce GTX 970, vram_gb: 4, architecture: maxwell, driver: "575.57.08"}
+          rtx-3060: {vendor: nvidia, model: GeForce RTX 3060, vram_gb: 12, architecture: ampere, driver: "575.57.08"}
 
 Failing::
 
@@ -59,27 +61,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from generator.hardware import driver_status
-from generator.model.core import Gpu, Infra
+from generator.model.core import Gpu
 from generator.rules.base import Context, Problem
+from generator.rules.host_driver import fallback, gpu_name, passed_through
 
 CODE = "DRV001"
 SEVERITY = "warning"
 STAGE = "model"
 
 
-def judged_gpus(infra: Infra) -> Iterator[tuple[Gpu, driver_status.Assessment]]:
-    """Every GPU whose driver the tables can judge, in the order infra.yml lists them (DRV001, DRV002)."""
-    for host_name, host in (infra.data.get("hosts") or {}).items():
-        for gpu_key in ((host or {}).get("gpus") or {}):
-            gpu = infra.gpus[f"{host_name}/{gpu_key}"]
+def judged_gpus(ctx: Context) -> Iterator[tuple[Gpu, driver_status.Assessment]]:
+    """Every GPU the host's driver serves whose driver the tables can judge, in the order infra.yml
+    lists them (DRV001, DRV002)."""
+    exempt = passed_through(ctx)
+    for host in ctx.infra.data.get("hosts") or {}:
+        for gpu in ctx.infra.hosts[host].listed:
+            if gpu.key in exempt:
+                continue
             assessment = driver_status.assess(gpu.vendor, gpu.architecture, gpu.compute_capability, gpu.driver)
             if assessment is not None:
                 yield gpu, assessment
-
-
-def gpu_name(gpu: Gpu) -> str:
-    """`pve/rtx-5070-ti (GeForce RTX 5070 Ti)`, or the key alone when no model is given."""
-    return f"{gpu.key} ({gpu.model})" if gpu.model else gpu.key
 
 
 def driver_path(gpu: Gpu) -> tuple:
@@ -87,17 +88,10 @@ def driver_path(gpu: Gpu) -> tuple:
 
 
 def check(ctx: Context) -> Iterator[Problem]:
-    infra = ctx.infra
-    for gpu, found in judged_gpus(infra):
+    exempt = passed_through(ctx)
+    for gpu, found in judged_gpus(ctx):
         if found.status != "unavailable":
             continue
-        listed = (infra.data["hosts"][gpu.host] or {}).get("gpus") or {}
-        others = [infra.gpus[f"{gpu.host}/{name}"] for name in listed if name != gpu.name]
-        others = [g for g in others if g.status != "unavailable"]
-        if others:
-            fallback = "its workloads fall back to " + ", ".join(gpu_name(g) for g in others)
-        else:
-            fallback = f"no other GPU of host '{gpu.host}' can take its workloads"
         yield Problem(f"{gpu_name(gpu)}: driver {gpu.driver} is older than {found.minimum}, the minimum for "
-                      f"{found.architecture.display}; the GPU is treated as unavailable and {fallback}. "
+                      f"{found.architecture.display}; the GPU is treated as unavailable and {fallback(ctx, gpu, exempt)}. "
                       f"Install driver {found.recommended} or newer.", driver_path(gpu))

@@ -6,7 +6,8 @@ recommended driver of its architecture (generator/hardware/nvidia.py) psot treat
 the GPU as `degraded`: placement gives it a workload only when no `ok` GPU
 fits (and says so, PLACE004). A GPU declared `status: unavailable` gets
 nothing anyway and is not reported here; a driver below the minimum is
-DRV001.
+DRV001. A GPU passed through to a VM runs the VM's driver: not judged
+(see DRV001).
 
 Fix::
 
@@ -54,7 +55,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from generator.rules.base import Context, Problem
-from generator.rules.driver_minimum import driver_path, gpu_name, judged_gpus
+from generator.rules.driver_minimum import driver_path, judged_gpus
+from generator.rules.host_driver import gpu_name
 
 CODE = "DRV002"
 SEVERITY = "warning"
@@ -62,7 +64,7 @@ STAGE = "model"
 
 
 def check(ctx: Context) -> Iterator[Problem]:
-    for gpu, found in judged_gpus(ctx.infra):
+    for gpu, found in judged_gpus(ctx):
         if found.status != "degraded" or gpu.declared_status == "unavailable":
             continue
         yield Problem(f"{gpu_name(gpu)}: driver {gpu.driver} runs {found.architecture.display} "

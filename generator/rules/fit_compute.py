@@ -24,10 +24,10 @@ Passing::
     hosts:
       pve:
         gpus:
-          rtx-5070-ti: {vendor: nvidia, vram_gb: 16, index: 0, compute_capability: "12.0"}
+          rtx-3090: {vendor: nvidia, vram_gb: 24, index: 0, compute_capability: "8.6"}
           gtx-970: {vendor: nvidia, vram_gb: 4, index: 1, compute_capability: "5.2"}
     workloads:
-      ollama: {target: compose, host: pve, gpu: {min_compute_capability: "8.0", pin: rtx-5070-ti}}
+      ollama: {target: compose, host: pve, gpu: {min_compute_capability: "8.0", pin: rtx-3090}}
 
 Failing::
 
@@ -37,7 +37,7 @@ Failing::
     hosts:
       pve:
         gpus:
-          rtx-5070-ti: {vendor: nvidia, vram_gb: 16, index: 0, compute_capability: "12.0"}
+          rtx-3090: {vendor: nvidia, vram_gb: 24, index: 0, compute_capability: "8.6"}
           gtx-970: {vendor: nvidia, vram_gb: 4, index: 1, compute_capability: "5.2"}
     workloads:
       ollama: {target: compose, host: pve, gpu: {min_compute_capability: "8.0", pin: gtx-970}}

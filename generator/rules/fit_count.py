@@ -30,7 +30,7 @@ Passing::
       pve:
         gpus:
           rtx-5070-ti: {vendor: nvidia, vram_gb: 16, index: 0, compute_capability: "12.0"}
-          gtx-970: {vendor: nvidia, vram_gb: 4, index: 1, compute_capability: "5.2"}
+          gtx-1660: {vendor: nvidia, vram_gb: 6, index: 1, compute_capability: "7.5"}
     workloads:
       dev-env: {target: compose, host: pve, gpu: {count: 2, vendor: nvidia}}
 
@@ -43,7 +43,7 @@ Failing::
       pve:
         gpus:
           rtx-5070-ti: {vendor: nvidia, vram_gb: 16, index: 0, compute_capability: "12.0"}
-          gtx-970: {vendor: nvidia, vram_gb: 4, index: 1, compute_capability: "5.2"}
+          gtx-1660: {vendor: nvidia, vram_gb: 6, index: 1, compute_capability: "7.5"}
     workloads:
       dev-env: {target: compose, host: pve, gpu: {count: 2, vendor: nvidia, min_compute_capability: "8.0"}}
 

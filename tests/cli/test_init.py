@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -15,7 +16,17 @@ from generator import starter
 from generator.detect import normalise
 from generator.resources import data_dir
 from tests.conftest import REPO, run_psot
-from tests.detect.helpers import FIXTURES, MIXED, OUTPUTS, SEED_000, SEED_001, completed, fixture
+from tests.detect.helpers import (
+    FIXTURES,
+    MIXED,
+    OUTPUTS,
+    SEED_000,
+    SEED_000_OPEN,
+    SEED_001,
+    completed,
+    fixture,
+    with_host_flavour,
+)
 from tests.detect.test_tools import cat, fake_tool
 
 THIS_HOST = normalise.host_name(socket.gethostname()) or "localhost"
@@ -95,6 +106,9 @@ def test_the_example_starter_teaches_the_format_in_comments(tmp_path):
 @pytest.mark.parametrize("files", [[p] for p in OUTPUTS] + [SEED_000, MIXED],
                          ids=lambda files: "+".join(p.stem for p in files))
 def test_from_saved_outputs_the_hosts_block_is_detects(files, tmp_path):
+    # Seed 000's nvidia-smi listing alone is the impossible host (DRV003): the machine as it is, with its modules.
+    flavoured = with_host_flavour(files) != files
+    files = with_host_flavour(files)
     detected = run_psot("detect", "--host", "ws", "--from", *map(str, files))
     assert detected.returncode == 0, detected.stderr
     run = init("site", "--host", "ws", "--from", *map(str, files), cwd=tmp_path)
@@ -105,7 +119,15 @@ def test_from_saved_outputs_the_hosts_block_is_detects(files, tmp_path):
     tools = detected.stdout.splitlines()[0].split("detected by `psot detect` from ")[1].rstrip(".")
     assert f"# Detected by psot from {tools}; set platform to what the host runs.\n" in text
     # The same findings on stderr as detect gives (DETECT006 for each GPU left to complete).
-    assert run.stderr == detected.stderr.rsplit("psot: ", 1)[0]
+    # Then the starter's own warnings, as validate gives them: on the open modules the GTX 970 is unavailable.
+    drv004 = ("warning[DRV004] ws/gtx-970 (GeForce GTX 970): host 'ws' runs the open NVIDIA kernel modules "
+              "(nvidia.kernel_modules), which cannot drive Maxwell (it needs the proprietary ones); the GPU is "
+              "treated as unavailable and its workloads fall back to ws/rtx-5070-ti (GeForce RTX 5070 Ti). Pass it "
+              "through to a VM, which runs its own driver, or take it out of the inventory\n")
+    head, _, starter_findings = run.stderr.partition("site/infra.yml:")
+    assert head == detected.stderr.rsplit("psot: ", 1)[0]
+    assert re.fullmatch(r"\d+:7: " + re.escape(drv004), starter_findings) if flavoured \
+        else starter_findings == ""
     check = run_psot("validate", "site/infra.yml", cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "error[" not in check.stdout
@@ -125,7 +147,9 @@ def test_json_hosts_equal_detects_block(tmp_path):
 
 
 def test_lspci_alone_gives_gpus_to_complete_and_a_commented_service(tmp_path):
-    run = init("site", "--host", "ws", "--from", str(FIXTURES / "seed000-lspci.txt"), cwd=tmp_path)
+    # With the kernel modules the host loads: completed, both cards would otherwise be the impossible host (DRV003).
+    run = init("site", "--host", "ws", "--from", str(FIXTURES / "seed000-lspci.txt"),
+               str(FIXTURES / "pve-nvidia-version.txt"), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout == ("Wrote site/infra.yml: host ws with 2 GPUs commented out to complete (no tool reported "
                           "their VRAM), from lspci. Edit it, then run `psot validate site/infra.yml` and "
@@ -166,6 +190,9 @@ def test_without_from_the_machines_own_tools_give_the_host(tmp_path):
     bin_dir.mkdir()
     fake_tool(bin_dir, "nvidia-smi", cat("seed000-nvidia-smi.csv"))
     fake_tool(bin_dir, "lspci", cat("seed000-lspci.txt"))
+    # The machine's loaded kernel modules, the open ones: without them seed 000 is the impossible host (DRV003).
+    fake_tool(bin_dir, "cat", f'[ "$1" = /proc/driver/nvidia/version ] && exec /bin/cat '
+                              f'\'{FIXTURES / "pve-nvidia-version.txt"}\'\nexit 1\n')
     run = init("site", cwd=tmp_path, path=bin_dir)
     assert run.returncode == 0, run.stderr
     detected = run_psot("detect", env={"PATH": str(bin_dir)})
@@ -278,8 +305,9 @@ def test_json_in_every_outcome(tmp_path):
 
 
 def test_saved_outputs_may_follow_one_from_and_dir_comes_first(tmp_path):
-    one = init("a", "--from", *map(str, SEED_000), "--host", "h", cwd=tmp_path)
-    other = init("b", "--host", "h", "--from", str(SEED_000[0]), "--from", str(SEED_000[1]), cwd=tmp_path)
+    one = init("a", "--from", *map(str, SEED_000_OPEN), "--host", "h", cwd=tmp_path)
+    other = init("b", "--host", "h", "--from", str(SEED_000_OPEN[0]), "--from", str(SEED_000_OPEN[1]),
+                 "--from", str(SEED_000_OPEN[2]), cwd=tmp_path)
     assert one.returncode == other.returncode == 0
     assert (tmp_path / "a" / "infra.yml").read_text().replace("project_name: a", "") == \
         (tmp_path / "b" / "infra.yml").read_text().replace("project_name: b", "")
@@ -312,7 +340,7 @@ def test_a_dangling_symlink_in_its_place_is_refused_and_not_followed(tmp_path):
     assert not (tmp_path / "elsewhere.yml").exists()
 
 
-@pytest.mark.parametrize("args", [["--host", "ws"], ["--host", "ws", "--from", *map(str, SEED_000)],
+@pytest.mark.parametrize("args", [["--host", "ws"], ["--host", "ws", "--from", *map(str, SEED_000_OPEN)],
                                   ["--host", "ws", "--from", *map(str, MIXED)]],
                          ids=["example", "seed-000", "mixed"])
 def test_the_starter_places_and_syncs(args, tmp_path):

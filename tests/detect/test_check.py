@@ -162,7 +162,10 @@ def test_an_infra_with_errors_is_not_compared(tmp_path):
 
 
 def test_a_card_on_the_bus_its_driver_does_not_run_falls_back_like_a_missing_one(tmp_path):
-    """Seed 003's 'detected but unusable': lspci sees the 5070 Ti, nvidia-smi lists only the GTX 970."""
+    """Seed 003's 'detected but unusable': lspci sees the 5070 Ti, nvidia-smi lists only the GTX 970.
+
+    The default infra.yml keeps the 970 on pve (one host cannot drive both: DRV003), so on homelab it is new.
+    """
     infra = tmp_path / "infra.yml"
     shutil.copy(FIXTURES.parent.parent.parent / "infra.yml", infra)
     csv = tmp_path / "nvidia.csv"
@@ -170,15 +173,14 @@ def test_a_card_on_the_bus_its_driver_does_not_run_falls_back_like_a_missing_one
     run = run_psot("detect", "--check", str(infra), "--host", "homelab", "--from", str(csv),
                    str(FIXTURES / "seed000-lspci.txt"))
     assert run.returncode == 2, run.stderr
-    assert "0 missing, 0 new, 0 changed, 1 unusable" in run.stdout
+    assert "0 missing, 1 new, 0 changed, 1 unusable" in run.stdout
     assert ("  ! homelab/rtx-5070-ti (GeForce RTX 5070 Ti): on the bus, but nvidia-smi does not list it: treated as "
             "unavailable") in run.stdout
-    assert "Without homelab/rtx-5070-ti: " in run.stdout
+    assert "  + 0000:02:00.0 (GeForce GTX 970, 10de:13c2): new, as homelab/gtx-970" in run.stdout
+    assert "Without homelab/rtx-5070-ti: 1 consumer moves\n  ollama: homelab/rtx-5070-ti -> (no GPU)" in run.stdout
     assert re.search(r"homelab/rtx-5070-ti\s+unavailable", run.stdout)
     assert "warning[DETECT010]" in run.stderr and "warning[DETECT020] homelab/rtx-5070-ti" in run.stderr
-    assert "DETECT006" not in run.stderr         # no block is printed for a GPU the inventory has
-    # exclusive: ollama and plex would share the GTX 970. A consequence to show, not an error in infra.yml.
-    assert "error[GPU001]" in run.stdout and "GPU001" not in run.stderr
+    assert "warning[DETECT021] 0000:02:00.0 (GeForce GTX 970, 10de:13c2) is on homelab" in run.stderr
     body = json.loads(run_psot("detect", "--check", str(infra), "--host", "homelab", "--format", "json", "--from",
                                str(csv), str(FIXTURES / "seed000-lspci.txt")).stdout)
     assert body["unusable"] == ["homelab/rtx-5070-ti"] and body["without"] == ["homelab/rtx-5070-ti"]

@@ -17,6 +17,7 @@ from generator.pipeline import compile_infra
 from tests.conftest import run_psot
 from tests.detect.helpers import (
     APU,
+    DRV003_SEED_000,
     FIXTURES,
     LISTINGS,
     MINIMAL_INFRA,
@@ -24,6 +25,7 @@ from tests.detect.helpers import (
     OUTPUTS,
     PVE,
     SEED_000,
+    SEED_000_OPEN,
     SEED_001,
     completed,
     infra_around,
@@ -31,7 +33,7 @@ from tests.detect.helpers import (
 
 
 @pytest.mark.parametrize("host, files, expected", [
-    ("homelab", SEED_000, {
+    ("homelab", SEED_000_OPEN, {
         "rtx-5070-ti": {"vendor": "nvidia", "model": "GeForce RTX 5070 Ti", "vram_gb": 16, "index": 0,
                         "pci": "0000:01:00.0", "pci_id": "10de:2c05", "architecture": "blackwell",
                         "compute_capability": "12.0", "driver": "575.64.03", "tdp_watts": 300,
@@ -56,10 +58,14 @@ def test_seed_hosts_round_trip(host, files, expected, tmp_path):
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
     block = yaml.safe_load(run.stdout)
-    assert block == {"hosts": {host: {"gpus": expected}}}
-    result = compile_infra(infra_around(run.stdout, tmp_path))
+    flavour = {"nvidia": {"kernel_modules": "open"}} if files is SEED_000_OPEN else {}
+    assert block == {"hosts": {host: {**flavour, "gpus": expected}}}
+    # On the open modules seed 000's GTX 970 is unavailable (DRV004): its pinned service falls back and shares
+    # the 5070 Ti, which `shared` allows.
+    result = compile_infra(infra_around(run.stdout, tmp_path, gpu_policy="shared" if flavour else "exclusive"))
     assert result.ok, [f.format() for f in result.diag.findings]
     assert sorted(result.infra.gpus) == sorted(f"{host}/{name}" for name in expected)
+    assert any(f.code == "DRV004" and "homelab/gtx-970" in f.message for f in result.diag.findings) == bool(flavour)
     assert result.tree and any(path.startswith(f"compose/{host}/") for path in result.tree)
 
 
@@ -181,7 +187,7 @@ def test_uncommented_under_the_empty_mapping_left_in_place_is_a_located_duplicat
 
 
 # Each saved output alone, the hosts of the tests above, and combinations that leave some GPUs without VRAM.
-PASTED = [[p] for p in OUTPUTS + LISTINGS] + [SEED_000, SEED_001, MIXED, PVE, APU, OUTPUTS,
+PASTED = [[p] for p in OUTPUTS + LISTINGS] + [SEED_000, SEED_000_OPEN, SEED_001, MIXED, PVE, APU, OUTPUTS,
                                    [FIXTURES / "mixed-lspci.txt", FIXTURES / "mixed-nvidia-smi.csv"],
                                    [FIXTURES / "seed000-lspci.txt", FIXTURES / "rocm-smi-5-nobus.json"],
                                    [FIXTURES / "mixed-lspci.txt", FIXTURES / "rocm-smi-5-nobus.json"]]
@@ -194,8 +200,22 @@ def test_what_detect_prints_pastes_below_a_minimal_infra_and_validates(files, tm
     assert run.returncode == 0, run.stderr
     (tmp_path / "infra.yml").write_text(MINIMAL_INFRA + run.stdout, encoding="utf-8")
     check = run_psot("validate", cwd=tmp_path)
+    if impossible_host(run.stdout):
+        # Seed 000's two cards on the host driver with no kernel modules stated: the impossible host, caught.
+        assert check.returncode == 1, check.stdout + check.stderr
+        assert DRV003_SEED_000 in check.stdout and check.stdout.count("error[") == 1, check.stdout
+        return
     assert check.returncode == 0, check.stdout + check.stderr
     assert "error[" not in check.stdout
+
+
+def impossible_host(block_text: str) -> bool:
+    """Seed 000's pair in the block, both on the host driver, and no kernel-module flavour stated: DRV003."""
+    hosts = yaml.safe_load(block_text)["hosts"]
+    return any(not (spec.get("nvidia") or {}).get("kernel_modules")
+               and {"rtx-5070-ti", "gtx-970"} <= {name for name, gpu in (spec.get("gpus") or {}).items()
+                                                   if gpu.get("driver_in_use") != "vfio-pci"}
+               for spec in hosts.values())
 
 
 def _combinations():
@@ -224,6 +244,13 @@ def test_every_combination_pastes_and_compiles_as_printed_and_once_completed(whe
             path.write_text(MINIMAL_INFRA + text if where == "end" else head + text + "domains: {}\n" + tail,
                             encoding="utf-8")
             result = compile_infra(path, until="validate")
+            if impossible_host(text):
+                # Seed 000's two cards on the host driver with no kernel modules stated: the impossible host, caught.
+                errors = [f for f in result.diag.findings if f.severity == "error"]
+                assert [f.code for f in errors] == ["DRV003"], (label, [f.format() for f in errors])
+                assert "ws/rtx-5070-ti (GeForce RTX 5070 Ti) needs the open modules" in errors[0].message, label
+                assert "ws/gtx-970 (GeForce GTX 970) needs the proprietary modules" in errors[0].message, label
+                continue
             assert result.ok, (label, text, [f.format() for f in result.diag.findings])
             assert sorted(result.infra.gpus) == sorted(f"ws/{name}" for name in names), label
 

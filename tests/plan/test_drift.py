@@ -116,7 +116,11 @@ def test_a_file_without_header_is_still_known_as_psots_own(tmp_path):
     shutil.copy(EXAMPLES / "dual-gpu-proxmox" / "infra.yml", infra)
     out = synced(infra)
     assert (out / "proxmox" / "pve" / "host" / "cmdline").read_text() == "intel_iommu=on iommu=pt\n"
-    infra.write_text(infra.read_text().replace("gpu: {passthrough: true, vram_gb: 12}", "gpu: false"))
+    # With no VM taking the GTX 970, both cards land on the host's driver: the host says which kernel modules it
+    # loads (the open ones; the 970 becomes unavailable, DRV004), else it is the impossible host of DRV003.
+    text = infra.read_text().replace("gpu: {passthrough: true, vram_gb: 12}", "gpu: false")
+    infra.write_text(text.replace("    cpu_vendor: intel\n",
+                                  "    cpu_vendor: intel\n    nvidia: {kernel_modules: open}\n", 1))
     body = json.loads(run_psot("plan", str(infra), "--format", "json").stdout)
     deleted = [c["path"] for c in body["changes"] if c["action"] == "delete"]
     assert "proxmox/pve/host/cmdline" in deleted

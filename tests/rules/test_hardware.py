@@ -175,14 +175,15 @@ hosts:
     platform: docker
     gpus:
       rtx-5070-ti: {vendor: nvidia, vram_gb: 16, index: 1, architecture: blackwell, driver: "570.86.16"}
-      gtx-970: {vendor: nvidia, vram_gb: 4, index: 0, architecture: maxwell, driver: "570.86.16"}
+      gtx-1650: {vendor: nvidia, vram_gb: 4, index: 0, architecture: turing, driver: "570.86.16"}
 workloads:
   plex: {target: compose, host: pve, model: {name: plex-transcoder, vram_gb: 0.5}}
   ollama: {target: compose, host: pve, model: {name: "qwen2.5:7b", vram_gb: 6}}
 """
+    # A Turing card beside the Blackwell one: both run on the open kernel modules (a Maxwell one could not, DRV003).
     result = compiled(infra_file, text)
     assert {n: a.gpus for n, a in result.placement.assignments.items()} == {
-        "ollama": ("pve/rtx-5070-ti",), "plex": ("pve/gtx-970",)}
+        "ollama": ("pve/rtx-5070-ti",), "plex": ("pve/gtx-1650",)}
     assert [f.code for f in result.diag.findings] == ["DRV002", "PLACE004"]
 
 
