@@ -40,5 +40,13 @@ def fallback(ctx: Context, gpu: Gpu, exempt: set[str]) -> str:
     others = [g for g in ctx.infra.hosts[gpu.host].listed
               if g.key != gpu.key and g.key not in exempt and g.status != "unavailable"]
     if others:
-        return "its workloads fall back to " + ", ".join(gpu_name(g) for g in others)
-    return f"no other GPU of host '{gpu.host}' can take its workloads"
+        told = "its workloads fall back to " + ", ".join(gpu_name(g) for g in others)
+    else:
+        told = f"no other GPU of host '{gpu.host}' can take its workloads"
+    vms = [c.name for c in ctx.consumers() if c.request.passthrough and c.request.pin_gpu is None
+           and c.host in (None, gpu.host)]
+    if vms:
+        # Before placement a rule cannot know which card an unpinned VM gets: say that the VM is not affected.
+        told += (f" (a VM it is passed through to keeps it: {', '.join(sorted(vms))} may get it through vfio-pci, "
+                 "with the guest's own driver; pin the VM to it to say so)")
+    return told

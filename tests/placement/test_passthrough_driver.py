@@ -28,6 +28,11 @@ def test_a_passthrough_gpu_on_a_host_with_a_too_old_driver_keeps_its_vm(tmp_path
     # To the host's containers the card is unavailable (DRV001 warns before placement); the VM still has it.
     assert result.infra.gpus["pve/rtx-5070-ti"].status == "unavailable"
     assert result.placement.gpus["pve/rtx-5070-ti"].status == "ok"
+    # The warning says so: the unpinned VM is not among what falls back.
+    drv001 = [f.message for f in result.diag.findings if f.code == "DRV001"]
+    assert len(drv001) == 1 and drv001[0].endswith(
+        "(a VM it is passed through to keeps it: gaming may get it through vfio-pci, with the guest's own driver; "
+        "pin the VM to it to say so). Install driver 575 or newer."), drv001
 
 
 def test_the_driver_never_decides_a_pinned_vms_gpu(infra_file):
