@@ -533,6 +533,25 @@ def _leaves_project(file: Path, project: Path, display: str, diag: Diagnostics) 
     return True
 
 
+def _open_layout(root: Path, first: Path, first_display: str, diag: Diagnostics
+                 ) -> tuple[Document, list[Path], set[Path], Path] | None:
+    """What a directory layout (base.yml or anklume.yml first, then domains/, then policies.yml) starts
+    with: its files, those leaving the project (LOAD010, reported for every file at once; none of them is
+    read), and the document holding the first file's data. None when the first file cannot be used."""
+    files = input_files(root)
+    project = project_dir(root)
+    outside = {f for f in files if _leaves_project(f, project, display_name(f), diag)}
+    doc = Document(None, tuple(display_name(f) for f in files))
+    diag.document = doc
+    if first in outside:
+        return None
+    ok, data = _load_file(first, first_display, diag, doc)
+    if not ok:
+        return None
+    doc.data = data
+    return doc, files, outside, root / "policies.yml"
+
+
 def _load_directory(root: Path, diag: Diagnostics) -> Document | None:
     """Directory mode: base.yml, then domains/*.yml in sorted order, then policies.yml."""
     base = root / "base.yml"
@@ -542,21 +561,12 @@ def _load_directory(root: Path, diag: Diagnostics) -> Document | None:
         diag.at_location("LOAD006", "error", f"directory {display_name(root)}/ has no base.yml; create it with "
                          "project_name, global and domains (or pass an infra.yml file)", base_display, 1, 1)
         return None
-    files = input_files(root)
-    project = project_dir(root)
-    # Reported for every file at once; none of them is read.
-    outside = {f for f in files if _leaves_project(f, project, display_name(f), diag)}
-    policies = root / "policies.yml"
+    opened = _open_layout(root, base, base_display, diag)
+    if opened is None:
+        return None
+    doc, files, outside, policies = opened
     domain_files = [f for f in files[1:] if f != policies]
-    doc = Document(None, tuple(display_name(f) for f in files))
-    diag.document = doc
-    if base in outside:
-        return None
-    ok, data = _load_file(base, base_display, diag, doc)
-    if not ok:
-        return None
-    doc.data = data
-    if not isinstance(data, dict):
+    if not isinstance(doc.data, dict):
         return doc  # the schema reports the wrong top-level type
     ok_all = not outside
     for file in domain_files:
@@ -573,22 +583,14 @@ def _load_anklume(root: Path, diag: Diagnostics) -> Document | None:
     config = root / anklume.CONFIG
     config_display = display_name(config)
     diag.default_file = config_display
-    files = input_files(root)
-    project = project_dir(root)
-    outside = {f for f in files if _leaves_project(f, project, display_name(f), diag)}
-    policies = root / "policies.yml"
+    opened = _open_layout(root, config, config_display, diag)
+    if opened is None:
+        return None
+    doc, files, outside, policies = opened
     domain_files = [f for f in files[1:] if f != policies]
-    doc = Document(None, tuple(display_name(f) for f in files))
-    diag.document = doc
-    if config in outside:
-        return None
-    ok, data = _load_file(config, config_display, diag, doc)
-    if not ok:
-        return None
-    doc.data = data
-    if not isinstance(data, dict):
+    if not isinstance(doc.data, dict):
         return doc  # the schema reports the wrong top-level type
-    translated = anklume.translate_config(data, doc, diag, project.name)
+    translated = anklume.translate_config(doc.data, doc, diag, project_dir(root).name)
     doc.data = translated.data
     ok_all = not outside
     machines: dict[str, Location] = {}
