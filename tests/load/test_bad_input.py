@@ -197,6 +197,6 @@ def test_a_key_without_its_unit_or_under_another_name_is_a_did_you_mean_error(in
         (11, 69, "KEY002", "unknown key 'gpu_count' in 'gpu': did you mean 'count'?"),
         # Not a unit's slip nor an alias, and 8 edits from latency_critical: still only a warning.
         (11, 83, "KEY001", "unknown key 'latency' in 'gpu' is ignored; allowed keys: vram_gb, count, vendor, "
-                           "min_compute_capability, cuda, pin, latency_critical, isolate, driver_capabilities, "
+                           "min_compute_capability, cuda, pin, latency_critical, isolate, capabilities, "
                            "passthrough, budget"),
     ]

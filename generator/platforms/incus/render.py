@@ -62,7 +62,7 @@ GPU through gets `gputype: physical` with its `pci`, which is vfio
 passthrough. A container given an NVIDIA GPU gets `nvidia.runtime: "true"`
 (the host's driver libraries and nvidia-smi inside), and
 `nvidia.driver.capabilities` (compute,utility and what its
-`gpu.driver_capabilities` adds) when it asks for more, unless its config or
+`gpu.capabilities` adds besides `gpu`) when it asks for more, unless its config or
 profiles set them. A container given an AMD GPU gets a `kfd` unix-char
 device for `/dev/kfd`, which ROCm compute needs; its `gpu` device already
 brings the card's `/dev/dri` card and render nodes.
@@ -220,7 +220,8 @@ def _gpu_runtime(config: dict[str, Any], inherited: Mapping[str, Any], devices: 
         if "nvidia.runtime" not in setting:
             config["nvidia.runtime"] = True
         request = machine.get("gpu")
-        extra = request.get("driver_capabilities", []) if isinstance(request, dict) else []
+        asked = request.get("capabilities", []) if isinstance(request, dict) else []
+        extra = [c for c in asked if c != "gpu"]
         if extra and "nvidia.driver.capabilities" not in setting:
             wanted = ["all"] if "all" in extra else sorted({*NVIDIA_DEFAULT_CAPABILITIES, *extra})
             config["nvidia.driver.capabilities"] = ",".join(wanted)

@@ -412,8 +412,8 @@ domains:
       runtime-off:
         config: {nvidia.runtime: false}
     machines:
-      transcoder: {gpu: {pin: n, vram_gb: 2, driver_capabilities: [video]}}
-      everything: {gpu: {pin: n, vram_gb: 2, driver_capabilities: [all, video]}}
+      transcoder: {gpu: {pin: n, vram_gb: 2, capabilities: [video]}}
+      everything: {gpu: {pin: n, vram_gb: 2, capabilities: [all, video]}}
       own: {gpu: {pin: n, vram_gb: 2}, profiles: [default, runtime-off]}
       rocm: {gpu: {pin: r, vram_gb: 2}}
       rocm-kfd:
