@@ -134,10 +134,10 @@ ARCHITECTURES: tuple[Architecture, ...] = (
 )
 
 
-def _sku(device: int, name: str, architecture: str, minimum: str | None = None,
+def _sku(device: int, name: str, architecture: str, chip: str | None = None, minimum: str | None = None,
          mig: int | None = None, mig_minimum: str | None = None) -> Sku:
-    return Sku(vendor="nvidia", device=device, name=name, architecture=architecture, minimum_driver=minimum,
-               mig_instances=mig, mig_minimum_driver=mig_minimum)
+    return Sku(vendor="nvidia", device=device, name=name, architecture=architecture, chip=chip,
+               minimum_driver=minimum, mig_instances=mig, mig_minimum_driver=mig_minimum)
 
 
 # Device IDs and product names: [README], verbatim. MIG: [MIG], instances from "Supported GPUs", drivers from
@@ -145,28 +145,32 @@ def _sku(device: int, name: str, architecture: str, minimum: str | None = None,
 # H200 R550 >= 550.90.07, B200 R570 >= 570.133.20, RTX PRO 6000 Blackwell, all editions, R575 >= 575.51.03).
 # Minimum drivers (Blackwell only, see [README]): the lowest-numbered release listing the device;
 # elsewhere None, as the README table lists only what the open modules drive, which before Blackwell
-# is not what the driver supports.
+# is not what the driver supports. Chips: [PCI] (GB100, GB202, GB203, GB206). A driver that lists
+# one product of a chip carries that chip's GSP firmware and support code, so it runs the chip's
+# other products before it lists them: seed 003 runs an RTX 5070 Ti (GB203, listed from 570.123.01)
+# on 570.86.16, which lists the RTX 5080 (GB203), "functional (suboptimal but workable)". psot
+# therefore treats a driver below the first one that knows the chip as `unavailable`, and one
+# that knows the chip but not yet the product as `degraded` (generator/hardware/driver_status.py).
 SKUS: tuple[Sku, ...] = (
-    _sku(0x20B0, "NVIDIA A100-SXM4-40GB", "ampere", mig=7, mig_minimum="450.80.02"),
-    _sku(0x20B2, "NVIDIA A100-SXM4-80GB", "ampere", mig=7, mig_minimum="450.80.02"),
-    _sku(0x20B5, "NVIDIA A100 80GB PCIe", "ampere", mig=7, mig_minimum="450.80.02"),
-    _sku(0x20B7, "NVIDIA A30", "ampere", mig=4, mig_minimum="460.73.01"),
-    _sku(0x20F1, "NVIDIA A100-PCIE-40GB", "ampere", mig=7, mig_minimum="450.80.02"),
-    _sku(0x2330, "NVIDIA H100 80GB HBM3", "hopper", mig=7, mig_minimum="525.85.12"),      # H100-SXM5
-    _sku(0x2331, "NVIDIA H100 PCIe", "hopper", mig=7, mig_minimum="525.85.12"),
-    _sku(0x2335, "NVIDIA H200", "hopper", mig=7, mig_minimum="550.90.07"),                # H200-SXM5
-    _sku(0x2901, "NVIDIA B200", "blackwell", "570.86.15", mig=7, mig_minimum="570.133.20"),
-    _sku(0x2B85, "NVIDIA GeForce RTX 5090", "blackwell", "570.86.16"),
-    _sku(0x2BB1, "NVIDIA RTX PRO 6000 Blackwell Workstation Edition", "blackwell", "570.123.07",
+    _sku(0x20B0, "NVIDIA A100-SXM4-40GB", "ampere", "GA100", mig=7, mig_minimum="450.80.02"),
+    _sku(0x20B2, "NVIDIA A100-SXM4-80GB", "ampere", "GA100", mig=7, mig_minimum="450.80.02"),
+    _sku(0x20B5, "NVIDIA A100 80GB PCIe", "ampere", "GA100", mig=7, mig_minimum="450.80.02"),
+    _sku(0x20B7, "NVIDIA A30", "ampere", "GA100", mig=4, mig_minimum="460.73.01"),
+    _sku(0x20F1, "NVIDIA A100-PCIE-40GB", "ampere", "GA100", mig=7, mig_minimum="450.80.02"),
+    _sku(0x2330, "NVIDIA H100 80GB HBM3", "hopper", "GH100", mig=7, mig_minimum="525.85.12"),      # H100-SXM5
+    _sku(0x2331, "NVIDIA H100 PCIe", "hopper", "GH100", mig=7, mig_minimum="525.85.12"),
+    _sku(0x2335, "NVIDIA H200", "hopper", "GH100", mig=7, mig_minimum="550.90.07"),                # H200-SXM5
+    _sku(0x2901, "NVIDIA B200", "blackwell", "GB100", "570.86.15", mig=7, mig_minimum="570.133.20"),
+    _sku(0x2B85, "NVIDIA GeForce RTX 5090", "blackwell", "GB202", "570.86.16"),
+    _sku(0x2BB1, "NVIDIA RTX PRO 6000 Blackwell Workstation Edition", "blackwell", "GB202", "570.123.07",
          mig=4, mig_minimum="575.51.03"),
-    _sku(0x2BB4, "NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition", "blackwell", "570.123.07",
+    _sku(0x2BB4, "NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition", "blackwell", "GB202", "570.123.07",
          mig=4, mig_minimum="575.51.03"),
-    _sku(0x2BB5, "NVIDIA RTX PRO 6000 Blackwell Server Edition", "blackwell", "575.57.08",
+    _sku(0x2BB5, "NVIDIA RTX PRO 6000 Blackwell Server Edition", "blackwell", "GB202", "575.57.08",
          mig=4, mig_minimum="575.51.03"),
-    _sku(0x2C02, "NVIDIA GeForce RTX 5080", "blackwell", "570.86.16"),
-    # Not in 570.86.16's table, which seed 003 runs the card on: issue 15 decides which to believe.
-    _sku(0x2C05, "NVIDIA GeForce RTX 5070 Ti", "blackwell", "570.123.01"),
-    _sku(0x2D04, "NVIDIA GeForce RTX 5060 Ti", "blackwell", "570.123.10"),
+    _sku(0x2C02, "NVIDIA GeForce RTX 5080", "blackwell", "GB203", "570.86.16"),
+    _sku(0x2C05, "NVIDIA GeForce RTX 5070 Ti", "blackwell", "GB203", "570.123.01"),
+    _sku(0x2D04, "NVIDIA GeForce RTX 5060 Ti", "blackwell", "GB206", "570.123.10"),
 )
 
 # [CUDA] Table 3: the first build of each release (its GA, or 11.0.1 RC, the table's first 11.0

@@ -60,7 +60,8 @@ class Sku:
     device: int                        # PCI device ID
     name: str
     architecture: str                  # Architecture.name
-    minimum_driver: str | None         # the first driver that knows this product; None: the architecture's
+    chip: str | None                   # GB203: products of one chip share its first driver
+    minimum_driver: str | None         # the first driver that lists this product; None: the architecture's
     mig_instances: int | None          # most MIG instances; None: no MIG
     mig_minimum_driver: str | None     # the first driver with MIG on it; set whenever mig_instances is
 

@@ -97,6 +97,14 @@ def sku(vendor: str, pci_id: str) -> Sku | None:
     return next((row for row in SKUS if row.vendor == vendor and row.device == device), None)
 
 
+def chip_minimum(product: Sku) -> str | None:
+    """The first driver that knows `product`'s chip: the lowest minimum among the listed products of that chip
+    (GB203: the RTX 5080's 570.86.16, before the RTX 5070 Ti's 570.123.01); the product's own without a chip."""
+    same_chip = [row.minimum_driver for row in SKUS if row.minimum_driver is not None and (
+        row is product or (product.chip is not None and row.vendor == product.vendor and row.chip == product.chip))]
+    return min(same_chip, key=version) if same_chip else None
+
+
 def cuda(release: str) -> CudaRelease | None:
     """`12.8` -> its minimum driver and the oldest compute capability it builds for."""
     return next((row for row in CUDA_RELEASES if row.version == release), None)

@@ -273,7 +273,8 @@ def _host_driver_status(g: Mapping[str, Any], declared: str, kernel_modules: str
         return declared
     vendor, driver = g["vendor"], g.get("driver")
     statuses = [declared]
-    assessment = driver_status.assess(vendor, g.get("architecture"), g.get("compute_capability"), driver)
+    assessment = driver_status.assess(vendor, g.get("architecture"), g.get("compute_capability"), driver,
+                                      g.get("pci_id"))
     if assessment is not None:
         statuses.append(assessment.status)
     row = driver_status.architecture_of(vendor, g.get("architecture"), g.get("compute_capability"))

@@ -78,7 +78,8 @@ def judged_gpus(ctx: Context) -> Iterator[tuple[Gpu, driver_status.Assessment]]:
         for gpu in ctx.infra.hosts[host].listed:
             if gpu.key in exempt:
                 continue
-            assessment = driver_status.assess(gpu.vendor, gpu.architecture, gpu.compute_capability, gpu.driver)
+            assessment = driver_status.assess(gpu.vendor, gpu.architecture, gpu.compute_capability, gpu.driver,
+                                              gpu.pci_id)
             if assessment is not None:
                 yield gpu, assessment
 
@@ -92,6 +93,6 @@ def check(ctx: Context) -> Iterator[Problem]:
     for gpu, found in judged_gpus(ctx):
         if found.status != "unavailable":
             continue
-        yield Problem(f"{gpu_name(gpu)}: driver {gpu.driver} is older than {found.minimum}, the minimum for "
-                      f"{found.architecture.display}; the GPU is treated as unavailable and {fallback(ctx, gpu, exempt)}. "
+        yield Problem(f"{gpu_name(gpu)}: driver {gpu.driver} is older than {found.minimum}, {found.minimum_reason}; "
+                      f"the GPU is treated as unavailable and {fallback(ctx, gpu, exempt)}. "
                       f"Install driver {found.recommended} or newer.", driver_path(gpu))

@@ -68,6 +68,6 @@ def check(ctx: Context) -> Iterator[Problem]:
         if found.status != "degraded" or gpu.declared_status == "unavailable":
             continue
         yield Problem(f"{gpu_name(gpu)}: driver {gpu.driver} runs {found.architecture.display} "
-                      f"(minimum {found.minimum}), but below the recommended {found.recommended} the GPU is treated "
+                      f"(minimum {found.minimum}{f' for its {found.chip} chip' if found.chip else ''}), but below {found.recommended_phrase} the GPU is treated "
                       "as degraded: it gets a workload only when no other GPU fits it. "
                       f"Upgrade to driver {found.recommended} or newer.", driver_path(gpu))

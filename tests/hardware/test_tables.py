@@ -260,7 +260,7 @@ RUBIN = Architecture(vendor="nvidia", name="rubin", display="Rubin", chips=(r"(?
                      compute_capability=((13, 0), (13, 0)), pci_devices=((0x3000, 0x30FF),),
                      minimum_driver="600.10", recommended_driver="605", last_driver_branch=None,
                      kernel_modules=("open",))
-RUBIN_SKU = Sku(vendor="nvidia", device=0x3001, name="NVIDIA R200", architecture="rubin",
+RUBIN_SKU = Sku(vendor="nvidia", device=0x3001, name="NVIDIA R200", architecture="rubin", chip="GR100",
                 minimum_driver="600.20", mig_instances=7, mig_minimum_driver="600.20")
 
 
@@ -311,3 +311,11 @@ def test_a_fake_vendor_row_is_found_by_the_vendor_lookups(monkeypatch):
     assert tables.vendor("acme") is fake
     assert tables.vendor_by_pci_id("1234") is fake
     assert normalise.vendor_of_id("1234") == "acme"
+
+
+def test_a_chips_first_driver_is_the_lowest_listing_among_its_products():
+    by_name = {row.name: row for row in tables.SKUS}
+    assert tables.chip_minimum(by_name["NVIDIA GeForce RTX 5070 Ti"]) == "570.86.16"    # the RTX 5080's, GB203
+    assert tables.chip_minimum(by_name["NVIDIA RTX PRO 6000 Blackwell Server Edition"]) == "570.86.16"  # GB202
+    assert tables.chip_minimum(by_name["NVIDIA GeForce RTX 5060 Ti"]) == "570.123.10"   # alone on GB206
+    assert tables.chip_minimum(by_name["NVIDIA A100-SXM4-40GB"]) is None                 # the architecture's

@@ -158,6 +158,40 @@ hosts:
     ]
 
 
+# Products the tables list by PCI ID: the chip's first driver is the floor, the product's own listing the
+# recommendation (generator/hardware/nvidia.py, SKUS).
+SKU_HOST = """\
+hosts:
+  ws:
+    gpus:
+      rtx-5060-ti: {vendor: nvidia, vram_gb: 16, pci_id: "10de:2d04", architecture: blackwell, driver: "570.86.16"}
+      rtx-5070-ti: {vendor: nvidia, vram_gb: 16, pci_id: "10de:2c05", architecture: blackwell, driver: "570.86.16"}
+      rtx-pro-6000: {vendor: nvidia, vram_gb: 96, pci_id: "10de:2bb5", architecture: blackwell, driver: "575.51.03"}
+"""
+
+
+def test_a_product_below_its_chips_first_driver_is_unavailable_and_one_below_its_listing_degraded(infra_file):
+    assert found(infra_file, SKU_HOST, "DRV001", "DRV002") == [
+        "infra.yml:7:104: warning[DRV001] ws/rtx-5060-ti: driver 570.86.16 is older than 570.123.10, the first "
+        "driver that knows the GB206 chip of the NVIDIA GeForce RTX 5060 Ti; the GPU is treated as unavailable "
+        "and its workloads fall back to ws/rtx-5070-ti, ws/rtx-pro-6000. Install driver 575 or newer.",
+        # Seed 003: the RTX 5070 Ti runs on 570.86.16, which lists the RTX 5080 of the same GB203 chip.
+        "infra.yml:8:104: warning[DRV002] ws/rtx-5070-ti: driver 570.86.16 runs Blackwell (minimum 570.86.16 for "
+        "its GB203 chip), but below the recommended 575 the GPU is treated as degraded: it gets a workload only "
+        "when no other GPU fits it. Upgrade to driver 575 or newer.",
+        "infra.yml:9:105: warning[DRV002] ws/rtx-pro-6000: driver 575.51.03 runs Blackwell (minimum 570.86.16 for "
+        "its GB202 chip), but below 575.57.08, the first driver that lists the NVIDIA RTX PRO 6000 Blackwell "
+        "Server Edition, the GPU is treated as degraded: it gets a workload only when no other GPU fits it. "
+        "Upgrade to driver 575.57.08 or newer.",
+    ]
+
+
+def test_a_product_on_a_driver_that_lists_it_is_ok(infra_file):
+    text = SKU_HOST.replace('"570.86.16"', '"570.124.04"').replace('"575.51.03"', '"575.57.08"')
+    assert [f.split("]")[0] for f in found(infra_file, text, "DRV001", "DRV002")] == [
+        "infra.yml:7:104: warning[DRV002", "infra.yml:8:104: warning[DRV002"]   # below 575 only
+
+
 def test_drv002_quiet_for_a_gpu_declared_unavailable(infra_file):
     text = """\
 hosts:

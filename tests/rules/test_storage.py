@@ -19,8 +19,8 @@ EXAMPLE = EXAMPLES / "blackwell-bringup"
 
 FINDINGS = [
     "infra.yml:43:17: warning[DRV002] homelab/rtx-5070-ti (GeForce RTX 5070 Ti): driver 570.86.16 runs Blackwell "
-    "(minimum 570.26), but below the recommended 575 the GPU is treated as degraded: it gets a workload only when "
-    "no other GPU fits it. Upgrade to driver 575 or newer.",
+    "(minimum 570.86.16 for its GB203 chip), but below the recommended 575 the GPU is treated as degraded: it gets "
+    "a workload only when no other GPU fits it. Upgrade to driver 575 or newer.",
     "infra.yml:53:16: error[STO001] ollama: model llama3.2:3b needs 2 GB on pool 'root' of host 'homelab', which "
     "has 28 KB free; free 2 GB there or set model.pool to 'staging-pool' (675 GB free)",
 ]
