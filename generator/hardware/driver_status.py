@@ -5,9 +5,10 @@ cannot run GPU work: `unavailable`. Below the recommended one it works but
 is `degraded`. A product the tables list by PCI ID (`pci_id`) can need more:
 below the first driver that knows its chip it is `unavailable`, and below
 the first that lists the product itself at least `degraded` (the chip runs,
-NVIDIA does not support it yet: seed 003's RTX 5070 Ti on 570.86.16). A GPU without `driver`, or whose architecture has no minimum
-in the tables (AMD, Intel, NVIDIA before Maxwell, names the tables do not
-know), is not judged. A driver above the architecture's last branch
+NVIDIA does not support it yet: seed 003's RTX 5070 Ti on 570.86.16). A
+GPU without `driver`, or whose architecture has no minimum in the tables
+(AMD, Intel, NVIDIA before Maxwell, names the tables do not know), is not
+judged. A driver above the architecture's last branch
 (`beyond_last_branch`: Maxwell on 590) no longer drives it, and a kernel-module
 flavour the architecture cannot run on (`flavours`: Blackwell on the
 proprietary modules) neither. model/core.py applies the status to the

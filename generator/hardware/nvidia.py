@@ -77,6 +77,11 @@ VENDOR = Vendor(
 )
 
 
+# The first release of NVIDIA's open GPU kernel modules ([OPEN]; the first tag of
+# https://github.com/NVIDIA/open-gpu-kernel-modules/releases): older drivers have only the proprietary flavour.
+OPEN_MODULES_FIRST_DRIVER = "515.43.04"
+
+
 def _arch(name: str, display: str, chip: str, cc: tuple[tuple[int, int], tuple[int, int]],
           pci: tuple[tuple[int, int], ...], minimum: str | None, recommended: str | None,
           last_branch: int | None, modules: tuple[str, ...]) -> Architecture:

@@ -1,4 +1,4 @@
-"""What the rules on a host's NVIDIA driver stack (DRV001-DRV006) share: which GPUs that driver serves.
+"""What the rules on a host's NVIDIA driver stack (DRV001-DRV010) share: which GPUs that driver serves.
 
 A GPU passed through to a VM is bound to vfio-pci: the host's `nvidia.ko`
 never touches it (the guest brings its own driver), so no rule on the host's
