@@ -178,6 +178,11 @@ SKUS: tuple[Sku, ...] = (
     _sku(0x2D04, "NVIDIA GeForce RTX 5060 Ti", "blackwell", "GB206", "570.123.10"),
 )
 
+# [MIG] "Supported GPUs": the compute capabilities of every product with MIG (A100/A30 8.0, H100/H200 9.0,
+# B200 10.0, RTX PRO 6000 Blackwell 12.0). A GPU of another capability (an RTX 3090's 8.6, any Ada card's
+# 8.9), or of an architecture none of whose capabilities is here, has no MIG.
+MIG_COMPUTE_CAPABILITIES: tuple[tuple[int, int], ...] = ((8, 0), (9, 0), (10, 0), (12, 0))
+
 # [CUDA] Table 3: the first build of each release (its GA, or 11.0.1 RC, the table's first 11.0
 # row), and the oldest compute capability it builds for, from the last toolkits of [MATRIX]: CUDA
 # 9.0 dropped Fermi (2.x), 11.0 Kepler's 3.0/3.2, 12.0 its 3.5/3.7 (also LLVM's CUDA notes,
