@@ -19,8 +19,11 @@ removals (--clean-orphans) last, in the reverse order.
 - An instance that does not exist is created from its image with `incus
   create --project D -- IMAGE M < file`; before anything runs, every image
   alias is looked up in the project that holds the images (Incus keeps
-  images per project when `features.images` is true): a missing one refuses
-  the whole apply, naming the alias and the `incus image copy` that fixes
+  images per project when `features.images` is true). One missing there but
+  in project `default` (where `incus image import` puts it) is copied first,
+  `incus image copy --mode relay --project default --target-project D
+  --copy-aliases -- IMAGE local:`, in the same unit; one in neither refuses
+  the whole apply, naming the alias and the `incus image import` that fixes
   it. An existing instance gets only the differences from its live
   configuration: `incus profile assign`, `incus config set|unset`, `incus
   config device add|set|unset|remove`. Only what psot wrote is changed:
@@ -75,6 +78,7 @@ class _IncusLive:
     projects: set[str] | None                    # None: unknown (incus cannot be asked)
     listed: dict[tuple[str, str], set[str]] = field(default_factory=dict)   # (kind, domain) -> names
     created: set[str] = field(default_factory=set)   # projects the units create (not on the server yet)
+    images: set[tuple[str, str]] = field(default_factory=set)   # (project, image) a unit copies there
 
 
 def _names(listing: str | None, prefix: str) -> set[str] | None:
@@ -258,26 +262,36 @@ def _image_project(incus: _Incus, domain: str, desired: Mapping[str, bytes]) -> 
     return domain if images == "true" else "default"
 
 
-def _missing_image(incus: _Incus, domain: str, image: str, desired: Mapping[str, bytes]) -> str | None:
-    """Why `incus create` from `image` would fail for lack of the image, or None (a remote's image, `images:…`,
-    is fetched by incus itself; an alias or fingerprint of this server must be in the project's images)."""
-    if ":" in image:
-        return None
-    project = _image_project(incus, domain, desired)
+def _has_image(incus: _Incus, project: str, image: str) -> bool:
+    """Whether the alias or fingerprint `image` is among the images of `project` on the server."""
     q = quote(project, safe="")
-    if project in (incus.live.projects or set()) - incus.live.created:
-        for url in (f"/1.0/images/aliases/{quote(image, safe='')}?project={q}",
-                    f"/1.0/images/{quote(image, safe='')}?project={q}"):
-            if incus.ask(("incus", "query", "--", url)) is not None:
-                return None
-        own = " (Incus keeps images per project: its features.images is true)" if project == domain else ""
-        return (f"image {image!r} is not in project {project}{own}: copy it there with `incus image copy "
-                f"--mode relay --project SOURCE --target-project {project} --alias {image} -- {image} local:`, "
-                f"or import it with `incus image import FILE --project {project} --alias {image}`, then apply again")
-    return (f"image {image!r} cannot be in project {project}, which this apply creates and which keeps its own "
-            f"images (features.images: true): use a remote's image (e.g. `images:debian/12`), or create the project "
-            f"and import the image first (`incus project create {project}`, then `incus image import FILE "
-            f"--project {project} --alias {image}`), then apply again (psot updates the project it finds)")
+    return any(incus.ask(("incus", "query", "--", url)) is not None
+               for url in (f"/1.0/images/aliases/{quote(image, safe='')}?project={q}",
+                           f"/1.0/images/{quote(image, safe='')}?project={q}"))
+
+
+def _image_steps(incus: _Incus, domain: str, image: str, desired: Mapping[str, bytes]) -> tuple[list[Step], str | None]:
+    """What brings `image` into the project an instance of `domain` is created from, and why it cannot be had
+    (None when it can). A remote's image (`images:…`) is fetched by incus itself. An alias or fingerprint of this
+    server must be in that project's images; when it is not, but project `default` has it (where `incus image
+    import` puts it), it is copied over first: `incus image copy --mode relay` (the client relays: a server that
+    does not listen on the network cannot push to itself), with its aliases. Once per project and image."""
+    if ":" in image:
+        return [], None
+    project = _image_project(incus, domain, desired)
+    if (project, image) in incus.live.images:
+        return [], None
+    if project not in incus.live.created and _has_image(incus, project, image):
+        return [], None
+    if project != "default" and _has_image(incus, "default", image):
+        incus.live.images.add((project, image))
+        return [Step(("incus", "image", "copy", "--project", "default", "--target-project", project,
+                      "--copy-aliases", "--mode", "relay", "--", image, "local:"))], None
+    own = " (Incus keeps images per project: its features.images is true)" if project == domain else ""
+    elsewhere = " nor in project default" if project != "default" else ""
+    return [], (f"image {image!r} is neither in project {project}{own}{elsewhere}: import it with `incus image "
+                f"import FILE --alias {image}` (psot copies it from project default into a project that keeps its "
+                f"own images), or use a remote's image (e.g. `images:debian/12`), then apply again")
 
 
 # --- units ----------------------------------------------------------------------------------------
@@ -361,12 +375,13 @@ def _instance_unit(incus: _Incus, ctx: Context, path: str, old: bytes | None, ne
                         [Step(("incus", "create", *project, *vm, "--", "IMAGE", name), None, label, manual=True)],
                         blocked=f"instance {name} does not exist in project {domain} and has no image: set its "
                                 "os_image (or global.default_os_image), or create it, then apply again")
+        copy: list[Step] = []
         if incus.reachable:
-            missing = _missing_image(incus, domain, str(image), desired)
+            copy, missing = _image_steps(incus, domain, str(image), desired)
             if missing is not None:
                 ctx.refusals.append(f"{path}: {missing}")
         return Unit(NAME, action, {path: new},
-                    [Step(("incus", "create", *project, *vm, "--", str(image), name), new, label)])
+                    copy + [Step(("incus", "create", *project, *vm, "--", str(image), name), new, label)])
     gone = as_mapping(parse_yaml(old))
     before = incus.read("instances", domain, name) or gone
     return Unit(NAME, action, {path: new}, instance_steps(name, domain, before, body, gone))

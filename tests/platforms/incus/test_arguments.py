@@ -91,8 +91,9 @@ REFUSED: list[str] = []    # what the fixture's first apply said
 
 @pytest.fixture(scope="module")
 def project(incusd: Incusd, tmp_path_factory) -> Path:
-    """psot refuses to create project `lab` whose own images cannot hold `tiny` yet; once the project exists with
-    the image, psot updates the project, creates its profile and the instance."""
+    """psot refuses to apply while image `tiny` is nowhere on the server; once it is imported (into project
+    default, as `incus image import` does), psot creates project `lab`, copies the image into it, creates its
+    profiles and the instance."""
     root = tmp_path_factory.mktemp("incus-args")
     write_infra(root, **{"limits.cpu": "1", "user.note": "a=b", "user.flag": "-x"})
     assert psot(root, incusd, "sync").returncode == 0
@@ -100,32 +101,31 @@ def project(incusd: Incusd, tmp_path_factory) -> Path:
     assert first.returncode == 1, first.stdout + first.stderr
     REFUSED[:] = first.stderr.splitlines()
     assert not (root / ".generated.psot-state" / "last-apply.json").exists()
-    incusd.check("project", "create", "lab")
-    incusd.check("image", "import", str(tiny_image(root / "tiny.tar.gz")), "--alias", "tiny", "--project", "lab")
+    incusd.check("image", "import", str(tiny_image(root / "tiny.tar.gz")), "--alias", "tiny")
     done = psot(root, incusd, "apply", "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
     FIRST[:] = commands(root)
     return root
 
 
-def test_an_image_the_new_project_cannot_hold_refuses_before_anything_runs(project: Path, incusd: Incusd):
+def test_an_image_that_is_nowhere_refuses_before_anything_runs(project: Path, incusd: Incusd):
     assert REFUSED == [
-        "psot: apply would fail: incus/lab/instances/box.yaml: image 'tiny' cannot be in project lab, which this "
-        "apply creates and which keeps its own images (features.images: true): use a remote's image (e.g. "
-        "`images:debian/12`), or create the project and import the image first (`incus project create lab`, then "
-        "`incus image import FILE --project lab --alias tiny`), then apply again (psot updates the project it "
-        "finds); nothing was run."]
+        "psot: apply would fail: incus/lab/instances/box.yaml: image 'tiny' is neither in project lab (Incus keeps "
+        "images per project: its features.images is true) nor in project default: import it with `incus image "
+        "import FILE --alias tiny` (psot copies it from project default into a project that keeps its own images), "
+        "or use a remote's image (e.g. `images:debian/12`), then apply again; nothing was run."]
 
 
 def test_names_and_images_come_after_double_dash(project: Path, incusd: Incusd):
-    # The project psot found gets only the differences (a feature Incus turned on stays on).
+    # From an empty server: the project, its profiles, the image copied from project default, the instance.
     assert FIRST == [
-        "incus project set --property -- lab 'description=argument tests'",
-        "incus project set -- lab features.networks=false",
+        "incus project create -- lab < generated/incus/lab/project.yaml",
         "incus profile edit --project lab -- default < generated/incus/lab/profiles/default.yaml",
         "incus profile create --project lab -- locked < generated/incus/lab/profiles/locked.yaml",
+        "incus image copy --project default --target-project lab --copy-aliases --mode relay -- tiny local:",
         "incus create --project lab -- tiny box < generated/incus/lab/instances/box.yaml",
     ]
+    assert incusd.check("image", "list", "--project", "lab", "--format", "csv").split(",")[0] == "tiny"
     config = live(incusd, "/1.0/instances/box?project=lab")["config"]
     assert {k: config[k] for k in ("limits.cpu", "user.note", "user.flag")} == {
         "limits.cpu": "1", "user.note": "a=b", "user.flag": "-x"}
