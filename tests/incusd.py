@@ -30,7 +30,13 @@ NAMESPACE_SETUP = (
     "ip link set lo up && ip link add psot0 type bridge && ip addr add 192.0.2.1/24 dev psot0"
     " && ip link set psot0 up && mkdir -p \"$INCUS_DIR/sysfs\" && mount -t sysfs sysfs \"$INCUS_DIR/sysfs\""
     " && mount --bind \"$INCUS_DIR/sysfs/class/net\" /sys/class/net"
-    " && mount --bind \"$INCUS_DIR/sysfs/devices/virtual/net\" /sys/devices/virtual/net &&")
+    " && mount --bind \"$INCUS_DIR/sysfs/devices/virtual/net\" /sys/devices/virtual/net"
+    # liblxc pins a container's rootfs on its compiled-in /usr/lib/x86_64-linux-gnu/lxc/rootfs, which only the
+    # liblxc package creates: an overlay, seen by this namespace alone, adds it without touching the host.
+    " && { [ -d /usr/lib/x86_64-linux-gnu/lxc/rootfs ] || { mkdir -p \"$INCUS_DIR/lxc-overlay/upper\""
+    " \"$INCUS_DIR/lxc-overlay/work\" && mount -t overlay overlay -o lowerdir=/usr/lib/x86_64-linux-gnu,"
+    "upperdir=\"$INCUS_DIR/lxc-overlay/upper\",workdir=\"$INCUS_DIR/lxc-overlay/work\" /usr/lib/x86_64-linux-gnu"
+    " && mkdir -p /usr/lib/x86_64-linux-gnu/lxc/rootfs; }; } &&")
 
 
 def cache_dir() -> Path:

@@ -1,8 +1,7 @@
 """`psot apply` and `psot rollback` on a live incusd (tests/incusd.py), as a user runs them, one step after another.
 
-The project and its image are made by hand first, as the image refusal says (Incus keeps images per project,
-and this incusd cannot fetch one); the root disk is added to the project's `default` profile by hand until the
-renderer writes it (issue 16, item 1), as tests/platforms/incus/test_apply.py does. Each test goes on from the
+The project and its image are made by hand first (a user adopting a project psot did not create; the
+apply from an empty server is tests/platforms/incus/test_live_examples.py). Each test goes on from the
 state the one before left. Under CI the tests fail when incusd cannot start; elsewhere they are skipped with the
 reason.
 """
