@@ -184,7 +184,7 @@ def test_networks_come_after_the_project_and_go_after_the_instances(tmp_path: Pa
     applied = desired | {"incus/d/instances/box.yaml": old_box}
     assert commands(tg.units({}, applied, c)) == [
         "incus config set --project d -- box security.protection.delete=false",
-        "incus delete --project d -- box",
+        "incus delete --force --project d -- box",
         "incus profile delete --project d -- p",
         "incus network delete --project d -- net-d",
         "incus project delete -- d",
@@ -204,10 +204,21 @@ def test_a_missing_image_refuses_the_apply_before_anything_runs(tmp_path: Path):
     units = tg.units({"incus/d/instances/box.yaml": box}, {}, c)
     assert commands(units) == ["incus create --project d -- tiny box < generated/incus/d/instances/box.yaml"]
     assert c.refusals == [
-        "incus/d/instances/box.yaml: image 'tiny' is not in project d (Incus keeps images per project: its "
-        "features.images is true): copy it there with `incus image copy --mode relay --project SOURCE "
-        "--target-project d --alias tiny -- tiny local:`, or import it with `incus image import FILE --project d "
-        "--alias tiny`, then apply again"]
+        "incus/d/instances/box.yaml: image 'tiny' is neither in project d (Incus keeps images per project: its "
+        "features.images is true) nor in project default: import it with `incus image import FILE --alias tiny` "
+        "(psot copies it from project default into a project that keeps its own images), or use a remote's image "
+        "(e.g. `images:debian/12`), then apply again"]
+    # In project default, where `incus image import` puts it: copied over first, once for both instances.
+    c = ctx(tmp_path)
+    c.query = _incus_server({"/1.0/projects/d": {"config": {"features.images": "true"}},
+                             "/1.0/images/aliases/tiny?project=default": {"name": "tiny"}})
+    other = box.replace(b"name: box", b"name: cup")
+    units = tg.units({"incus/d/instances/box.yaml": box, "incus/d/instances/cup.yaml": other}, {}, c)
+    assert commands(units) == [
+        "incus image copy --project default --target-project d --copy-aliases --mode relay -- tiny local:",
+        "incus create --project d -- tiny box < generated/incus/d/instances/box.yaml",
+        "incus create --project d -- tiny cup < generated/incus/d/instances/cup.yaml"]
+    assert c.refusals == []
     c = ctx(tmp_path)
     c.query = _incus_server({"/1.0/projects/d": {"config": {"features.images": "true"}},
                              "/1.0/images/aliases/tiny?project=d": {"name": "tiny"}})

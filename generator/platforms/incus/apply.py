@@ -29,8 +29,9 @@ removals (--clean-orphans) last, in the reverse order.
   config device add|set|unset|remove`. Only what psot wrote is changed:
   keys psot applied before and no longer writes are unset; nothing else of
   the server's is unset or removed.
-- With `--clean-orphans`, `incus delete|network delete|profile delete|project
-  delete` remove what psot created; an instance psot protected
+- With `--clean-orphans`, `incus delete --force|network delete|profile
+  delete|project delete` remove what psot created (`--force` stops a running
+  instance first, which `incus delete` alone refuses); an instance psot protected
   (`security.protection.delete: "true"` in the file applied) first gets
   `incus config set … security.protection.delete=false`.
 
@@ -247,7 +248,8 @@ def _removal(kind: str, domain: str, name: str, old: bytes | None) -> list[Step]
     if as_mapping(as_mapping(parse_yaml(old)).get("config")).get(PROTECTION) == "true":
         # psot protected it: lifted just before psot deletes it, and only then.
         steps.append(Step(("incus", "config", "set", *project, "--", name, f"{PROTECTION}=false")))
-    return steps + [Step(("incus", "delete", *project, "--", name))]
+    # --force: a running instance is stopped first (without it incus refuses to delete it).
+    return steps + [Step(("incus", "delete", "--force", *project, "--", name))]
 
 
 # --- images ---------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import yaml
 
 from tests.conftest import run_psot
 from tests.incusd import Incusd, running_incusd
-from tests.platforms.incus.test_arguments import tiny_image
+from tests.platforms.incus.images import living_image
 
 INFRA = """\
 project_name: incus-live
@@ -101,7 +101,7 @@ def incusd():
 def root(incusd: Incusd, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("incus-live")
     incusd.check("project", "create", "lab")
-    incusd.check("image", "import", str(tiny_image(root / "tiny.tar.gz")), "--alias", "tiny", "--project", "lab")
+    incusd.check("image", "import", str(living_image(root / "tiny.tar.gz")), "--alias", "tiny", "--project", "lab")
     # The default profile's root disk is psot's: rendered in incus/lab/profiles/default.yaml.
     synced(root, incusd)
     return root
@@ -155,7 +155,7 @@ def test_rollback_with_clean_orphans_deletes_the_instance_psot_created(root: Pat
             ) in plan.stdout
     assert applied(root, incusd, "rollback", "--yes", "--clean-orphans") == [
         "incus config set --project lab -- web security.protection.delete=false",
-        "incus delete --project lab -- web",
+        "incus delete --force --project lab -- web",
     ]
     assert incusd.incus("config", "show", "web", "--project", "lab").returncode != 0
     # Forward again: web is created anew.
@@ -213,10 +213,10 @@ def test_an_instance_removed_from_infra_is_deleted_with_clean_orphans(root: Path
     kept = psot(root, incusd, "apply", "--yes")
     assert kept.returncode == 0, kept.stdout + kept.stderr
     assert "Nothing to apply" in kept.stdout
-    incusd.check("config", "show", "web", "--project", "lab")
+    incusd.check("start", "--project", "lab", "--", "web")      # running: deleted all the same
     assert applied(root, incusd, "apply", "--yes", "--clean-orphans") == [
         "incus config set --project lab -- web security.protection.delete=false",
-        "incus delete --project lab -- web",
+        "incus delete --force --project lab -- web",
     ]
     assert incusd.incus("config", "show", "web", "--project", "lab").returncode != 0
 

@@ -48,6 +48,7 @@ def test_anklume_exclusive_example_files():
         "incus/ai-tools/instances/gpu-server.yaml": HEADER + (
             "name: gpu-server\n"
             "type: container\n"
+            "image: images:debian/13\n"
             "description: ''\n"
             "profiles:\n- default\n- nvidia-compute\n"
             "config:\n  security.protection.delete: 'true'\n"
@@ -99,6 +100,7 @@ def test_anklume_shared_example_files():
     assert tree["incus/ai-tools/instances/my-gpu-vm.yaml"] == HEADER + (
         "name: my-gpu-vm\n"
         "type: virtual-machine\n"
+        "image: images:debian/13\n"
         "description: ''\n"
         "profiles:\n- default\n- gpu-passthrough\n"
         "config:\n"
