@@ -154,7 +154,7 @@ def _incus_server(objects: dict[str, dict]):
             return json.dumps(objects[url])
         base, _, project = url.partition("?project=")
         listed = [u for u in objects if u.startswith(base + "/") and u.endswith(f"?project={project}")]
-        if base in ("/1.0/networks", "/1.0/profiles", "/1.0/instances"):
+        if base in ("/1.0/networks", "/1.0/profiles", "/1.0/instances") or base.endswith("/volumes/custom"):
             return json.dumps(listed)
         if base == "/1.0/projects":
             return json.dumps([u for u in objects if u.startswith("/1.0/projects/")])
@@ -194,6 +194,32 @@ def test_networks_come_after_the_project_and_go_after_the_instances(tmp_path: Pa
     assert commands(tg.units(desired | {"incus/d/networks/net-d.yaml": edited}, desired, c)) == [
         "incus network set --project d -- net-d ipv4.address=10.1.2.254/24",
         "incus network unset --project d -- net-d ipv4.nat",
+    ]
+
+
+def test_storage_volumes_come_before_the_profiles_and_instances_and_go_after_them(tmp_path: Path):
+    volume = HEADER + b"description: ''\nconfig: {size: 50GiB}\n"
+    box = HEADER + b"name: box\ntype: container\nimage: images:debian/13\nconfig: {}\ndevices: {}\n"
+    path = "incus/d/volumes/fast/models.yaml"
+    c = ctx(tmp_path, clean_orphans=True)
+    c.query = _incus_server({"/1.0/projects/d": {"config": {}}})
+    assert commands(tg.units({path: volume, "incus/d/instances/box.yaml": box}, {}, c)) == [
+        "incus storage volume create --project d -- fast models < generated/incus/d/volumes/fast/models.yaml",
+        "incus create --project d -- images:debian/13 box < generated/incus/d/instances/box.yaml",
+    ]
+    # An existing volume gets its differences; one psot created and no longer renders is deleted after its
+    # instance.
+    live = {"/1.0/projects/d": {"config": {}},
+            "/1.0/storage-pools/fast/volumes/custom/models?project=d": {"description": "", "config": {
+                "size": "50GiB", "block.filesystem": "ext4"}}}
+    c.query = _incus_server(live)
+    bigger = volume.replace(b"50GiB", b"80GiB")
+    assert commands(tg.units({path: bigger}, {path: volume}, c)) == [
+        "incus storage volume set --project d -- fast models size=80GiB"]
+    c.query = _incus_server(live | {"/1.0/instances/box?project=d": {"config": {}}})
+    assert commands(tg.units({}, {path: volume, "incus/d/instances/box.yaml": box}, c)) == [
+        "incus delete --force --project d -- box",
+        "incus storage volume delete --project d -- fast models",
     ]
 
 

@@ -73,7 +73,7 @@ def test_seed_004_flow_exclusive_then_second_machine_then_shared(tmp_path):
     second = run_psot("validate", cwd=tmp_path)
     assert second.returncode == 1
     assert second.stdout.splitlines()[0] == (
-        "infra.yml:35:7: error[GPU001] GPU policy is 'exclusive' but 2 instances have GPU access: "
+        "infra.yml:38:7: error[GPU001] GPU policy is 'exclusive' but 2 instances have GPU access: "
         "gpu-server, work-gpu. Set global.gpu_policy: shared to allow this.")
 
     example.write_text(text.replace("  # gpu_policy: exclusive  # This is the default",
@@ -81,7 +81,7 @@ def test_seed_004_flow_exclusive_then_second_machine_then_shared(tmp_path):
     third = run_psot("validate", cwd=tmp_path)
     assert third.returncode == 0
     assert third.stdout.splitlines()[0] == (
-        "infra.yml:35:7: warning[GPU002] GPU policy is 'shared': 2 instances share GPU access "
+        "infra.yml:38:7: warning[GPU002] GPU policy is 'shared': 2 instances share GPU access "
         "(gpu-server, work-gpu). No VRAM isolation on consumer GPUs.")
 
 

@@ -2,16 +2,18 @@
 
 The local `incus` client runs them (point it at another server with `incus
 remote switch`). Per domain, in this order: the project, its networks
-(`incus/<domain>/networks/<network>.yaml`), its profiles, its instances;
+(`incus/<domain>/networks/<network>.yaml`), its storage volumes
+(`incus/<domain>/volumes/<pool>/<volume>.yaml`), its profiles, its instances;
 removals (--clean-orphans) last, in the reverse order.
 
 - A project, a network or a profile that does not exist is created from its
   file: `incus project create -- D < project.yaml`, `incus network create
-  --project D -- N < file`, `incus profile create --project D -- P < file`.
+  --project D -- N < file`, `incus storage volume create --project D -- POOL
+  V < file`, `incus profile create --project D -- P < file`.
   What exists is decided by asking incusd (`incus query`).
-- An existing project or network gets only the differences, taken against
-  its live configuration: `incus project|network set [--property] … --
-  NAME key=value…` and `unset` for a key psot wrote before and no longer
+- An existing project, network or storage volume gets only the differences,
+  taken against its live configuration: `incus project|network|storage
+  volume set [--property] … -- NAME key=value…` and `unset` for a key psot wrote before and no longer
   does. (`incus project edit` would replace the whole config, and switching
   off a feature Incus turned on, `features.storage.buckets`, fails on a
   project that holds anything.) An existing profile is replaced with
@@ -69,15 +71,16 @@ from generator.rules.incus_config_keys import is_config_key, is_device_key
 
 # The folder (or file) of each kind of object in incus/<domain>/, and its rank: created in this order,
 # deleted in the reverse one.
-KINDS = ("project.yaml", "networks", "profiles", "instances")
+KINDS = ("project.yaml", "networks", "volumes", "profiles", "instances")
 LISTED = {"networks": "networks", "profiles": "profiles", "instances": "instances"}   # kind -> /1.0/<api>
+# A storage volume is `<pool>/<name>` (incus/<domain>/volumes/<pool>/<name>.yaml), listed per pool.
 PROTECTION = "security.protection.delete"
 
 
 @dataclass
 class _IncusLive:
     projects: set[str] | None                    # None: unknown (incus cannot be asked)
-    listed: dict[tuple[str, str], set[str]] = field(default_factory=dict)   # (kind, domain) -> names
+    listed: dict[tuple[str, ...], set[str]] = field(default_factory=dict)   # (kind, domain[, pool]) -> names
     created: set[str] = field(default_factory=set)   # projects the units create (not on the server yet)
     images: set[tuple[str, str]] = field(default_factory=set)   # (project, image) a unit copies there
 
@@ -100,9 +103,25 @@ def _names(listing: str | None, prefix: str) -> set[str] | None:
     return out
 
 
+def _volume_api(pool: str) -> str:
+    return f"/1.0/storage-pools/{quote(pool, safe='')}/volumes/custom"
+
+
+def _listing(kind: str, domain: str, name: str) -> tuple[tuple[str, ...], str, str]:
+    """(cache key, URL, prefix of its entries) of the server's list that holds object `name` of `kind`."""
+    project = f"?project={quote(domain, safe='')}"
+    if kind == "volumes":
+        pool = name.partition("/")[0]
+        return (kind, domain, pool), _volume_api(pool) + project, _volume_api(pool) + "/"
+    return (kind, domain), f"/1.0/{LISTED[kind]}{project}", f"/1.0/{LISTED[kind]}/"
+
+
 def _object_url(kind: str, domain: str, name: str) -> str:
     if kind == "project.yaml":
         return f"/1.0/projects/{quote(domain, safe='')}"
+    if kind == "volumes":
+        pool, _, volume = name.partition("/")
+        return f"{_volume_api(pool)}/{quote(volume, safe='')}?project={quote(domain, safe='')}"
     return f"/1.0/{LISTED[kind]}/{quote(name, safe='')}?project={quote(domain, safe='')}"
 
 
@@ -140,14 +159,17 @@ class _Incus:
     def exists(self, kind: str, domain: str, name: str) -> bool:
         if kind == "project.yaml":
             return self.project_exists(domain)
-        key = (kind, domain)
+        key, url, prefix = _listing(kind, domain, name)
         if key not in self.live.listed:
-            if self.live.projects is None or domain not in self.live.projects:
-                known = {PurePosixPath(p).stem for p in self.applied if p.startswith(f"incus/{domain}/{kind}/")}
+            if kind == "volumes" and domain in self.live.created:
+                self.live.listed[key] = set()          # a project created now holds no volume yet
+            elif self.live.projects is None or domain not in self.live.projects:
+                known = {w[2] for p in self.applied if (w := _split(p)) is not None and w[:2] == (domain, kind)}
                 self.live.listed[key] = known | ({"default"} if kind == "profiles" else set())
             else:
-                out = self.ask(("incus", "query", "--", f"/1.0/{LISTED[kind]}?project={quote(domain, safe='')}"))
-                self.live.listed[key] = _names(out, f"/1.0/{LISTED[kind]}/") or set()
+                found = _names(self.ask(("incus", "query", "--", url)), prefix) or set()
+                pool = key[2:]
+                self.live.listed[key] = {"/".join((*pool, n)) for n in found}
         return name in self.live.listed[key]
 
     def read(self, kind: str, domain: str, name: str) -> dict | None:
@@ -162,12 +184,14 @@ class _Incus:
         return body if isinstance(body, dict) else None
 
 
-def _config_steps(verb: tuple[str, ...], name: str, before: Mapping[str, Any], new: Mapping[str, Any],
-                  gone: set[str], project: tuple[str, ...] = ()) -> list[Step]:
-    """`incus <verb> set|unset [--project D] -- NAME …`: the description and config keys of `new` that
-    `before` does not have, then the keys of `gone` that `before` still has."""
+def _config_steps(verb: tuple[str, ...], name: str | tuple[str, ...], before: Mapping[str, Any],
+                  new: Mapping[str, Any], gone: set[str], project: tuple[str, ...] = ()) -> list[Step]:
+    """`incus <verb> set|unset [--project D] -- NAME …` (a storage volume: `-- POOL NAME …`): the description
+    and config keys of `new` that `before` does not have, then the keys of `gone` that `before` still has."""
+    names = (name,) if isinstance(name, str) else name
+
     def incus(action: str, *args: str, flags: tuple[str, ...] = ()) -> Step:
-        return Step(("incus", *verb, action, *project, *flags, "--", name, *args))
+        return Step(("incus", *verb, action, *project, *flags, "--", *names, *args))
 
     steps: list[Step] = []
     if "description" in new and before.get("description", "") != new["description"]:
@@ -233,6 +257,8 @@ def _split(path: str) -> tuple[str, str, str] | None:
     parts = path.split("/")
     if len(parts) == 3 and parts[2] == "project.yaml":
         return parts[1], "project.yaml", parts[1]
+    if len(parts) == 5 and parts[2] == "volumes" and parts[4].endswith(".yaml"):
+        return parts[1], "volumes", f"{parts[3]}/{PurePosixPath(path).stem}"
     if len(parts) == 4 and parts[2] in LISTED and parts[3].endswith(".yaml"):
         return parts[1], parts[2], PurePosixPath(path).stem
     return None
@@ -244,6 +270,8 @@ def _removal(kind: str, domain: str, name: str, old: bytes | None) -> list[Step]
         return [Step(("incus", "project", "delete", "--", domain))]
     if kind in ("networks", "profiles"):
         return [Step(("incus", kind[:-1], "delete", *project, "--", name))]
+    if kind == "volumes":
+        return [Step(("incus", "storage", "volume", "delete", *project, "--", *name.split("/", 1)))]
     steps = []
     if as_mapping(as_mapping(parse_yaml(old)).get("config")).get(PROTECTION) == "true":
         # psot protected it: lifted just before psot deletes it, and only then.
@@ -345,6 +373,15 @@ def units(changes: list[Change], ctx: Context, desired: Mapping[str, bytes],
                 before = incus.read(kind, domain, name) or gone
                 steps = _config_steps(("network",), name, before, body, set(as_mapping(gone.get("config"))),
                                       project)
+            ahead.append(Unit(NAME, action, {path: new}, steps))
+        elif kind == "volumes":
+            pool_volume = tuple(name.split("/", 1))
+            if not exists:
+                steps = [Step(("incus", "storage", "volume", "create", *project, "--", *pool_volume), new, label)]
+            else:
+                before = incus.read(kind, domain, name) or gone
+                steps = _config_steps(("storage", "volume"), pool_volume, before, body,
+                                      set(as_mapping(gone.get("config"))), project)
             ahead.append(Unit(NAME, action, {path: new}, steps))
         elif kind == "profiles":
             verb = "edit" if exists else "create"

@@ -15,6 +15,8 @@ Files, all YAML that the `incus` client reads on standard input:
   network for a legacy domain without `subnet_id`), gateway .254, DHCP
   .100-.249, NAT and firewall on, no IPv6. `name` and `type` are for the
   command line.
+- `incus/<domain>/volumes/<pool>/<volume>.yaml`: a custom storage volume
+  (`incus storage volume create --project <domain> <pool> <volume> < file`).
 - `incus/<domain>/profiles/<profile>.yaml`:
   `incus profile create|edit <profile> --project <domain> < file`;
   `description`, `config`, `devices` as written in infra.yml. The project's
@@ -46,8 +48,13 @@ shifted), then its own devices. A machine with an IP (written, or assigned
 by the addressing: the first free of .1-.99 in name order) whose `eth0`
 comes from the default profile gets that `eth0` on the instance with
 `ipv4.address` (AnKLuMe's `incus config device override`).
-`storage_volumes` need `incus storage volume create` first and are not
-rendered.
+A machine's `storage_volumes` (AnKLuMe's incus_instances role) are custom
+volumes of the domain's project, each in `incus/<domain>/volumes/<pool>/<name>.yaml`
+(`pool`, default `global.incus.storage_pool`; the body `incus storage volume
+create` reads: `description` and `config`, `size` when given), attached to
+the machine as the disk device `<name>` (`pool`, `source: <name>`, `path`)
+when it has a `path`. Machines of one domain naming the same volume share it
+(INC008 refuses two different specs of one volume).
 
 GPU devices. With a hosts inventory, a machine that placement gave GPUs gets
 one `gpu` device per GPU on the instance, naming the card by its `pci`
@@ -151,7 +158,7 @@ def _profile(profile: Mapping[str, Any]) -> dict[str, Any]:
 
 def _default_profile(infra: Infra, profile: Mapping[str, Any], network: Network | None) -> dict[str, Any]:
     """The project's default profile: AnKLuMe's root disk and eth0, then infra.yml's own `default`."""
-    pool = ((infra.data.get("global") or {}).get("incus") or {}).get("storage_pool", "default")
+    pool = _storage_pool(infra)
     devices: dict[str, Any] = {"root": {"type": "disk", "path": "/", "pool": pool}}
     if network is not None:
         devices["eth0"] = _eth0(network)
@@ -257,7 +264,31 @@ def _volume_devices(infra: Infra, domain_name: str, machine_name: str,
         if spec.get("readonly", False):
             device["readonly"] = True
         devices[f"pd-{name}"] = device
+    for name, spec in sorted((machine.get("storage_volumes") or {}).items()):
+        spec = spec or {}
+        if "path" in spec:
+            devices[name] = {"type": "disk", "pool": spec.get("pool", _storage_pool(infra)), "source": name,
+                             "path": spec["path"]}
     return devices
+
+
+def _storage_pool(infra: Infra) -> str:
+    """`global.incus.storage_pool`: where root disks and storage volumes go unless said otherwise."""
+    return str(((infra.data.get("global") or {}).get("incus") or {}).get("storage_pool", "default"))
+
+
+def _volumes(infra: Infra, domain: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """`<pool>/<name>` -> the body of each storage volume the domain's machines declare (the first in name order
+    when several declare one; INC008 says when they differ)."""
+    out: dict[str, dict[str, Any]] = {}
+    for _, machine in sorted((domain.get("machines") or {}).items()):
+        for name, spec in sorted(((machine or {}).get("storage_volumes") or {}).items()):
+            spec = spec or {}
+            body: dict[str, Any] = {"description": "", "config": {}}
+            if "size" in spec:
+                body["config"]["size"] = incus_value(spec["size"])
+            out.setdefault(f"{spec.get('pool', _storage_pool(infra))}/{name}", body)
+    return out
 
 
 def _instance(infra: Infra, placement: Placement, domain_name: str, domain: Mapping[str, Any],
@@ -311,6 +342,8 @@ def render(infra: Infra, placement: Placement) -> dict[str, Any]:
         out[f"{base}/project.yaml"] = _project(domain_name, domain)
         if network is not None:
             out[f"{base}/networks/{network.name}.yaml"] = _network(domain, network)
+        for volume, body in sorted(_volumes(infra, domain).items()):
+            out[f"{base}/volumes/{volume}.yaml"] = body
         profiles = domain.get("profiles") or {}
         out[f"{base}/profiles/default.yaml"] = _default_profile(infra, profiles.get("default") or {}, network)
         for profile_name, profile in sorted(profiles.items()):

@@ -125,6 +125,19 @@ def test_every_instance_exists_with_root_disk_nic_and_exactly_its_gpus(applied):
         placed = _placed_pci(root, name)
         if placed is not None:
             assert {d.get("pci") for d in live_gpus.values()} == placed, name
+        volumes = {n: d for n, d in (instance.get("devices") or {}).items() if d.get("type") == "disk"
+                   and "pool" in d}
+        assert {n: devices.get(n) for n in volumes} == volumes, name
+
+
+def test_every_storage_volume_exists_with_its_config(applied):
+    root, incusd = applied
+    for path in sorted((root / "generated" / "incus").glob("*/volumes/*/*.yaml")):
+        project, pool, volume = path.parts[-4], path.parts[-2], path.stem
+        live = json.loads(incusd.check("query", "--", f"/1.0/storage-pools/{pool}/volumes/custom/{volume}"
+                                                      f"?project={project}"))
+        wanted = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert {k: live["config"].get(k) for k in wanted["config"]} == wanted["config"], path
 
 
 def test_a_second_apply_runs_nothing(applied):

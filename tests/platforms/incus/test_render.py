@@ -52,7 +52,9 @@ def test_anklume_exclusive_example_files():
             "description: ''\n"
             "profiles:\n- default\n- nvidia-compute\n"
             "config:\n  security.protection.delete: 'true'\n"
-            "devices:\n  eth0:\n") + ETH0.format(address="    ipv4.address: 10.120.0.1\n"),
+            "devices:\n  eth0:\n") + ETH0.format(address="    ipv4.address: 10.120.0.1\n") + (
+            "  ollama-models:\n    type: disk\n    path: /root/.ollama\n    pool: default\n"
+            "    source: ollama-models\n"),
         # semi-trusted: zone_base 100 + 20; the only domain of its zone: 0.
         "incus/ai-tools/networks/net-ai-tools.yaml": HEADER + (
             "name: net-ai-tools\n"
@@ -82,6 +84,10 @@ def test_anklume_exclusive_example_files():
             "  features.profiles: 'true'\n"
             "  features.storage.buckets: 'true'\n"
             "  features.storage.volumes: 'true'\n"),
+        # Its storage volume, in the default pool, created before the instance that mounts it.
+        "incus/ai-tools/volumes/default/ollama-models.yaml": HEADER + (
+            "description: ''\n"
+            "config:\n  size: 50GiB\n"),
     }
 
 
@@ -494,6 +500,7 @@ def load(incusd: Incusd, tree: dict[str, str]) -> list[str]:
     """Load every project, network, profile and instance of a tree into incusd, as an apply would; then remove
     them.
 
+    Storage volumes are created before the profiles and instances that use them.
     Containers are created empty (`incus create --empty`: no image is fetched).
     VMs too where incusd runs them; where it cannot (no /dev/vhost-vsock), the
     VM's config and devices go through incusd's validation as a profile.
@@ -515,6 +522,13 @@ def load(incusd: Incusd, tree: dict[str, str]) -> list[str]:
             shown = yaml.safe_load(incusd.check("network", "show", Path(path).stem))
             assert shown["config"] == yaml.safe_load(files[path])["config"]
             loaded.append(f"{domain}/network/{Path(path).stem}")
+        volumes = sorted(p for p in files if p.startswith("volumes/"))
+        for path in volumes:
+            pool, volume = path.split("/")[1], Path(path).stem
+            incusd.check("storage", "volume", "create", *project, "--", pool, volume, stdin=files[path])
+            shown = yaml.safe_load(incusd.check("storage", "volume", "show", *project, "--", pool, volume))
+            assert yaml.safe_load(files[path])["config"].items() <= shown["config"].items()
+            loaded.append(f"{domain}/volume/{pool}/{volume}")
         profiles = sorted(p for p in files if p.startswith("profiles/"))
         for path in profiles:
             name = Path(path).stem
@@ -553,6 +567,8 @@ def load(incusd: Incusd, tree: dict[str, str]) -> list[str]:
         for path in profiles:
             if Path(path).stem != "default":
                 incusd.check("profile", "delete", Path(path).stem, *project)
+        for path in volumes:
+            incusd.check("storage", "volume", "delete", *project, "--", path.split("/")[1], Path(path).stem)
         incusd.check("project", "delete", domain)
         for path in networks:
             incusd.check("network", "delete", Path(path).stem)
@@ -592,8 +608,8 @@ def test_incusd_accepts_networks_runtimes_and_volumes(incusd, infra_file, tmp_pa
 
 def test_anklume_examples_reach_incusd(incusd):
     assert load(incusd, incus_tree(EXCLUSIVE)) == [
-        "ai-tools/network/net-ai-tools", "ai-tools/profile/default", "ai-tools/profile/nvidia-compute",
-        "ai-tools/instance/gpu-server"]
+        "ai-tools/network/net-ai-tools", "ai-tools/volume/default/ollama-models", "ai-tools/profile/default",
+        "ai-tools/profile/nvidia-compute", "ai-tools/instance/gpu-server"]
     assert len(load(incusd, incus_tree(SHARED))) == 7
     assert incusd.version().startswith("Client version: 6.0")
 
