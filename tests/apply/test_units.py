@@ -162,7 +162,7 @@ def _incus_server(objects: dict[str, dict]):
     return query
 
 
-def test_networks_come_after_the_project_and_go_after_the_instances(tmp_path: Path):
+def test_networks_come_after_the_project_and_go_after_it(tmp_path: Path):
     project = HEADER + b"name: d\ndescription: lab\nconfig: {features.networks: 'false'}\n"
     network = HEADER + b"description: lab net\nconfig: {ipv4.address: 10.1.1.254/24, ipv4.nat: 'true'}\n"
     profile = HEADER + b"description: ''\nconfig: {}\ndevices: {}\n"
@@ -186,8 +186,9 @@ def test_networks_come_after_the_project_and_go_after_the_instances(tmp_path: Pa
         "incus config set --project d -- box security.protection.delete=false",
         "incus delete --force --project d -- box",
         "incus profile delete --project d -- p",
-        "incus network delete --project d -- net-d",
+        # The project's default profile holds its network until the project goes; the network is in default.
         "incus project delete -- d",
+        "incus network delete --project default -- net-d",
     ]
     # An edited network gets only its differences; a key Incus set itself (ipv6.address) is left alone.
     edited = HEADER + b"description: lab net\nconfig: {ipv4.address: 10.1.2.254/24}\n"

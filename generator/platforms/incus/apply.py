@@ -1,10 +1,13 @@
 """Incus apply: the changed files of generated/incus/ as `incus` commands, and what changed on the server by hand.
 
 The local `incus` client runs them (point it at another server with `incus
-remote switch`). Per domain, in this order: the project, its networks
+remote switch`). Per domain, in this order: the project, its network ACL
+(`incus/<domain>/network-acls/<acl>.yaml`, replaced whole with `incus network
+acl create|edit`), its networks
 (`incus/<domain>/networks/<network>.yaml`), its storage volumes
 (`incus/<domain>/volumes/<pool>/<volume>.yaml`), its profiles, its instances;
-removals (--clean-orphans) last, in the reverse order.
+removals (--clean-orphans) last: instances, profiles, volumes, the project,
+then its network and ACL (in project `default`, as features.networks is false).
 
 - A project, a network or a profile that does not exist is created from its
   file: `incus project create -- D < project.yaml`, `incus network create
@@ -71,9 +74,14 @@ from generator.rules.incus_config_keys import is_config_key, is_device_key
 
 # The folder (or file) of each kind of object in incus/<domain>/, and its rank: created in this order,
 # deleted in the reverse one.
-KINDS = ("project.yaml", "networks", "volumes", "profiles", "instances")
-LISTED = {"networks": "networks", "profiles": "profiles", "instances": "instances"}   # kind -> /1.0/<api>
+KINDS = ("project.yaml", "network-acls", "networks", "volumes", "profiles", "instances")
+LISTED = {"network-acls": "network-acls", "networks": "networks", "profiles": "profiles",
+          "instances": "instances"}   # kind -> /1.0/<api>
 # A storage volume is `<pool>/<name>` (incus/<domain>/volumes/<pool>/<name>.yaml), listed per pool.
+# Removed in this order. The project goes before its network and ACL: psot's projects keep
+# features.networks false, so those live in project `default`, and the project's `default` profile
+# (which cannot be deleted) holds them in use until the project is gone.
+REMOVALS = ("instances", "profiles", "volumes", "project.yaml", "networks", "network-acls")
 PROTECTION = "security.protection.delete"
 
 
@@ -268,8 +276,13 @@ def _removal(kind: str, domain: str, name: str, old: bytes | None) -> list[Step]
     project = ("--project", domain)
     if kind == "project.yaml":
         return [Step(("incus", "project", "delete", "--", domain))]
-    if kind in ("networks", "profiles"):
-        return [Step(("incus", kind[:-1], "delete", *project, "--", name))]
+    if kind == "profiles":
+        # A project's `default` profile cannot be deleted (incusd refuses): it goes with its project.
+        return [] if name == "default" else [Step(("incus", "profile", "delete", *project, "--", name))]
+    if kind == "networks":      # in project default (see REMOVALS), which outlives the domain's
+        return [Step(("incus", "network", "delete", "--project", "default", "--", name))]
+    if kind == "network-acls":
+        return [Step(("incus", "network", "acl", "delete", "--project", "default", "--", name))]
     if kind == "volumes":
         return [Step(("incus", "storage", "volume", "delete", *project, "--", *name.split("/", 1)))]
     steps = []
@@ -324,6 +337,23 @@ def _image_steps(incus: _Incus, domain: str, image: str, desired: Mapping[str, b
                 f"own images), or use a remote's image (e.g. `images:debian/12`), then apply again")
 
 
+def _project_images(incus: _Incus, domain: str, old: bytes | None, changes: list[Change]) -> list[Step]:
+    """`incus image delete` of the images a project being removed holds for the instances removed with it (the
+    ones apply copied there, `_image_steps`): `incus project delete` refuses a project that still has images.
+    Only aliases its removed instances were created from, and only those the server has there."""
+    if as_mapping(as_mapping(parse_yaml(old)).get("config")).get("features.images") != "true":
+        return []
+    images = set()
+    for path, before, after in changes:
+        where = _split(path)
+        if after is None and where is not None and where[:2] == (domain, "instances"):
+            image = as_mapping(parse_yaml(before)).get("image")
+            if isinstance(image, str) and image and ":" not in image:
+                images.add(image)
+    return [Step(("incus", "image", "delete", "--project", domain, "--", image))
+            for image in sorted(images) if incus.reachable and _has_image(incus, domain, image)]
+
+
 # --- units ----------------------------------------------------------------------------------------
 
 def units(changes: list[Change], ctx: Context, desired: Mapping[str, bytes],
@@ -352,8 +382,10 @@ def units(changes: list[Change], ctx: Context, desired: Mapping[str, bytes],
         action = action_of([(old, new)])
         if new is None:
             if ctx.clean_orphans:
-                removals.append((-KINDS.index(kind), Unit(NAME, "delete", {path: None},
-                                                          _removal(kind, domain, name, old))))
+                steps = _removal(kind, domain, name, old)
+                if kind == "project.yaml":
+                    steps = _project_images(incus, domain, old, changes) + steps
+                removals.append((REMOVALS.index(kind), Unit(NAME, "delete", {path: None}, steps)))
             continue
         body = as_mapping(parse_yaml(new))
         gone = as_mapping(parse_yaml(old))
@@ -374,6 +406,11 @@ def units(changes: list[Change], ctx: Context, desired: Mapping[str, bytes],
                 steps = _config_steps(("network",), name, before, body, set(as_mapping(gone.get("config"))),
                                       project)
             ahead.append(Unit(NAME, action, {path: new}, steps))
+        elif kind == "network-acls":
+            # psot writes the whole ACL: its rules are replaced as a whole, like a profile.
+            verb = "edit" if exists else "create"
+            ahead.append(Unit(NAME, action, {path: new},
+                              [Step(("incus", "network", "acl", verb, *project, "--", name), new, label)]))
         elif kind == "volumes":
             pool_volume = tuple(name.split("/", 1))
             if not exists:
@@ -439,6 +476,10 @@ def _differences(kind: str, applied: Mapping[str, Any], live: Mapping[str, Any])
     if kind == "instances" and isinstance(applied.get("profiles"), list) and live.get("profiles") != \
             applied["profiles"]:
         out.append(f"profiles: applied {shown(applied['profiles'])}, server {shown(live.get('profiles'))}")
+    if kind == "network-acls":
+        for direction in ("ingress", "egress"):
+            if live.get(direction) != applied.get(direction):
+                out.append(f"{direction}: applied {shown(applied.get(direction))}, server {shown(live.get(direction))}")
     live_config = as_mapping(live.get("config"))
     for key, value in sorted(as_mapping(applied.get("config")).items()):
         if live_config.get(key) != value:

@@ -15,6 +15,9 @@ Files, all YAML that the `incus` client reads on standard input:
   network for a legacy domain without `subnet_id`), gateway .254, DHCP
   .100-.249, NAT and firewall on, no IPv6. `name` and `type` are for the
   command line.
+- `incus/<domain>/network-acls/psot-<domain>.yaml`: with `network_policies`,
+  the domain network's ACL (`incus network acl create`), named in the
+  network's `security.acls` (generator/platforms/incus/acls.py).
 - `incus/<domain>/volumes/<pool>/<volume>.yaml`: a custom storage volume
   (`incus storage volume create --project <domain> <pool> <volume> < file`).
 - `incus/<domain>/profiles/<profile>.yaml`:
@@ -88,6 +91,7 @@ from typing import Any
 from generator.model.core import Gpu, Infra
 from generator.model.incus import Network, domain_networks, expanded_devices
 from generator.placement.core import Placement
+from generator.platforms.incus.acls import acl_name, network_acls
 from generator.serialize import exact_text
 
 # AnKLuMe's features of a domain project (roles/incus_projects), and the one Incus 6.0 also turns on when
@@ -134,14 +138,17 @@ def _project(name: str, domain: Mapping[str, Any]) -> dict[str, Any]:
     return {"name": name, "description": domain.get("description", ""), "config": dict(PROJECT_FEATURES)}
 
 
-def _network(domain: Mapping[str, Any], network: Network) -> dict[str, Any]:
-    return {"name": network.name, "type": "bridge", "description": domain.get("description", ""), "config": {
+def _network(domain: Mapping[str, Any], network: Network, acl: str | None) -> dict[str, Any]:
+    config = {
         "ipv4.address": f"{network.gateway}/24",
         "ipv4.dhcp.ranges": network.dhcp_ranges,
         "ipv4.firewall": "true",
         "ipv4.nat": "true",
         "ipv6.address": "none",
-    }}
+    }
+    if acl is not None:
+        config["security.acls"] = acl
+    return {"name": network.name, "type": "bridge", "description": domain.get("description", ""), "config": config}
 
 
 def _eth0(network: Network) -> dict[str, Any]:
@@ -332,6 +339,7 @@ def _instance(infra: Infra, placement: Placement, domain_name: str, domain: Mapp
 def render(infra: Infra, placement: Placement) -> dict[str, Any]:
     out: dict[str, Any] = {}
     networks = domain_networks(infra.data)
+    acls = network_acls(infra.data, networks)
     # The domains as written, not infra.domains: the Incus objects are rendered key by key from infra.yml.
     for domain_name, domain in sorted((infra.data.get("domains") or {}).items()):
         domain = domain or {}
@@ -340,8 +348,11 @@ def render(infra: Infra, placement: Placement) -> dict[str, Any]:
         base = f"incus/{domain_name}"
         network = networks.get(domain_name)
         out[f"{base}/project.yaml"] = _project(domain_name, domain)
+        acl = acl_name(domain_name) if domain_name in acls and network is not None else None
         if network is not None:
-            out[f"{base}/networks/{network.name}.yaml"] = _network(domain, network)
+            if acl is not None:
+                out[f"{base}/network-acls/{acl}.yaml"] = acls[domain_name]
+            out[f"{base}/networks/{network.name}.yaml"] = _network(domain, network, acl)
         for volume, body in sorted(_volumes(infra, domain).items()):
             out[f"{base}/volumes/{volume}.yaml"] = body
         profiles = domain.get("profiles") or {}

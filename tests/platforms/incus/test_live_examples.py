@@ -173,3 +173,25 @@ def test_containers_without_a_gpu_start_and_see_none_and_gpu_ones_say_why_they_c
         running.append(name)
     if root.name == "anklume-gpu-current-layout":
         assert running == ["ai-tools-webui", "pro-dev"]          # its containers without GPU access
+
+
+def test_every_domain_removed_is_deleted_with_clean_orphans(applied):
+    """Running containers, profiles, volumes, the project, then its network and ACL (the project's default
+    profile holds the network until the project is gone): the server is left as it was before psot."""
+    root, incusd = applied
+    if (root / "infra.yml").exists():
+        data = yaml.safe_load((root / "infra.yml").read_text(encoding="utf-8"))
+        data["domains"] = {}
+        data.pop("network_policies", None)
+        (root / "infra.yml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    else:
+        for path in sorted((root / "domains").glob("*.yml")) + [root / "policies.yml"]:
+            path.unlink()
+    synced = run_psot("sync", "--clean-orphans", cwd=root, env=incusd.env)
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    done = run_psot("apply", "--yes", "--target", "incus", "--clean-orphans", cwd=root, env=incusd.env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(incusd.check("query", "--", "/1.0/projects")) == ["/1.0/projects/default"]
+    networks = json.loads(incusd.check("query", "--", "/1.0/networks?project=default"))
+    assert not [n for n in networks if n.rsplit("/", 1)[-1].startswith("net-")]
+    assert json.loads(incusd.check("query", "--", "/1.0/network-acls?project=default")) == []

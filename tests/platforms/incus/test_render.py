@@ -516,6 +516,13 @@ def load(incusd: Incusd, tree: dict[str, str]) -> list[str]:
         incusd.check("project", "create", domain, stdin=files["project.yaml"])
         shown = yaml.safe_load(incusd.check("project", "show", domain))
         assert shown["config"] == yaml.safe_load(files["project.yaml"])["config"]
+        acls = sorted(p for p in files if p.startswith("network-acls/"))
+        for path in acls:
+            incusd.check("network", "acl", "create", *project, "--", Path(path).stem, stdin=files[path])
+            shown = yaml.safe_load(incusd.check("network", "acl", "show", *project, "--", Path(path).stem))
+            wanted = yaml.safe_load(files[path])
+            assert (shown["ingress"], shown["egress"]) == (wanted["ingress"], wanted["egress"])
+            loaded.append(f"{domain}/network-acl/{Path(path).stem}")
         networks = sorted(p for p in files if p.startswith("networks/"))
         for path in networks:
             incusd.check("network", "create", *project, "--", Path(path).stem, stdin=files[path])
@@ -572,6 +579,8 @@ def load(incusd: Incusd, tree: dict[str, str]) -> list[str]:
         incusd.check("project", "delete", domain)
         for path in networks:
             incusd.check("network", "delete", Path(path).stem)
+        for path in acls:
+            incusd.check("network", "acl", "delete", "--", Path(path).stem)
     return loaded
 
 
