@@ -25,7 +25,8 @@ import yaml
 from generator.model.core import Infra
 from generator.platforms.kubernetes import settings
 
-# The file names kustomize looks for in a directory (sigs.k8s.io/kustomize/api/konfig, RecognizedKustomizationFileNames).
+# The file names kustomize looks for in a directory (sigs.k8s.io/kustomize/api/konfig,
+# RecognizedKustomizationFileNames).
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 DEFAULT_NAMESPACE = "default"
