@@ -45,12 +45,13 @@ def kustomization_file(path: Path) -> Path | None:
 
 
 def missing(infra: Infra) -> str | None:
-    """Why kustomize could not build the base, or None when it has a directory with a kustomization."""
+    """Why kustomize could not build the base, or None when it is a directory with a kustomization."""
     path = directory(infra)
     if not path.is_dir():
-        return f"{path} is not a directory"
+        return "it is a file, not a directory" if path.exists() else \
+            "there is no such directory (relative to infra.yml)"
     if kustomization_file(path) is None:
-        return f"{path} has no kustomization.yaml"
+        return "it has no kustomization.yaml"
     return None
 
 
