@@ -121,7 +121,7 @@ def _talos_unit(ctx: Context, node: str, path: str, node_files: tuple[bytes | No
     old, new = applied.get(talos_path), desired.get(talos_path)
     before = as_mapping(as_mapping(parse_yaml(old)).get("machine"))
     after = as_mapping(as_mapping(parse_yaml(new)).get("machine"))
-    base = ("talosctl", "patch", "machineconfig", "--nodes", node, "--patch")
+    base = ("talosctl", "patch", "mc", "--nodes", node, "--patch")
     steps = []
     if new is not None and before != after:
         steps.append(Step((*base, "@" + ctx.source_label(talos_path)), reads=((ctx.source_path(talos_path), new),)))

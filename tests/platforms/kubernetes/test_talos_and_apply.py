@@ -59,8 +59,8 @@ def test_apply_plans_talosctl_patch_mc_instead_of_kubectl_label_and_taint(tmp_pa
            "kubernetes/talos/k1.yaml": talos({"a": "1", "c": "3"}, {})}
     units = tg.units(new, old, ctx)
     assert commands(units) == [
-        "talosctl patch machineconfig --nodes k1 --patch @generated/kubernetes/talos/k1.yaml",
-        'talosctl patch machineconfig --nodes k1 --patch '
+        "talosctl patch mc --nodes k1 --patch @generated/kubernetes/talos/k1.yaml",
+        'talosctl patch mc --nodes k1 --patch '
         '\'[{"op":"remove","path":"/machine/nodeLabels/x.io~1b"},{"op":"remove","path":"/machine/nodeTaints/t"}]\'',
     ]
     assert [sorted(u.files) for u in units] == [["kubernetes/nodes/k1.yaml", "kubernetes/talos/k1.yaml"]]
@@ -71,7 +71,7 @@ def test_a_node_that_becomes_talos_is_patched_even_when_its_node_file_is_unchang
     same = node({"a": "1"}, [])
     units = tg.units({"kubernetes/nodes/k1.yaml": same, "kubernetes/talos/k1.yaml": talos({"a": "1"}, {})},
                      {"kubernetes/nodes/k1.yaml": same}, ctx)
-    assert commands(units) == ["talosctl patch machineconfig --nodes k1 --patch @generated/kubernetes/talos/k1.yaml"]
+    assert commands(units) == ["talosctl patch mc --nodes k1 --patch @generated/kubernetes/talos/k1.yaml"]
 
 
 def test_every_kubectl_call_names_the_context(tmp_path):
