@@ -51,6 +51,9 @@ def test_generated_tree_matches_snapshot(name, snapshot, tmp_path):
     if source.name == "anklume.yml":   # the whole project, in a directory of the example's name (its project_name)
         copy = tmp_path / source.parent.name / source.name
         shutil.copytree(source.parent, copy.parent, ignore=shutil.ignore_patterns("generated"))
+    elif source.parent != REPO:        # the example's directory: its files (a kustomize base) are its input too
+        copy = tmp_path / source.name
+        shutil.copytree(source.parent, tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("generated"))
     else:
         copy = tmp_path / "infra.yml"
         copy.write_bytes(source.read_bytes())

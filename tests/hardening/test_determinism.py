@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import functools
 import random
+import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -95,8 +96,10 @@ def reversed_mappings(data):
     return data
 
 
-def compiled_tree(doc: dict) -> dict[str, bytes]:
+def compiled_tree(doc: dict, name: str) -> dict[str, bytes]:
     with tempfile.TemporaryDirectory(prefix="psot-det-") as tmp:
+        if name in INPUTS and INPUTS[name].parent != REPO:   # an example's other files (its kustomize base)
+            shutil.copytree(INPUTS[name].parent, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns("generated"))
         path = Path(tmp) / "infra.yml"
         path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
         result = compile_infra(path, output_dir=Path(tmp) / "generated")
@@ -107,7 +110,7 @@ def compiled_tree(doc: dict) -> dict[str, bytes]:
 @functools.cache
 def reference(name: str) -> tuple[dict, dict[str, bytes]]:
     doc = kitchen_sink() if name == "kitchen-sink" else yaml.safe_load(INPUTS[name].read_text(encoding="utf-8"))
-    return doc, compiled_tree(doc)
+    return doc, compiled_tree(doc, name)
 
 
 def assert_same_tree(name: str, tree: dict[str, bytes]) -> None:
@@ -120,16 +123,16 @@ def assert_same_tree(name: str, tree: dict[str, bytes]) -> None:
 @given(name=st.sampled_from([*INPUTS, "kitchen-sink"]), seed=st.integers(0, 2 ** 32 - 1))
 def test_the_tree_is_the_same_whatever_the_order_of_mapping_keys(name, seed):
     doc = reference(name)[0]
-    assert_same_tree(name, compiled_tree(shuffled(copy.deepcopy(doc), random.Random(seed))))
+    assert_same_tree(name, compiled_tree(shuffled(copy.deepcopy(doc), random.Random(seed)), name))
 
 
 @pytest.mark.parametrize("name", [*INPUTS, "kitchen-sink"])
 def test_every_mapping_reversed_gives_the_same_tree(name):
     """The regression of the bug the shuffle found: GPU002 and VRAM002 listed consumers in file order, so
     placement.yml changed when workloads were reordered (multi-gpu-compose, dual-gpu-proxmox)."""
-    assert_same_tree(name, compiled_tree(reversed_mappings(reference(name)[0])))
+    assert_same_tree(name, compiled_tree(reversed_mappings(reference(name)[0]), name))
 
 
 def test_two_compilations_in_one_process_are_identical():
     for name in INPUTS:
-        assert compiled_tree(reference(name)[0]) == reference(name)[1]
+        assert compiled_tree(reference(name)[0], name) == reference(name)[1]

@@ -28,6 +28,7 @@ from click.testing import CliRunner
 
 from generator import rules
 from generator.cli import main as cli
+from tests.conftest import REPO
 from tests.hardening.helpers import tree_hashes
 
 # -- The audit hook -------------------------------------------------------------------------------
@@ -531,6 +532,9 @@ def test_no_process_and_no_network_during_sync_of_any_shipped_input(tmp_path):
         else:
             infra = tmp_path / str(i) / "infra.yml"
             infra.parent.mkdir()
+            if source.parent != REPO:    # an example's other files (its kustomize base) are its input too
+                shutil.copytree(source.parent, infra.parent, dirs_exist_ok=True,
+                                ignore=shutil.ignore_patterns("generated"))
             infra.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
         out = infra.parent / "generated"
         code, output, ops = sync(infra, out)  # raises if anything forbidden was tried

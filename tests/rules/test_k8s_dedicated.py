@@ -15,9 +15,11 @@ infra_file = helpers.infra_file
 
 
 def test_k8s002_a_workload_placement_put_on_the_node_points_at_the_workload(infra_file):
+    """The dedicated workload has neither host nor pin: its node is placement's choice, known only after it
+    (placement/eligibility.py keeps a node dedicated by `host` or pin out of the others' candidates)."""
     text = HEAD + """\
 workloads:
-  vllm: {target: kubernetes, host: khelben, dedicated_node: true, gpu: {vram_gb: 42}}
+  vllm: {target: kubernetes, dedicated_node: true, gpu: {vendor: amd, vram_gb: 42}}
   bge-embeddings: {target: kubernetes, gpu: {vendor: amd, vram_gb: 2}}
 """
     assert found(infra_file, text, "K8S002") == [

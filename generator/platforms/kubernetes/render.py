@@ -2,30 +2,42 @@
 
 `kubernetes/kustomization.yaml` is an overlay: its resources are the
 user's own kustomize directory (`global.kubernetes.base`, relative to
-infra.yml, default `k8s/`) and the device plugin config; its patches are
+infra.yml, default `k8s/`; rule K8S008 checks it is there), the Namespaces
+and the GPU objects psot creates; its patches are
 `kubernetes/patches/<workload>.yaml`, one strategic-merge patch per
 Kubernetes workload, of the object `kind` (default Deployment) named `name`
 (default: the workload name) in `namespace` (default `default`). Apply it
 with `kubectl apply -k generated/kubernetes`.
 
 A patch sets, on the pod template:
-- `resources.limits` of the container named like the workload (the
-  workload's key in infra.yml, always a valid container name; a patch must
-  name the container it changes, and the strategic merge of `containers`
-  goes by name): the vendor's device plugin resource, counted over the GPUs
-  placement gave it: `nvidia.com/gpu` (NVIDIA device plugin), `amd.com/gpu`
-  (ROCm device plugin), `gpu.intel.com/i915` (Intel GPU plugin). Extended
-  resources cannot be overcommitted, so Kubernetes sets the requests to the
-  limits itself.
+- the GPU, on the container named like the workload (the workload's key in
+  infra.yml, always a valid container name; a patch must name the container
+  it changes, and the strategic merge of `containers` goes by name). With
+  `gpu_api: device-plugin` (default), `resources.limits` of the vendor's
+  device plugin resource, counted over the GPUs placement gave it (gpus.py:
+  `nvidia.com/gpu`, `amd.com/gpu`, `gpu.intel.com/i915`, `gpu.intel.com/xe`);
+  extended resources cannot be overcommitted, so Kubernetes sets the
+  requests to the limits itself. The kubelet picks which GPU of the node
+  the pod gets (rule K8S006). With `gpu_api: dra`, `resources.claims` and
+  the pod's `resourceClaims`, naming the claims that select the very GPUs
+  placement chose (dra.py).
 - `affinity.nodeAffinity` required on `kubernetes.io/hostname` In the
-  nodes it runs on: its `host`, and the hosts of its GPUs (seed 002).
-- `tolerations`: one per taint of those nodes (Equal when the taint has a
-  value, else Exists). Kubernetes replaces a pod's tolerations as a whole in
-  a strategic merge, so the list is the node's taints, not an addition to
-  the user's list.
+  nodes it runs on: its `host`, and the hosts of its GPUs (seed 002). The
+  terms of the user's object (read from the base, base.py) are kept, each
+  with psot's expression added (terms are ORed, expressions ANDed): a
+  strategic merge replaces the list of terms as a whole.
+- `tolerations`: the user's object's own, then one per taint of those nodes
+  (Equal when the taint has a value, else Exists) that it lacks: a
+  strategic merge replaces a pod's tolerations as a whole too.
 - `runtimeClassName` when the workload sets `runtime_class`. Never implied
   by an NVIDIA GPU: a RuntimeClass the cluster lacks makes the pod fail
   admission, and many clusters make the NVIDIA runtime the default one.
+
+`kubernetes/namespaces/<namespace>.yaml`: a Namespace for each namespace
+that the objects psot creates live in (the whole objects of workloads with
+an `image`, the DRA claims, the device plugin config), unless it is
+`default`, `kube-system`, `kube-public` or `kube-node-lease`, or your base
+declares it; `global.kubernetes.create_namespaces: false` renders none.
 
 `kubernetes/nodes/<host>.yaml`, for every `platform: kubernetes` host, is
 its Node with `labels` and `taints` (a taint without `effect` is
@@ -35,43 +47,50 @@ its nodes (seed 002's `dedicated: "vllm:NoSchedule"`), unless the node
 already declares a NoSchedule taint with key `dedicated`. Node files are not
 in the kustomization: a node's taints are one list that the kubelet and
 `kubectl cordon` also write, so they are applied to existing nodes on their
-own (`kubectl apply -f generated/kubernetes/nodes/`), never created.
+own (`kubectl label` and `kubectl taint`), never created. A Talos node
+(`talos: true`) also gets `kubernetes/talos/<host>.yaml`, the machine config
+patch that holds them there (talos.py).
 
-`kubernetes/nvidia-device-plugin-config.yaml`, when a Kubernetes node has an
-NVIDIA GPU that placement gave to several Kubernetes workloads: the NVIDIA
-device plugin's config files in the ConfigMap its Helm chart reads
-(`helm upgrade -i nvdp nvdp/nvidia-device-plugin -n nvidia-device-plugin
---set config.name=nvidia-device-plugin-config`). The plugin shares all GPUs
-of a node alike, so a node gets `replicas` = the most workloads on one of its
-NVIDIA GPUs, through the config `time-slicing-<replicas>` that its Node
-selects with the label `nvidia.com/device-plugin.config`. The key `default`
-(no sharing) is what every other node runs, as the chart picks a key named
-`default` when `config.default` is unset.
+`kubernetes/nvidia-device-plugin-config.yaml`, with the device plugin, when
+a Kubernetes node has an NVIDIA GPU that placement gave to several
+Kubernetes workloads: the NVIDIA device plugin's config files in the
+ConfigMap its Helm chart reads (`helm upgrade -i nvdp nvdp/nvidia-device-plugin
+-n nvidia-device-plugin --set config.name=nvidia-device-plugin-config`).
+The plugin shares all GPUs of a node alike, so a node gets `replicas` = the
+most workloads on one of its NVIDIA GPUs, through the config
+`time-slicing-<replicas>` that its Node selects with the label
+`nvidia.com/device-plugin.config`. Each config sets
+`failRequestsGreaterThanOne: true`: without it a pod asking for 2 GPUs
+would get 2 slices of one GPU (the plugin's README, "With CUDA
+Time-Slicing", https://github.com/NVIDIA/k8s-device-plugin). The key
+`default` (no sharing) is what every other node runs, as the chart picks a
+key named `default` when `config.default` is unset.
 """
 
 from __future__ import annotations
 
-import posixpath
-import re
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from generator.hardware import nvidia, tables
+from generator.hardware import nvidia
 from generator.model.core import Infra
 from generator.model.hosts import Taint
 from generator.placement.core import Placement
-from generator.platforms.kubernetes import NAME
+from generator.platforms.kubernetes import NAME, base, dra, settings, talos
+from generator.platforms.kubernetes.gpus import device_plugin_resource
 from generator.serialize import dump_yaml
 
-KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+KINDS = base.WORKLOAD_KINDS
 DEFAULT_KIND = "Deployment"
-DEFAULT_NAMESPACE = "default"
-DEFAULT_BASE = "k8s"
+DEFAULT_NAMESPACE = base.DEFAULT_NAMESPACE
 DEFAULT_EFFECT = "NoSchedule"
 DEDICATED_KEY = "dedicated"
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 APP_LABEL = "app.kubernetes.io/name"
+# Namespaces every cluster has: never rendered.
+BUILT_IN_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 
 DEVICE_PLUGIN_CONFIG = "nvidia-device-plugin-config"
 DEVICE_PLUGIN_FILE = f"{DEVICE_PLUGIN_CONFIG}.yaml"
@@ -79,7 +98,16 @@ DEVICE_PLUGIN_NAMESPACE = "nvidia-device-plugin"
 DEVICE_PLUGIN_LABEL = "nvidia.com/device-plugin.config"
 NO_SHARING = "default"
 
-_BASE_PATH = re.compile(r"^[A-Za-z0-9._/-]+$")
+
+@dataclass(frozen=True)
+class Cluster:
+    """What every workload's objects are rendered from: the model, its placement and what they derive."""
+    infra: Infra
+    placement: Placement
+    taints: Mapping[str, list[dict[str, Any]]]          # node -> its taints (node_taints)
+    dra: bool                                             # gpu_api: dra
+    shared: Mapping[str, list[str]]                       # with DRA: `host/gpu` -> the workloads sharing it
+    base_pods: Mapping[tuple[str, str, str], Mapping[str, Any]]   # the base's pod specs (base.pod_specs)
 
 
 def kubernetes_workloads(infra: Infra) -> dict[str, Mapping[str, Any]]:
@@ -90,13 +118,19 @@ def kubernetes_workloads(infra: Infra) -> dict[str, Mapping[str, Any]]:
             if (spec or {}).get("target") == "kubernetes"}
 
 
+def gpus_of(infra: Infra, placement: Placement, name: str) -> tuple[str, ...]:
+    """The `host/gpu` keys placement gave the workload `name` (none when a machine has the name)."""
+    assignment = placement.assignments.get(name)
+    consumer = infra.consumers.get(name)
+    if assignment is None or consumer is None or consumer.path != ("workloads", name):
+        return ()
+    return assignment.gpus
+
+
 def nodes_of(infra: Infra, placement: Placement, name: str, spec: Mapping[str, Any]) -> list[str]:
     """The nodes a workload runs on: its `host` and the hosts of its GPUs (the rules' workloads_by_node)."""
     nodes = {spec["host"]} if spec.get("host") else set()
-    assignment = placement.assignments.get(name)
-    consumer = infra.consumers.get(name)
-    if assignment is not None and consumer is not None and consumer.path == ("workloads", name):
-        nodes |= {infra.gpus[key].host for key in assignment.gpus}
+    nodes |= {infra.gpus[key].host for key in gpus_of(infra, placement, name)}
     return sorted(nodes)
 
 
@@ -129,28 +163,53 @@ def toleration(taint: Mapping[str, Any]) -> dict[str, Any]:
 
 def gpu_limits(infra: Infra, gpus: tuple[str, ...]) -> dict[str, int]:
     """Device plugin resource -> how many of the workload's GPUs it names."""
-    counts = Counter(tables.vendor(infra.gpus[key].vendor).kubernetes_resource for key in gpus)
+    counts = Counter(device_plugin_resource(infra.gpus[key]) for key in gpus)
     return dict(sorted(counts.items()))
 
 
-def pod_spec(infra: Infra, placement: Placement, name: str, spec: Mapping[str, Any],
-             taints: Mapping[str, list[dict[str, Any]]], container: dict[str, Any]) -> dict[str, Any]:
-    """The pod template spec psot sets: GPU limits on `container`, node affinity, tolerations, runtime class."""
-    assignment = placement.assignments.get(name)
+def _node_terms(own: list[Any], nodes: list[str]) -> list[dict[str, Any]]:
+    """The user's node selector terms, each ANDed with psot's `kubernetes.io/hostname In nodes`."""
+    expression = {"key": HOSTNAME_LABEL, "operator": "In", "values": nodes}
+    terms = [t for t in own if isinstance(t, dict)] or [{}]
+    out = []
+    for term in terms:
+        expressions = [e for e in term.get("matchExpressions") or [] if e != expression]
+        out.append({**term, "matchExpressions": [*expressions, expression]})
+    return out
+
+
+def _required_terms(pod: Mapping[str, Any]) -> list[Any]:
+    """The nodeSelectorTerms of a pod spec's required node affinity, as the user wrote them."""
+    node_affinity = (pod.get("affinity") or {}).get("nodeAffinity") or {}
+    terms = (node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms")
+    return terms if isinstance(terms, list) else []
+
+
+def pod_spec(cluster: Cluster, name: str, spec: Mapping[str, Any], container: dict[str, Any],
+             own: Mapping[str, Any]) -> dict[str, Any]:
+    """The pod template spec psot sets: the GPU on `container`, node affinity, tolerations, runtime class.
+
+    `own` is the pod spec of the user's object (empty for a whole object), whose tolerations and node
+    selector terms are kept."""
+    infra, placement = cluster.infra, cluster.placement
+    gpus = gpus_of(infra, placement, name)
     nodes = nodes_of(infra, placement, name, spec)
     pod: dict[str, Any] = {}
-    limits = gpu_limits(infra, assignment.gpus) if assignment is not None else {}
-    if limits:
-        container = {**container, "resources": {"limits": limits}}
+    claims = dra.pod_claims(infra, name, gpus, cluster.shared) if cluster.dra else []
+    if claims:
+        container = {**container, "resources": {"claims": [{"name": c["name"]} for c in claims]}}
+    elif gpus and not cluster.dra:
+        container = {**container, "resources": {"limits": gpu_limits(infra, gpus)}}
     if len(container) > 1:
         pod["containers"] = [container]
+    if claims:
+        pod["resourceClaims"] = claims
     if nodes:
         pod["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-            "nodeSelectorTerms": [{"matchExpressions": [
-                {"key": HOSTNAME_LABEL, "operator": "In", "values": nodes}]}]}}}
-    tolerations: list[dict[str, Any]] = []
+            "nodeSelectorTerms": _node_terms(_required_terms(own), nodes)}}}
+    tolerations: list[Any] = list(own.get("tolerations") or []) if isinstance(own.get("tolerations"), list) else []
     for node in nodes:
-        for taint in taints.get(node, []):
+        for taint in cluster.taints.get(node, []):
             if toleration(taint) not in tolerations:
                 tolerations.append(toleration(taint))
     if tolerations:
@@ -160,26 +219,29 @@ def pod_spec(infra: Infra, placement: Placement, name: str, spec: Mapping[str, A
     return pod
 
 
+def identity(name: str, spec: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(kind, namespace, name) of the workload's object."""
+    return (str(spec.get("kind", DEFAULT_KIND)), str(spec.get("namespace", DEFAULT_NAMESPACE)),
+            str(spec.get("name", name)))
+
+
 def _header(name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
-    kind = spec.get("kind", DEFAULT_KIND)
+    kind, namespace, object_name = identity(name, spec)
     if kind not in KINDS:
         raise ValueError(f"workload {name}: kind {kind!r} is not one of {', '.join(KINDS)}")
-    return {"apiVersion": "apps/v1", "kind": kind,
-            "metadata": {"name": spec.get("name", name), "namespace": spec.get("namespace", DEFAULT_NAMESPACE)}}
+    return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": object_name, "namespace": namespace}}
 
 
-def patch(infra: Infra, placement: Placement, name: str, spec: Mapping[str, Any],
-          taints: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def patch(cluster: Cluster, name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
     """The strategic-merge patch of one workload's object in your manifests."""
     out = _header(name, spec)
-    pod = pod_spec(infra, placement, name, spec, taints, {"name": name})
+    pod = pod_spec(cluster, name, spec, {"name": name}, cluster.base_pods.get(identity(name, spec), {}))
     if pod:
         out["spec"] = {"template": {"spec": pod}}
     return out
 
 
-def whole_object(infra: Infra, placement: Placement, name: str, spec: Mapping[str, Any],
-                 taints: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def whole_object(cluster: Cluster, name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
     """The whole Deployment, StatefulSet or DaemonSet of a workload that gives an `image`.
 
     Its pods are selected by `app.kubernetes.io/name: <workload>`; a StatefulSet
@@ -195,8 +257,7 @@ def whole_object(infra: Infra, placement: Placement, name: str, spec: Mapping[st
         body["serviceName"] = spec.get("name", name)
     body["selector"] = {"matchLabels": dict(labels)}
     body["template"] = {"metadata": {"labels": dict(labels)},
-                        "spec": pod_spec(infra, placement, name, spec, taints,
-                                         {"name": name, "image": spec["image"]})}
+                        "spec": pod_spec(cluster, name, spec, {"name": name, "image": spec["image"]}, {})}
     out["spec"] = body
     return out
 
@@ -219,8 +280,9 @@ def sharing_config(replicas: int) -> str:
     """One config file of the NVIDIA device plugin (its README, "Shared Access to GPUs")."""
     config: dict[str, Any] = {"version": "v1"}
     if replicas > 1:
-        config["sharing"] = {"timeSlicing": {"resources": [{"name": nvidia.VENDOR.kubernetes_resource,
-                                                            "replicas": replicas}]}}
+        config["sharing"] = {"timeSlicing": {
+            "failRequestsGreaterThanOne": True,
+            "resources": [{"name": nvidia.VENDOR.kubernetes_resource, "replicas": replicas}]}}
     return dump_yaml(config)
 
 
@@ -250,51 +312,64 @@ def node(name: str, labels: Mapping[str, str], taints: list[dict[str, Any]]) -> 
     return out
 
 
-def base_resource(infra: Infra) -> str:
-    """The user's kustomize directory as the generated kustomization names it (relative to it).
+def namespace(name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
 
-    `global.kubernetes.base` is relative to infra.yml; so is the output
-    directory the pipeline found (`--output-dir`, `global.output_dir` or
-    generated/), wherever it is.
-    """
-    glob = infra.data.get("global") or {}   # as written: the model does not carry the kustomize base
-    base = str((glob.get("kubernetes") or {}).get("base", DEFAULT_BASE))
-    if not _BASE_PATH.match(base):
-        raise ValueError(f"unsafe path for the kustomization: {base!r}")
-    if posixpath.isabs(base):
-        return posixpath.normpath(base)
-    # Both made absolute from infra.yml's directory, so that an output directory outside the project (`..`) is
-    # resolved against the project, not against psot's working directory.
-    start = posixpath.normpath(posixpath.join(infra.project_dir, infra.output_dir, NAME))
-    return posixpath.relpath(posixpath.normpath(posixpath.join(infra.project_dir, base)), start)
+
+def _gpu_objects(cluster: Cluster, workloads: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """With DRA: each workload's ResourceClaimTemplate and each shared GPU's ResourceClaim, by file."""
+    infra, placement = cluster.infra, cluster.placement
+    out = {}
+    for name, spec in workloads.items():
+        own = [infra.gpus[k] for k in gpus_of(infra, placement, name) if k not in cluster.shared]
+        if own:
+            out[f"claim-templates/{name}.yaml"] = dra.template(name, identity(name, spec)[1], own)
+    for key, names in cluster.shared.items():
+        gpu = infra.gpus[key]
+        # One namespace for all of them (rule K8S010 reports workloads that share a GPU across namespaces).
+        out[f"claims/{gpu.host}/{gpu.name}.yaml"] = dra.shared_claim(gpu, identity(names[0], workloads[names[0]])[1])
+    return out
 
 
 def render(infra: Infra, placement: Placement) -> dict[str, Any]:
     workloads = kubernetes_workloads(infra)
-    taints = node_taints(infra, placement)
-    replicas = time_slicing(infra, placement)
-    tree: dict[str, Any] = {}
     patched = {n: s for n, s in workloads.items() if not s.get("image")}
     whole = {n: s for n, s in workloads.items() if s.get("image")}
-    # Your manifests are the base only when some workload patches them.
-    resources: list[str] = [base_resource(infra)] if patched else []
+    found = base.objects(infra) if patched else []
+    use_dra = settings.gpu_api(infra.data) == settings.DRA
+    cluster = Cluster(infra, placement, node_taints(infra, placement), use_dra,
+                      dra.shared_gpus(placement, workloads) if use_dra else {}, base.pod_specs(found))
+    replicas = {} if use_dra else time_slicing(infra, placement)
+    objects: dict[str, dict[str, Any]] = {}     # the overlay's own resources, by path under kubernetes/
     if replicas:
-        tree[f"{NAME}/{DEVICE_PLUGIN_FILE}"] = device_plugin_config(replicas)
-        resources.append(DEVICE_PLUGIN_FILE)
+        objects[DEVICE_PLUGIN_FILE] = device_plugin_config(replicas)
+    objects |= _gpu_objects(cluster, workloads) if use_dra else {}
     for name, spec in whole.items():
-        tree[f"{NAME}/workloads/{name}.yaml"] = whole_object(infra, placement, name, spec, taints)
-        resources.append(f"workloads/{name}.yaml")
+        objects[f"workloads/{name}.yaml"] = whole_object(cluster, name, spec)
+    tree: dict[str, Any] = {}
+    if settings.create_namespaces(infra.data):
+        used = {o["metadata"]["namespace"] for o in objects.values()}
+        for ns in sorted(used - set(BUILT_IN_NAMESPACES) - base.namespaces(found)):
+            tree[f"{NAME}/namespaces/{ns}.yaml"] = namespace(ns)
+    tree |= {f"{NAME}/{path}": body for path, body in objects.items()}
     for name, spec in patched.items():
-        tree[f"{NAME}/patches/{name}.yaml"] = patch(infra, placement, name, spec, taints)
+        tree[f"{NAME}/patches/{name}.yaml"] = patch(cluster, name, spec)
     for name, host in infra.hosts.items():
         if host.platform != "kubernetes":
             continue
         labels = dict(host.labels)
         if name in replicas:
             labels[DEVICE_PLUGIN_LABEL] = config_name(replicas[name])
-        tree[f"{NAME}/nodes/{name}.yaml"] = node(name, labels, taints.get(name, []))
+        tree[f"{NAME}/nodes/{name}.yaml"] = node(name, labels, cluster.taints.get(name, []))
+        if talos.is_talos(host.spec):
+            tree[f"{NAME}/{talos.FOLDER}/{name}.yaml"] = talos.machine_config_patch(
+                labels, cluster.taints.get(name, []))
     if not tree:
         return {}
+    # Your manifests are the base only when some workload patches them.
+    resources = [base.relative_to_overlay(infra)] if patched else []
+    resources += sorted(p.removeprefix(f"{NAME}/") for p in tree
+                        if p.startswith((f"{NAME}/namespaces/", *(f"{NAME}/{o}" for o in objects))))
     tree[f"{NAME}/kustomization.yaml"] = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
