@@ -202,7 +202,8 @@ def test_the_renderer_refuses_its_own_bad_output():
 
 
 AUDIO = ('      rtx: {vendor: nvidia, vram_gb: 16, pci: "0000:01:00.0", pci_id: "10de:2c05", iommu_group: 13,\n'
-         '            subsystem_id: "1043:8A15", functions: [{pci: "0000:01:00.1", pci_id: "10de:22e9", class: "0403"}]}')
+         '            subsystem_id: "1043:8A15",\n'
+         '            functions: [{pci: "0000:01:00.1", pci_id: "10de:22e9", class: "0403"}]}')
 
 
 def test_raw_addresses_pass_the_slot_with_every_function(infra_file):
