@@ -15,10 +15,11 @@ GRUB = "grub"
 SYSTEMD_BOOT = "systemd-boot"
 MAPPING = "mapping"
 ADDRESS = "address"
-# Intel's IOMMU is on by default from Linux 6.8 (CONFIG_INTEL_IOMMU_DEFAULT_ON, the default of Proxmox's 6.8
-# kernels); AMD's always was. "For Intel CPUs, you may also need to enable the IOMMU on the kernel command line
-# for older (pre-6.8) kernels" and "amd_iommu=on" does not exist: the Proxmox VE admin guide, "PCI(e)
-# Passthrough", https://pve.proxmox.com/pve-docs/pve-admin-guide.html#qm_pci_passthrough.
+# Intel's IOMMU is on by default in Proxmox's kernels from 6.8 on, AMD's always was: the Proxmox VE admin guide,
+# "PCI(e) Passthrough", https://pve.proxmox.com/pve-docs/pve-admin-guide.html#qm_pci_passthrough ("For Intel
+# CPUs, you may also need to enable the IOMMU on the kernel command line for older (pre-6.8) kernels").
+# `amd_iommu=` takes fullflush, off, force_isolation, … but no `on` (the kernel's
+# Documentation/admin-guide/kernel-parameters.txt).
 INTEL_DEFAULT_ON = (6, 8)
 _RELEASE = re.compile(r"(\d+)\.(\d+)")
 

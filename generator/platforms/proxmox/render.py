@@ -12,9 +12,9 @@ networks stay as Proxmox allocated them.
 
 - `hostpciN`, one per GPU placement passed through to the VM, in placement
   order, the whole card (model/passthrough.py): `mapping=<id>` of its
-  cluster mapping (the default, `global.proxmox.hostpci: mapping`; raw
-  addresses are root@pam-only since Proxmox VE 8, mappings exist for the
-  others), or with `hostpci: address` (and for a GPU without `pci_id`,
+  cluster mapping (the default, `global.proxmox.hostpci: mapping`: only root@pam may set
+  a raw address, a mapping needs Mapping.Use; qemu-server
+  `PVE/API2/Qemu.pm` `check_hostpci_perm`), or with `hostpci: address` (and for a GPU without `pci_id`,
   whose mapping cannot be written, see PASS004) the card's slot
   `0000:01:00`: qemu-server passes every function of a slot given without
   its function (`PVE::SysFSTools::lspci` of the id, qemu-server
