@@ -52,6 +52,8 @@ def test_the_driver_never_decides_a_pinned_vms_gpu(infra_file):
                 vram_gb: 16
                 pci: "0000:01:00.0"
                 pci_id: "10de:2c05"
+                iommu_group: 13             # and subsystem_id: what its PCI mapping needs (PVE005)
+                subsystem_id: "1043:8a15"
                 architecture: blackwell
                 driver: "550.144.03"
         workloads:
