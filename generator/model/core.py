@@ -242,7 +242,7 @@ def _hosts(section: Mapping[str, Any]) -> tuple[dict[str, Host], dict[str, Gpu]]
             declared = g.get("status", "ok")
             gpu = Gpu(
                 host=host_name, name=gpu_name, vendor=g["vendor"], vram_gb=float(g["vram_gb"]),
-                index=g.get("index"), pci=(g.get("pci") or "").lower() or None, pci_id=g.get("pci_id"),
+                index=g.get("index"), pci=_gpu_address(g.get("pci")), pci_id=g.get("pci_id"),
                 model=g.get("model"), architecture=g.get("architecture"),
                 compute_capability=g.get("compute_capability"), driver=g.get("driver"),
                 tdp_watts=_num(g.get("tdp_watts")), speed=_num(g.get("speed")), mapping=g.get("mapping"),
@@ -283,6 +283,14 @@ def _host_driver_status(g: Mapping[str, Any], declared: str, kernel_modules: str
             and kernel_modules not in driver_status.flavours(row))):
         statuses.append("unavailable")
     return driver_status.worst(*statuses)
+
+
+def _gpu_address(raw: Any) -> str | None:
+    """A GPU's `pci`, lower case; the slot form `0000:01:00` (the whole card, as Proxmox allows) is its function 0."""
+    if not raw:
+        return None
+    pci = str(raw).lower()
+    return pci if "." in pci else f"{pci}.0"
 
 
 def _functions(raw: Any) -> tuple[PciFunction, ...] | None:

@@ -1,14 +1,16 @@
 """A host that passes a GPU through to a VM has `iommu: true`.
 
-VFIO passthrough needs the IOMMU enabled in the firmware and on the kernel
-command line (`intel_iommu=on` or `amd_iommu=on`); psot cannot see the
+VFIO passthrough needs the IOMMU enabled in the firmware (VT-d, AMD-Vi)
+and in the kernel: AMD's is on by default, Intel's from kernel 6.8, older
+Intel kernels need `intel_iommu=on` (psot's proxmox/<host>/host/cmdline
+carries it; `amd_iommu=on` is not a kernel option). psot cannot see the
 machine, so the inventory says it.
 
 Fix::
 
-    Enable the IOMMU in the firmware (VT-d or AMD-Vi) and on the kernel command
-    line (`intel_iommu=on` or `amd_iommu=on`), then set `iommu: true` on the
-    host.
+    Enable the IOMMU in the firmware (VT-d or AMD-Vi) and, on an Intel host
+    before kernel 6.8, with `intel_iommu=on` on the kernel command line; then
+    set `iommu: true` on the host.
 
 Passing::
 
@@ -39,7 +41,7 @@ Failing::
 
 Finding::
 
-    infra.yml:5:3: error[PASS002] gaming passes pve/rtx-5070-ti through to a VM but host 'pve' does not have iommu: true; enable the IOMMU (intel_iommu=on or amd_iommu=on) and set hosts.pve.iommu: true
+    infra.yml:5:3: error[PASS002] gaming passes pve/rtx-5070-ti through to a VM but host 'pve' does not have iommu: true; enable the IOMMU (VT-d or AMD-Vi in the firmware, intel_iommu=on before kernel 6.8) and set hosts.pve.iommu: true
 """
 
 from __future__ import annotations
@@ -64,5 +66,6 @@ def check(ctx: Context) -> Iterator[Problem]:
                 continue
             path = host.path + ("iommu",) if "iommu" in host.spec else host.path
             yield Problem(f"{consumer.name} passes {key} through to a VM but host '{host.name}' does not have "
-                          f"iommu: true; enable the IOMMU (intel_iommu=on or amd_iommu=on) and set "
+                          f"iommu: true; enable the IOMMU (VT-d or AMD-Vi in the firmware, intel_iommu=on before kernel 6.8) "
+                          f"and set "
                           f"hosts.{host.name}.iommu: true", path, at="value" if "iommu" in host.spec else "key")

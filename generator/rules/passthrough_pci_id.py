@@ -1,10 +1,11 @@
 """A GPU passed through to a Proxmox VM has a `pci_id`, so the host can bind it to vfio-pci at boot.
 
-The Proxmox host claims a passed-through GPU for vfio-pci by its
-vendor:device ID (`options vfio-pci ids=...` in modprobe.d), and
-a cluster PCI mapping (proxmox/mapping/pci.cfg) requires it. Without it the
-GPU is left out of both: the host's own driver may grab the card at boot,
-and `hostpciN` names it by its address even when it has a `mapping` name.
+A cluster PCI mapping (proxmox/mapping/pci.cfg) requires the GPU's
+vendor:device ID, and the Proxmox host claims a passed-through GPU for
+vfio-pci by it when no kept device shares it (`options vfio-pci ids=...`
+in modprobe.d). Without it the GPU is left out of the mappings, so
+`hostpciN` names it by its address (root@pam only), and the host binds it
+by address (`driver_override`) instead.
 `lspci -nn -s <pci>` prints the ID in brackets, e.g. `[10de:2c05]`.
 
 Fix::
@@ -42,7 +43,7 @@ Failing::
 
 Finding::
 
-    infra.yml:9:7: warning[PASS004] pve/rtx-5070-ti is passed through to gaming but has no `pci_id`: it is left out of `vfio-pci ids` and of the PCI mappings; add hosts.pve.gpus.rtx-5070-ti.pci_id as `lspci -nn -s 0000:01:00.0` prints it (e.g. 10de:2c05)
+    infra.yml:9:7: warning[PASS004] pve/rtx-5070-ti is passed through to gaming but has no `pci_id`: it is left out of the PCI mappings, so hostpci names its address (root@pam only); add hosts.pve.gpus.rtx-5070-ti.pci_id as `lspci -nn -s 0000:01:00.0` prints it (e.g. 10de:2c05)
 """
 
 from __future__ import annotations
@@ -67,5 +68,5 @@ def check(ctx: Context) -> Iterator[Problem]:
             if gpu.pci_id is None:
                 example = gpu.pci or "0000:01:00.0"
                 yield Problem(f"{key} is passed through to {consumer.name} but has no `pci_id`: it is left out of "
-                              f"`vfio-pci ids` and of the PCI mappings; add hosts.{gpu.host}.gpus.{gpu.name}.pci_id "
+                              f"the PCI mappings, so hostpci names its address (root@pam only); add hosts.{gpu.host}.gpus.{gpu.name}.pci_id "
                               f"as `lspci -nn -s {example}` prints it (e.g. 10de:2c05)", gpu.path, at="key")

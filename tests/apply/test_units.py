@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from generator.apply import units as tg
@@ -47,22 +48,6 @@ def test_pci_mappings_are_created_changed_and_removed_one_by_one(tmp_path: Path)
     ]
     assert commands(tg.units({path: new}, {path: old}, ctx(tmp_path, clean_orphans=True)))[1] == \
         "pvesh delete /cluster/mapping/pci/gpu-b"
-
-
-def test_host_files_are_installed_and_the_command_line_is_left_to_the_user(tmp_path: Path):
-    files = {"proxmox/pve/host/cmdline": b"amd_iommu=on iommu=pt\n",
-             "proxmox/pve/host/modules": HEADER + b"vfio\nvfio_pci\n",
-             "proxmox/pve/host/modprobe.d/vfio.conf": HEADER + b"options vfio-pci ids=10de:2204\n"}
-    units = tg.units(files, {}, ctx(tmp_path))
-    assert [u.steps for u in units][0] == []
-    assert units[0].note.startswith("by hand on pve: add `amd_iommu=on iommu=pt` to the kernel command line")
-    # Both boot files in one unit: one initramfs rebuild.
-    assert commands(units) == [
-        "install -D -m 0644 /dev/stdin /etc/modprobe.d/psot-vfio.conf < "
-        "generated/proxmox/pve/host/modprobe.d/vfio.conf",
-        "install -D -m 0644 /dev/stdin /etc/modules-load.d/psot-vfio.conf < generated/proxmox/pve/host/modules",
-        "update-initramfs -u -k all"]
-    assert units[1].steps[1].stdin == files["proxmox/pve/host/modules"]
 
 
 def test_node_labels_and_taints_change_one_by_one(tmp_path: Path):
@@ -111,9 +96,15 @@ def test_an_instance_record_drives_unset_and_device_removal(tmp_path: Path):
 def test_default_infra_dry_run_lists_every_platform(tmp_path: Path):
     (tmp_path / "infra.yml").write_text((REPO / "infra.yml").read_text())
     assert run_psot("sync", cwd=tmp_path).returncode == 0
-    dry = run_psot("apply", "--dry-run", "--target", "proxmox", "--target", "kubernetes", cwd=tmp_path)
+    # Proxmox commands run here only on the node itself (hosts.pve has no ssh): this machine says it is pve.
+    fake = tmp_path / "bin" / "hostname"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho pve\n")
+    fake.chmod(0o755)
+    dry = run_psot("apply", "--dry-run", "--target", "proxmox", "--target", "kubernetes", cwd=tmp_path,
+                   env={"PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}"})
     assert dry.returncode == 0, dry.stderr
-    assert "    $ qm set --bios ovmf --cores 8 --hostpci0 0000:0a:00.0,pcie=1,x-vga=1 --machine q35 " \
+    assert "    $ qm set --bios ovmf --cores 8 --hostpci0 mapping=pve-rtx-3090,pcie=1,x-vga=1 --machine q35 " \
            "--memory 16384 --name win11-gaming --ostype win11 -- 101" in dry.stdout
     assert "    $ kubectl label --overwrite -- node k8s-1 gpu.vendor=nvidia" in dry.stdout
     assert "incus" not in dry.stdout and "compose" not in dry.stdout
@@ -139,7 +130,7 @@ def test_the_programs_apply_will_use_per_platform_and_host(tmp_path: Path):
     assert tg.programs_text(tg.programs(tree, infra)) == (
         "Commands apply will use:\n"
         "  incus: incus, on the incus client's default remote (`incus remote get-default`)\n"
-        "  proxmox on pve: qm, install, rm, update-initramfs, on this machine\n"
+        "  proxmox on pve: qm, install, rm, update-initramfs, on this machine, only if its hostname is 'pve'\n"
         "  proxmox on pve2: pvesh, over `ssh -o BatchMode=yes root@pve2` (hosts.pve2.ssh)\n"
         "  compose on ws: podman-compose, on this machine (global.compose.command)\n"
         "  kubernetes: kubectl, in kubectl's current context (`kubectl config current-context`)\n")

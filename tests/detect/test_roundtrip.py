@@ -84,7 +84,9 @@ def test_seed_000_on_its_proxmox_host_passes_the_5070_ti_through(tmp_path):
     assert result.ok, [f.format() for f in result.diag.findings]
     vfio = result.tree["proxmox/pve/host/modprobe.d/vfio.conf"].decode()
     assert "10de:2c05" in vfio
-    assert "hostpci0: 0000:01:00.0" in result.tree["proxmox/pve/qemu-server/100.conf"].decode()
+    assert "hostpci0: mapping=pve-rtx-5070-ti,pcie=1" in result.tree["proxmox/pve/qemu-server/100.conf"].decode()
+    assert "\tmap id=10de:2c05,node=pve,path=0000:01:00,subsystem-id=1043:8a15\n" in \
+        result.tree["proxmox/mapping/pci.cfg"].decode()
 
 
 def test_mixed_host_round_trip_leaves_the_intel_igpu_to_complete(tmp_path):
@@ -339,7 +341,7 @@ def test_a_proxmox_host_with_a_card_bound_to_vfio_and_its_iommu_groups(tmp_path)
     assert gtx.functions == (PciFunction("0000:02:00.1", "10de:0fbb", "0403"),)
     assert (gtx.driver_in_use, gtx.iommu_group, gtx.uuid) == ("vfio-pci", 14, None)
     assert result.infra.hosts["pve"].nvidia_kernel_modules == "open"
-    assert "hostpci0: 0000:02:00.0" in result.tree["proxmox/pve/qemu-server/100.conf"].decode()
+    assert "hostpci0: mapping=pve-gtx-970,pcie=1" in result.tree["proxmox/pve/qemu-server/100.conf"].decode()
 
 
 def test_an_apu_is_written_with_the_memory_it_can_address(tmp_path):

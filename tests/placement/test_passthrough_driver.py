@@ -24,7 +24,8 @@ def test_a_passthrough_gpu_on_a_host_with_a_too_old_driver_keeps_its_vm(tmp_path
     assert plan.stdout.startswith("No changes. generated/ is up to date.\n")
     result = compile_infra(path)
     assert result.placement.assignments["gaming"].gpus == ("pve/rtx-5070-ti",)
-    assert "hostpci0: 0000:01:00.0,pcie=1,x-vga=1\n" in result.need_tree()["proxmox/pve/qemu-server/100.conf"].decode()
+    conf = result.need_tree()["proxmox/pve/qemu-server/100.conf"].decode()
+    assert "hostpci0: mapping=pve-rtx-5070-ti,pcie=1,x-vga=1\n" in conf
     # To the host's containers the card is unavailable (DRV001 warns before placement); the VM still has it.
     assert result.infra.gpus["pve/rtx-5070-ti"].status == "unavailable"
     assert result.placement.gpus["pve/rtx-5070-ti"].status == "ok"
@@ -51,6 +52,8 @@ def test_the_driver_never_decides_a_pinned_vms_gpu(infra_file):
                 vram_gb: 16
                 pci: "0000:01:00.0"
                 pci_id: "10de:2c05"
+                iommu_group: 13             # and subsystem_id: what its PCI mapping needs (PVE005)
+                subsystem_id: "1043:8a15"
                 architecture: blackwell
                 driver: "550.144.03"
         workloads:

@@ -22,7 +22,8 @@ def test_incus_vm_passthrough_needs_iommu_on_its_gpu_host(infra_file):
     """)
     assert findings(path, "PASS002") == [
         "infra.yml:8:3: error[PASS002] gpu-vm passes box/rtx through to a VM but host 'box' does not have "
-        "iommu: true; enable the IOMMU (intel_iommu=on or amd_iommu=on) and set hosts.box.iommu: true"]
+        "iommu: true; enable the IOMMU (VT-d or AMD-Vi in the firmware, intel_iommu=on before kernel 6.8) and set "
+        "hosts.box.iommu: true"]
 
 
 def test_a_container_is_not_passthrough(infra_file):

@@ -15,16 +15,28 @@ Sources (read, not copied):
   >= 16), `bios` (seabios | ovmf), `ostype` (enum), `name` (a DNS name),
   `machine` (`[[type=]<machine type>][,viommu=<intel|virtio>]`).
 - modules-load.d(5) (/etc/modules: a module name a line, `#`/`;` comments),
-  modprobe.d(5) (`blacklist`, `options`, `softdep` lines) and
+  modprobe.d(5) (`blacklist`, `options`, `softdep` lines, and psot's one
+  `install vfio-pci` command: `echo vfio-pci >` the `driver_override` of
+  PCI addresses, then `/sbin/modprobe --ignore-install vfio-pci
+  $CMDLINE_OPTS`) and
   proxmox-boot-tool's /etc/kernel/cmdline (the whole command line on one
   line): checked as far as psot writes them.
 - qemu-server `PVE/QemuServer/PCI.pm` (github.com/proxmox/qemu-server): the
   `hostpci0`..`hostpci15` property string: default key `host`
-  (`HOSTPCIID[;HOSTPCIID...]`, lower-case hex `[domain:]bus:dev[.fn]`) or
+  (`HOSTPCIID[;HOSTPCIID...]`, lower-case hex `[domain:]bus:dev[.fn]`; the
+  slot form without `.fn`, `0000:01:00`, is the whole device: every
+  function of it, as `parse_hostpci` lists them with `SysFSTools::lspci`) or
   `mapping=<config id>` (exactly one of the two); `pcie`, `x-vga`, `rombar`,
   `legacy-igd` booleans; `romfile` (no `,` `;`), `mdev` (no `/` `.` `:`),
-  `vendor-id`/`device-id`/`sub-vendor-id`/`sub-device-id` (`0x` + 4 hex);
-  `pcie=1` needs a q35 machine ("q35 machine model is not enabled").
+  `vendor-id`/`device-id`/`sub-vendor-id`/`sub-device-id` (`0x` + 4 hex),
+  `driver` (`vfio` | `keep`); `pcie=1` needs a q35 machine ("q35 machine
+  model is not enabled").
+- qemu-server `PVE/QemuServer/Drive.pm`: `efidisk0` (`[file=]<volume>`,
+  `efitype` 2m|4m, `pre-enrolled-keys` boolean, `format`, `size`,
+  `ms-cert`) and `tpmstate0` (`[file=]<volume>`, `version` v1.2|v2.0,
+  `size`); psot writes the volume as `STORAGE_ID:SIZE` (allocate a new
+  one, the "special syntax" of `qm set`), the storage ID as pve-common's
+  `parse_storage_id` allows (`[a-z][a-z0-9._-]*[a-z0-9]`, case-insensitive).
 - qemu-server `PVE/QemuServer/Machine.pm`: the machine type format (`pc`,
   `pc[-i440fx]-X.Y[+pveN][.pxe]`, `q35`, `pc-q35-X.Y[+pveN][.pxe]`, `virt[-X.Y]`, at
   most 40 characters) and "q35" meaning a type containing `q35`.
@@ -37,8 +49,10 @@ Sources (read, not copied):
   `[a-z][a-z0-9_-]+`, case-insensitive), then tab-indented `key value`
   lines, the section ending at an empty line; `#` lines are ignored.
   Properties: `map` (repeatable; `node=<node>,path=<pci>[;<pci>...],id=<vvvv:dddd>`
-  with optional `subsystem-id`, `iommugroup`, `description`),
-  `description`, `mdev`. `map` is required.
+  with optional `subsystem-id`, `iommugroup`, `description`; a path without
+  its function maps the whole device, "use the attributes of the first
+  device"), `description`, `mdev`, `live-migration-capable`. `map` is
+  required.
 - pve-common `PVE/JSONSchema.pm`: property strings split at `,`, `k=v` or the
   default key alone, no duplicate keys, no unknown keys; booleans are
   `1|on|yes|true|0|off|no|false`; config ids and node names.
@@ -163,7 +177,7 @@ def is_q35(machine: str | None) -> bool:
 
 
 _HOSTPCI_KEYS = ("host", "mapping", "pcie", "x-vga", "rombar", "romfile", "legacy-igd", "mdev",
-                 "vendor-id", "device-id", "sub-vendor-id", "sub-device-id")
+                 "vendor-id", "device-id", "sub-vendor-id", "sub-device-id", "driver")
 _HOSTPCI_BOOLS = ("pcie", "x-vga", "rombar", "legacy-igd")
 
 
@@ -192,10 +206,39 @@ def hostpci_problems(value: str, machine: str | None) -> list[str]:
         problems.append("romfile may not contain ',' or ';'")
     if "mdev" in parts and re.search(r"[/.:]", parts["mdev"]):
         problems.append("mdev may not contain '/', '.' or ':'")
+    if "driver" in parts and parts["driver"] not in ("vfio", "keep"):
+        problems.append(f"driver must be vfio or keep, not '{parts['driver']}'")
     if parse_bool(parts.get("pcie", "0")) and not is_q35(machine):
         problems.append("pcie=1 needs a q35 machine (machine: q35)")
     if parse_bool(parts.get("legacy-igd", "0")) and (parse_bool(parts.get("x-vga", "0")) or is_q35(machine)):
         problems.append("legacy-igd is not compatible with x-vga or a q35 machine")
+    return problems
+
+
+STORAGE_ID = re.compile(r"[a-z][a-z0-9._-]*[a-z0-9]", re.IGNORECASE)
+_VOLUME = re.compile(r"(?P<storage>[^:,=]+):(?P<rest>[^,=]+)")
+_DISK_KEYS = {"efidisk": ("file", "format", "size", "efitype", "pre-enrolled-keys", "ms-cert"),
+              "tpmstate": ("file", "format", "size", "version")}
+_DISK_ENUMS = {"efitype": ("2m", "4m"), "version": ("v1.2", "v2.0"), "ms-cert": ("2011", "2023", "2023w", "2023k")}
+
+
+def disk_problems(kind: str, value: str) -> list[str]:
+    """Problems of an `efidisk0` or `tpmstate0` value, its volume `STORAGE:VOLUME` or `STORAGE:SIZE`."""
+    try:
+        parts = parse_property_string(value, _DISK_KEYS[kind], "file")
+    except ValueError as exc:
+        return [str(exc)]
+    problems = []
+    volume = _VOLUME.fullmatch(parts.get("file", ""))
+    if volume is None:
+        problems.append(f"'{parts.get('file', '')}' is not a volume STORAGE:VOLUME or STORAGE:SIZE")
+    elif not STORAGE_ID.fullmatch(volume.group("storage")):
+        problems.append(f"'{volume.group('storage')}' is not a storage ID")
+    for key, allowed in _DISK_ENUMS.items():
+        if key in parts and parts[key] not in allowed:
+            problems.append(f"{key} must be one of {', '.join(allowed)}, not '{parts[key]}'")
+    if "pre-enrolled-keys" in parts and parse_bool(parts["pre-enrolled-keys"]) is None:
+        problems.append("pre-enrolled-keys must be a boolean (0/1)")
     return problems
 
 
@@ -221,6 +264,8 @@ def option_problems(key: str, value: str, machine: str | None) -> list[str]:
         problem = machine_problem(value)
     elif key.startswith("hostpci"):
         return hostpci_problems(value, machine)
+    elif key in ("efidisk0", "tpmstate0"):
+        return disk_problems(key[:-1], value)
     else:
         problem = None
     return [problem] if problem else []
@@ -295,7 +340,7 @@ def check_qm_conf(text: str) -> list[str]:
 # --- mapping/pci.cfg ------------------------------------------------------------------------------
 
 _MAP_KEYS = ("node", "path", "id", "subsystem-id", "iommugroup", "description")
-_SECTION_KEYS = ("map", "description", "mdev")
+_SECTION_KEYS = ("map", "description", "mdev", "live-migration-capable")
 _PROPERTY_LINE = re.compile(r"\s+(\S+)(?:\s+(.*\S))?\s*")
 
 
@@ -361,8 +406,8 @@ def check_pci_cfg(text: str) -> list[str]:
                 problems.append(f"{section_id}: unexpected property '{key}'")
             elif key != "map" and len(values) > 1:
                 problems.append(f"{section_id}: duplicate property '{key}'")
-            elif key == "mdev" and parse_bool(values[0]) is None:
-                problems.append(f"{section_id}: mdev must be a boolean")
+            elif key in ("mdev", "live-migration-capable") and parse_bool(values[0]) is None:
+                problems.append(f"{section_id}: {key} must be a boolean")
             elif key == "description" and len(values[0]) > 4096:
                 problems.append(f"{section_id}: description is longer than 4096 characters")
         if not props.get("map"):
@@ -376,10 +421,13 @@ def check_pci_cfg(text: str) -> list[str]:
 
 _CMDLINE_PARAM = re.compile(r"[a-z][a-z0-9_.-]*(=[A-Za-z0-9_.,:-]+)?")
 _MODULE = re.compile(r"[a-z0-9_-]+")
+_PCI_ADDRESS = r"[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]"
 _MODPROBE_LINE = re.compile(
     r"(blacklist (?P<b>[a-z0-9_-]+)"
     r"|options (?P<o>[a-z0-9_-]+)( [a-z0-9_]+=[A-Za-z0-9_.,:-]+)+"
-    r"|softdep (?P<s>[a-z0-9_-]+)( (pre|post):( [a-z0-9_-]+)+)+)")
+    r"|softdep (?P<s>[a-z0-9_-]+)( (pre|post):( [a-z0-9_-]+)+)+"
+    rf"|install vfio-pci( echo vfio-pci > /sys/bus/pci/devices/{_PCI_ADDRESS}/driver_override;)+"
+    r" /sbin/modprobe --ignore-install vfio-pci \$CMDLINE_OPTS)")
 
 
 def check_kernel_cmdline(text: str) -> list[str]:
@@ -397,8 +445,8 @@ def check_modules(text: str) -> list[str]:
 
 
 def check_modprobe_conf(text: str) -> list[str]:
-    """A modprobe.d(5) file, limited to the commands psot writes: blacklist, options, softdep."""
-    return [f"line {n}: not a blacklist/options/softdep command: {line!r}"
+    """A modprobe.d(5) file, limited to the commands psot writes: blacklist, options, softdep, its install."""
+    return [f"line {n}: not a blacklist/options/softdep/install command: {line!r}"
             for n, line in enumerate(text.splitlines(), 1)
             if line and not line.startswith("#") and not _MODPROBE_LINE.fullmatch(line)]
 

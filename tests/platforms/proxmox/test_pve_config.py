@@ -66,10 +66,32 @@ def test_accepts_what_proxmox_itself_writes():
     ("description: x\nname: win_11", "name: 'win_11' is not a DNS name"),
     ("machine: i440fx", "machine: machine type 'i440fx' is not one of"),
     ("machine: pc,viommu=intel", "machine: viommu=intel needs a q35 machine type"),
+    ("hostpci0: 0000:01:00,driver=host", "hostpci0: driver must be vfio or keep, not 'host'"),
+    ("efidisk0: 1,efitype=4m", "efidisk0: '1' is not a volume STORAGE:VOLUME or STORAGE:SIZE"),
+    ("efidisk0: local-lvm:1,efitype=8m", "efidisk0: efitype must be one of 2m, 4m, not '8m'"),
+    ("efidisk0: local-lvm:1,pre-enrolled-keys=2", "efidisk0: pre-enrolled-keys must be a boolean"),
+    ("efidisk0: -lvm:1", "efidisk0: '-lvm' is not a storage ID"),
+    ("tpmstate0: local-lvm:1,version=v3", "tpmstate0: version must be one of v1.2, v2.0, not 'v3'"),
+    ("tpmstate0: local-lvm:1,efitype=4m", "tpmstate0: invalid key 'efitype'"),
 ])
 def test_refuses_a_bad_option(line, problem):
     problems = check_qm_conf(HEADER + line + "\n")
     assert len(problems) == 1 and problems[0].startswith(problem), problems
+
+
+def test_the_forms_psot_writes_for_a_whole_card_and_windows_11():
+    """The slot (every function), a `;` list, a mapping; EFI vars and TPM state allocated on a storage, and the
+    volumes Proxmox writes back once it allocated them."""
+    text = HEADER + ("bios: ovmf\nefidisk0: local-lvm:1,efitype=4m,pre-enrolled-keys=1\n"
+                     "hostpci0: 0000:01:00,pcie=1,x-vga=1\nhostpci1: 0000:02:00.0;0000:03:00.0,pcie=1\n"
+                     "hostpci2: mapping=pve-rtx,pcie=1,driver=vfio\nmachine: q35\nostype: win11\n"
+                     "tpmstate0: local-lvm:1,version=v2.0\n")
+    assert check_qm_conf(text) == []
+    allocated = text.replace("local-lvm:1,efitype=4m", "local-lvm:vm-100-disk-0,efitype=4m,size=4M").replace(
+        "local-lvm:1,version", "local-lvm:vm-100-disk-1,size=4M,version")
+    assert check_qm_conf(allocated) == []
+    assert check_pci_cfg("gpu\n\tmap id=10de:2c05,iommugroup=13,node=pve,path=0000:01:00,subsystem-id=1043:8a15\n"
+                         "\tlive-migration-capable 0\n") == []
 
 
 def test_pcie_needs_q35():
@@ -140,7 +162,14 @@ def test_host_files():
     assert check_modules("vfio pci\n") == ["line 1: 'vfio pci' is not a module name"]
     assert check_modprobe_conf(HEADER + "options vfio-pci ids=10de:2c05,10de:22e8\nblacklist nouveau\n"
                                "softdep nvidia pre: vfio-pci\n") == []
-    assert check_modprobe_conf("options vfio-pci\n") == ["line 1: not a blacklist/options/softdep command: "
+    assert check_modprobe_conf(
+        "options vfio-pci disable_vga=1\ninstall vfio-pci echo vfio-pci > /sys/bus/pci/devices/0000:01:00.0/"
+        "driver_override; echo vfio-pci > /sys/bus/pci/devices/0000:01:00.1/driver_override; "
+        "/sbin/modprobe --ignore-install vfio-pci $CMDLINE_OPTS\n") == []
+    assert check_modprobe_conf("install vfio-pci rm -rf /; /sbin/modprobe --ignore-install vfio-pci\n") == [
+        "line 1: not a blacklist/options/softdep/install command: 'install vfio-pci rm -rf /; /sbin/modprobe "
+        "--ignore-install vfio-pci'"]
+    assert check_modprobe_conf("options vfio-pci\n") == ["line 1: not a blacklist/options/softdep/install command: "
                                                          "'options vfio-pci'"]
 
 

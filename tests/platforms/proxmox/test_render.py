@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from generator.pipeline import compile_infra
 from generator.platforms.proxmox import pve_config
@@ -28,25 +29,31 @@ def test_seed_000_gaming_vm():
         "proxmox/pve/host/modules",
         "proxmox/pve/qemu-server/100.conf",
     ]
+    # The whole card through its mapping; EFI vars and TPM state on the named storage (Windows 11).
     assert tree["proxmox/pve/qemu-server/100.conf"] == HEADER + (
         "bios: ovmf\n"
         "cores: 8\n"
-        "hostpci0: 0000:01:00.0,pcie=1,x-vga=1\n"
+        "efidisk0: local-lvm:1,efitype=4m,pre-enrolled-keys=1\n"
+        "hostpci0: mapping=pve-rtx-5070-ti,pcie=1,x-vga=1\n"
         "machine: q35\n"
         "memory: 16384\n"
         "name: win11-gaming\n"
-        "ostype: win11\n")
+        "ostype: win11\n"
+        "tpmstate0: local-lvm:1,version=v2.0\n")
+    # The slot (both functions), with what Proxmox checks when the VM starts.
     assert tree["proxmox/mapping/pci.cfg"] == HEADER + (
         "pve-rtx-5070-ti\n"
-        "\tmap id=10de:2c05,node=pve,path=0000:01:00.0\n"
+        "\tmap id=10de:2c05,iommugroup=13,node=pve,path=0000:01:00,subsystem-id=1043:8a15\n"
         "\n")
-    assert tree["proxmox/pve/host/cmdline"] == "intel_iommu=on iommu=pt\n"
+    assert tree["proxmox/pve/host/cmdline"] == "intel_iommu=on iommu=pt\n"   # Intel, kernel 6.5
     assert tree["proxmox/pve/host/modules"] == HEADER + "vfio\nvfio_iommu_type1\nvfio_pci\n"
-    # The GTX 970 stays with the host (Plex, Ollama): nvidia is not blacklisted, vfio-pci only goes first.
+    # The GTX 970 stays with the host (Plex, Ollama): nvidia is not blacklisted, vfio-pci only goes first; the
+    # card's HDMI audio is bound with it, ahead of the host's audio driver.
     assert tree["proxmox/pve/host/modprobe.d/vfio.conf"] == HEADER + (
-        "options vfio-pci ids=10de:2c05\n"
+        "options vfio-pci ids=10de:22e9,10de:2c05 disable_vga=1\n"
         "blacklist nouveau\n"
-        "softdep nvidia pre: vfio-pci\n")
+        "softdep nvidia pre: vfio-pci\n"
+        "softdep snd_hda_intel pre: vfio-pci\n")
 
 
 def _examples_with_proxmox():
@@ -97,37 +104,45 @@ def test_defaults_without_settings(infra_file):
     result = compile_text(infra_file)
     assert result.ok
     assert result.tree["proxmox/pve/qemu-server/100.conf"].decode() == HEADER + (
-        "bios: ovmf\nhostpci0: 0000:01:00.0,pcie=1\nmachine: q35\nname: gaming\n")
-    assert "ids=10de:2c05\n" in result.tree["proxmox/pve/host/modprobe.d/vfio.conf"].decode()
+        "bios: ovmf\nhostpci0: mapping=pve-rtx,pcie=1\nmachine: q35\nname: gaming\n")
+    assert "options vfio-pci ids=10de:2c05 disable_vga=1\n" in \
+        result.tree["proxmox/pve/host/modprobe.d/vfio.conf"].decode()
 
 
 def test_mapping_name_is_used_in_the_vm_and_pci_cfg(infra_file):
     gpus = NVIDIA.replace("}", ", mapping: gaming-gpu, primary_display: true}")
     tree = {p: c.decode() for p, c in compile_text(infra_file, gpus=gpus).tree.items()}
     assert "hostpci0: mapping=gaming-gpu,pcie=1,x-vga=1\n" in tree["proxmox/pve/qemu-server/100.conf"]
-    assert tree["proxmox/mapping/pci.cfg"] == HEADER + "gaming-gpu\n\tmap id=10de:2c05,node=pve,path=0000:01:00.0\n\n"
+    assert tree["proxmox/mapping/pci.cfg"] == HEADER + "gaming-gpu\n\tmap id=10de:2c05,node=pve,path=0000:01:00\n\n"
 
 
 def test_i440fx_machine_has_no_pcie(infra_file):
     workloads = "  gaming: {target: proxmox, host: pve, vmid: 100, machine: pc-i440fx-8.1, bios: seabios}"
     conf = compile_text(infra_file, workloads=workloads).tree["proxmox/pve/qemu-server/100.conf"].decode()
-    assert conf == HEADER + "bios: seabios\nhostpci0: 0000:01:00.0\nmachine: pc-i440fx-8.1\nname: gaming\n"
+    assert conf == HEADER + "bios: seabios\nhostpci0: mapping=pve-rtx\nmachine: pc-i440fx-8.1\nname: gaming\n"
 
 
 def test_amd_host_passing_every_amd_gpu_blacklists_its_drivers(infra_file):
     workloads = ("  gaming: {target: proxmox, host: pve, vmid: 100, gpu: {pin: mi}}\n"
                  "  render: {target: proxmox, host: pve, vmid: 101, gpu: {pin: rx}}")
     tree = compile_text(infra_file, cpu="    cpu_vendor: amd\n", gpus=AMD, workloads=workloads).tree
-    assert tree["proxmox/pve/host/cmdline"] == b"amd_iommu=on iommu=pt\n"
+    # AMD's IOMMU is on by default (there is no amd_iommu=on).
+    assert tree["proxmox/pve/host/cmdline"] == b"iommu=pt\n"
     assert tree["proxmox/pve/host/modprobe.d/vfio.conf"].decode() == HEADER + (
-        "options vfio-pci ids=1002:740f,1002:744c\nblacklist amdgpu\nblacklist radeon\n")
+        "options vfio-pci ids=1002:740f,1002:744c disable_vga=1\nblacklist amdgpu\nblacklist radeon\n")
     pci_cfg = tree["proxmox/mapping/pci.cfg"].decode()
-    assert "pve-mi\n\tmap id=1002:740f,node=pve,path=0000:03:00.0\n\npve-rx\n" in pci_cfg
+    assert "pve-mi\n\tmap id=1002:740f,node=pve,path=0000:03:00\n\npve-rx\n" in pci_cfg
 
 
-def test_without_cpu_vendor_both_iommu_switches(infra_file):
-    assert compile_text(infra_file, cpu="").tree["proxmox/pve/host/cmdline"] == (
-        b"intel_iommu=on amd_iommu=on iommu=pt\n")
+@pytest.mark.parametrize("cpu, cmdline", [
+    ("", b"intel_iommu=on iommu=pt\n"),                                  # unknown: an AMD kernel ignores it
+    ("    cpu_vendor: intel\n    kernel: 6.5.13-6-pve\n", b"intel_iommu=on iommu=pt\n"),
+    ("    cpu_vendor: intel\n    kernel: 6.8.12-4-pve\n", b"iommu=pt\n"),   # on by default from 6.8
+    ("    kernel: 6.14.8-2-pve\n", b"iommu=pt\n"),
+    ("    cpu_vendor: amd\n    kernel: 6.2.16-20-pve\n", b"iommu=pt\n"),
+])
+def test_iommu_parameters_by_cpu_vendor_and_kernel(infra_file, cpu, cmdline):
+    assert compile_text(infra_file, cpu=cpu).tree["proxmox/pve/host/cmdline"] == cmdline
 
 
 def test_vm_without_gpu_gets_a_config_and_no_host_preparation(infra_file):
@@ -141,9 +156,13 @@ def test_gpu_without_pci_id_is_a_warning_and_left_out(infra_file):
     assert result.ok
     assert [f.code for f in result.diag.findings] == ["PASS004"]
     assert "proxmox/mapping/pci.cfg" not in result.tree
-    # No mapping can be written, so the VM names the GPU by its address.
-    assert b"hostpci0: 0000:01:00.0,pcie=1\n" in result.tree["proxmox/pve/qemu-server/100.conf"]
-    assert b"options vfio-pci" not in result.tree["proxmox/pve/host/modprobe.d/vfio.conf"]
+    # No mapping can be written, so the VM names the card by its slot, and vfio-pci claims it by address.
+    assert b"hostpci0: 0000:01:00,pcie=1\n" in result.tree["proxmox/pve/qemu-server/100.conf"]
+    assert result.tree["proxmox/pve/host/modprobe.d/vfio.conf"].decode() == HEADER + (
+        "options vfio-pci disable_vga=1\n"
+        "install vfio-pci echo vfio-pci > /sys/bus/pci/devices/0000:01:00.0/driver_override; "
+        "/sbin/modprobe --ignore-install vfio-pci $CMDLINE_OPTS\n"
+        "blacklist nouveau\nblacklist nvidia\n")
 
 
 def test_duplicate_vmid_is_an_error(infra_file):
@@ -180,3 +199,84 @@ def test_a_value_cannot_add_a_key(infra_file, field, value):
 def test_the_renderer_refuses_its_own_bad_output():
     with pytest.raises(pve_config.PveConfigError, match="hostpci16: unknown option"):
         proxmox._text("proxmox/pve/qemu-server/100.conf", "hostpci16: 0000:01:00.0\n")
+
+
+AUDIO = ('      rtx: {vendor: nvidia, vram_gb: 16, pci: "0000:01:00.0", pci_id: "10de:2c05", iommu_group: 13,\n'
+         '            subsystem_id: "1043:8A15",\n'
+         '            functions: [{pci: "0000:01:00.1", pci_id: "10de:22e9", class: "0403"}]}')
+
+
+def test_raw_addresses_pass_the_slot_with_every_function(infra_file):
+    text = BASE.format(cpu="", gpus=AUDIO, workloads=GAMING).replace(
+        "global: {gpu_policy: exclusive}", "global: {gpu_policy: exclusive, proxmox: {hostpci: address}}")
+    result = compile_infra(infra_file(text))
+    assert result.ok, [f.format() for f in result.diag.findings]
+    assert b"hostpci0: 0000:01:00,pcie=1\n" in result.tree["proxmox/pve/qemu-server/100.conf"]
+    assert b"options vfio-pci ids=10de:22e9,10de:2c05 disable_vga=1\n" in \
+        result.tree["proxmox/pve/host/modprobe.d/vfio.conf"]
+    # Written anyway: the mapping is there for the user who switches back.
+    assert b"map id=10de:2c05,iommugroup=13,node=pve,path=0000:01:00,subsystem-id=1043:8a15\n" in \
+        result.tree["proxmox/mapping/pci.cfg"]
+
+
+def test_a_function_on_another_slot_is_named_with_the_card(infra_file):
+    gpus = ('      rtx: {vendor: nvidia, vram_gb: 16, pci: "0000:01:00", pci_id: "10de:2c05",\n'
+            '            functions: [{pci: "0000:02:00.0", pci_id: "10de:22e9", class: "0403"}]}')
+    text = BASE.format(cpu="", gpus=gpus, workloads=GAMING).replace(
+        "global: {gpu_policy: exclusive}", "global: {gpu_policy: exclusive, proxmox: {hostpci: address}}")
+    result = compile_infra(infra_file(text))
+    assert b"hostpci0: 0000:01:00.0;0000:02:00.0,pcie=1\n" in result.tree["proxmox/pve/qemu-server/100.conf"]
+
+
+def test_the_node_name_is_not_the_host_key(infra_file):
+    text = BASE.format(cpu="    proxmox: {node: pve-01}\n", gpus=NVIDIA, workloads=GAMING)
+    tree = compile_infra(infra_file(text)).tree
+    assert b"\tmap id=10de:2c05,node=pve-01,path=0000:01:00\n" in tree["proxmox/mapping/pci.cfg"]
+    assert "proxmox/pve/qemu-server/100.conf" in tree
+
+
+IDENTICAL = """
+project_name: lab
+global: {gpu_policy: exclusive}
+domains: {}
+hosts:
+  pve:
+    platform: proxmox
+    iommu: true
+    cpu_vendor: amd
+    gpus:
+      rtx-a: {vendor: nvidia, vram_gb: 24, index: 0, pci: "0000:01:00.0", pci_id: "10de:2204", iommu_group: 13,
+              subsystem_id: "1043:87b3", functions: [{pci: "0000:01:00.1", pci_id: "10de:1aef", class: "0403"}]}
+      rtx-b: {vendor: nvidia, vram_gb: 24, index: 1, pci: "0000:02:00.0", pci_id: "10de:2204", iommu_group: 14,
+              subsystem_id: "1043:87b3", functions: [{pci: "0000:02:00.1", pci_id: "10de:1aef", class: "0403"}]}
+workloads:
+  gaming: {target: proxmox, host: pve, vmid: 100, gpu: {pin: rtx-a}}
+  llm: {target: compose, host: pve, gpu: {pin: rtx-b}}
+"""
+
+
+def test_identical_cards_one_passed_one_kept_bind_the_passed_one_by_address(infra_file):
+    result = compile_infra(infra_file(IDENTICAL))
+    assert result.ok, [f.format() for f in result.diag.findings]
+    # `ids=10de:2204` would take both cards at boot: the passed card's two functions are bound by address.
+    assert result.tree["proxmox/pve/host/modprobe.d/vfio.conf"].decode() == HEADER + (
+        "options vfio-pci disable_vga=1\n"
+        "install vfio-pci echo vfio-pci > /sys/bus/pci/devices/0000:01:00.0/driver_override; "
+        "echo vfio-pci > /sys/bus/pci/devices/0000:01:00.1/driver_override; "
+        "/sbin/modprobe --ignore-install vfio-pci $CMDLINE_OPTS\n"
+        "blacklist nouveau\n"
+        "softdep nvidia pre: vfio-pci\n"
+        "softdep snd_hda_intel pre: vfio-pci\n")
+    # The kept card still serves its service.
+    override = yaml.safe_load(result.tree["compose/pve/docker-compose.gpu-override.yml"])
+    assert override["services"]["llm"]["deploy"]["resources"]["reservations"]["devices"] == [
+        {"driver": "nvidia", "device_ids": ["1"], "capabilities": ["gpu"]}]
+    assert result.placement.assignments["llm"].gpus == ("pve/rtx-b",)
+
+
+def test_only_the_ambiguous_ids_are_bound_by_address(infra_file):
+    # The audio functions differ: the GPU function is bound by address, the audio by id.
+    text = IDENTICAL.replace('{pci: "0000:02:00.1", pci_id: "10de:1aef"', '{pci: "0000:02:00.1", pci_id: "10de:1aee"')
+    vfio = compile_infra(infra_file(text)).tree["proxmox/pve/host/modprobe.d/vfio.conf"].decode()
+    assert "options vfio-pci ids=10de:1aef disable_vga=1\ninstall vfio-pci echo vfio-pci > " \
+           "/sys/bus/pci/devices/0000:01:00.0/driver_override; /sbin/modprobe" in vfio
