@@ -104,8 +104,9 @@ def test_default_infra_dry_run_lists_every_platform(tmp_path: Path):
     dry = run_psot("apply", "--dry-run", "--target", "proxmox", "--target", "kubernetes", cwd=tmp_path,
                    env={"PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}"})
     assert dry.returncode == 0, dry.stderr
-    assert "    $ qm set --bios ovmf --cores 8 --hostpci0 mapping=pve-rtx-3090,pcie=1,x-vga=1 --machine q35 " \
-           "--memory 16384 --name win11-gaming --ostype win11 -- 101" in dry.stdout
+    assert "    $ qm set --bios ovmf --cores 8 --efidisk0 local-lvm:1,efitype=4m,pre-enrolled-keys=1 --hostpci0 " \
+           "mapping=pve-rtx-3090,pcie=1,x-vga=1 --machine q35 --memory 16384 --name win11-gaming --ostype win11 " \
+           "--tpmstate0 local-lvm:1,version=v2.0 -- 101" in dry.stdout
     assert "    $ kubectl label --overwrite -- node k8s-1 gpu.vendor=nvidia" in dry.stdout
     assert "incus" not in dry.stdout and "compose" not in dry.stdout
 
