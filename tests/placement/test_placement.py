@@ -349,13 +349,15 @@ workloads:
 """
 
 
+
 def test_count_all_takes_every_eligible_gpu_of_the_host(infra_file, tmp_path):
     """Every GPU of its host that its request accepts and that is not unavailable: ws/c (unavailable) and
-    ws/d (amd) are not train's; an Incus machine's host is the only Incus host."""
+    ws/d (amd) are not train's; an Incus machine's host is the only Incus host. A consumer's GPUs are listed
+    by key, whatever order placement chose them in (a second sync keeps an Incus machine's devices in order)."""
     result, _ = compiled(infra_file(COUNT_ALL), output_dir=tmp_path / "out")
     assert result.ok, [f.format() for f in result.diag.findings]
     assert gpus_of(result) == {"embed": ["ws/d"], "finetune": ["k1/g0", "k1/g1"], "notebook": ["lab/r0", "lab/r1"],
-                               "render-vm": ["pve/p1", "pve/p0"], "train": ["ws/a", "ws/b"]}
+                               "render-vm": ["pve/p0", "pve/p1"], "train": ["ws/a", "ws/b"]}
     assert [f.code for f in result.diag.findings if f.code.startswith("PLACE")] == []
 
 
