@@ -663,7 +663,10 @@ def _owners_first(state: _State, rest: list[Consumer]) -> tuple[list[Consumer], 
 
 
 def _over(state: _State) -> bool:
-    return any(state.used[k] > state._usable[k] + 1e-9 for k in state.infra.gpus)
+    """Whether a GPU is over capacity with a consumer on it that placement chose for it (not only pins)."""
+    return any(state.used[k] > state._usable[k] + 1e-9
+               and any(state.pinned(state.infra.consumers[n]) is None for n in state.on_gpu[k])
+               for k in state.infra.gpus)
 
 
 def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> BalanceReport | None:
@@ -722,7 +725,8 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     for consumer, key in zip(single, kept or choice):
         state.assign(consumer, [key])
     diag.extend(scratch.findings)
-    joint = result.exact and result.feasible and len(single) == sum(state.pinned(c) is None for c in rest)
+    joint = result.exact and result.feasible and len(single) == sum(c.name in first and state.pinned(c) is None
+                                                                    for c in rest)
     bound = result.lower_bound if result.feasible else 0.0
     return _balance_report(state, "exact" if joint and kept is None else "heuristic", domain, capacity, bound)
 
