@@ -92,7 +92,7 @@ def test_seed_000_gaming_vm_alone_on_the_5070_ti_transcoding_on_the_970(strategy
 def test_seed_000_ollama_falls_back_to_the_970_with_a_warning(tmp_path):
     result = compile_infra(SEED_000, until="place", output_dir=tmp_path / "out")
     assert [f.message for f in result.diag.findings if f.code == "VRAM003"] == [
-        "llama3.1-8b-q8 requires ~9.5 GB, GPU 0 only has 4 GB"]
+        "llama3.1-8b-q8 requires ~9.5 GB, GPU 0 (pve/gtx-970) only has 4 GB"]
 
 
 def test_seed_000_without_the_5070_ti(tmp_path):
@@ -104,7 +104,7 @@ def test_seed_000_without_the_5070_ti(tmp_path):
     assert {n: a["gpus"] for n, a in body["assignments"].items()} == {"gaming": [], "ollama": [GTX], "plex": [GTX]}
     assert body["gpus"][TI]["status"] == "unavailable"
     codes = [(f["code"], f["message"]) for f in body["findings"]]
-    assert ("VRAM003", "llama3.1-8b-q8 requires ~9.5 GB, GPU 0 only has 4 GB") in codes
+    assert ("VRAM003", "llama3.1-8b-q8 requires ~9.5 GB, GPU 0 (pve/gtx-970) only has 4 GB") in codes
     assert ("PLACE008", f"gaming moves from {TI} to no GPU: {TI} is gone") in codes
     assert ("PLACE002", "gaming gets no GPU: it needs a whole GPU with 12 GB and no free eligible one has it") in codes
 
