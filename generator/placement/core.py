@@ -49,6 +49,7 @@ WORK_BUDGET = 2_000_000           # GPUs the search may examine for a whole plac
 GROUP_WORK_MIN = 20_000            # ... and for one group of consumers that can share GPUs
 GROUP_WORK_PER_CONSUMER = 20       # ... per consumer and GPU of the group
 FALLBACK_MAX = 8                   # fallback GPUs listed per consumer
+BALANCE_MAX_OPTIONS = 500_000      # consumer x GPU choices beyond which balanced keeps its first step
 
 
 def fmt_gb(value: float) -> str:
@@ -199,6 +200,7 @@ class _State:
         self.pin_lost: dict[str, str] = {}     # consumer -> the unavailable GPU it is pinned to
         self._eligible: dict[tuple, list[Gpu]] = {}
         self._eligible_keys: dict[tuple, set[str]] = {}
+        self._most: dict[tuple, tuple[int, str | None]] = {}
         # (eligibility key, passthrough, score) -> heap of score + (GPU key,)
         self._heaps: dict[tuple, list[tuple]] = {}
         self._heaps_of: dict[str, list[tuple]] = {k: [] for k in infra.gpus}
@@ -229,6 +231,12 @@ class _State:
     def most_on_one_host(self, consumer: Consumer) -> tuple[int, str | None]:
         """The most eligible GPUs one host has for the consumer (its pin's host when pinned), and that host."""
         pin = self.pinned(consumer)
+        cache_key = (eligibility_key(consumer), pin.key if pin is not None else None)
+        if cache_key not in self._most:
+            self._most[cache_key] = self._most_on_one_host(consumer, pin)
+        return self._most[cache_key]
+
+    def _most_on_one_host(self, consumer: Consumer, pin: Gpu | None) -> tuple[int, str | None]:
         per_host: dict[str, int] = {}
         for gpu in self.eligible(consumer):
             if pin is None or gpu.host == pin.host:
@@ -410,12 +418,12 @@ def _sets(state: _State, consumer: Consumer, ranked: list[Gpu]) -> list[tuple[st
     has one) with the next best of the same host, as many as it needs; each set once."""
     need = state.need(consumer)
     pin = state.pinned(consumer)
-    firsts = [pin] if pin is not None else ranked
+    if need == 1 and pin is None:
+        return [(g.key,) for g in ranked]
+    firsts = ranked if pin is None else [g for g in ranked if g.key == pin.key]
     out: list[tuple[str, ...]] = []
     seen: set[frozenset[str]] = set()
     for first in firsts:
-        if first not in ranked:
-            continue
         chosen = [first.key] + [g.key for g in ranked if g.host == first.host and g is not first][:need - 1]
         if len(chosen) < need or frozenset(chosen) in seen:
             continue
@@ -698,6 +706,11 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     capacity = [state.usable(state.infra.gpus[k]) for k in domain]
     over_first = _over(state)
     shared_first = any(len(state.on_gpu[k]) > 1 for k in domain)
+    if sum(len(state.eligible(c)) for c in single) > BALANCE_MAX_OPTIONS:
+        # Too many choices for the optimiser within the speed goal: step 1's placement (most free VRAM
+        # first, an even spread over equal GPUs) stands, reported as a heuristic with the trivial bound.
+        diag.extend(scratch.findings)
+        return _balance_report(state, "heuristic", domain, capacity, 0.0)
     for consumer in single:
         state.unassign(consumer)
     items = []
@@ -889,11 +902,12 @@ def place(infra: Infra, diag: Diagnostics, strategy: str | None = None,
                 sub.warning("PLACE002", f"{consumer.name} gets no GPU: there are no GPUs under hosts",
                             consumer.path)
     budgets = _budgets(state)
+    by_free: dict[tuple, list[Gpu]] = {}
     placement = Placement(
         strategy=strategy,
         assignments={
             name: Assignment(state.placed.get(name, ()), c.request.vram_gb, budgets.get(name),
-                             _fallback(state, c))
+                             _fallback(state, c, by_free))
             for name, c in infra.consumers.items()
         },
         gpus={key: GpuUse(gpu.vram_gb, state.used[key], tuple(sorted(state.on_gpu[key])), _status_of(state, gpu))
@@ -987,23 +1001,32 @@ def _budgets(state: _State) -> dict[str, float]:
     return out
 
 
-def _fallback(state: _State, consumer: Consumer) -> tuple[str, ...]:
+def _fallback(state: _State, consumer: Consumer, by_free: dict[tuple, list[Gpu]]) -> tuple[str, ...]:
     """Where the consumer would go if its GPU failed: other eligible GPUs, best first, at most FALLBACK_MAX.
 
     A passthrough VM can only move to a GPU nobody uses; nobody moves onto a
     passed-through GPU. Then: `ok` before `degraded`, GPUs it fits on before
-    others, most free VRAM, name.
+    others, most free VRAM, name. `by_free` holds, per eligibility key, its GPUs
+    by status and most free VRAM once placement is over: the walk stops after a
+    few GPUs more than it lists, so listing costs no scan of every GPU.
     """
     own = set(state.placed.get(consumer.name, ()))
     if not own:
         return ()
-    others = (g for g in state.eligible(consumer) if g.key not in own
-              and not (consumer.request.passthrough and state.on_gpu[g.key])
-              and g.key not in state.alone_taken)
-    # Free VRAM is a float sum whose last bits depend on the order consumers were added (a
-    # search that starts from the previous placement adds them in another order): rounded,
-    # equal GPUs tie and go by name, and a second sync of the same input orders them the same.
-    best = heapq.nsmallest(FALLBACK_MAX, others, key=lambda g: (
-        status(consumer, g) == "degraded", state.free(g.key) < state.charge(consumer, g),
-        -round(state.free(g.key), 6), g.key))
-    return tuple(g.key for g in best)
+    key = eligibility_key(consumer)
+    passthrough = consumer.request.passthrough
+    if key not in by_free:
+        # Free VRAM is a float sum whose last bits depend on the order consumers were added: rounded,
+        # equal GPUs tie and go by name, and a second sync of the same input orders them the same.
+        by_free[key] = sorted(state.eligible(consumer), key=lambda g: (
+            _degraded(passthrough, g), -round(state.free(g.key), 6), g.key))
+    picked: list[Gpu] = []
+    for gpu in by_free[key]:
+        if gpu.key in own or gpu.key in state.alone_taken or (passthrough and state.on_gpu[gpu.key]):
+            continue
+        picked.append(gpu)
+        if len(picked) == 2 * FALLBACK_MAX:
+            break
+    picked.sort(key=lambda g: (_degraded(passthrough, g), state.free(g.key) < state.charge(consumer, g),
+                               -round(state.free(g.key), 6), g.key))
+    return tuple(g.key for g in picked[:FALLBACK_MAX])

@@ -40,7 +40,8 @@ def test_seed_001_budget_is_adjusted_with_the_seed_warning():
     assert enrichment.budget_gb == 3.5
     warning = by_code["VRAM001"]
     assert warning.severity == "warning"
-    assert warning.message == "ai-enrichment budget (6.8 GB) exceeds GPU 1 (ws/rtx-a400), 4 GB. Auto-adjusted to 3.5 GB."
+    assert warning.message == ("ai-enrichment budget (6.8 GB) exceeds GPU 1 (ws/rtx-a400), 4 GB. "
+                               "Auto-adjusted to 3.5 GB.")
     assert warning.path == "workloads.ai-enrichment.gpu.budget.gb"
     assert (warning.line, warning.column) == (66, 41)
 
@@ -134,7 +135,8 @@ def test_pins_win_and_budget_follows_the_pinned_gpu(infra_file):
     assert gpus_of(result) == {"enrich": ["ws/small"], "llm": ["ws/small"]}
     assert result.placement.assignments["enrich"].budget_gb == 7.5
     assert by_code["VRAM003"].message == "llm requires ~20 GB, GPU 1 (ws/small) only has 8 GB"
-    assert by_code["VRAM001"].message == "enrich budget (12 GB) exceeds GPU 1 (ws/small), 8 GB. Auto-adjusted to 7.5 GB."
+    assert by_code["VRAM001"].message == ("enrich budget (12 GB) exceeds GPU 1 (ws/small), 8 GB. "
+                                          "Auto-adjusted to 7.5 GB.")
 
 
 def test_pin_to_an_unavailable_gpu_falls_back_with_a_warning(infra_file):

@@ -208,7 +208,8 @@ def test_a_second_placement_from_the_first_changes_nothing(strategy, tmp_path):
     from generator.placement.core import place
 
     text = FOUR.replace("g1: {vendor: nvidia, vram_gb: 10, index: 1}",
-                        "g1: {vendor: nvidia, vram_gb: 10, index: 1}\n      g2: {vendor: nvidia, vram_gb: 10, index: 2}")
+                        "g1: {vendor: nvidia, vram_gb: 10, index: 1}\n"
+                        "      g2: {vendor: nvidia, vram_gb: 10, index: 2}")
     text = text.replace("w3: {target: compose, host: h, gpu: {vram_gb: 11.4}}",
                         "w3: {target: compose, host: h, gpu: {vram_gb: 3.7, count: 2, pin: g2}}")
     infra = compile_infra(write(tmp_path, text), until="place", output_dir=tmp_path / "o").need_infra()
@@ -217,3 +218,32 @@ def test_a_second_placement_from_the_first_changes_nothing(strategy, tmp_path):
     previous = {n: a.gpus for n, a in first.assignments.items() if a.gpus}
     second = place(infra, Diagnostics(), strategy, previous)
     assert second is not None and second.assignments == first.assignments
+
+
+def test_five_thousand_kubernetes_workloads_without_host_place_without_recursion_or_overflow(tmp_path):
+    """Issue 21 item 1: 5 000 workloads without `host` over 500 GPUs (50 nodes of 10): every strategy that
+    searches places them all within capacity, and no search recurses per workload (this once raised
+    RecursionError at ~980)."""
+    import random
+
+    import yaml
+
+    from generator.diagnostics.findings import Diagnostics
+    from generator.placement.core import place
+
+    rng = random.Random(21)
+    hosts = {f"node-{h:02d}": {"platform": "kubernetes",
+                               "gpus": {f"g{i}": {"vendor": "nvidia", "vram_gb": 80, "index": i} for i in range(10)}}
+             for h in range(50)}
+    workloads = {f"w{w:05d}": {"target": "kubernetes", "gpu": {"vram_gb": rng.choice([1, 2, 3.5, 4, 6]),
+                                                                 "isolate": rng.random() < 0.02}}
+                 for w in range(5000)}
+    doc = {"project_name": "s", "global": {"gpu_policy": "shared"}, "domains": {}, "hosts": hosts,
+           "workloads": workloads}
+    path = write(tmp_path, yaml.safe_dump(doc))
+    infra = compile_infra(path, until="validate", output_dir=tmp_path / "o").need_infra()
+    for strategy in SEARCHING:
+        placement = place(infra, Diagnostics(), strategy)
+        assert placement is not None and placement.unplaced == ()
+        over = [k for k, u in placement.gpus.items() if u.used_gb > u.capacity_gb - 0.5 + 1e-9]
+        assert over == [], (strategy, over)
