@@ -167,14 +167,16 @@ def test_without_a_gpu_name_used_on_two_hosts_asks_for_host_gpu(infra_file, tmp_
 
 
 def test_compare_shows_the_five_strategies(tmp_path):
+    """As `--strategy` shows each: `!` on a GPU over capacity, balanced's line; exit 1 since manual has errors."""
     result = run_psot("place", str(SEED_001), "--compare", "-o", str(tmp_path / "out"))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["CONSUMER", "manual", "vram_based", "latency_optimized", "isolation_first",
                                 "balanced"]
     assert lines[1].split() == ["ai-clip", "(none)", A5500, A400, A400, A5500]
-    assert "ws/rtx-a400   0/4 GB   4.15/4 GB   6.2/4 GB           6.85/4 GB        3.5/4 GB" in lines
-    assert lines[-2].split() == ["errors", "5", "0", "0", "0", "0"]
+    assert "ws/rtx-a400   0/4 GB   4.15/4 GB !   6.2/4 GB !         6.85/4 GB !      3.5/4 GB" in lines
+    assert lines[-4].split() == ["errors", "5", "0", "0", "0", "0"]
+    assert lines[-1].startswith("balanced: GPU load spread: max ")
     body = json.loads(run_psot("place", str(SEED_001), "--compare", "--format", "json",
                                "-o", str(tmp_path / "out")).stdout)
     assert list(body["strategies"]) == ["manual", "vram_based", "latency_optimized", "isolation_first",
