@@ -26,10 +26,11 @@ Incus instance on one host): `count` GPUs of one host, or as many as the
 best host has (PLACE006 says so).
 
 Low churn: given the previous placement (placement.yml of the same
-strategy), a consumer's previous GPU wins ties of the score, never more (see
-the score functions); `balanced` keeps the previous placement when it is as
-even (see _balanced). Either way a second sync of the same input gives the
-same placement.
+strategy), a consumer's previous GPU, where it still fits, wins over more free
+VRAM, never over status, exclusivity or speed (see the score functions); one
+edited consumer moves nobody else. `balanced` keeps the previous placement
+when it is as even (see _balanced). A second sync of an unchanged input gives
+the same placement: each consumer fits on its previous GPU again.
 """
 
 from __future__ import annotations
@@ -336,11 +337,11 @@ class _State:
                 continue
             if (no_share and self.occupied(gpu.key)) or not self.fits(consumer, gpu):
                 return None
-            # Low churn, as a tie-break only: its previous GPU when it scores the same as the best.
+            # Low churn: its previous GPU when it fits and scores the same but for free VRAM (see _ranked).
             for key in sorted(self.previous.get(consumer.name, ())):
                 other = self.infra.gpus.get(key)
                 if (other is not None and key not in self.alone_taken and self.may_use(consumer, key)
-                        and score(self, passthrough, other) == top[:-1] and self.fits(consumer, other)
+                        and score(self, passthrough, other)[:-1] == top[:-2] and self.fits(consumer, other)
                         and not (no_share and self.occupied(key))):
                     return key
             return gpu.key
@@ -365,9 +366,10 @@ def speed(gpu: Gpu) -> float:
 
 
 # Score functions: lower is better. They see of the consumer only whether it is a passthrough VM (its
-# GPU status), so one heap serves every consumer of an eligibility key. Ties go to the consumer's
-# previous GPU (low churn), then by GPU key (see _ranked). Free VRAM is rounded so that float noise
-# from the order loads were added in never breaks a tie differently.
+# GPU status), so one heap serves every consumer of an eligibility key. Each ends with the room it
+# compares (free VRAM, or VRAM): the consumer's previous GPU comes before that last term (low churn,
+# see _ranked), and ties go by GPU key. Free VRAM is rounded so that float noise from the order loads
+# were added in never breaks a tie differently.
 Score = Callable[["_State", bool, Gpu], tuple]
 
 
@@ -410,7 +412,11 @@ def _options(state: _State, consumer: Consumer) -> list[Gpu]:
 
 def _ranked(state: _State, consumer: Consumer, score: Score, gpus: list[Gpu]) -> list[Gpu]:
     passthrough = consumer.request.passthrough
-    return sorted(gpus, key=lambda g: score(state, passthrough, g) + (not state.was_on(consumer, g.key), g.key))
+    def rank(gpu: Gpu) -> tuple:
+        scored = score(state, passthrough, gpu)
+        return scored[:-1] + (not state.was_on(consumer, gpu.key),) + scored[-1:] + (gpu.key,)
+
+    return sorted(gpus, key=rank)
 
 
 def _sets(state: _State, consumer: Consumer, ranked: list[Gpu]) -> list[tuple[str, ...]]:
