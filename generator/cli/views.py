@@ -62,7 +62,8 @@ def compare(comparison: Comparison, fmt: str) -> int:
         placements = {s: r.need_placement() for s, r in results.items()}
         click.echo(report.compare_table(next(iter(results.values())).need_infra(), placements, comparison.counts()),
                    nl=False)
-    return EXIT_OK
+    # As `psot place --strategy S` does for S: exit 1 when any strategy's placement has an error.
+    return EXIT_ERRORS if any(errors for errors, _ in comparison.counts().values()) else EXIT_OK
 
 
 def plan(planned: Planned, fmt: str) -> int:

@@ -834,12 +834,13 @@ _WRITTEN_ENTRIES = (
               train: {target: compose, host: ws, gpu: {vram_gb: 20, count: 1}}
             """)),
     _entry(
-        "PLACE007", "warning", "placement", "Under `isolation_first`, a consumer that no other GPU can take shares "
-        "the GPU of an isolated consumer.",
+        "PLACE007", "warning", "placement", "Under `isolation_first`, a consumer with `isolate: true` shares its GPU: "
+        "isolating it would leave another consumer without room.",
         """
         isolation_first gives each consumer with `isolate: true` a GPU to itself and lets the others share
-        what is left. When nothing is left that the other consumer can use, it is placed beside an isolated
-        one rather than left without a GPU, and the isolation is broken: psot says so.
+        what is left. When that leaves no room for another consumer (it could only overflow a GPU or get
+        none), the isolated consumer shares rather than anyone overflowing, and psot says so, once per
+        isolated consumer, naming the GPU and who shares it.
         """,
         """
         Add or free a GPU for the other consumer, or drop `isolate` from the consumer that no longer needs
@@ -859,8 +860,8 @@ _WRITTEN_ENTRIES = (
             workloads:
               llm: {target: compose, host: ws, gpu: {vram_gb: 16, isolate: true}}
               whisper: {target: compose, host: ws, gpu: {vram_gb: 4}}
-            """, finding="infra.yml:13:3: warning[PLACE007] whisper shares ws/rtx-4090 with an isolated consumer: "
-                         "no other GPU can take it"),
+            """, finding="infra.yml:12:3: warning[PLACE007] llm is to be isolated but shares ws/rtx-4090 with "
+                         "whisper: the GPUs that could take it alone cannot fit everyone"),
         passes=_infra("""\
             project_name: lab
             global:

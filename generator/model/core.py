@@ -175,10 +175,10 @@ class Infra:
     project_dir: str = "/"             # infra.yml's directory, absolute: anchors the two relative paths above
 
     def gpu_label(self, key: str) -> str:
-        """`GPU 1` as nvidia-smi users know it when there is one GPU host, else `host/gpu`."""
+        """How every finding names a GPU: `GPU 1 (ws/rtx-a400)` (the driver's index, as nvidia-smi users
+        know it, and the GPU's host/gpu) when infra.yml gives its `index`, else `ws/rtx-a400`."""
         gpu = self.gpus[key]
-        single_host = len({g.host for g in self.gpus.values()}) == 1
-        return f"GPU {gpu.index}" if single_host and gpu.index is not None else key
+        return f"GPU {gpu.index} ({key})" if gpu.index is not None else key
 
 
 @overload

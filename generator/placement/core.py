@@ -12,34 +12,45 @@ The five strategies of SPEC §4 share one frame:
    of GPUs (`vram_based`, `latency_optimized`, `isolation_first`), or an
    optimiser (`balanced`, see balance.py); `manual` places nothing more.
 
-Ranked strategies search depth first, consumer by consumer, taking GPUs in
-rank order and only where the consumer fits: the first complete assignment
-is the greedy one whenever the greedy one fits, and a backtracked one when
-it would not. Under `exclusive` the search first looks for one consumer per
-GPU. When nothing fits (or the search gives up after NODE_BUDGET steps),
-the greedy choice is taken anyway and the rules warn (seed 001: warn but
-allow).
+Ranked strategies search depth first (a loop, not recursion), consumer by
+consumer, taking GPUs in rank order and only where the consumer fits: the
+first complete assignment is the greedy one whenever the greedy one fits,
+and a backtracked one when it would not. Under `exclusive` the search first
+looks for one consumer per GPU; under `isolation_first` it first keeps every
+`isolate` consumer alone, then lets it share rather than overflow (PLACE007).
+When nothing fits (or the search runs out of WORK_BUDGET), the greedy choice
+is taken anyway and the rules warn (seed 001: warn but allow).
+
+A consumer's GPUs are all on one host (a Kubernetes pod runs on one node, an
+Incus instance on one host): `count` GPUs of one host, or as many as the
+best host has (PLACE006 says so).
 
 Low churn: given the previous placement (placement.yml of the same
-strategy), a consumer whose previous GPU is still eligible and fits stays
-there; see the rank functions for where that preference sits.
+strategy), a consumer's previous GPU, where it still fits, wins over more free
+VRAM, never over status, exclusivity or speed (see the score functions); one
+edited consumer moves nobody else. `balanced` keeps the previous placement
+when it is as even (see _balanced). A second sync of an unchanged input gives
+the same placement: each consumer fits on its previous GPU again.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from generator.diagnostics.findings import Diagnostics, Finding, format_path
+from generator.diagnostics.findings import Diagnostics, Finding
 from generator.model.core import Consumer, Gpu, Infra
 from generator.placement import balance
-from generator.placement.eligibility import eligible, status, why_none
+from generator.placement.eligibility import eligibility_key, eligible, status, why_none
 
-NODE_BUDGET = 50_000              # search steps for a whole placement
-GROUP_BUDGET_MIN = 1_000           # ... and for one group of consumers that can share GPUs
-GROUP_BUDGET_PER_CONSUMER = 20
+WORK_BUDGET = 2_000_000           # GPUs the search may examine for a whole placement
+GROUP_WORK_MIN = 20_000            # ... and for one group of consumers that can share GPUs
+GROUP_WORK_PER_CONSUMER = 20       # ... per consumer and GPU of the group
+FALLBACK_MAX = 8                   # fallback GPUs listed per consumer
+BALANCE_MAX_OPTIONS = 500_000      # consumer x GPU choices beyond which balanced keeps its first step
 
 
 def fmt_gb(value: float) -> str:
@@ -164,7 +175,14 @@ class Placement:
 
 
 class _State:
-    """Mutable bookkeeping while one strategy runs."""
+    """Mutable bookkeeping while one strategy runs.
+
+    GPUs eligible for a consumer are computed once per eligibility key (eligibility.eligibility_key)
+    and, per key and score function, kept in a heap of (score, GPU key) entries: the best GPU for a
+    consumer is the heap's top (`best`), not a scan of every GPU, so 10 000 consumers without a
+    `host` over 1 000 GPUs cost about consumers x log GPUs. An entry is stale once its GPU's load
+    changed: a fresh one is pushed on every change and stale ones are dropped when they come up.
+    """
 
     def __init__(self, infra: Infra, previous: Mapping[str, tuple[str, ...]], strategy: Strategy):
         self.infra = infra
@@ -172,22 +190,34 @@ class _State:
         self.headroom = infra.headroom_gb
         self.exclusive = infra.gpu_policy == "exclusive"
         self.previous = previous
+        self.isolate_hard = True               # isolating strategies: `isolate` consumers own a GPU (see alone)
         self.used = {k: 0.0 for k in infra.gpus}
         self.on_gpu: dict[str, list[str]] = {k: [] for k in infra.gpus}
         self.alone_taken: set[str] = set()     # GPUs a consumer has to itself (see `alone`)
-        self.budget = NODE_BUDGET              # search steps left (see _place_ranked)
+        self.budget = WORK_BUDGET              # search work left (see _search)
         self.placed: dict[str, tuple[str, ...]] = {}
-        # Why a consumer got no GPU, while it has none: reported once placement is over (see _report),
-        # so a consumer that a later pass does place (balanced redoes the first one's) is not reported.
+        # Why a consumer got no GPU, while it has none: reported once placement is over (see _report).
         self.no_gpu: dict[str, str] = {}
         self.pin_lost: dict[str, str] = {}     # consumer -> the unavailable GPU it is pinned to
-        self._eligible: dict[str, list[Gpu]] = {}
+        self._eligible: dict[tuple, list[Gpu]] = {}
+        self._eligible_keys: dict[tuple, set[str]] = {}
+        self._most: dict[tuple, tuple[int, str | None]] = {}
+        # (eligibility key, passthrough, score) -> heap of score + (GPU key,)
+        self._heaps: dict[tuple, list[tuple]] = {}
+        self._heaps_of: dict[str, list[tuple]] = {k: [] for k in infra.gpus}
         self._usable = {k: max(g.vram_gb - self.headroom, 0.0) for k, g in infra.gpus.items()}
 
     def eligible(self, consumer: Consumer) -> list[Gpu]:
-        if consumer.name not in self._eligible:
-            self._eligible[consumer.name] = eligible(consumer, self.infra)
-        return self._eligible[consumer.name]
+        key = eligibility_key(consumer)
+        if key not in self._eligible:
+            self._eligible[key] = eligible(consumer, self.infra)
+            self._eligible_keys[key] = {g.key for g in self._eligible[key]}
+        return self._eligible[key]
+
+    def may_use(self, consumer: Consumer, key: str) -> bool:
+        """Whether the GPU `key` is eligible for the consumer."""
+        self.eligible(consumer)
+        return key in self._eligible_keys[eligibility_key(consumer)]
 
     def wanted(self, consumer: Consumer) -> int:
         """GPUs the consumer asks for: its `count`, or with `count: all` every GPU eligible for it.
@@ -199,15 +229,48 @@ class _State:
             return max(len(self.eligible(consumer)), 1)
         return consumer.request.count
 
+    def most_on_one_host(self, consumer: Consumer) -> tuple[int, str | None]:
+        """The most eligible GPUs one host has for the consumer (its pin's host when pinned), and that host."""
+        pin = self.pinned(consumer)
+        cache_key = (eligibility_key(consumer), pin.key if pin is not None else None)
+        if cache_key not in self._most:
+            self._most[cache_key] = self._most_on_one_host(consumer, pin)
+        return self._most[cache_key]
+
+    def _most_on_one_host(self, consumer: Consumer, pin: Gpu | None) -> tuple[int, str | None]:
+        per_host: dict[str, int] = {}
+        for gpu in self.eligible(consumer):
+            if pin is None or gpu.host == pin.host:
+                per_host[gpu.host] = per_host.get(gpu.host, 0) + 1
+        if pin is not None:
+            per_host[pin.host] = max(per_host.get(pin.host, 0), 1)
+        if not per_host:
+            return 0, None
+        host = min(per_host, key=lambda h: (-per_host[h], h))
+        return per_host[host], host
+
+    def need(self, consumer: Consumer) -> int:
+        """GPUs placement gives the consumer: what it wants, at most what one host has (all on one host)."""
+        return max(min(self.wanted(consumer), self.most_on_one_host(consumer)[0]), 1)
+
+    def pinned(self, consumer: Consumer) -> Gpu | None:
+        """Its pinned GPU while that GPU is available to it."""
+        pin = self.infra.gpus.get(consumer.request.pin_gpu) if consumer.request.pin_gpu else None
+        return pin if pin is not None and status(consumer, pin) != "unavailable" else None
+
     def usable(self, gpu: Gpu) -> float:
         """What a consumer may use on `gpu`: its VRAM less the headroom kept free."""
         return self._usable[gpu.key]
 
     def charge(self, consumer: Consumer, gpu: Gpu) -> float:
-        """VRAM the consumer takes on `gpu`; a budgeted service shrinks to fit the GPU."""
+        """VRAM the consumer takes on `gpu`; a budgeted service shrinks to fit the GPU.
+
+        A budget without `vram_gb` (or a model's) is charged the budget: that is what the service is told
+        it may use."""
         request = consumer.request
         if request.budget is not None:
-            return min(request.vram_gb, request.budget.gb, self.usable(gpu))
+            wants = request.vram_gb if request.vram_gb > 0 else request.budget.gb
+            return min(wants, request.budget.gb, self.usable(gpu))
         return request.vram_gb
 
     def free(self, key: str) -> float:
@@ -221,26 +284,68 @@ class _State:
 
     def alone(self, consumer: Consumer) -> bool:
         """Consumers that own their GPU: passthrough VMs, and those the strategy isolates."""
-        return consumer.request.passthrough or self.strategy.isolates(consumer)
+        return consumer.request.passthrough or (self.isolate_hard and self.strategy.isolates(consumer))
 
     def was_on(self, consumer: Consumer, key: str) -> bool:
         return key in self.previous.get(consumer.name, ())
 
-    def assign(self, consumer: Consumer, keys: list[str]) -> None:
+    def assign(self, consumer: Consumer, keys: Iterable[str]) -> None:
+        keys = sorted(keys)   # a machine's GPUs in one order on every sync, whatever order they were chosen in
+        alone = self.alone(consumer)
         for key in keys:
             self.used[key] += self.charge(consumer, self.infra.gpus[key])
             self.on_gpu[key].append(consumer.name)
-            if self.alone(consumer):
+            if alone:
                 self.alone_taken.add(key)
+            self._touched(key)
         self.placed[consumer.name] = tuple(keys)
         self.no_gpu.pop(consumer.name, None)
 
     def unassign(self, consumer: Consumer) -> None:
+        alone = self.alone(consumer)
         for key in self.placed.pop(consumer.name, ()):
             self.used[key] -= self.charge(consumer, self.infra.gpus[key])
             self.on_gpu[key].remove(consumer.name)
-            if self.alone(consumer):
+            if alone:
                 self.alone_taken.discard(key)
+            self._touched(key)
+
+    def _touched(self, key: str) -> None:
+        gpu = self.infra.gpus[key]
+        for heap_key in self._heaps_of[key]:
+            _, passthrough, score = heap_key
+            heapq.heappush(self._heaps[heap_key], score(self, passthrough, gpu) + (key,))
+
+    def best(self, consumer: Consumer, score: Score, no_share: bool) -> str | None:
+        """The GPU `_candidates` would put first for a consumer that owns no GPU and wants one, or None
+        when the heap's top does not settle it (it does not fit there: budgets make fitting
+        non-monotonic in free VRAM, so the caller scans)."""
+        passthrough = consumer.request.passthrough
+        heap_key = (eligibility_key(consumer), passthrough, score)
+        heap = self._heaps.get(heap_key)
+        if heap is None:
+            heap = [score(self, passthrough, g) + (g.key,) for g in self.eligible(consumer)]
+            heapq.heapify(heap)
+            self._heaps[heap_key] = heap
+            for gpu in self.eligible(consumer):
+                self._heaps_of[gpu.key].append(heap_key)
+        while heap:
+            top = heap[0]
+            gpu = self.infra.gpus[top[-1]]
+            if top[-1] in self.alone_taken or top[:-1] != score(self, passthrough, gpu):
+                heapq.heappop(heap)
+                continue
+            if (no_share and self.occupied(gpu.key)) or not self.fits(consumer, gpu):
+                return None
+            # Low churn: its previous GPU when it fits and scores the same but for free VRAM (see _ranked).
+            for key in sorted(self.previous.get(consumer.name, ())):
+                other = self.infra.gpus.get(key)
+                if (other is not None and key not in self.alone_taken and self.may_use(consumer, key)
+                        and score(self, passthrough, other)[:-1] == top[:-2] and self.fits(consumer, other)
+                        and not (no_share and self.occupied(key))):
+                    return key
+            return gpu.key
+        return None
 
 
 def _cc(text: str | None) -> tuple[int, ...]:
@@ -260,8 +365,16 @@ def speed(gpu: Gpu) -> float:
     return base + gpu.vram_gb / 4
 
 
-# Rank functions: lower is better; every tuple ends with the GPU key, so ties go by name.
-Rank = Callable[["_State", Consumer, Gpu], tuple]
+# Score functions: lower is better. They see of the consumer only whether it is a passthrough VM (its
+# GPU status), so one heap serves every consumer of an eligibility key. Each ends with the room it
+# compares (free VRAM, or VRAM): the consumer's previous GPU comes before that last term (low churn,
+# see _ranked), and ties go by GPU key. Free VRAM is rounded so that float noise from the order loads
+# were added in never breaks a tie differently.
+Score = Callable[["_State", bool, Gpu], tuple]
+
+
+def _degraded(passthrough: bool, gpu: Gpu) -> bool:
+    return (gpu.declared_status if passthrough else gpu.status) == "degraded"
 
 
 def _occupied_first(state: _State, gpu: Gpu) -> bool:
@@ -269,135 +382,203 @@ def _occupied_first(state: _State, gpu: Gpu) -> bool:
     return state.exclusive and state.occupied(gpu.key)
 
 
-def rank_vram(state: _State, consumer: Consumer, gpu: Gpu) -> tuple:
-    """vram_based: `ok` before `degraded`, its previous GPU, then the most free VRAM."""
-    return (_occupied_first(state, gpu), status(consumer, gpu) == "degraded", not state.was_on(consumer, gpu.key),
-            -state.free(gpu.key), gpu.key)
+def score_vram(state: _State, passthrough: bool, gpu: Gpu) -> tuple:
+    """vram_based: `ok` before `degraded`, then the most free VRAM."""
+    return (_occupied_first(state, gpu), _degraded(passthrough, gpu), -round(state.free(gpu.key), 6))
 
 
-def rank_fastest(state: _State, consumer: Consumer, gpu: Gpu) -> tuple:
+def score_fastest(state: _State, passthrough: bool, gpu: Gpu) -> tuple:
     """latency_optimized, latency-critical consumers: the fastest GPU."""
-    return (_occupied_first(state, gpu), status(consumer, gpu) == "degraded", -speed(gpu),
-            not state.was_on(consumer, gpu.key), -state.free(gpu.key), gpu.key)
+    return (_occupied_first(state, gpu), _degraded(passthrough, gpu), -speed(gpu), -round(state.free(gpu.key), 6))
 
 
-def rank_spread(state: _State, consumer: Consumer, gpu: Gpu) -> tuple:
+def score_spread(state: _State, passthrough: bool, gpu: Gpu) -> tuple:
     """latency_optimized, the rest: GPUs of no latency-critical consumer first, then by free VRAM."""
     latency = any(state.infra.consumers[n].request.latency_critical for n in state.on_gpu[gpu.key])
-    return (_occupied_first(state, gpu), status(consumer, gpu) == "degraded", latency,
-            not state.was_on(consumer, gpu.key), -state.free(gpu.key), gpu.key)
+    return (_occupied_first(state, gpu), _degraded(passthrough, gpu), latency, -round(state.free(gpu.key), 6))
 
 
-def rank_largest(state: _State, consumer: Consumer, gpu: Gpu) -> tuple:
+def score_largest(state: _State, passthrough: bool, gpu: Gpu) -> tuple:
     """Consumers that own their GPU (passthrough, `isolate`): the largest free GPU."""
-    return (status(consumer, gpu) == "degraded", not state.was_on(consumer, gpu.key), -gpu.vram_gb, gpu.key)
+    return (_degraded(passthrough, gpu), -gpu.vram_gb)
 
 
-def _options(state: _State, consumer: Consumer, allowed: Callable[[Gpu], bool] = lambda g: True) -> list[Gpu]:
+def _options(state: _State, consumer: Consumer) -> list[Gpu]:
     """GPUs the consumer may take now: eligible, not owned by another consumer, empty if it must own one."""
     alone = state.alone(consumer)
     return [g for g in state.eligible(consumer)
-            if g.key not in state.alone_taken and not (alone and state.occupied(g.key)) and allowed(g)]
+            if g.key not in state.alone_taken and not (alone and state.occupied(g.key))]
 
 
-def _pick(state: _State, consumer: Consumer, options: list[Gpu], rank: Rank, count: int,
-          must_fit: bool, no_share: bool) -> list[str] | None:
-    """`count` GPUs by rank (fitting ones only when `must_fit`); None when fewer are possible."""
-    chosen: list[str] = []
-    for _ in range(count):
-        usable = [g for g in options if g.key not in chosen
-                  and (not must_fit or state.fits(consumer, g))
-                  and not (no_share and state.occupied(g.key))]
-        if not usable:
-            break
-        key = (lambda g: rank(state, consumer, g)) if must_fit else \
-            (lambda g: (not state.fits(consumer, g),) + rank(state, consumer, g))
-        chosen.append(min(usable, key=key).key)
-    if must_fit and len(chosen) < count:
-        return None
-    return chosen
+def _ranked(state: _State, consumer: Consumer, score: Score, gpus: list[Gpu]) -> list[Gpu]:
+    passthrough = consumer.request.passthrough
+    def rank(gpu: Gpu) -> tuple:
+        scored = score(state, passthrough, gpu)
+        return scored[:-1] + (not state.was_on(consumer, gpu.key),) + scored[-1:] + (gpu.key,)
+
+    return sorted(gpus, key=rank)
 
 
-RankFor = Callable[[_State, Consumer], Rank]
+def _sets(state: _State, consumer: Consumer, ranked: list[Gpu]) -> list[tuple[str, ...]]:
+    """The GPU sets to try for the consumer, best first: each GPU in rank order (only its pin when it
+    has one) with the next best of the same host, as many as it needs; each set once."""
+    need = state.need(consumer)
+    pin = state.pinned(consumer)
+    if need == 1 and pin is None:
+        return [(g.key,) for g in ranked]
+    firsts = ranked if pin is None else [g for g in ranked if g.key == pin.key]
+    out: list[tuple[str, ...]] = []
+    seen: set[frozenset[str]] = set()
+    for first in firsts:
+        chosen = [first.key] + [g.key for g in ranked if g.host == first.host and g is not first][:need - 1]
+        if len(chosen) < need or frozenset(chosen) in seen:
+            continue
+        seen.add(frozenset(chosen))
+        out.append(tuple(chosen))
+    return out
 
 
-def _search(state: _State, order: list[Consumer], rank_for: RankFor, no_share: bool, budget: int) -> int:
-    """Depth-first: every consumer within capacity (and alone under `no_share`), GPUs in rank order.
+def _candidates(state: _State, consumer: Consumer, score: Score, no_share: bool) -> list[tuple[str, ...]]:
+    """Every GPU set within capacity (and on GPUs nobody uses under `no_share`) for the consumer, best first."""
+    options = [g for g in _options(state, consumer)
+               if state.fits(consumer, g) and not (no_share and state.occupied(g.key))]
+    return _sets(state, consumer, _ranked(state, consumer, score, options))
 
-    Returns the steps used, or -1 when it found no assignment within `budget` steps. On
-    success the assignment stays in `state`; on failure `state` is as before.
+
+def _simple(state: _State, consumer: Consumer) -> bool:
+    """A consumer whose best GPU a heap can give: one GPU, no pin, not owning it."""
+    return state.need(consumer) == 1 and state.pinned(consumer) is None and not state.alone(consumer)
+
+
+ScoreFor = Callable[[_State, Consumer], Score]
+
+
+class _Frame:
+    """One consumer's place in the search: the GPU sets left to try."""
+
+    __slots__ = ("fast", "sets", "pos")
+
+    def __init__(self, fast: tuple[str, ...] | None, sets: list[tuple[str, ...]] | None):
+        self.fast = fast      # the heap's first choice, tried before the full list is built
+        self.sets = sets
+        self.pos = 0
+
+
+def _search(state: _State, order: list[Consumer], score_for: ScoreFor, no_share: bool, budget: int) -> int:
+    """Depth-first, without recursion: every consumer within capacity (alone on a GPU under `no_share`).
+
+    The first complete assignment tried is the greedy one (each consumer on its best-ranked fitting
+    GPUs); a consumer that fits nowhere sends the search back to the last one with another choice.
+    A consumer's full list of choices is built only when the search comes back to it. Returns the
+    work done (GPUs examined), or -1 when no assignment was found within `budget`; on success the
+    assignment stays in `state`, on failure `state` is as before.
     """
-    nodes = 0
-
-    def dfs(i: int) -> bool:
-        nonlocal nodes
-        if i == len(order):
-            return True
-        nodes += 1
-        if nodes > budget:
-            return False
+    work = 0
+    frames: list[_Frame] = []
+    i = 0
+    while i < len(order):
         consumer = order[i]
-        rank = rank_for(state, consumer)
-        options = [g for g in _options(state, consumer) if state.fits(consumer, g)
-                   and not (no_share and state.occupied(g.key))]
-        options.sort(key=lambda g: rank(state, consumer, g))
-        for first in options:
-            rest = _pick(state, consumer, [g for g in options if g is not first], rank,
-                         state.wanted(consumer) - 1, must_fit=True, no_share=no_share)
-            if rest is None:
-                continue
-            state.assign(consumer, [first.key] + rest)
-            if dfs(i + 1):
-                return True
-            state.unassign(consumer)
-            if nodes > budget:
-                return False
-        return False
+        score = score_for(state, consumer)
+        if len(frames) == i:
+            work += 1
+            fast = state.best(consumer, score, no_share) if _simple(state, consumer) else None
+            if fast is not None:
+                frames.append(_Frame((fast,), None))
+            else:
+                sets = _candidates(state, consumer, score, no_share)
+                work += len(state.eligible(consumer))
+                frames.append(_Frame(None, sets))
+        frame = frames[i]
+        choice: tuple[str, ...] | None = None
+        if frame.sets is None:
+            if frame.pos == 0:
+                choice, frame.pos = frame.fast, 1
+            else:
+                frame.sets = [s for s in _candidates(state, consumer, score, no_share) if s != frame.fast]
+                work += len(state.eligible(consumer))
+                frame.pos = 0
+        if choice is None and frame.sets is not None and frame.pos < len(frame.sets):
+            choice = frame.sets[frame.pos]
+            frame.pos += 1
+        if work > budget:
+            for done in order[:i]:
+                state.unassign(done)
+            return -1
+        if choice is not None:
+            state.assign(consumer, choice)
+            i += 1
+            continue
+        frames.pop()
+        if i == 0:
+            return -1
+        i -= 1
+        state.unassign(order[i])
+    return work
 
-    return nodes if dfs(0) else -1
 
+def _greedy(state: _State, order: list[Consumer], score_for: ScoreFor, diag: Diagnostics) -> None:
+    """Warn but allow: each consumer on its best-ranked GPUs, fitting ones first, overflow if need be.
 
-def _greedy(state: _State, order: list[Consumer], rank_for: RankFor, diag: Diagnostics) -> None:
-    """Warn but allow: each consumer on its best-ranked GPU, fitting ones first, overflow if need be.
-
-    A consumer that owns its GPU only takes one it fits on. Under an isolating strategy, a consumer
-    that no GPU outside the isolated ones can take shares an isolated one (PLACE007).
+    A passthrough VM only takes an empty GPU it fits on. Under an isolating strategy an `isolate`
+    consumer that finds no empty GPU, or a consumer that finds only isolated ones, shares (PLACE007).
     """
     for consumer in order:
-        rank = rank_for(state, consumer)
-        alone = state.alone(consumer)
+        score = score_for(state, consumer)
+        fast = state.best(consumer, score, False) if _simple(state, consumer) else None
+        if fast is not None:
+            _record(state, consumer, [fast], diag)
+            continue
         options = _options(state, consumer)
-        shares_isolated = False
-        if not options and not alone and state.strategy.isolating:
+        if consumer.request.passthrough:
+            options = [g for g in options if state.fits(consumer, g)]
+        elif state.strategy.isolating and len(options) < state.need(consumer):
             options = [g for g in state.eligible(consumer)
                        if not any(state.infra.consumers[n].request.passthrough for n in state.on_gpu[g.key])]
-            shares_isolated = bool(options)
-        chosen = _pick(state, consumer, options, rank, state.wanted(consumer), must_fit=alone, no_share=alone)
-        if alone and chosen is None and state.eligible(consumer):
+        fitting = _ranked(state, consumer, score, [g for g in options if state.fits(consumer, g)])
+        others = _ranked(state, consumer, score, [g for g in options if not state.fits(consumer, g)])
+        ranked = fitting + others
+        sets = _sets(state, consumer, ranked)
+        if sets:
+            _record(state, consumer, list(sets[0]), diag)
+            continue
+        if consumer.request.passthrough and state.eligible(consumer):
             state.no_gpu[consumer.name] = (f"it needs a whole GPU with {fmt_gb(consumer.request.vram_gb)} GB "
                                            "and no free eligible one has it")
             continue
-        _record(state, consumer, chosen or [], diag)
-        if shares_isolated and chosen:
-            diag.warning("PLACE007", f"{consumer.name} shares {', '.join(chosen)} with an isolated consumer: "
-                         "no other GPU can take it", consumer.path)
+        # Fewer GPUs than it needs left on any host: as many as the best host still has.
+        pin = state.pinned(consumer)
+        first = pin if pin is not None and pin in ranked else (ranked[0] if ranked else None)
+        _record(state, consumer, [g.key for g in ranked if first is not None and g.host == first.host]
+                [:state.need(consumer)], diag)
 
 
 def _record(state: _State, consumer: Consumer, chosen: list[str], diag: Diagnostics) -> None:
-    request = consumer.request
     if not chosen:
         state.no_gpu[consumer.name] = why_none(consumer)
         return
-    wanted = state.wanted(consumer)
-    if len(chosen) < wanted:
-        asks = f"all {wanted} GPUs eligible for it" if request.count_all else f"{wanted} GPUs"
-        diag.warning("PLACE006", f"{consumer.name} asks for {asks} but gets {len(chosen)}: "
-                     f"{why_none(consumer)} beyond {', '.join(chosen)}", request.path)
+    _warn_short(state, consumer, chosen, diag)
     state.assign(consumer, chosen)
 
 
+def _warn_short(state: _State, consumer: Consumer, chosen: list[str] | tuple[str, ...], diag: Diagnostics) -> None:
+    """PLACE006 when the consumer gets fewer GPUs than it asks for."""
+    request = consumer.request
+    wanted = state.wanted(consumer)
+    if len(chosen) < wanted:
+        asks = f"all {wanted} GPUs eligible for it" if request.count_all else f"{wanted} GPUs"
+        most, host = state.most_on_one_host(consumer)
+        if most < wanted <= len(state.eligible(consumer)):
+            why = (f"a consumer's GPUs are all on one host, and no host has {wanted} eligible GPUs for it "
+                   f"(the most is {most}, on {host})")
+        else:
+            why = f"{why_none(consumer)} beyond {', '.join(sorted(chosen))}"
+        diag.warning("PLACE006", f"{consumer.name} asks for {asks} but gets {len(chosen)}: {why}", request.path)
+
+
 def _components(state: _State, order: list[Consumer]) -> list[list[Consumer]]:
-    """Split `order` into groups that can share no GPU (each keeps its order): they are searched apart."""
+    """Split `order` into groups that can share no GPU (each keeps its order): they are searched apart.
+
+    Consumers of one eligibility key share its GPUs, so GPUs are joined once per key, not per consumer."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -406,45 +587,81 @@ def _components(state: _State, order: list[Consumer]) -> list[list[Consumer]]:
             x = parent[x]
         return x
 
+    joined: set[tuple] = set()
     for consumer in order:
-        root = find("c:" + consumer.name)
-        for gpu in _options(state, consumer):
-            parent[find("g:" + gpu.key)] = root
+        key = eligibility_key(consumer)
+        root = find("k:" + repr(key))
+        parent[find("c:" + consumer.name)] = root
+        if key not in joined:
+            joined.add(key)
+            for gpu in state.eligible(consumer):
+                parent[find("g:" + gpu.key)] = find(root)
+        pin = state.pinned(consumer)
+        if pin is not None:
+            parent[find("g:" + pin.key)] = find(root)
     groups: dict[str, list[Consumer]] = {}
     for consumer in order:
         groups.setdefault(find("c:" + consumer.name), []).append(consumer)
     return list(groups.values())
 
 
-def _cannot_fit(state: _State, group: list[Consumer]) -> bool:
-    """A group whose smallest possible demand exceeds the free VRAM of all its GPUs: no search can help."""
-    gpus = {g.key: g for c in group for g in _options(state, c)}
-    demand = sum(state.wanted(c) * min((state.charge(c, g) for g in _options(state, c)), default=0.0)
-                 for c in group)
+def _cannot_fit(state: _State, group: list[Consumer], no_share: bool) -> bool:
+    """A group no search can fit: its least demand exceeds the free VRAM of its GPUs, or (alone on a GPU
+    each) it needs more GPUs than it has."""
+    gpus: set[str] = set()
+    demand = 0.0
+    smallest: dict[tuple, float] = {}
+    for consumer in group:
+        key = eligibility_key(consumer)
+        options = state.eligible(consumer)
+        if key not in smallest:
+            gpus.update(g.key for g in options)
+            smallest[key] = min((state.usable(g) for g in options), default=0.0)
+        charge = consumer.request.vram_gb
+        if consumer.request.budget is not None:
+            charge = min(state.charge(consumer, g) for g in options) if options else 0.0
+        demand += state.need(consumer) * charge
+    gpus -= state.alone_taken
+    if no_share and sum(state.need(c) for c in group) > sum(not state.occupied(k) for k in gpus):
+        return True
     return demand > sum(max(state.free(k), 0.0) for k in gpus) + 1e-9
 
 
-def _place_ranked(state: _State, order: list[Consumer], rank_for: RankFor, diag: Diagnostics) -> None:
-    """Per group of consumers that can share GPUs: search for an assignment that fits (alone on a
-    GPU first, under `exclusive`), else greedy.
+def _tiers(state: _State) -> list[tuple[bool, bool]]:
+    """(no_share, isolate_hard) in the order to try: under `exclusive` one consumer per GPU first; under an
+    isolating strategy `isolate` consumers alone first, then sharing (PLACE007) rather than overflowing."""
+    shares = (True, False) if state.exclusive else (False,)
+    isolations = (True, False) if state.strategy.isolating else (True,)
+    return [(s, i) for i in isolations for s in shares]
 
-    The search steps are shared: NODE_BUDGET for the whole placement, and for one group at
-    most GROUP_BUDGET_PER_CONSUMER per consumer (at least GROUP_BUDGET_MIN), so a large input
-    that cannot fit falls back to greedy quickly while a small one is searched to the end.
+
+def _place_ranked(state: _State, order: list[Consumer], score_for: ScoreFor, diag: Diagnostics) -> None:
+    """Per group of consumers that can share GPUs: search for an assignment that fits, tier by tier
+    (see _tiers), else greedy.
+
+    The search work is shared: WORK_BUDGET for the whole placement, and for one group at most
+    GROUP_WORK_PER_CONSUMER per consumer and GPU (at least GROUP_WORK_MIN), so a large input that
+    cannot fit falls back to greedy quickly while a small one is searched to the end.
     """
     order = [c for c in order if c.name not in state.placed]
     for group in _components(state, order):
         placed = False
-        if not _cannot_fit(state, group):
-            for no_share in ((True, False) if state.exclusive else (False,)):
-                budget = min(state.budget, max(GROUP_BUDGET_MIN, GROUP_BUDGET_PER_CONSUMER * len(group)))
-                used = _search(state, group, rank_for, no_share, budget)
-                state.budget -= used if used >= 0 else budget
-                if used >= 0:
-                    placed = True
-                    break
+        gpus = len({g.key for c in group for g in state.eligible(c)})
+        for no_share, isolate_hard in _tiers(state):
+            state.isolate_hard = isolate_hard
+            if _cannot_fit(state, group, no_share):
+                continue
+            budget = min(state.budget, max(GROUP_WORK_MIN, GROUP_WORK_PER_CONSUMER * (len(group) + gpus)))
+            used = _search(state, group, score_for, no_share, budget)
+            state.budget -= used if used >= 0 else budget
+            if used >= 0:
+                placed = True
+                for consumer in group:
+                    _warn_short(state, consumer, state.placed[consumer.name], diag)
+                break
+        state.isolate_hard = True
         if not placed:
-            _greedy(state, group, rank_for, diag)
+            _greedy(state, group, score_for, diag)
 
 
 def _by_vram(consumers: Iterable[Consumer]) -> list[Consumer]:
@@ -452,61 +669,121 @@ def _by_vram(consumers: Iterable[Consumer]) -> list[Consumer]:
 
 
 def _owners_first(state: _State, rest: list[Consumer]) -> tuple[list[Consumer], list[Consumer]]:
-    """Consumers that own their GPU come first (largest request first), then the others."""
+    """Consumers that own their GPU come first (largest request first), then pinned ones with several
+    GPUs (their pin leaves them the fewest choices), then the others."""
     alone = _by_vram(c for c in rest if state.alone(c))
-    return alone, [c for c in rest if not state.alone(c)]
+    pinned = _by_vram(c for c in rest if not state.alone(c) and state.pinned(c) is not None)
+    return alone + pinned, [c for c in rest if not state.alone(c) and state.pinned(c) is None]
+
+
+def _over(state: _State) -> bool:
+    """Whether a GPU is over capacity with a consumer on it that placement chose for it (not only pins)."""
+    return any(state.used[k] > state._usable[k] + 1e-9
+               and any(state.pinned(state.infra.consumers[n]) is None for n in state.on_gpu[k])
+               for k in state.infra.gpus)
 
 
 def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> BalanceReport | None:
     """Minimise the variance of utilisation across GPUs within capacity (balance.py).
 
-    Passthrough VMs and consumers asking for several GPUs are placed first, by
-    vram_based's search over everyone (so their GPUs leave the others room);
-    then the optimiser places the rest.
+    1. vram_based's search places everyone, without the previous placement (so this step is a pure
+       function of the input): a placement within capacity whenever its search finds one.
+    2. The optimiser moves the consumers that want one GPU of their own choice (no pin, not
+       passthrough); the others keep step 1's GPUs. Its answer is taken only when it is within
+       capacity (and one per GPU where step 1 was): otherwise step 1's placement stays.
+    3. Low churn: the previous placement of those consumers stays when it is valid, within capacity and
+       at least as even as the new one. A second sync of the same input therefore moves nothing.
+
+    `exact` means the optimiser finished its search over every unpinned consumer: the joint optimum.
     """
-    single = sorted((c for c in rest if state.wanted(c) == 1 and not state.alone(c)), key=lambda c: c.name)
+    previous, state.previous = state.previous, {}
     scratch = Diagnostics(diag.document, diag.default_file)
     VramBased().place(state, rest, scratch)
-    for consumer in single:
-        state.unassign(consumer)
-    # Keep what the first pass said about the consumers it settles; the optimiser speaks for the rest.
-    redone = {format_path(c.path) for c in single}
-    diag.extend(f for f in scratch.findings if not any(f.path == p or f.path.startswith(p + ".") for p in redone))
+    state.previous = previous
+    first = dict(state.placed)
+    single = sorted((c for c in rest if c.name in first and state.need(c) == 1 and not state.alone(c)
+                     and state.pinned(c) is None), key=lambda c: c.name)
     domain = [k for k, g in state.infra.gpus.items()
               if g.status != "unavailable" and k not in state.alone_taken and state.usable(g) > 0]
+    if not domain:
+        diag.extend(scratch.findings)
+        return None
     index = {k: i for i, k in enumerate(domain)}
     capacity = [state.usable(state.infra.gpus[k]) for k in domain]
-    items, movable = [], []
+    over_first = _over(state)
+    shared_first = any(len(state.on_gpu[k]) > 1 for k in domain)
+    if sum(len(state.eligible(c)) for c in single) > BALANCE_MAX_OPTIONS:
+        # Too many choices for the optimiser within the speed goal: step 1's placement (most free VRAM
+        # first, an even spread over equal GPUs) stands, reported as a heuristic with the trivial bound.
+        diag.extend(scratch.findings)
+        return _balance_report(state, "heuristic", domain, capacity, 0.0)
     for consumer in single:
-        options = [g for g in _options(state, consumer) if g.key in index]
-        # The previous GPU first: among equally balanced answers the search keeps it.
-        options.sort(key=lambda g: (not state.was_on(consumer, g.key), g.key))
-        if not options:
-            _record(state, consumer, [], diag)
-            continue
+        state.unassign(consumer)
+    items = []
+    for consumer in single:
+        options = sorted((g for g in _options(state, consumer) if g.key in index), key=lambda g: g.key)
         items.append(balance.Item(tuple(index[g.key] for g in options),
                                   tuple(state.charge(consumer, g) for g in options)))
-        movable.append(consumer)
-    if not domain:
-        return None
     load0 = [state.used[k] for k in domain]
     occupied0 = [len(state.on_gpu[k]) for k in domain]
-    result = balance.solve(items, load0, capacity, exclusive=state.exclusive, occupied0=occupied0)
-    if not result.feasible and state.exclusive:
-        result = balance.solve(items, load0, capacity, exclusive=False, occupied0=occupied0)
-    choice: tuple[int | None, ...] | list[int | None] = result.choice
-    if not result.feasible:
-        # Nothing fits within capacity: warn but allow, with the most even spread over capacity.
-        choice, _ = balance.heuristic(items, load0, capacity, within_capacity=False)
-    for consumer, index_ in zip(movable, choice):
-        _record(state, consumer, [domain[index_]] if index_ is not None else [], diag)
+    exclusive = state.exclusive and not shared_first
+    if over_first:
+        # Nothing fits within capacity (step 1's search found nothing): warn but allow, with the most even
+        # spread of the overflow the heuristic finds, one per GPU where step 1 was.
+        spread, _ = balance.heuristic(items, load0, capacity, exclusive, within_capacity=False,
+                                      occupied0=occupied0)
+        for consumer, g in zip(single, spread):
+            state.assign(consumer, [domain[g]] if g is not None else list(first[consumer.name]))
+        diag.extend(scratch.findings)
+        return _balance_report(state, "heuristic, over capacity", domain, capacity, 0.0)
+    result = balance.solve(items, load0, capacity, exclusive=exclusive, occupied0=occupied0)
+    choice: list[str] = [domain[g] if g is not None else "" for g in result.choice]
+    if not result.feasible or any(not c for c in choice):
+        choice = [first[c.name][0] for c in single]
+    kept = _previous_if_as_good(state, single, choice, domain, capacity, exclusive)
+    for consumer, key in zip(single, kept or choice):
+        state.assign(consumer, [key])
+    diag.extend(scratch.findings)
+    joint = result.exact and result.feasible and len(single) == sum(c.name in first and state.pinned(c) is None
+                                                                    for c in rest)
+    bound = result.lower_bound if result.feasible else 0.0
+    return _balance_report(state, "exact" if joint and kept is None else "heuristic", domain, capacity, bound)
+
+
+def _previous_if_as_good(state: _State, single: list[Consumer], choice: list[str], domain: list[str],
+                         capacity: list[float], exclusive: bool) -> list[str] | None:
+    """The previous GPUs of `single` when each is still one it may take, all fit together (one per GPU
+    under `exclusive`) and their variance is no higher than `choice`'s; else None."""
+    before = [state.previous.get(c.name, ()) for c in single]
+    if not single or any(len(p) != 1 for p in before) or [p[0] for p in before] == choice:
+        return None
+    index = {k: i for i, k in enumerate(domain)}
+    keys = [p[0] for p in before]
+    load = [state.used[k] for k in domain]
+    count = [len(state.on_gpu[k]) for k in domain]
+    new_load = list(load)
+    for consumer, key, new in zip(single, keys, choice):
+        gpu = state.infra.gpus.get(key)
+        if gpu is None or key not in index or not state.may_use(consumer, key) or key in state.alone_taken:
+            return None
+        load[index[key]] += state.charge(consumer, gpu)
+        count[index[key]] += 1
+        new_load[index[new]] += state.charge(consumer, state.infra.gpus[new])
+    if any(used > cap + 1e-9 for used, cap in zip(load, capacity)) or (exclusive and max(count) > 1):
+        return None
+    if balance.variance(load, capacity) > balance.variance(new_load, capacity) + 1e-9:
+        return None
+    return keys
+
+
+def _balance_report(state: _State, method: str, domain: list[str], capacity: list[float],
+                    bound: float) -> BalanceReport:
     final = [state.used[k] for k in domain]
     achieved = balance.variance(final, capacity)
     loads = [used / cap for used, cap in zip(final, capacity)]
-    if result.exact and result.feasible:
-        return BalanceReport("exact", achieved, achieved, max(loads), min(loads))
-    method = "heuristic" if result.feasible else "heuristic, over capacity"
-    return BalanceReport(method, achieved, min(result.lower_bound, achieved), max(loads), min(loads))
+    if method == "exact":
+        bound = achieved
+    return BalanceReport(method, achieved, min(bound, achieved), max(loads), min(loads))
 
 
 class Strategy:
@@ -514,7 +791,7 @@ class Strategy:
 
     A new strategy is one subclass and one entry in STRATEGIES (the schema's
     `placement.strategy` enum and `psot place --strategy` must list it: tests/placement/test_strategies.py).
-    The default `place` runs the ranked search over `order`, ranking GPUs by `rank_for`.
+    The default `place` runs the ranked search over `order`, ranking GPUs by `score_for`.
     """
 
     name: ClassVar[str]
@@ -530,11 +807,11 @@ class Strategy:
         alone, others = _owners_first(state, rest)
         return alone + _by_vram(others)
 
-    def rank_for(self, state: _State, consumer: Consumer) -> Rank:
-        return rank_largest if state.alone(consumer) else rank_vram
+    def score_for(self, state: _State, consumer: Consumer) -> Score:
+        return score_largest if state.alone(consumer) else score_vram
 
     def place(self, state: _State, rest: list[Consumer], diag: Diagnostics) -> BalanceReport | None:
-        _place_ranked(state, self.order(state, rest), self.rank_for, diag)
+        _place_ranked(state, self.order(state, rest), self.score_for, diag)
         return None
 
 
@@ -545,7 +822,11 @@ class Manual(Strategy):
     searches = False
 
     def place(self, state: _State, rest: list[Consumer], diag: Diagnostics) -> BalanceReport | None:
+        pinned = [c for c in rest if state.pinned(c) is not None]
+        _place_ranked(state, _by_vram(pinned), VramBased().score_for, diag)
         for consumer in rest:
+            if state.pinned(consumer) is not None:
+                continue
             lost = state.pin_lost.pop(consumer.name, None)
             if lost is not None:
                 # Nothing falls back under manual: PLACE005 tells the whole story, PLACE003 would contradict it.
@@ -575,10 +856,10 @@ class LatencyOptimized(Strategy):
         normal = _by_vram(c for c in others if not c.request.latency_critical)
         return alone + critical + normal
 
-    def rank_for(self, state: _State, consumer: Consumer) -> Rank:
+    def score_for(self, state: _State, consumer: Consumer) -> Score:
         if state.alone(consumer):
-            return rank_largest
-        return rank_fastest if consumer.request.latency_critical else rank_spread
+            return score_largest
+        return score_fastest if consumer.request.latency_critical else score_spread
 
 
 class IsolationFirst(Strategy):
@@ -627,11 +908,12 @@ def place(infra: Infra, diag: Diagnostics, strategy: str | None = None,
                 sub.warning("PLACE002", f"{consumer.name} gets no GPU: there are no GPUs under hosts",
                             consumer.path)
     budgets = _budgets(state)
+    by_free: dict[tuple, list[Gpu]] = {}
     placement = Placement(
         strategy=strategy,
         assignments={
             name: Assignment(state.placed.get(name, ()), c.request.vram_gb, budgets.get(name),
-                             _fallback(state, c))
+                             _fallback(state, c, by_free))
             for name, c in infra.consumers.items()
         },
         gpus={key: GpuUse(gpu.vram_gb, state.used[key], tuple(sorted(state.on_gpu[key])), _status_of(state, gpu))
@@ -656,17 +938,13 @@ def _run(state: _State, diag: Diagnostics) -> BalanceReport | None:
     consumers = sorted(infra.consumers.values(), key=lambda c: c.name)
     rest = []
     for consumer in consumers:
-        pinned = infra.gpus.get(consumer.request.pin_gpu) if consumer.request.pin_gpu else None
-        if pinned is not None and status(consumer, pinned) == "unavailable":
-            state.pin_lost[consumer.name] = pinned.key
-            pinned = None
-        if pinned is None:
-            rest.append(consumer)
-            continue
-        # Pins win in every strategy; a count > 1 takes its other GPUs by vram_based's rank.
-        extra = _pick(state, consumer, [g for g in _options(state, consumer) if g is not pinned],
-                      rank_vram, state.wanted(consumer) - 1, must_fit=False, no_share=False)
-        _record(state, consumer, [pinned.key] + (extra or []), diag)
+        pin = infra.gpus.get(consumer.request.pin_gpu) if consumer.request.pin_gpu else None
+        if pin is not None and state.pinned(consumer) is None:
+            state.pin_lost[consumer.name] = pin.key
+        if state.pinned(consumer) is not None and state.need(consumer) == 1:
+            _record(state, consumer, [pin.key] if pin is not None else [], diag)  # pins win in every strategy
+        else:
+            rest.append(consumer)   # with a pin and count > 1: its other GPUs are searched with everyone
     report = state.strategy.place(state, rest, diag)
     _report(state, diag)
     if not state.strategy.searches:
@@ -701,6 +979,15 @@ def _report(state: _State, diag: Diagnostics) -> None:
     for name, why in sorted(state.no_gpu.items()):
         if name not in state.pin_lost:
             diag.warning("PLACE002", f"{name} gets no GPU: {why}", infra.consumers[name].path)
+    if not state.strategy.isolating:
+        return
+    for name, keys in sorted(state.placed.items()):
+        consumer = infra.consumers[name]
+        shared = [k for k in keys if len(state.on_gpu[k]) > 1]
+        if consumer.request.isolate and not consumer.request.passthrough and shared:
+            others = sorted({n for k in shared for n in state.on_gpu[k]} - {name})
+            diag.warning("PLACE007", f"{name} is to be isolated but shares {', '.join(shared)} with "
+                         f"{', '.join(others)}: the GPUs that could take it alone cannot fit everyone", consumer.path)
 
 
 def _budgets(state: _State) -> dict[str, float]:
@@ -720,22 +1007,32 @@ def _budgets(state: _State) -> dict[str, float]:
     return out
 
 
-def _fallback(state: _State, consumer: Consumer) -> tuple[str, ...]:
-    """Where the consumer would go if its GPU failed: other eligible GPUs, best first.
+def _fallback(state: _State, consumer: Consumer, by_free: dict[tuple, list[Gpu]]) -> tuple[str, ...]:
+    """Where the consumer would go if its GPU failed: other eligible GPUs, best first, at most FALLBACK_MAX.
 
     A passthrough VM can only move to a GPU nobody uses; nobody moves onto a
     passed-through GPU. Then: `ok` before `degraded`, GPUs it fits on before
-    others, most free VRAM, name.
+    others, most free VRAM, name. `by_free` holds, per eligibility key, its GPUs
+    by status and most free VRAM once placement is over: the walk stops after a
+    few GPUs more than it lists, so listing costs no scan of every GPU.
     """
     own = set(state.placed.get(consumer.name, ()))
     if not own:
         return ()
-    others = [g for g in state.eligible(consumer) if g.key not in own
-              and not (consumer.request.passthrough and state.on_gpu[g.key])
-              and g.key not in state.alone_taken]
-    # Free VRAM is a float sum whose last bits depend on the order consumers were added (a
-    # search that starts from the previous placement adds them in another order): rounded,
-    # equal GPUs tie and go by name, and a second sync of the same input orders them the same.
-    others.sort(key=lambda g: (status(consumer, g) == "degraded", state.free(g.key) < state.charge(consumer, g),
+    key = eligibility_key(consumer)
+    passthrough = consumer.request.passthrough
+    if key not in by_free:
+        # Free VRAM is a float sum whose last bits depend on the order consumers were added: rounded,
+        # equal GPUs tie and go by name, and a second sync of the same input orders them the same.
+        by_free[key] = sorted(state.eligible(consumer), key=lambda g: (
+            _degraded(passthrough, g), -round(state.free(g.key), 6), g.key))
+    picked: list[Gpu] = []
+    for gpu in by_free[key]:
+        if gpu.key in own or gpu.key in state.alone_taken or (passthrough and state.on_gpu[gpu.key]):
+            continue
+        picked.append(gpu)
+        if len(picked) == 2 * FALLBACK_MAX:
+            break
+    picked.sort(key=lambda g: (_degraded(passthrough, g), state.free(g.key) < state.charge(consumer, g),
                                -round(state.free(g.key), 6), g.key))
-    return tuple(g.key for g in others)
+    return tuple(g.key for g in picked[:FALLBACK_MAX])

@@ -135,3 +135,12 @@ def why_none(consumer: Consumer) -> str:
         wanted.append(f"CUDA {request.cuda}")
     where = f"on host '{consumer.host}'" if consumer.host else f"for target {consumer.target}"
     return f"no available {' '.join(wanted) + ' ' if wanted else ''}GPU {where}"
+
+
+def eligibility_key(consumer: Consumer) -> tuple:
+    """Everything `eligible` and `status` read of a consumer: consumers with equal keys have the same
+    eligible GPUs with the same statuses, so placement computes and indexes them once per key
+    (10 000 Kubernetes workloads without `host` share one list). Extend it with anything they come to read."""
+    request = consumer.request
+    return (consumer.host, consumer.target, request.vendor, request.min_compute_capability, request.cuda,
+            request.passthrough)

@@ -59,13 +59,23 @@ def compare_table(infra: Infra, placements: dict[str, Placement], counts: dict[s
         rows.append((consumer,) + tuple(", ".join(placements[s].assignments[consumer].gpus) or "(none)"
                                         for s in names))
     gpu_rows = [("GPU VRAM",) + tuple(names)]
-    for key, gpu in infra.gpus.items():
-        gpu_rows.append((key,) + tuple(f"{fmt_gb(placements[s].gpus[key].used_gb)}/{fmt_gb(gpu.vram_gb)} GB"
-                                       for s in names))
+    for key in infra.gpus:
+        gpu_rows.append((key,) + tuple(_use_cell(placements[s], key) for s in names))
     findings = [("FINDINGS",) + tuple(names),
                 ("errors",) + tuple(str(counts[s][0]) for s in names),
                 ("warnings",) + tuple(str(counts[s][1]) for s in names)]
-    return "\n\n".join(table(t) for t in (rows, gpu_rows, findings)) + "\n"
+    out = "\n\n".join(table(t) for t in (rows, gpu_rows, findings)) + "\n"
+    balanced = [(s, p.balance) for s, p in placements.items() if p.balance is not None]
+    return out + "".join(f"\n{s}: {b.summary()}\n" for s, b in balanced)
+
+
+def _use_cell(placement: Placement, key: str) -> str:
+    """`3.5/4 GB` as `--strategy` shows it: `!` when over capacity, `(unavailable)` for a GPU that takes nothing."""
+    use = placement.gpus[key]
+    text = f"{fmt_gb(use.used_gb)}/{fmt_gb(use.capacity_gb)} GB"
+    if use.used_gb > use.capacity_gb + 1e-9:
+        text += " !"
+    return text + (" (unavailable)" if use.status == "unavailable" else "")
 
 
 @dataclass(frozen=True)

@@ -97,12 +97,6 @@ def by_name(infra: Infra, consumer_names) -> list[Consumer]:
     return [infra.consumers[n] for n in sorted(consumer_names)]
 
 
-def gpu_words(ctx: Context, key: str) -> str:
-    """`GPU 0 (ws/rtx-a5500)` on a single host, `ws/rtx-a5500` otherwise."""
-    label = ctx.infra.gpu_label(key)
-    return key if label == key else f"{label} ({key})"
-
-
 def pin_path(consumer: Consumer, otherwise: str) -> tuple:
     """`gpu.pin` when infra.yml writes one, else the request's `otherwise` key (a pin from an Incus `pci`)."""
     return consumer.request.path + ("pin" if consumer.request.pin_written else otherwise,)

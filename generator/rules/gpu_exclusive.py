@@ -51,7 +51,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.rules.base import Context, Problem, gpu_groups, gpu_words, names
+from generator.rules.base import Context, Problem, gpu_groups, names
 
 CODE = "GPU001"
 SEVERITY = "error"
@@ -64,7 +64,7 @@ def check(ctx: Context) -> Iterator[Problem]:
     for key, group in gpu_groups(ctx):
         if len(group) < 2 or (key is not None and any(c.request.passthrough for c in group)):
             continue
-        where = "" if key is None else f" on {gpu_words(ctx, key)}"
+        where = "" if key is None else f" on {ctx.infra.gpu_label(key)}"
         # The finding points at the second instance (by name, as listed): one that breaks the policy.
         yield Problem(f"GPU policy is 'exclusive' but {len(group)} instances have GPU access{where}: "
                       f"{names(group)}. Set global.gpu_policy: shared to allow this.", group[1].path, at="key")

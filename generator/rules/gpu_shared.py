@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.rules.base import Context, Problem, gpu_groups, gpu_words, names
+from generator.rules.base import Context, Problem, gpu_groups, names
 
 CODE = "GPU002"
 SEVERITY = "warning"
@@ -58,6 +58,6 @@ def check(ctx: Context) -> Iterator[Problem]:
         if len(group) < 2:
             continue
         # Seed 004's words exactly; with an inventory, the GPU is named before the instances.
-        who = f"({names(group)})" if key is None else f"on {gpu_words(ctx, key)}: {names(group)}"
+        who = f"({names(group)})" if key is None else f"on {ctx.infra.gpu_label(key)}: {names(group)}"
         yield Problem(f"GPU policy is 'shared': {len(group)} instances share GPU access {who}. "
                       "No VRAM isolation on consumer GPUs.", group[1].path, at="key")

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.rules.base import Context, Problem, gpu_groups, gpu_words, names
+from generator.rules.base import Context, Problem, gpu_groups, names
 
 CODE = "PASS001"
 SEVERITY = "error"
@@ -66,5 +66,5 @@ def check(ctx: Context) -> Iterator[Problem]:
             continue
         vm = vms[0]
         others = [c for c in group if c is not vm]
-        yield Problem(f"{gpu_words(ctx, key)} is passed through to VM {vm.name} (vfio-pci), so it can serve nothing "
+        yield Problem(f"{ctx.infra.gpu_label(key)} is passed through to VM {vm.name} (vfio-pci), so it can serve nothing "
                       f"else under any gpu_policy: {names(others)} must use another GPU", group[1].path, at="key")

@@ -36,7 +36,7 @@ Failing::
 
 Finding::
 
-    infra.yml:9:65: warning[VRAM001] ai-enrichment budget (6.8 GB) exceeds GPU 1 (4 GB). Auto-adjusted to 3.5 GB.
+    infra.yml:9:65: warning[VRAM001] ai-enrichment budget (6.8 GB) exceeds GPU 1 (ws/rtx-a400), 4 GB. Auto-adjusted to 3.5 GB.
 """
 
 from __future__ import annotations
@@ -59,6 +59,6 @@ def check(ctx: Context) -> Iterator[Problem]:
         if budget is None or assignment.budget_gb is None or assignment.budget_gb >= budget.gb:
             continue
         smallest = min((infra.gpus[k] for k in assignment.gpus), key=lambda g: (g.vram_gb, g.key))
-        yield Problem(f"{consumer.name} budget ({fmt_gb(budget.gb)} GB) exceeds {infra.gpu_label(smallest.key)} "
-                      f"({fmt_gb(smallest.vram_gb)} GB). Auto-adjusted to {fmt_gb(assignment.budget_gb)} GB.",
+        yield Problem(f"{consumer.name} budget ({fmt_gb(budget.gb)} GB) exceeds {infra.gpu_label(smallest.key)}, "
+                      f"{fmt_gb(smallest.vram_gb)} GB. Auto-adjusted to {fmt_gb(assignment.budget_gb)} GB.",
                       budget.path)

@@ -1,4 +1,7 @@
-"""The consumers placed on one GPU together need more VRAM than it has: a warning, not an error.
+"""The consumers placed on one GPU need more VRAM than it has: a warning, not an error.
+
+One warning per GPU over capacity, listing everyone on it, also when that is
+a single consumer too large for it (VRAM003 names that consumer too).
 
 They may all run if they do not peak at the same time, or one of them may
 fail to load its model: VRAM estimates are estimates, so psot warns but
@@ -40,7 +43,7 @@ Failing::
 
 Finding::
 
-    infra.yml:7:7: warning[VRAM002] Combined VRAM (~5.7 GB) exceeds GPU 1 capacity (4 GB): ai-clip, ai-florence, ai-whisper
+    infra.yml:7:7: warning[VRAM002] Combined VRAM (~5.7 GB) exceeds GPU 1 (ws/rtx-a400) capacity (4 GB): ai-clip, ai-florence, ai-whisper
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ def check(ctx: Context) -> Iterator[Problem]:
     infra = ctx.infra
     for key, use in ctx.need_placement().gpus.items():
         gpu = infra.gpus[key]
-        if len(use.consumers) > 1 and use.used_gb > gpu.vram_gb + 1e-9:
+        if use.consumers and use.used_gb > gpu.vram_gb + 1e-9:
             yield Problem(f"Combined VRAM (~{fmt_gb(use.used_gb)} GB) exceeds {infra.gpu_label(key)} capacity "
                           f"({fmt_gb(gpu.vram_gb)} GB): {names(by_name(infra, use.consumers))}",
                           gpu.path, at="key")

@@ -1,8 +1,9 @@
-"""A consumer needs more VRAM than its pinned GPU, or than any GPU it could get.
+"""A consumer needs more VRAM than a GPU it is placed on.
 
-Warn but allow: the message names the pinned GPU, or the largest eligible
-one. A consumer with a `budget` is exempt: its budget shrinks to the GPU
-(VRAM001 says so).
+Warn but allow: the message names the GPU placement put it on (the smallest
+of its GPUs it does not fit on), whether a pin or the strategy chose it. A
+consumer with a `budget` is exempt: its budget shrinks to the GPU (VRAM001
+says so). Its GPU is also named by VRAM002, which lists everyone on it.
 
 Fix::
 
@@ -45,7 +46,7 @@ Failing::
 
 Finding::
 
-    infra.yml:13:42: warning[VRAM003] Nemotron-30B requires ~21.7 GB, GPU 1 only has 4 GB
+    infra.yml:13:42: warning[VRAM003] Nemotron-30B requires ~21.7 GB, GPU 1 (ws/rtx-a400) only has 4 GB
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from generator.placement.core import fmt_gb
-from generator.placement.eligibility import eligible
 from generator.rules.base import Context, Problem
 
 CODE = "VRAM003"
@@ -65,17 +65,10 @@ def check(ctx: Context) -> Iterator[Problem]:
     infra = ctx.infra
     for consumer in ctx.consumers():
         request = consumer.request
-        keys = ctx.gpus_of(consumer)
-        if request.budget is not None or not keys:
+        if request.budget is not None:
             continue
-        if request.pin_gpu in keys:
-            named = infra.gpus[request.pin_gpu]
-        else:
-            # A GPU passed through to another consumer's VM is no candidate: it serves nothing else.
-            candidates = [g for g in eligible(consumer, infra)
-                          if not any(infra.consumers[o].request.passthrough
-                                     for o in ctx.need_placement().gpus[g.key].consumers if o != consumer.name)]
-            named = max(candidates or [infra.gpus[k] for k in keys], key=lambda g: (g.vram_gb, g.key))
-        if request.vram_gb > named.vram_gb:
+        small = [infra.gpus[k] for k in ctx.gpus_of(consumer) if request.vram_gb > infra.gpus[k].vram_gb]
+        if small:
+            named = min(small, key=lambda g: (g.vram_gb, g.key))
             yield Problem(f"{consumer.label} requires ~{fmt_gb(request.vram_gb)} GB, "
                           f"{infra.gpu_label(named.key)} only has {fmt_gb(named.vram_gb)} GB", consumer.vram_path)

@@ -183,7 +183,8 @@ class Problem:
     def charge(self, name: str, key: str) -> float:
         c = self.consumers[name]
         if c.budget_gb is not None:
-            return min(c.vram_gb, c.budget_gb, self.usable(key))
+            # A budget without vram_gb is charged the budget (README, Placement).
+            return min(c.vram_gb if c.vram_gb > 0 else c.budget_gb, c.budget_gb, self.usable(key))
         return c.vram_gb
 
     def eligible(self, name: str) -> list[str]:

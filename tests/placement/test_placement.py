@@ -40,7 +40,8 @@ def test_seed_001_budget_is_adjusted_with_the_seed_warning():
     assert enrichment.budget_gb == 3.5
     warning = by_code["VRAM001"]
     assert warning.severity == "warning"
-    assert warning.message == "ai-enrichment budget (6.8 GB) exceeds GPU 1 (4 GB). Auto-adjusted to 3.5 GB."
+    assert warning.message == ("ai-enrichment budget (6.8 GB) exceeds GPU 1 (ws/rtx-a400), 4 GB. "
+                               "Auto-adjusted to 3.5 GB.")
     assert warning.path == "workloads.ai-enrichment.gpu.budget.gb"
     assert (warning.line, warning.column) == (66, 41)
 
@@ -112,7 +113,7 @@ def test_vendor_and_compute_capability_restrict_eligible_gpus(infra_file):
     result, by_code = compiled(path)
     assert gpus_of(result)["rocm"] == ["ws/radeon"]
     assert gpus_of(result)["cuda"] == ["ws/big"]
-    assert by_code["VRAM003"].message == "old requires ~30 GB, GPU 0 only has 24 GB"
+    assert by_code["VRAM003"].message == "old requires ~30 GB, GPU 0 (ws/big) only has 24 GB"
 
 
 def test_exclusive_gives_each_consumer_a_gpu_of_its_own(infra_file):
@@ -133,8 +134,9 @@ def test_pins_win_and_budget_follows_the_pinned_gpu(infra_file):
     result, by_code = compiled(path)
     assert gpus_of(result) == {"enrich": ["ws/small"], "llm": ["ws/small"]}
     assert result.placement.assignments["enrich"].budget_gb == 7.5
-    assert by_code["VRAM003"].message == "llm requires ~20 GB, GPU 1 only has 8 GB"
-    assert by_code["VRAM001"].message == "enrich budget (12 GB) exceeds GPU 1 (8 GB). Auto-adjusted to 7.5 GB."
+    assert by_code["VRAM003"].message == "llm requires ~20 GB, GPU 1 (ws/small) only has 8 GB"
+    assert by_code["VRAM001"].message == ("enrich budget (12 GB) exceeds GPU 1 (ws/small), 8 GB. "
+                                          "Auto-adjusted to 7.5 GB.")
 
 
 def test_pin_to_an_unavailable_gpu_falls_back_with_a_warning(infra_file):
@@ -349,13 +351,15 @@ workloads:
 """
 
 
+
 def test_count_all_takes_every_eligible_gpu_of_the_host(infra_file, tmp_path):
     """Every GPU of its host that its request accepts and that is not unavailable: ws/c (unavailable) and
-    ws/d (amd) are not train's; an Incus machine's host is the only Incus host."""
+    ws/d (amd) are not train's; an Incus machine's host is the only Incus host. A consumer's GPUs are listed
+    by key, whatever order placement chose them in (a second sync keeps an Incus machine's devices in order)."""
     result, _ = compiled(infra_file(COUNT_ALL), output_dir=tmp_path / "out")
     assert result.ok, [f.format() for f in result.diag.findings]
     assert gpus_of(result) == {"embed": ["ws/d"], "finetune": ["k1/g0", "k1/g1"], "notebook": ["lab/r0", "lab/r1"],
-                               "render-vm": ["pve/p1", "pve/p0"], "train": ["ws/a", "ws/b"]}
+                               "render-vm": ["pve/p0", "pve/p1"], "train": ["ws/a", "ws/b"]}
     assert [f.code for f in result.diag.findings if f.code.startswith("PLACE")] == []
 
 

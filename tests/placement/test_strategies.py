@@ -92,7 +92,7 @@ def test_seed_000_gaming_vm_alone_on_the_5070_ti_transcoding_on_the_970(strategy
 def test_seed_000_ollama_falls_back_to_the_970_with_a_warning(tmp_path):
     result = compile_infra(SEED_000, until="place", output_dir=tmp_path / "out")
     assert [f.message for f in result.diag.findings if f.code == "VRAM003"] == [
-        "llama3.1-8b-q8 requires ~9.5 GB, GPU 0 only has 4 GB"]
+        "llama3.1-8b-q8 requires ~9.5 GB, GPU 0 (pve/gtx-970) only has 4 GB"]
 
 
 def test_seed_000_without_the_5070_ti(tmp_path):
@@ -104,7 +104,7 @@ def test_seed_000_without_the_5070_ti(tmp_path):
     assert {n: a["gpus"] for n, a in body["assignments"].items()} == {"gaming": [], "ollama": [GTX], "plex": [GTX]}
     assert body["gpus"][TI]["status"] == "unavailable"
     codes = [(f["code"], f["message"]) for f in body["findings"]]
-    assert ("VRAM003", "llama3.1-8b-q8 requires ~9.5 GB, GPU 0 only has 4 GB") in codes
+    assert ("VRAM003", "llama3.1-8b-q8 requires ~9.5 GB, GPU 0 (pve/gtx-970) only has 4 GB") in codes
     assert ("PLACE008", f"gaming moves from {TI} to no GPU: {TI} is gone") in codes
     assert ("PLACE002", "gaming gets no GPU: it needs a whole GPU with 12 GB and no free eligible one has it") in codes
 
@@ -167,14 +167,16 @@ def test_without_a_gpu_name_used_on_two_hosts_asks_for_host_gpu(infra_file, tmp_
 
 
 def test_compare_shows_the_five_strategies(tmp_path):
+    """As `--strategy` shows each: `!` on a GPU over capacity, balanced's line; exit 1 since manual has errors."""
     result = run_psot("place", str(SEED_001), "--compare", "-o", str(tmp_path / "out"))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["CONSUMER", "manual", "vram_based", "latency_optimized", "isolation_first",
                                 "balanced"]
     assert lines[1].split() == ["ai-clip", "(none)", A5500, A400, A400, A5500]
-    assert "ws/rtx-a400   0/4 GB   4.15/4 GB   6.2/4 GB           6.85/4 GB        3.5/4 GB" in lines
-    assert lines[-2].split() == ["errors", "5", "0", "0", "0", "0"]
+    assert "ws/rtx-a400   0/4 GB   4.15/4 GB !   6.2/4 GB !         6.85/4 GB !      3.5/4 GB" in lines
+    assert lines[-4].split() == ["errors", "5", "0", "0", "0", "0"]
+    assert lines[-1].startswith("balanced: GPU load spread: max ")
     body = json.loads(run_psot("place", str(SEED_001), "--compare", "--format", "json",
                                "-o", str(tmp_path / "out")).stdout)
     assert list(body["strategies"]) == ["manual", "vram_based", "latency_optimized", "isolation_first",
@@ -279,6 +281,20 @@ def test_low_churn_keeps_consumers_where_they_were(tmp_path):
         "x": ["ws/a"], "y": ["ws/b"], "z": ["ws/a"]}
     assert {n: list(a.gpus) for n, a in fresh.placement.assignments.items()} == {
         "x": ["ws/b"], "y": ["ws/b"], "z": ["ws/a"]}
+
+
+def test_low_churn_keeps_a_previous_gpu_that_ties(tmp_path):
+    """x and y of 4 GB on two equal GPUs: from scratch x goes to a; a previous placement with x on b keeps it."""
+    path = tmp_path / "infra.yml"
+    path.write_text(LOW_CHURN.format(extra="").replace("vram_gb: 3", "vram_gb: 4"))
+    assert run_psot("sync", str(path)).returncode == 0
+    placement_yml = path.parent / "generated" / "placement.yml"
+    text = placement_yml.read_text()
+    swapped = text.replace("- ws/a", "- ws/TMP").replace("- ws/b", "- ws/a").replace("- ws/TMP", "- ws/b")
+    assert swapped != text
+    placement_yml.write_text(swapped)
+    result = compile_infra(path, until="place")
+    assert {n: list(a.gpus) for n, a in result.placement.assignments.items()} == {"x": ["ws/b"], "y": ["ws/a"]}
 
 
 def test_low_churn_ignores_a_placement_of_another_strategy(tmp_path):
