@@ -1,0 +1,107 @@
+"""The user's own compose files, read as an input: which services they define, and what those services
+already say about GPUs.
+
+Each file is read with psot's loader (generator/load/loader.py: safe, bounded, with the position of
+every key), relative to infra.yml's directory. That loader refuses YAML tags on collections, so a
+base that uses Compose's merge tags (`!override`, `!reset`) itself is reported as unreadable. A file
+is read once per content: the rules of one run ask for it several times.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.diagnostics.findings import Diagnostics
+from generator.load import loader
+
+# The variables that choose GPUs inside a container: a base that sets them fights psot's choice.
+GPU_VARIABLES = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES")
+
+
+@dataclass(frozen=True)
+class BaseFile:
+    """One compose file: its services (name -> spec), or why it cannot be read (`error`, with its place)."""
+    name: str                          # as infra.yml writes it
+    services: Mapping[str, Any]
+    document: loader.Document | None
+    error: str | None = None
+
+    def where(self, *path: Any) -> str:
+        """`file:line:col` of a key of the file."""
+        if self.document is None:
+            return self.name
+        file, line, column = self.document.locate(tuple(path), at="key")
+        return f"{self.name}:{line}:{column}"
+
+    def gpu_settings(self, service: str) -> list[str]:
+        """What the service already says about GPUs: a device reservation, a GPU variable; with their place."""
+        spec = self.services.get(service)
+        if not isinstance(spec, Mapping):
+            return []
+        found = []
+        devices = _at(spec, "deploy", "resources", "reservations", "devices")
+        if isinstance(devices, list) and devices:
+            found.append(f"reserves GPUs (deploy.resources.reservations.devices, "
+                         f"{self.where('services', service, 'deploy', 'resources', 'reservations', 'devices')})")
+        environment = spec.get("environment")
+        for variable in GPU_VARIABLES:
+            index = _variable(environment, variable)
+            if index is not None:
+                found.append(f"sets {variable} ({self.where('services', service, 'environment', index)})")
+        return found
+
+
+def _at(spec: Mapping[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(spec, Mapping):
+            return None
+        spec = spec.get(key)
+    return spec
+
+
+def _variable(environment: Any, name: str) -> str | int | None:
+    """The key (mapping form) or index (list form, `NAME=value`) of `name` in a service's environment."""
+    if isinstance(environment, Mapping):
+        return name if name in environment else None
+    if isinstance(environment, list):
+        for i, entry in enumerate(environment):
+            if isinstance(entry, str) and entry.split("=", 1)[0] == name:
+                return i
+    return None
+
+
+def read(project_dir: str, name: str) -> BaseFile:
+    """The compose file `name` (relative to `project_dir`, infra.yml's directory)."""
+    path = Path(project_dir) / name
+    try:
+        st = os.stat(path)
+    except OSError:
+        return _read(str(path), name, None)
+    return _read(str(path), name, (st.st_mtime_ns, st.st_size, st.st_ino))
+
+
+def exists(project_dir: str, name: str) -> bool:
+    return os.path.lexists(Path(project_dir) / name)
+
+
+@functools.lru_cache(maxsize=32)
+def _read(path: str, name: str, stamp: tuple[int, int, int] | None) -> BaseFile:
+    if stamp is None and not os.path.lexists(path):
+        return BaseFile(name, {}, None, "does not exist")
+    diag = Diagnostics(default_file=name)
+    document = loader.load(Path(path), diag)
+    errors = [f for f in diag.findings if f.severity == "error"]
+    if document is None or errors:
+        first = errors[0] if errors else None
+        why = f"cannot be read ({first.line}:{first.column}: {first.message})" if first else "cannot be read"
+        return BaseFile(name, {}, None, why)
+    data = document.data
+    services = data.get("services") if isinstance(data, Mapping) else None
+    if not isinstance(services, Mapping):
+        return BaseFile(name, {}, document, "has no `services:` mapping")
+    return BaseFile(name, services, document)
