@@ -72,6 +72,7 @@ class ComposeSettings:
     files: tuple[str, ...]
     project_dir: str | None
     file_written: bool
+    file_listed: bool                  # `file` is written as a list
     command_path: tuple
     file_path: tuple
     project_dir_path: tuple
@@ -98,4 +99,4 @@ def compose_settings(host: str, spec: Mapping[str, Any], global_section: Mapping
             else DEFAULT_COMPOSE_COMMAND
     listed = (files,) if isinstance(files, str) else tuple(files or ())
     return ComposeSettings(str(command), listed or (DEFAULT_COMPOSE_FILE,), project_dir, bool(listed),
-                           command_path, file_path, project_dir_path)
+                           isinstance(files, list), command_path, file_path, project_dir_path)

@@ -18,6 +18,9 @@ from typing import Any
 
 from generator.diagnostics.findings import Diagnostics
 from generator.load import loader
+from generator.model.core import Infra
+from generator.model.hosts import ComposeSettings, compose_settings
+from generator.model.workloads import Workload
 
 # The variables that choose GPUs inside a container: a base that sets them fights psot's choice.
 GPU_VARIABLES = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES")
@@ -105,3 +108,35 @@ def _read(path: str, name: str, stamp: tuple[int, int, int] | None) -> BaseFile:
     if not isinstance(services, Mapping):
         return BaseFile(name, {}, document, "has no `services:` mapping")
     return BaseFile(name, services, document)
+
+
+@dataclass(frozen=True)
+class Project:
+    """A host's compose project as psot sees it: its settings, its compose workloads, its base files."""
+    host: str
+    settings: ComposeSettings
+    workloads: tuple[Workload, ...]       # in file order
+    files: tuple[BaseFile, ...]           # the files read: all written ones, or the default when it exists
+
+    def file_path(self, index: int) -> tuple:
+        """Where infra.yml writes the `index`th file (its item, when `file` is a list)."""
+        return self.settings.file_path + ((index,) if self.settings.file_listed else ())
+
+    def service_file(self, service: str) -> BaseFile | None:
+        """The last file that defines `service` (compose merges the later over the earlier)."""
+        return next((f for f in reversed(self.files) if service in f.services), None)
+
+
+def projects(infra: Infra) -> list[Project]:
+    """The compose project of every host that runs compose workloads, by host name."""
+    by_host: dict[str, list[Workload]] = {}
+    for workload in infra.workloads.values():
+        if workload.target == "compose" and workload.host in infra.hosts:
+            by_host.setdefault(workload.host, []).append(workload)
+    out = []
+    for host, workloads in sorted(by_host.items()):
+        settings = compose_settings(host, infra.hosts[host].spec, infra.data.get("global") or {})
+        names = settings.files if settings.file_written else tuple(
+            f for f in settings.files if exists(infra.project_dir, f))
+        out.append(Project(host, settings, tuple(workloads), tuple(read(infra.project_dir, f) for f in names)))
+    return out
