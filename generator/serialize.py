@@ -162,7 +162,7 @@ def _compose_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
         return loader.construct_mapping(node, deep=True)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
-    return None if node.tag == "!reset" else loader.construct_scalar(node)
+    return None if node.tag == "!reset" or not isinstance(node, yaml.ScalarNode) else loader.construct_scalar(node)
 
 
 # The safe loader, plus Compose's merge tags of the compose override (`devices: !override [...]`): read as

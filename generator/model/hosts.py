@@ -78,10 +78,14 @@ class ComposeSettings:
     project_dir_path: tuple
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def compose_settings(host: str, spec: Mapping[str, Any], global_section: Mapping[str, Any]) -> ComposeSettings:
     """The compose settings of host `host` (its infra.yml `spec`), under infra.yml's `global` section."""
-    own = spec.get("compose") if isinstance(spec.get("compose"), Mapping) else {}
-    shared = global_section.get("compose") if isinstance(global_section.get("compose"), Mapping) else {}
+    own: Mapping[str, Any] = _mapping(spec.get("compose"))
+    shared: Mapping[str, Any] = _mapping(global_section.get("compose"))
 
     def pick(key: str) -> tuple[Any, tuple]:
         if own.get(key) is not None:

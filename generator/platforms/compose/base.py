@@ -60,11 +60,12 @@ class BaseFile:
 
 
 def _at(spec: Mapping[str, Any], *keys: str) -> Any:
+    value: Any = spec
     for key in keys:
-        if not isinstance(spec, Mapping):
+        if not isinstance(value, Mapping):
             return None
-        spec = spec.get(key)
-    return spec
+        value = value.get(key)
+    return value
 
 
 def _variable(environment: Any, name: str) -> str | int | None:
@@ -131,7 +132,7 @@ def projects(infra: Infra) -> list[Project]:
     """The compose project of every host that runs compose workloads, by host name."""
     by_host: dict[str, list[Workload]] = {}
     for workload in infra.workloads.values():
-        if workload.target == "compose" and workload.host in infra.hosts:
+        if workload.target == "compose" and workload.host is not None and workload.host in infra.hosts:
             by_host.setdefault(workload.host, []).append(workload)
     out = []
     for host, workloads in sorted(by_host.items()):

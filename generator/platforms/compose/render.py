@@ -88,7 +88,7 @@ def _reservation_lines(runtime: Runtime, gpus: list[Gpu], caps: tuple[str, ...])
     by_driver: dict[str, list[tuple[str, Gpu]]] = {}
     for gpu in gpus:
         vendor = tables.vendor(gpu.vendor)
-        if vendor.cdi_device is None:
+        if vendor.cdi_device is None and runtime.reservations:
             by_driver.setdefault(vendor.compose_driver, []).append((nvidia_id(gpu), gpu))
         elif runtime.vendor_cdi_reservation:
             by_driver.setdefault(vendor.compose_driver, []).append((cdi_name(gpu), gpu))
