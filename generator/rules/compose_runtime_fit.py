@@ -2,7 +2,7 @@
 
 Each runtime honours a different part of the compose file. CDI devices
 (AMD and Intel everywhere; NVIDIA under podman-compose and `podman
-compose`) carry no capabilities: the CDI spec the vendor's toolkit generated
+compose`) carry no capabilities: the CDI devices file the vendor's toolkit generated
 decides which driver libraries the container gets, so a `gpu.capabilities`
 other than `[gpu]` or `[all]` would be silently dropped. podman-compose
 cannot replace a reservation the user's compose file already makes (its
@@ -11,8 +11,8 @@ cannot replace a reservation the user's compose file already makes (its
 
 Fix::
 
-    Remove `gpu.capabilities` (the CDI spec grants what the toolkit put in
-    it), or run the host's services with `docker compose`; under
+    Remove `gpu.capabilities` (the CDI devices file grants what the toolkit
+    put in it), or run the host's services with `docker compose`; under
     podman-compose, remove the service's `deploy.resources.reservations`
     from your compose file, and drop `project_dir`.
 
@@ -44,7 +44,7 @@ Failing::
 
 Finding::
 
-    infra.yml:10:55: error[COMPOSE006] plex: podman-compose passes ws/rtx as a CDI device (nvidia.com/gpu=0), which carries no capabilities: video would be dropped; remove gpu.capabilities (the CDI spec decides what the container gets) or run host 'ws' with docker compose
+    infra.yml:10:55: error[COMPOSE006] plex: podman-compose passes ws/rtx as a CDI device (nvidia.com/gpu=0), which carries no capabilities: video would be dropped; remove gpu.capabilities (the CDI devices file decides what the container gets) or run host 'ws' with docker compose
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def check(ctx: Context) -> Iterator[Problem]:
                 dropped = ", ".join(c for c in asked if c not in ("gpu", "all"))
                 yield Problem(f"{workload.name}: {runtime.name} passes {gpu.key} as a CDI device ({cdi_name(gpu)}), "
                               f"which carries no capabilities: {dropped} would be dropped; remove gpu.capabilities "
-                              f"(the CDI spec decides what the container gets)"
+                              f"(the CDI devices file decides what the container gets)"
                               + (f" or run host '{project.host}' with docker compose" if nvidia else ""),
                               consumer.request.path + ("capabilities",))
                 break

@@ -112,7 +112,7 @@ def test_podman_compose_cannot_replace_the_bases_reservation_nor_carry_capabilit
         "deploy.resources.reservations from the service there",
         "infra.yml:14:66: error[COMPOSE006] plex: podman-compose passes ws/a400 as a CDI device "
         f"(nvidia.com/gpu={UUID_B}), which carries no capabilities: video would be dropped; remove "
-        "gpu.capabilities (the CDI spec decides what the container gets) or run host 'ws' with docker compose",
+        "gpu.capabilities (the CDI devices file decides what the container gets) or run host 'ws' with docker compose",
     ]
 
 
