@@ -1,10 +1,11 @@
-"""A host's compose command runs a compose runtime psot knows: Docker Compose v2, podman-compose or `podman compose`.
+"""A host's compose command runs a compose runtime psot knows; otherwise the override is written for Docker Compose v2.
 
 The GPU override takes the form its runtime honours: Docker Compose v2
 replaces the base's reservation with `!override`, podman-compose turns only
 NVIDIA reservations into devices, and `podman compose` acts on CDI device
-names alone. With a command psot cannot place among them it cannot say
-what the override will mean, so it refuses to guess.
+names alone. With a command psot cannot place among them (a wrapper
+script of your own) it cannot say what the override will mean: it writes
+Docker Compose v2's form and says so.
 
 Fix::
 
@@ -42,7 +43,7 @@ Failing::
 
 Finding::
 
-    infra.yml:7:24: error[COMPOSE003] host 'ws': compose command 'nerdctl compose' runs no compose runtime psot knows (Docker Compose v2, podman-compose, podman compose); write docker compose, podman-compose or podman compose
+    infra.yml:7:24: warning[COMPOSE003] host 'ws': compose command 'nerdctl compose' runs no compose runtime psot knows (Docker Compose v2, podman-compose, podman compose), so the override is written for Docker Compose v2; write docker compose, podman-compose or podman compose to choose
 """
 
 from __future__ import annotations
@@ -56,21 +57,18 @@ from generator.rules.compose_command import problem, words
 from generator.rules.incus_config_keys import shown
 
 CODE = "COMPOSE003"
-SEVERITY = "error"
+SEVERITY = "warning"
 STAGE = "model"
 
 
 def check(ctx: Context) -> Iterator[Problem]:
     for project in projects(ctx.infra):
         command = project.settings.command
-        if problem(command) is not None and project.settings.command_path == ("global", "compose", "command"):
-            continue   # COMPOSE002 says why it cannot be run
         if problem(command) is not None:
-            yield Problem(f"host '{project.host}': compose command '{shown(command)}' {problem(command)}",
-                          project.settings.command_path)
-            continue
+            continue   # COMPOSE002 says why it cannot be run
         if runtime_of(words(command)) is None:
             known = ", ".join(r.name for r in RUNTIMES)
             yield Problem(f"host '{project.host}': compose command '{shown(command)}' runs no compose runtime "
-                          f"psot knows ({known}); write docker compose, podman-compose or podman compose",
+                          f"psot knows ({known}), so the override is written for Docker Compose v2; write docker compose, "
+                          "podman-compose or podman compose to choose",
                           project.settings.command_path or ("hosts", project.host))

@@ -72,7 +72,7 @@ def programs(files: Mapping[str, bytes], ctx: Context) -> list[Program]:
         settings = settings_of(ctx.infra_data, host)
         dest = ctx.ssh(host)
         chosen = (".".join(settings.command_path),) if settings.command_path else ()
-        out.append(Program(NAME, host, (settings.command,),
+        out.append(Program(NAME, host, (shlex.join(shlex.split(settings.command)),),
                            f"on this machine with DOCKER_HOST=ssh://{dest}" if dest else "on this machine",
                            chosen + ((f"hosts.{host}.ssh",) if dest else ())))
     return out

@@ -188,11 +188,12 @@ def test_plan_compares_the_tagged_override_as_data(tmp_path):
     assert changed_keys(before, override(path)) == ("services.plex.deploy.resources.reservations.devices",)
 
 
-def test_unknown_runtime_is_an_error(tmp_path):
-    project(tmp_path, "docker", PLAIN_BASE, command="nerdctl compose")
+def test_an_unknown_runtime_gets_docker_composes_form_with_a_warning(tmp_path):
+    path = project(tmp_path, "docker", PLAIN_BASE, command="nerdctl compose")
     done = run_psot("validate", cwd=tmp_path)
-    assert done.returncode == 1
-    assert "error[COMPOSE003] host 'ws': compose command 'nerdctl compose' runs no compose runtime" in done.stdout
+    assert done.returncode == 0
+    assert "warning[COMPOSE003] host 'ws': compose command 'nerdctl compose' runs no compose runtime" in done.stdout
+    assert b"devices: !override" in override(path)
 
 
 def test_the_default_infra_yml_reads_its_compose_file():
