@@ -57,9 +57,9 @@ def read_tree(root: Path) -> list[File]:
             path = Path(dirpath) / name
             raw = path.read_bytes()
             rel = path.relative_to(root).as_posix()
-            if name.endswith(YAML_SUFFIXES):
+            if name.endswith(YAML_SUFFIXES) and not raw.count(b" !override"):
                 files.append((rel, "yaml", yaml.load(raw, Loader=Loader), raw))
-            else:
+            else:   # text by nature, as psot writes it: the compose override (comments, Compose's !override)
                 files.append((rel, "text", raw.decode("utf-8"), raw))
     return files
 

@@ -157,9 +157,25 @@ def yaml_file(data: Any, source: str) -> bytes:
     return (header(source) + dump_yaml(data)).encode("utf-8")
 
 
+def _compose_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return None if node.tag == "!reset" or not isinstance(node, yaml.ScalarNode) else loader.construct_scalar(node)
+
+
+# The safe loader, plus Compose's merge tags of the compose override (`devices: !override [...]`): read as
+# the value they tag (`!reset` as null), so plan still compares the override as data. A subclass: the
+# tags are not added to PyYAML's own loaders.
+_Reader = type("_Reader", (getattr(yaml, "CSafeLoader", yaml.SafeLoader),), {})
+for _tag in ("!override", "!reset"):
+    yaml.add_constructor(_tag, _compose_tag, Loader=_Reader)
+
+
 def load_yaml(text: bytes | str) -> Any:
     """Read back a generated YAML file (plan compares data, not bytes)."""
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return yaml.load(text, Loader=_Reader)
 
 
 def file_bytes(data: Any, source: str) -> bytes:

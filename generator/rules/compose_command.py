@@ -1,4 +1,4 @@
-"""`global.compose.command` is a command line: a program, then its words, quoted as a shell would.
+"""`global.compose.command` (and `hosts.<h>.compose.command`) is a command line: a program, then its words, quoted as a shell would.
 
 `psot apply` runs this command (default `docker compose`) with the
 override files and `up` appended, splitting it into words as a POSIX
@@ -37,6 +37,7 @@ import shlex
 import unicodedata
 from collections.abc import Iterator
 
+from generator.platforms.compose.base import projects
 from generator.rules.base import Context, Problem
 from generator.rules.incus_config_keys import shown
 
@@ -71,3 +72,8 @@ def check(ctx: Context) -> Iterator[Problem]:
         why = problem(command)
         if why is not None:
             yield Problem(f"global.compose.command '{shown(command)}' {why}", ("global", "compose", "command"))
+    for project in projects(ctx.infra):
+        path = project.settings.command_path
+        why = problem(project.settings.command)
+        if why is not None and path[:1] == ("hosts",):
+            yield Problem(f"hosts.{project.host}.compose.command '{shown(project.settings.command)}' {why}", path)

@@ -15,6 +15,7 @@ import yaml
 from generator import starter
 from generator.detect import normalise
 from generator.resources import data_dir
+from generator.serialize import load_yaml
 from tests.conftest import REPO, run_psot
 from tests.detect.helpers import (
     FIXTURES,
@@ -355,8 +356,9 @@ def test_the_starter_places_and_syncs(args, tmp_path):
     assert sync.stdout.endswith("Plan: 2 to add, 0 to change, 0 to destroy.\nWrote out/: 2 files changed.\n")
     # The service gets the GPU placement chose, by the index the inventory gives it.
     host, gpu = placed["assignments"]["ollama"]["gpus"][0].split("/")
-    index = yaml.safe_load((site / "infra.yml").read_text())["hosts"][host]["gpus"][gpu]["index"]
-    override = yaml.safe_load((site / "out" / "compose" / "ws" / "docker-compose.gpu-override.yml").read_text())
+    entry = yaml.safe_load((site / "infra.yml").read_text())["hosts"][host]["gpus"][gpu]
+    index = entry.get("uuid") or entry["index"]   # NVIDIA GPUs by UUID when detect found it
+    override = load_yaml((site / "out" / "compose" / "ws" / "docker-compose.gpu-override.yml").read_text())
     devices = override["services"]["ollama"]["deploy"]["resources"]["reservations"]["devices"]
     assert len(devices) == 1 and devices[0]["device_ids"] == [str(index)]
     assert yaml.safe_load((site / "out" / "placement.yml").read_text())["assignments"]["ollama"]["gpus"] == \

@@ -28,6 +28,7 @@ from click.testing import CliRunner
 
 from generator import rules
 from generator.cli import main as cli
+from generator.serialize import load_yaml
 from tests.conftest import REPO
 from tests.hardening.helpers import tree_hashes
 
@@ -411,7 +412,7 @@ def test_a_value_stays_one_literal_value_in_every_generated_file(tmp_path, plain
     found = 0
     for path, content in tree.items():
         if path.endswith((".yml", ".yaml")):
-            data, plain = yaml.safe_load(content), yaml.safe_load(plain_tree[path])
+            data, plain = load_yaml(content), load_yaml(plain_tree[path])
             assert shape(data) == shape(plain), f"{path}: the value changed the file's keys"
             values = list(strings(data))
             found += sum(text in v for v in values)
@@ -421,7 +422,7 @@ def test_a_value_stays_one_literal_value_in_every_generated_file(tmp_path, plain
     assert found >= 6, "the text is in the instance, profile, project, config, environment and placement files"
     instance = yaml.safe_load(tree["incus/ai/instances/box.yaml"])
     assert instance["description"] == text and instance["config"]["user.note"] == text
-    compose = yaml.safe_load(tree["compose/ws/docker-compose.gpu-override.yml"])
+    compose = load_yaml(tree["compose/ws/docker-compose.gpu-override.yml"])
     assert compose["services"]["svc"]["environment"] == [f"NOTE={text}"], "written as given: Compose interpolates"
 
 

@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 
 from generator import serialize
 from generator.pipeline import compile_infra
-from generator.serialize import Dumper, QuoteForEveryReader, dump_yaml, read_as_non_string
+from generator.serialize import Dumper, QuoteForEveryReader, dump_yaml, load_yaml, read_as_non_string
 from tests.conftest import REPO
 from tests.hardening.helpers import FUZZ, SEED_INPUTS
 
@@ -66,6 +66,17 @@ SCALARS = {"int": 8, "zero": 0, "negative": -3, "float": 0.5, "whole-float": 3.0
            "true": True, "false": False, "none": None, "infinite": math.inf, "date": datetime.date(2024, 1, 2)}
 
 RUAMEL_12 = ruamel.yaml.YAML(typ="safe", pure=True)   # YAML 1.2 when the file has no %YAML directive
+
+
+def _compose_tag(constructor, node):
+    """Compose's `!override` (the compose override replaces the base's reservation): read as its value,
+    as psot's own reader does (generator/serialize.py)."""
+    if isinstance(node, ruamel.yaml.nodes.SequenceNode):
+        return constructor.construct_sequence(node, deep=True)
+    return constructor.construct_mapping(node, deep=True)
+
+
+RUAMEL_12.constructor.add_constructor("!override", _compose_tag)
 SCHEMA = json.loads((REPO / "schemas" / "infra.schema.json").read_text(encoding="utf-8"))
 
 
@@ -82,7 +93,7 @@ def canonical(data):
 
 def read_alike(text: str, where: str = "") -> object:
     """PyYAML's data of `text`, after checking that ruamel.yaml (YAML 1.2) reads the same."""
-    ours = yaml.safe_load(text)
+    ours = load_yaml(text)
     theirs = RUAMEL_12.load(text)
     assert canonical(theirs) == canonical(ours), f"{where}: YAML 1.2 reads other data than PyYAML:\n{text}"
     return ours

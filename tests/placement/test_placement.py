@@ -6,9 +6,8 @@ import json
 import textwrap
 from pathlib import Path
 
-import yaml
-
 from generator.pipeline import compile_infra
+from generator.serialize import load_yaml
 from tests.conftest import SEED_001, run_psot
 
 
@@ -370,7 +369,7 @@ def test_count_all_renders_as_the_same_count_written_as_a_number(infra_file, tmp
     assert compile_infra(numbers).tree == all_tree
     # Compose gets the placed GPUs' device_ids, not compose's own `count: all` (which would be every GPU,
     # the unavailable and the AMD one too).
-    override = yaml.safe_load(all_tree["compose/ws/docker-compose.gpu-override.yml"])
+    override = load_yaml(all_tree["compose/ws/docker-compose.gpu-override.yml"])
     assert override["services"]["train"]["deploy"]["resources"]["reservations"]["devices"] == [
         {"driver": "nvidia", "device_ids": ["0", "1"], "capabilities": ["gpu"]}]
 

@@ -22,7 +22,7 @@ def hand_edit(out: Path) -> tuple[Path, int]:
     path = out / OVERRIDE
     lines = path.read_text().splitlines(keepends=True)
     start = next(i for i, line in enumerate(lines) if line.startswith("  ai-enrichment:"))
-    index = next(i for i in range(start, len(lines)) if lines[i].strip() == "- '1'")
+    index = next(i for i in range(start, len(lines)) if lines[i].split("#")[0].strip() == "- '1'")
     lines[index] = lines[index].replace("'1'", "'0'")
     path.write_text("".join(lines))
     return path, index + 1

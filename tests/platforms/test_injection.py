@@ -16,6 +16,7 @@ import yaml
 
 from generator.pipeline import compile_infra
 from generator.platforms.proxmox import pve_config
+from generator.serialize import load_yaml
 
 EVIL = "x\nhostpci1: 0000:66:00.0\n,mapping=evil=1: y"
 
@@ -83,7 +84,7 @@ def test_free_text_stays_one_value_in_every_file(tmp_path):
     for path, content in tree.items():
         text = content.decode()
         if path.endswith((".yml", ".yaml")):
-            data = yaml.safe_load(text)
+            data = load_yaml(text)
             # The evil text is exactly one value wherever it appears, never a key.
             assert "hostpci1" not in str(list(_keys(data))), path
         elif "qemu-server" in path:
@@ -93,7 +94,7 @@ def test_free_text_stays_one_value_in_every_file(tmp_path):
             assert "hostpci1" not in text and "evil" not in text, path
     instance = yaml.safe_load(tree["incus/ai/instances/box.yaml"])
     assert instance["description"] == EVIL and instance["config"]["user.note"] == EVIL
-    compose = yaml.safe_load(tree["compose/ws/docker-compose.gpu-override.yml"])
+    compose = load_yaml(tree["compose/ws/docker-compose.gpu-override.yml"])
     assert compose["services"]["svc"]["environment"] == ["NOTE=" + EVIL]
 
 

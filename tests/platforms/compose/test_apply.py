@@ -13,8 +13,7 @@ import stat
 import textwrap
 from pathlib import Path
 
-import yaml
-
+from generator.serialize import load_yaml
 from tests.conftest import SEED_001, run_psot
 
 UP = ["-f", "docker-compose.prod.yml", "-f", "generated/compose/ws/docker-compose.gpu-override.yml",
@@ -26,6 +25,10 @@ def project(tmp_path: Path) -> tuple[Path, dict]:
         "  gpu_policy: shared", "  compose: {file: docker-compose.prod.yml, command: podman-compose}\n"
         "  gpu_policy: shared", 1)
     (tmp_path / "infra.yml").write_text(text, encoding="utf-8")
+    # podman-compose cannot replace a base's own reservation (COMPOSE006): this base has none.
+    (tmp_path / "docker-compose.prod.yml").write_text("services:\n" + "".join(
+        f"  {name}: {{image: busybox}}\n" for name in ("ai-llm", "ai-yolo26", "ai-florence", "ai-clip",
+                                                      "ai-enrichment")), encoding="utf-8")
     fake = tmp_path / "bin" / "podman-compose"
     fake.parent.mkdir()
     fake.write_text(textwrap.dedent(f"""\
@@ -50,7 +53,7 @@ def pin_florence(root: Path) -> None:
 
 
 def florence_gpu(path: Path) -> list[str]:
-    service = yaml.safe_load(path.read_text())["services"]["ai-florence"]
+    service = load_yaml(path.read_text())["services"]["ai-florence"]
     return service["deploy"]["resources"]["reservations"]["devices"][0]["device_ids"]
 
 
@@ -122,3 +125,52 @@ def test_compose_over_ssh_uses_docker_host(tmp_path: Path):
     run_psot("sync", cwd=root)
     dry = run_psot("apply", "--dry-run", cwd=root, env=env)
     assert "    $ DOCKER_HOST=ssh://admin@ws.lan podman-compose -f docker-compose.prod.yml" in dry.stdout
+
+
+MIXED_HOSTS = """
+project_name: t
+global: {gpu_policy: shared}
+domains: {}
+hosts:
+  dock:
+    platform: docker
+    gpus: {rtx: {vendor: nvidia, vram_gb: 12, index: 0, uuid: GPU-11111111-2222-3333-4444-555555555555}}
+  pod:
+    platform: podman
+    compose: {file: [compose.yml, compose.gpu.yml]}
+    gpus: {rtx: {vendor: nvidia, vram_gb: 12, index: 0}}
+workloads:
+  a: {target: compose, host: dock, service: web}
+  b: {target: compose, host: pod, service: web}
+"""
+
+
+def test_each_host_applies_with_its_own_runtime_and_files(tmp_path: Path):
+    """platform: docker -> `docker compose`, platform: podman -> podman-compose, in one infra.yml; each host's
+    own files, in order, before its override."""
+    (tmp_path / "infra.yml").write_text(MIXED_HOSTS)
+    for name in ("docker-compose.yml", "compose.yml"):
+        (tmp_path / name).write_text("services:\n  web: {image: busybox}\n")
+    (tmp_path / "compose.gpu.yml").write_text("services: {}\n")
+    assert run_psot("sync", cwd=tmp_path).returncode == 0
+    dry = run_psot("apply", "--dry-run", cwd=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    lines = [line.strip() for line in dry.stdout.splitlines() if line.strip().startswith("$")]
+    assert lines == [
+        "$ docker compose -f docker-compose.yml -f generated/compose/dock/docker-compose.gpu-override.yml up -d "
+        "--force-recreate --no-deps -- web",
+        "$ podman-compose -f compose.yml -f compose.gpu.yml -f generated/compose/pod/docker-compose.gpu-override.yml "
+        "up -d --force-recreate --no-deps -- web",
+    ]
+
+
+def test_project_dir_reaches_docker_compose(tmp_path: Path):
+    text = MIXED_HOSTS.replace("    platform: docker\n", "    platform: docker\n    compose: {project_dir: app}\n")
+    (tmp_path / "infra.yml").write_text(text)
+    for name in ("docker-compose.yml", "compose.yml", "compose.gpu.yml"):
+        (tmp_path / name).write_text("services:\n  web: {image: busybox}\n")
+    assert run_psot("sync", cwd=tmp_path).returncode == 0
+    dry = run_psot("apply", "--dry-run", cwd=tmp_path)
+    assert ("    $ docker compose --project-directory app -f docker-compose.yml -f "
+            "generated/compose/dock/docker-compose.gpu-override.yml up -d --force-recreate --no-deps -- web"
+            ) in dry.stdout.splitlines()

