@@ -151,6 +151,17 @@ def request_gb(sizes: list[float]) -> float:
     return max(0.5, math.floor(min(4.0, max(sizes) / 2) * 2) / 2)
 
 
+HEADROOM_GB = 0.5
+
+
+def headroom_gb(sizes: list[float]) -> float:
+    """The headroom the starter keeps free on every GPU: 0.5 GB, less when the largest GPU is too small to hold
+    the example service and that much (a 0.5 GB APU carve-out keeps none), so the starter compiles quietly."""
+    if not sizes:
+        return HEADROOM_GB
+    return max(0.0, min(HEADROOM_GB, max(sizes) - request_gb(sizes)))
+
+
 def starter_text(directory: Path, host: str, detection: Detection | None, why_example: str = "") -> str:
     """The whole of DIR/infra.yml. `detection` None: the host is an example (`why_example` says why)."""
     lines = [f"# yaml-language-server: $schema={schema_reference(directory)}",
@@ -174,7 +185,7 @@ def starter_text(directory: Path, host: str, detection: Detection | None, why_ex
              "    # one with gpu.pin), latency_optimized, isolation_first, balanced.",
              "    strategy: vram_based",
              "    # VRAM (GB) kept free on every GPU.",
-             "    headroom_gb: 0.5",
+             "    headroom_gb: HEADROOM",
              "  # The platforms to write configuration for, any of incus, proxmox, compose and",
              "  # kubernetes. Without it, psot writes for every platform this file uses.",
              "  # targets: [compose]",
@@ -202,6 +213,8 @@ def starter_text(directory: Path, host: str, detection: Detection | None, why_ex
                   "# `psot detect --check infra.yml` tells when the machine no longer matches it.",
                   render.hosts_text(host, detection.gpus,
                                     {"platform": PLATFORM, **detection.host_fields()}).rstrip("\n")]
+    lines = [line.replace("HEADROOM", f"{headroom_gb(sizes):g}") if line.endswith("headroom_gb: HEADROOM") else line
+             for line in lines]
     return "\n".join(lines + [""] + _workloads(host, sizes)) + "\n"
 
 

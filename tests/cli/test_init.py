@@ -437,6 +437,11 @@ def test_the_example_service_asks_for_what_the_largest_gpu_has_room_for(sizes, e
     assert starter.request_gb(sizes) == expected
 
 
+@pytest.mark.parametrize("sizes, expected", [([24], 0.5), ([2], 0.5), ([1], 0.5), ([0.5], 0), ([], 0.5)])
+def test_the_headroom_leaves_room_for_the_example_service(sizes, expected):
+    assert starter.headroom_gb(sizes) == expected
+
+
 def test_a_file_that_cannot_be_written_is_exit_3(tmp_path, monkeypatch):
     def denied(path, content):
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
