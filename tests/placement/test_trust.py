@@ -114,7 +114,8 @@ def test_count_2_never_spans_two_kubernetes_nodes(strategy, tmp_path):
     result = placed(write(tmp_path, TWO_NODES), strategy, tmp_path)
     assert {n: list(a.gpus) for n, a in result.placement.assignments.items()} == {
         "big": ["node-a/g0"], "train": ["node-b/g0"]}
-    assert formatted(result, tmp_path) == [
+    # (K8S012: this inline input has no kustomize base, which is beside the point here.)
+    assert [f for f in formatted(result, tmp_path) if "K8S012" not in f] == [
         "infra.yml:15:31: warning[PLACE006] train asks for 2 GPUs but gets 1: a consumer's GPUs are all on one "
         "host, and no host has 2 eligible GPUs for it (the most is 1, on node-a)"]
 

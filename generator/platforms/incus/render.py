@@ -69,7 +69,9 @@ its profiles or its own that placement left without a card (all of them,
 for a machine placement gave none) is masked with a `none` device of the
 same name, so the instance never sees a GPU it was not given. A VM passed a
 GPU through gets `gputype: physical` with its `pci`, which is vfio
-passthrough. A container given an NVIDIA GPU gets `nvidia.runtime: "true"`
+passthrough, and a `pci` device per other function of the card
+(`functions`: its HDMI audio), `gpu-fn1`, so the whole card goes. A
+container given an NVIDIA GPU gets `nvidia.runtime: "true"`
 (the host's driver libraries and nvidia-smi inside), and
 `nvidia.driver.capabilities` (compute,utility and what its
 `gpu.capabilities` adds besides `gpu`) when it asks for more, unless its config or
@@ -88,6 +90,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from generator.model import passthrough
 from generator.model.core import Gpu, Infra
 from generator.model.incus import Network, domain_networks, expanded_devices
 from generator.placement.core import Placement
@@ -216,6 +219,19 @@ def _gpu_devices(expanded: Mapping[str, Any], own: dict[str, Any], machine: Mapp
     return own
 
 
+def _companion_devices(devices: dict[str, Any], gpus: list[Gpu]) -> None:
+    """A VM passed a whole card also gets the card's other functions (its HDMI audio, `functions`), as `pci`
+    devices named after the GPU device and the function (`gpu-fn1`): passing only the VGA function leaves the
+    audio one on the host driver in the same IOMMU group, which vfio refuses (Incus documentation, "Type:
+    pci": `address`)."""
+    for name, device in sorted(devices.items()):
+        if not isinstance(device, dict) or device.get("type") != "gpu" or device.get("gputype") != "physical":
+            continue
+        gpu = next((g for g in gpus if g.pci and g.pci == device.get("pci")), None)
+        for address in passthrough.companions(gpu) if gpu is not None else ():
+            devices.setdefault(f"{name}-fn{address.rsplit('.', 1)[1]}", {"type": "pci", "address": address})
+
+
 def _profile_configs(domain: Mapping[str, Any], machine: Mapping[str, Any]) -> dict[str, Any]:
     """The config keys the machine's profiles set, as Incus expands them (a later profile wins)."""
     profiles = domain.get("profiles") or {}
@@ -324,6 +340,8 @@ def _instance(infra: Infra, placement: Placement, domain_name: str, domain: Mapp
     kind = machine.get("type", "lxc")
     if gpus and kind == "lxc":
         _gpu_runtime(config, _profile_configs(domain, machine), devices, expanded, machine, gpus)
+    if gpus and kind == "vm":
+        _companion_devices(devices, gpus)
     body: dict[str, Any] = {"name": machine_name, "type": INSTANCE_TYPES[kind]}
     if image:
         body["image"] = image

@@ -660,3 +660,37 @@ def test_incusd_rejects_a_broken_instance(incusd, infra_file):
     finally:
         incusd.incus("profile", "delete", "mig-slice", "--project", "broken")
         incusd.check("project", "delete", "broken")
+
+
+VM_WITH_AUDIO = """\
+project_name: lab
+global: {}
+domains:
+  lab:
+    machines:
+      gaming: {type: vm, gpu: {pin: rtx, passthrough: true}}
+hosts:
+  lab-host:
+    platform: incus
+    iommu: true
+    gpus:
+      rtx:
+        vendor: nvidia
+        vram_gb: 24
+        pci: "0000:0a:00.0"
+        pci_id: "10de:2204"
+        functions:
+          - {pci: "0000:0a:00.1", pci_id: "10de:1aef", class: "0403"}
+"""
+
+
+def test_a_vm_passed_a_card_gets_its_other_functions_and_incusd_takes_them(tmp_path, incusd):
+    path = tmp_path / "infra.yml"
+    path.write_text(VM_WITH_AUDIO, encoding="utf-8")
+    tree = incus_tree(path)
+    devices = data(tree, "incus/lab/instances/gaming.yaml")["devices"]
+    assert {n: d for n, d in devices.items() if d["type"] in ("gpu", "pci")} == {
+        "gpu": {"type": "gpu", "gputype": "physical", "pci": "0000:0a:00.0"},
+        "gpu-fn1": {"type": "pci", "address": "0000:0a:00.1"}}
+    loaded = load(incusd, tree)          # incusd validates the pci device (as a profile where VMs cannot run)
+    assert "lab/vm-checked-as-profile/gaming" in loaded or "lab/instance/gaming" in loaded

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from generator.pipeline import compile_infra
 from generator.platforms.proxmox import pve_config
 from generator.platforms.proxmox import render as proxmox
+from generator.serialize import load_yaml
 from tests.conftest import EXAMPLES, REPO
 
 DUAL_GPU = EXAMPLES / "dual-gpu-proxmox" / "infra.yml"
@@ -268,7 +268,7 @@ def test_identical_cards_one_passed_one_kept_bind_the_passed_one_by_address(infr
         "softdep nvidia pre: vfio-pci\n"
         "softdep snd_hda_intel pre: vfio-pci\n")
     # The kept card still serves its service.
-    override = yaml.safe_load(result.tree["compose/pve/docker-compose.gpu-override.yml"])
+    override = load_yaml(result.tree["compose/pve/docker-compose.gpu-override.yml"])
     assert override["services"]["llm"]["deploy"]["resources"]["reservations"]["devices"] == [
         {"driver": "nvidia", "device_ids": ["1"], "capabilities": ["gpu"]}]
     assert result.placement.assignments["llm"].gpus == ("pve/rtx-b",)
