@@ -164,6 +164,8 @@ def headroom_gb(sizes: list[float]) -> float:
 
 def starter_text(directory: Path, host: str, detection: Detection | None, why_example: str = "") -> str:
     """The whole of DIR/infra.yml. `detection` None: the host is an example (`why_example` says why)."""
+    sizes = [EXAMPLE_GPU["vram_gb"]] if detection is None else \
+        [g.vram_gb for g in detection.gpus if g.complete and g.vram_gb is not None]
     lines = [f"# yaml-language-server: $schema={schema_reference(directory)}",
              "#",
              "# infra.yml describes your machines, their GPUs and the services that use them.",
@@ -185,7 +187,7 @@ def starter_text(directory: Path, host: str, detection: Detection | None, why_ex
              "    # one with gpu.pin), latency_optimized, isolation_first, balanced.",
              "    strategy: vram_based",
              "    # VRAM (GB) kept free on every GPU.",
-             "    headroom_gb: HEADROOM",
+             f"    headroom_gb: {headroom_gb(sizes):g}",
              "  # The platforms to write configuration for, any of incus, proxmox, compose and",
              "  # kubernetes. Without it, psot writes for every platform this file uses.",
              "  # targets: [compose]",
@@ -200,7 +202,6 @@ def starter_text(directory: Path, host: str, detection: Detection | None, why_ex
              "# its driver gives it (CUDA, ROCm), pci its address (to pass it through to a VM).",
              ]
     if detection is None:
-        sizes = [EXAMPLE_GPU["vram_gb"]]
         lines += ["# AN EXAMPLE TO EDIT: this host and its GPU are made up, because",
                   f"# {why_example}.",
                   "# Replace them with yours: `psot detect` on the GPU machine prints its block,",
@@ -208,13 +209,10 @@ def starter_text(directory: Path, host: str, detection: Detection | None, why_ex
                   dump_yaml({"hosts": {host: {"platform": PLATFORM, "gpus": {"example-gpu": EXAMPLE_GPU}}}})
                   .rstrip("\n")]
     else:
-        sizes = [g.vram_gb for g in detection.gpus if g.complete and g.vram_gb is not None]
         lines += [f"# Detected by psot from {', '.join(detection.tools)}; set platform to what the host runs.",
                   "# `psot detect --check infra.yml` tells when the machine no longer matches it.",
                   render.hosts_text(host, detection.gpus,
                                     {"platform": PLATFORM, **detection.host_fields()}).rstrip("\n")]
-    lines = [line.replace("HEADROOM", f"{headroom_gb(sizes):g}") if line.endswith("headroom_gb: HEADROOM") else line
-             for line in lines]
     return "\n".join(lines + [""] + _workloads(host, sizes)) + "\n"
 
 
