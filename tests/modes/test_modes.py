@@ -219,3 +219,63 @@ def test_apply_leaves_the_input_document_alone():
     assert applied.data["hosts"]["pve"]["gpus"]["gtx-970"]["status"] == "unavailable"
     assert applied.locate(("hosts", "pve", "gpus", "gtx-970", "status"))[1:] == (97, 19)
     assert applied.locate(("workloads", "ollama", "gpu", "pin"))[1:] == (101, 27)
+
+
+def test_a_mode_name_must_be_a_file_name(infra_file):
+    infra = infra_file("""\
+    project_name: lab
+    global: {mode: ../x}
+    domains: {}
+    modes:
+      ../x: {}
+    """)
+    result = compile_infra(infra)
+    assert _lines(result) == [
+        "infra.yml:2:16: error[SCHEMA001] '../x' is not a valid mode: use lower-case letters, digits and '-', "
+        "starting and ending with a letter or digit",
+        "infra.yml:5:3: error[NAME001] modes name '../x' is not a valid name: use lower-case letters, digits and "
+        "'-', starting and ending with a letter or digit (names become file names)"]
+    assert result.tree is None
+
+
+def test_compare_strategies_in_a_mode(tmp_path):
+    from generator.placement.preview import compare
+    comparison = compare(_copy(tmp_path), (), tmp_path / "out", "ai")
+    assert {s: r.mode for s, r in comparison.results.items()} == dict.fromkeys(comparison.results, "ai")
+    assert {s: "win11-gaming" in r.need_placement().assignments for s, r in comparison.results.items()} == \
+        dict.fromkeys(comparison.results, False)
+
+
+def test_a_mode_disables_an_incus_machine_and_gives_another_a_gpu(infra_file):
+    infra = infra_file("""\
+    project_name: lab
+    global: {}
+    domains:
+      ai:
+        machines:
+          box: {type: lxc, gpu: {vram_gb: 2}}
+          other: {type: lxc}
+    hosts:
+      nuc:
+        platform: incus
+        gpus:
+          rtx-4090: {vendor: nvidia, vram_gb: 24, index: 0}
+    modes:
+      idle:
+        consumers:
+          box: {enabled: false}
+      busy:
+        consumers:
+          other: {gpu: {vram_gb: 1}}
+    """)
+    result = compile_infra(infra, until="validate")
+    assert _lines(result) == [
+        "infra.yml:7:7: error[GPU001] mode 'busy': GPU policy is 'exclusive' but 2 instances have GPU access on "
+        "GPU 0 (nuc/rtx-4090): box, other. Set global.gpu_policy: shared to allow this."]
+    done = run_psot("place", "--compare-modes", cwd=infra.parent)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[:3] == ["CONSUMER  idle        busy",
+                                            "box       (disabled)  nuc/rtx-4090",
+                                            "other     (no GPU)    nuc/rtx-4090"]
+    idle = compile_infra(infra, until="place", mode="idle")
+    assert list(idle.need_infra().domains["ai"].machines) == ["other"]
