@@ -26,9 +26,11 @@ class Preview:
     warnings: list[Finding] = field(default_factory=list)   # PLACE008 per move, also in result.diag
 
 
-def preview(infra: Path, strategy: str | None, without: tuple[str, ...], output_dir: Path | None) -> Preview:
-    """Place `infra` by `strategy`; with `without`, again without those GPUs (a GPU name or host/gpu)."""
-    baseline = compile_infra(infra, strategy=strategy, until="place", output_dir=output_dir)
+def preview(infra: Path, strategy: str | None, without: tuple[str, ...], output_dir: Path | None,
+            mode: str | None = None) -> Preview:
+    """Place `infra` by `strategy` in `mode` (None: global.mode, else the base file); with `without`, again
+    without those GPUs (a GPU name or host/gpu)."""
+    baseline = compile_infra(infra, strategy=strategy, until="place", output_dir=output_dir, mode=mode)
     if not without or baseline.placement is None:
         return Preview(baseline)
     failover = fail_over(baseline, without)
@@ -52,7 +54,8 @@ class Comparison:
         return {s: (r.diag.error_count, len(r.diag.findings) - r.diag.error_count) for s, r in self.results.items()}
 
 
-def compare(infra: Path, without: tuple[str, ...], output_dir: Path | None) -> Comparison:
-    """Place `infra` by every strategy, each without the GPUs `without`."""
-    return Comparison({s: compile_infra(infra, strategy=s, until="place", output_dir=output_dir, without=without)
-                       for s in STRATEGY_NAMES})
+def compare(infra: Path, without: tuple[str, ...], output_dir: Path | None, mode: str | None = None) -> Comparison:
+    """Place `infra` by every strategy in `mode` (None: global.mode, else the base file), each without the GPUs
+    `without`."""
+    return Comparison({s: compile_infra(infra, strategy=s, until="place", output_dir=output_dir, without=without,
+                                        mode=mode) for s in STRATEGY_NAMES})
