@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from generator import rules
+from generator import modes, rules
 from generator.diagnostics.findings import Diagnostics, Finding, one_line
 from generator.load import anklume, loader
 from generator.load.loader import Document
@@ -37,6 +37,7 @@ from generator.serialize import load_yaml
 from generator.validate import schema
 
 DEFAULT_OUTPUT_DIR = "generated"
+MODES_DIR = "modes"      # generated/modes/<mode>/: each mode's tree
 T = TypeVar("T")
 
 
@@ -64,6 +65,7 @@ class Validated(Result):
     infra: Infra
     # The findings of load and validate: generator/placement/failover.py places again from there.
     model_findings: tuple[Finding, ...]
+    mode: str | None       # the mode the model is of (generator/modes/), None for the base file alone
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ class Compilation:
     without: tuple[str, ...] = ()   # the GPUs placed as gone (`host/gpu`), as `without` named them resolved
     # The findings before placement (the model's rules): generator/placement/failover.py places again from there.
     model_findings: tuple[Finding, ...] = ()
+    # The mode compiled (generator/modes/): `--mode`, else global.mode; None for the base file alone.
+    mode: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -135,7 +139,7 @@ class Compilation:
         """Take the products of `outcome` (and of the stages before it)."""
         reached = outcome.reached if isinstance(outcome, Stopped) else outcome
         if isinstance(reached, Validated):
-            self.infra, self.model_findings = reached.infra, reached.model_findings
+            self.infra, self.model_findings, self.mode = reached.infra, reached.model_findings, reached.mode
         if isinstance(reached, Placed):
             self.placement, self.previous, self.without = reached.placement, reached.previous, reached.without
         if isinstance(reached, Rendered):
@@ -333,15 +337,23 @@ def load(path: Path, output_dir: Path | None = None) -> Loaded | Stopped:
     return Loaded(path, target, diag, doc)
 
 
-def validate(loaded: Loaded) -> Validated | Stopped:
-    """Check the document against the schema, build its model and run the rules of the model stage."""
+def validate(loaded: Loaded, mode: str | None = None) -> Validated | Stopped:
+    """Check the document against the schema, apply the mode (`mode`, else global.mode: see
+    generator/modes/), build its model and run the rules of the model stage.
+
+    The findings are located in the document the mode makes, whose overridden nodes are the mode's text.
+    """
     if not schema.validate(loaded.document, loaded.diag):
         return Stopped(loaded.source, loaded.output_dir, loaded.diag, "validate", loaded)
-    path = loaded.source
-    infra = replace(model.build(loaded.document.data), output_dir=_relative_output(path, loaded.output_dir),
+    path, diag = loaded.source, loaded.diag
+    modes.check(loaded.document, diag)
+    chosen = modes.select(loaded.document, mode, diag)
+    document = modes.apply(loaded.document, chosen) if chosen is not None else loaded.document
+    diag.document = document
+    infra = replace(model.build(document.data), output_dir=_relative_output(path, loaded.output_dir),
                     project_dir=loader.project_dir(path).as_posix())
-    rules.run("model", infra, None, loaded.diag)
-    return Validated(path, loaded.output_dir, loaded.diag, infra, tuple(loaded.diag.findings))
+    rules.run("model", infra, None, diag)
+    return Validated(path, loaded.output_dir, diag, infra, tuple(diag.findings), chosen)
 
 
 def place(validated: Validated, strategy: str | None = None, without: tuple[str, ...] = ()) -> Placed | Stopped:
@@ -374,15 +386,20 @@ STAGES: dict[str, Callable[..., Outcome]] = {"load": load, "validate": validate,
 
 
 def run(path: Path, until: str = "render", *, strategy: str | None = None, output_dir: Path | None = None,
-        without: tuple[str, ...] = ()) -> Outcome:
+        without: tuple[str, ...] = (), mode: str | None = None, mode_tree: bool = False) -> Outcome:
     """The stages on `path` up to `until` (a name of STAGES); the result of the last stage run, which is the
-    first whose result has an error when one has. `strategy` and `without` are place's."""
+    first whose result has an error when one has. `strategy` and `without` are place's, `mode` validate's.
+
+    `mode_tree`: compile `mode` for its tree under generated/modes/<mode>/ (its previous placement and the
+    paths its files name are those of that directory)."""
     if until not in STAGES:
         raise ValueError(f"no stage {until!r}: one of {', '.join(STAGES)}")
     loaded = load(path, output_dir)
     if until == "load" or isinstance(loaded, Stopped) or not loaded.ok:
         return loaded
-    validated = validate(loaded)
+    if mode_tree and mode is not None:
+        loaded = replace(loaded, output_dir=loaded.output_dir / MODES_DIR / mode)
+    validated = validate(loaded, mode)
     if until == "validate" or isinstance(validated, Stopped) or not validated.ok:
         return validated
     placed = place(validated, strategy, without)
@@ -394,20 +411,52 @@ def run(path: Path, until: str = "render", *, strategy: str | None = None, outpu
 def place_stage(result: Compilation, strategy: str | None, without: tuple[str, ...]) -> None:
     """Place `result.infra` (modelled, without errors) into `result`, with the GPUs `without` gone;
     `result.placement` stays None when the names or the strategy are refused."""
-    validated = Validated(result.source, result.output_dir, result.diag, result.need_infra(), result.model_findings)
+    validated = Validated(result.source, result.output_dir, result.diag, result.need_infra(), result.model_findings,
+                          result.mode)
     result.take(place(validated, strategy, without))
 
 
 def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path | None = None,
-                  until: str = "render", without: tuple[str, ...] = ()) -> Compilation:
-    """Run the pipeline on `path` up to `until` ("validate", "place" or "render").
+                  until: str = "render", without: tuple[str, ...] = (), mode: str | None = None) -> Compilation:
+    """Run the pipeline on `path` up to `until` ("validate", "place" or "render"), with `mode` applied
+    (None: global.mode when infra.yml sets it, else the base file alone); `Compilation.mode` is the mode
+    compiled.
 
     "validate" places too, as "place" does: `psot validate` reports the findings of the rules that judge
     the placement. `without`: GPUs (a GPU name or `host/gpu`, as a pin names them) to treat as gone, to
     see what would move if they failed.
+
+    Every mode of infra.yml is validated and placed too: each finding of a mode that the compilation
+    itself does not have joins it, its message prefixed `mode 'ai': `, so a mode that breaks a rule fails
+    the compile. "render" adds each mode's tree under `modes/<mode>/` (see `mode_trees`).
     """
-    outcome = run(path, "place" if until in ("validate", "place") else "render", strategy=strategy,
-                  output_dir=output_dir, without=without)
+    stage = "place" if until in ("validate", "place") else "render"
+    outcome = run(path, stage, strategy=strategy, output_dir=output_dir, without=without, mode=mode)
     result = Compilation(outcome.source, outcome.output_dir, outcome.diag)
     result.take(outcome)
+    if result.infra is None:
+        return result   # the file or its schema failed: every mode would report the same
+    others = {name: run(path, stage, strategy=strategy, output_dir=output_dir, without=without, mode=name,
+                        mode_tree=True) for name in modes.mode_names(result.infra)}
+    _join_mode_findings(result, others)
+    if result.tree is not None and result.ok:
+        result.tree.update(mode_trees(others))
     return result
+
+
+def _join_mode_findings(result: Compilation, others: dict[str, Outcome]) -> None:
+    """Each finding of a mode's compilation that `result` does not have, prefixed with the mode's name."""
+    own = {(f.code, f.message, f.file, f.line, f.column) for f in result.diag.findings}
+    for name, outcome in others.items():
+        if name == result.mode:
+            continue
+        for f in outcome.diag.findings:
+            if (f.code, f.message, f.file, f.line, f.column) not in own:
+                result.diag.extend([replace(f, message=f"mode '{name}': {f.message}")])
+
+
+def mode_trees(others: dict[str, Outcome]) -> dict[str, bytes]:
+    """`modes/<mode>/<path>` for every file of every mode's tree: each mode's whole tree, as sync would
+    write it with that mode active, so a pull request shows what every mode becomes."""
+    return {f"{MODES_DIR}/{name}/{rel}": content for name, outcome in others.items()
+            if isinstance(outcome, Rendered) for rel, content in outcome.tree.items()}

@@ -99,16 +99,21 @@ def validate(infra: Path | None, fmt: str) -> int:
 @click.option("--strategy", type=click.Choice(STRATEGY_NAMES),
               help="Preview another strategy than global.placement.strategy.")
 @click.option("--compare", is_flag=True, help="Show the five strategies side by side.")
+@click.option("--mode", "mode", metavar="MODE", help="Place with this mode of `modes:` applied (default: global.mode).")
+@click.option("--compare-modes", is_flag=True, help="Show every mode of `modes:` side by side.")
 @click.option("--without", "without", multiple=True, metavar="GPU",
               help="Place as if this GPU (its name, or host/gpu) had failed (repeatable), and show what moves.")
 @format_option
 @output_option
-def place(infra: Path | None, strategy: str | None, compare: bool, without: tuple[str, ...], fmt: str,
-          output_dir: Path | None) -> int:
+def place(infra: Path | None, strategy: str | None, compare: bool, mode: str | None, compare_modes: bool,
+          without: tuple[str, ...], fmt: str, output_dir: Path | None) -> int:
     """Show which GPU every consumer gets (no file is written). Exit 1 when the placement has errors."""
+    if compare_modes:
+        from generator.modes import compare as modes_compare
+        return views.compare_modes(modes_compare.compare(infra_path(infra), output_dir), fmt)
     if compare:
         return views.compare(preview.compare(infra_path(infra), without, output_dir), fmt)
-    return views.place(preview.preview(infra_path(infra), strategy, without, output_dir), fmt)
+    return views.place(preview.preview(infra_path(infra), strategy, without, output_dir, mode), fmt)
 
 
 @cli.command()
@@ -117,13 +122,16 @@ def place(infra: Path | None, strategy: str | None, compare: bool, without: tupl
               show_default=True, help="For people (text), machines (json), or a pull-request comment (markdown).")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Also save the plan, with the apply commands it implies, for `psot apply FILE`.")
+@click.option("--mode", "mode", metavar="MODE",
+              help="Plan the tree with this mode of `modes:` active (default: global.mode).")
 @click.option("--refresh/--no-refresh", default=True, show_default=True,
               help="Read back from the machines what changed by hand since psot applied it (when something was "
                    "applied from here).")
 @output_option
-def plan(infra: Path | None, fmt: str, out: Path | None, refresh: bool, output_dir: Path | None) -> int:
+def plan(infra: Path | None, fmt: str, out: Path | None, mode: str | None, refresh: bool,
+         output_dir: Path | None) -> int:
     """Diff the compiled tree against generated/. Exit 0 no change, 2 changes, 1 errors."""
-    result = compile_at(infra, output_dir=output_dir)
+    result = compile_at(infra, output_dir=output_dir, mode=mode)
     if not result.ok:
         return fail(result, "json" if fmt == "json" else "text", writes=False)
     from generator.plan import service

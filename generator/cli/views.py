@@ -15,10 +15,11 @@ import click
 
 from generator.cli import colour
 from generator.cli.common import EXIT_CHANGES, EXIT_ERRORS, EXIT_OK, fail, print_findings, tool_failure
-from generator.diagnostics.findings import Finding, one_line, render_json
+from generator.diagnostics.findings import Finding, one_line, render_json, render_text
 from generator.placement import report
 
 if TYPE_CHECKING:
+    from generator.modes.compare import ModeComparison
     from generator.placement.preview import Comparison, Preview
     from generator.plan.service import Planned
     from generator.sync import Synced
@@ -32,12 +33,16 @@ def place(shown: Preview, fmt: str) -> int:
     if fmt == "json":
         body = result.placement.to_dict()
         body["findings"] += [f.to_dict() for f in shown.warnings]
+        if result.mode is not None:
+            body["mode"] = result.mode
         if shown.without:
             body["without"] = list(shown.without)
             body["moves"] = [m.to_dict() for m in shown.moves]
         click.echo(json.dumps(body, indent=2))
     else:
         print_findings(result)
+        if result.mode is not None:
+            click.echo(f"Mode: {one_line(result.mode)}")
         click.echo(report.placement_table(result.need_infra(), result.need_placement()), nl=False)
         if shown.without:
             moved = shown.moves
@@ -63,6 +68,23 @@ def compare(comparison: Comparison, fmt: str) -> int:
         click.echo(report.compare_table(next(iter(results.values())).need_infra(), placements, comparison.counts()),
                    nl=False)
     # As `psot place --strategy S` does for S: exit 1 when any strategy's placement has an error.
+    return EXIT_ERRORS if any(errors for errors, _ in comparison.counts().values()) else EXIT_OK
+
+
+def compare_modes(comparison: ModeComparison, fmt: str) -> int:
+    """The modes side by side (or one document with each). Exit 1 when any mode has an error."""
+    failed = comparison.failed
+    if failed is not None:
+        return fail(failed, fmt, writes=False)
+    from generator.modes.compare import compare_table
+    if fmt == "json":
+        click.echo(json.dumps({"modes": {m: r.need_placement().to_dict() | {
+            "findings": [f.to_dict() for f in r.diag.findings]} for m, r in comparison.results.items()}}, indent=2))
+    else:
+        findings = comparison.findings()
+        if findings:
+            click.echo(colour.findings(render_text(findings)), nl=False, err=True)
+        click.echo(compare_table(comparison), nl=False)
     return EXIT_ERRORS if any(errors for errors, _ in comparison.counts().values()) else EXIT_OK
 
 

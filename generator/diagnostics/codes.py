@@ -686,6 +686,82 @@ _WRITTEN_ENTRIES = (
                   gpu-server: {type: lxc}
             """)),
 
+    # --- schema: GPU modes (generator/modes/) ------------------------------------------------------
+    _entry(
+        "MODE001", "error", "schema", "`global.mode` or `--mode` names a mode that `modes:` does not define.",
+        """
+        A mode is one of the names under `modes:`. `global.mode` names the active one (what the top of
+        generated/ is compiled with) and `--mode` the one a command previews; a name that is none of them
+        cannot be applied, so psot compiles the base file and reports it, with the closest mode's name.
+        """,
+        """
+        Write one of the modes the message lists, or add the mode under `modes:`.
+        """,
+        fails=_infra(_WS + """                  rtx-4090: {vendor: nvidia, vram_gb: 24, index: 0}
+            workloads:
+              llm: {target: compose, host: ws, gpu: {vram_gb: 10}}
+            modes:
+              ai: {consumers: {llm: {gpu: {vram_gb: 20}}}}
+            """, "psot place --mode aii",
+            "<command line>:1:1: error[MODE001] --mode aii: mode 'aii' is not defined under modes; did you mean "
+            "'ai'? (modes: ai)"),
+        passes=_infra(_WS + """                  rtx-4090: {vendor: nvidia, vram_gb: 24, index: 0}
+            workloads:
+              llm: {target: compose, host: ws, gpu: {vram_gb: 10}}
+            modes:
+              ai: {consumers: {llm: {gpu: {vram_gb: 20}}}}
+            """, "psot place --mode ai")),
+    _entry(
+        "MODE002", "error", "schema", "A mode overrides a consumer that infra.yml does not declare.",
+        """
+        A mode's `consumers` are the workloads and Incus machines of the base file, by name. A name that is
+        none of them would change nothing, most likely a typo that leaves the consumer meant as it is in
+        that mode, so psot refuses it and names the closest consumer.
+        """,
+        """
+        Write the name of a workload (its key under `workloads`) or of a machine (its key under a domain's
+        `machines`).
+        """,
+        fails=_infra(_WS + """                  rtx-4090: {vendor: nvidia, vram_gb: 24, index: 0}
+            workloads:
+              llm: {target: compose, host: ws, gpu: {vram_gb: 10}}
+            modes:
+              ai: {consumers: {lmm: {enabled: false}}}
+            """, finding="infra.yml:12:20: error[MODE002] mode 'ai': consumer 'lmm' is not declared in workloads "
+                         "or in a domain's machines; did you mean 'llm'?"),
+        passes=_infra(_WS + """                  rtx-4090: {vendor: nvidia, vram_gb: 24, index: 0}
+            workloads:
+              llm: {target: compose, host: ws, gpu: {vram_gb: 10}}
+            modes:
+              ai: {consumers: {llm: {enabled: false}}}
+            """)),
+    _entry(
+        "MODE003", "error", "schema", "A mode's `unavailable` names a GPU that is not in the inventory, or a name "
+        "several hosts use.",
+        """
+        `unavailable` takes GPUs as `psot place --without` does: a GPU name that only one host uses, or
+        host/gpu. The mode places its consumers as if those GPUs had failed; a name that is none of the
+        inventory's (or is on several hosts) cannot be taken away, so psot refuses it.
+        """,
+        """
+        Write one of the GPUs the message lists, as host/gpu when several hosts have a GPU of that name.
+        """,
+        fails=_infra(_WS + """                  rtx-4090: {vendor: nvidia, vram_gb: 24, index: 0}
+                  rtx-a400: {vendor: nvidia, vram_gb: 4, index: 1}
+            workloads:
+              llm: {target: compose, host: ws, gpu: {vram_gb: 3}}
+            modes:
+              failover: {unavailable: [rtx-4080]}
+            """, finding="infra.yml:13:29: error[MODE003] mode 'failover': unavailable GPU 'rtx-4080' is not in "
+                         "hosts; did you mean 'rtx-4090'? one of: ws/rtx-4090, ws/rtx-a400"),
+        passes=_infra(_WS + """                  rtx-4090: {vendor: nvidia, vram_gb: 24, index: 0}
+                  rtx-a400: {vendor: nvidia, vram_gb: 4, index: 1}
+            workloads:
+              llm: {target: compose, host: ws, gpu: {vram_gb: 3}}
+            modes:
+              failover: {unavailable: [rtx-4090]}
+            """)),
+
     # --- placement -----------------------------------------------------------------------------------
     _entry(
         "PLACE001", "error", "placement", "Placement was asked for a strategy that does not exist.",

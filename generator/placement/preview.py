@@ -26,9 +26,11 @@ class Preview:
     warnings: list[Finding] = field(default_factory=list)   # PLACE008 per move, also in result.diag
 
 
-def preview(infra: Path, strategy: str | None, without: tuple[str, ...], output_dir: Path | None) -> Preview:
-    """Place `infra` by `strategy`; with `without`, again without those GPUs (a GPU name or host/gpu)."""
-    baseline = compile_infra(infra, strategy=strategy, until="place", output_dir=output_dir)
+def preview(infra: Path, strategy: str | None, without: tuple[str, ...], output_dir: Path | None,
+            mode: str | None = None) -> Preview:
+    """Place `infra` by `strategy` in `mode` (None: global.mode, else the base file); with `without`, again
+    without those GPUs (a GPU name or host/gpu)."""
+    baseline = compile_infra(infra, strategy=strategy, until="place", output_dir=output_dir, mode=mode)
     if not without or baseline.placement is None:
         return Preview(baseline)
     failover = fail_over(baseline, without)
