@@ -44,6 +44,7 @@ from typing import Any
 from generator.apply.units import Context, Step, Unit, as_mapping, path_argument
 from generator.hardware import tables
 from generator.model import passthrough
+from generator.model import proxmox as pve
 from generator.model.core import Consumer, Gpu, Infra
 from generator.placement.core import Placement
 from generator.platforms.compose.apply import settings_of
@@ -64,6 +65,8 @@ NO_RESET_AMD = frozenset({"polaris", "vega", "rdna"})
 class StepUnit(Unit):
     """A unit of the transition that is no file: a consumer stopped or started, a card moved."""
     title: str = ""
+    host: str = ""          # where it runs (a card's host)
+    consumer: str = ""      # the consumer it stops or starts
 
     @property
     def label(self) -> str:
@@ -159,7 +162,7 @@ def move_unit(ctx: Context, gpu: Gpu, from_side: str, to_side: str) -> StepUnit 
     for address, _ in drivers:
         steps.append(_write(ctx, gpu.host, f"{SYSFS}/drivers_probe", address))
     title = f"move {gpu.key} ({', '.join(a for a, _ in drivers)}) from {from_side} to {_side_name(to_side, gpu)}"
-    return StepUnit(TARGET, "update", {}, steps, title=title)
+    return StepUnit(TARGET, "update", {}, steps, title=title, host=gpu.host)
 
 
 def _side_name(side: str, gpu: Gpu) -> str:
@@ -218,7 +221,24 @@ def _consumer_unit(ctx: Context, infra: Infra, name: str, start: bool, why: str)
     if step is None:
         return None
     return StepUnit(TARGET, "add" if start else "delete", {}, [step],
-                    title=f"{'start' if start else 'stop'} {consumer.target} {name} ({why})")
+                    title=f"{'start' if start else 'stop'} {consumer.target} {name} ({why})", consumer=name)
+
+
+def check_where(ctx: Context, hosts: set[str]) -> None:
+    """Refuse (ctx.refusals) every host whose commands would run here while this machine is not that host: a
+    host without `ssh` runs them on this machine only when its hostname (up to the first dot) is the host's
+    name (a Proxmox host's node name), as platforms/proxmox/apply.py decides."""
+    local: str | None = None
+    for index, host in enumerate(sorted(h for h in hosts if not ctx.ssh(h))):
+        if index == 0:
+            answer = ctx.query(("hostname",)) if ctx.query is not None else None
+            local = answer.strip().split(".")[0] if answer and answer.strip() else None
+        name = pve.node_name(host, as_mapping(as_mapping(ctx.infra_data.get("hosts")).get(host)))
+        if local != name:
+            here = f"'{local}'" if local else "a machine whose hostname could not be read"
+            ctx.refusals.append(f"hosts.{host} has no ssh and this machine is {here}, not '{name}': the switch "
+                                f"would change the wrong machine's devices; set hosts.{host}.ssh or run psot switch "
+                                f"on {name}")
 
 
 def _gpus_text(gpus: tuple[str, ...]) -> str:
@@ -257,4 +277,10 @@ def transition(before: tuple[Infra, Placement], after: tuple[Infra, Placement], 
                                   f"{_gpus_text(held_a.get(name, ()))} -> {_gpus_text(held_b[name])}")
             if unit is not None:
                 out.starts.append(unit)
+    check_where(ctx, {u.host for u in out.moves} | {
+        infra.consumers[n].host or "" for infra, units in ((infra_a, out.stops), (infra_b, out.starts))
+        for n in (u.consumer for u in units) if infra.consumers[n].target == "proxmox"} - {""})
+    check_where(ctx, {u.host for u in out.moves} | {
+        infra.consumers[n].host or "" for infra, units in ((infra_a, out.stops), (infra_b, out.starts))
+        for n in (u.consumer for u in units) if infra.consumers[n].target == "proxmox"} - {""})
     return out

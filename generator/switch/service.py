@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator import modes
 from generator.apply import service as apply_service
 from generator.apply import units as tg
 from generator.apply.service import Refused, Result, Run, os_failure
 from generator.apply.state import State
+from generator.model.core import Infra
 from generator.pipeline import Compilation, compile_infra
 from generator.switch.plan import Problem, StepUnit, Transition, transition
 from generator.workspace.writer import WriteError, locked
@@ -73,9 +75,22 @@ class Stopped:
 SwitchResult = Result | AlreadyActive | Stopped
 
 
-def active_mode(state: State) -> Mode:
-    """The mode last switched to (mode.json), else the base file."""
-    return Mode.of((state.read_mode() or {}).get("active")) or Mode(None)
+def active_mode(state: State, infra: Infra) -> Mode:
+    """The mode last switched to (mode.json), else `global.mode`, else the base file."""
+    return Mode.of((state.read_mode() or {}).get("active")) or Mode(modes.active_mode(infra))
+
+
+def target_mode(source: Path, name: str | None, without: tuple[str, ...], output_dir: Path | None) -> Mode | Stopped:
+    """The mode `psot switch [NAME] [--without GPU…]` asks for: NAME (default: the active mode) without the GPUs
+    named (with no NAME, those the active mode is without too), each resolved to `host/gpu` (REF005), and NAME
+    checked (MODE001)."""
+    probe = compile_infra(source, output_dir=output_dir, until="place", without=without, mode=name)
+    if not probe.ok:
+        return Stopped(probe)
+    active = active_mode(State(probe.output_dir), probe.need_infra())
+    if name is None:
+        return Mode(active.name, tuple(sorted(set(active.without) | set(probe.without))))
+    return Mode(name, tuple(sorted(probe.without)))
 
 
 def pending_switch(state: State) -> tuple[Mode, Mode] | None:
@@ -88,7 +103,7 @@ def pending_switch(state: State) -> tuple[Mode, Mode] | None:
 
 
 def compile_mode(source: Path, mode: Mode, output_dir: Path | None) -> Compilation:
-    return compile_infra(source, output_dir=output_dir, without=mode.without)
+    return compile_infra(source, output_dir=output_dir, without=mode.without, mode=mode.name)
 
 
 def _done(record: dict[str, Any], switching: dict[str, Any]) -> list[list[str]]:
@@ -126,7 +141,7 @@ def switch(source: Path, target: Mode, output_dir: Path | None, run: Run) -> Swi
         return Refused(f"the switch from {pending[0].text} to {pending[1].text} did not complete: run it again to "
                        f"finish it (it resumes from the step that failed), then switch to {target.text}",
                        ending="; nothing was run.")
-    start = pending[0] if pending is not None else active_mode(state)
+    start = pending[0] if pending is not None else active_mode(state, probe.need_infra())
     if pending is None and start == target:
         return AlreadyActive(target)
     before, after = compile_mode(source, start, output_dir), compile_mode(source, target, output_dir)
