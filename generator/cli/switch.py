@@ -45,10 +45,10 @@ def switch(mode: str | None, infra: Path | None, without: tuple[str, ...], dry_r
         return views.failed(bad_timeout, fmt)
     target = service.target_mode(source, mode, without, output_dir)
     if isinstance(target, service.Stopped):
-        return fail(target.result, fmt)
+        return fail(target.result, fmt, writes=False)
     done = service.switch(source, target, output_dir, _run(dry_run, yes, fmt))
     if isinstance(done, service.Stopped):
-        return fail(done.result, fmt)
+        return fail(done.result, fmt, writes=False)
     if isinstance(done, service.AlreadyActive):
         return _nothing(done.mode, f"{done.mode.text} is already active: nothing was run.", fmt)
     if isinstance(done, apply_service.Nothing):

@@ -81,10 +81,9 @@ class Problem:
     path: tuple
 
 
-@dataclass(frozen=True)
-class Side:
-    """Where a consumer stands in one mode: its GPUs."""
-    gpus: tuple[str, ...]
+def finding(code: str, message: str, path: tuple) -> Problem:
+    """The problem of `code` (an error of generator/diagnostics/codes.py) at `path`."""
+    return Problem(code, message, path)
 
 
 @dataclass
@@ -142,13 +141,13 @@ def move_unit(ctx: Context, gpu: Gpu, from_side: str, to_side: str) -> StepUnit 
     drivers = _function_drivers(gpu, to_side)
     unknown = [a for a, d in drivers if d is None]
     if unknown:
-        return Problem("SWITCH001", f"{gpu.key}: psot cannot tell which host driver takes back "
+        return finding("SWITCH001", f"{gpu.key}: psot cannot tell which host driver takes back "
                        f"{', '.join(unknown)} when it leaves vfio-pci: set `driver_in_use` (nvidia, amdgpu, i915, "
                        "xe) on the GPU, or `class` on each of its `functions` (0403 for an HDMI audio function)",
                        gpu.path)
     arch = gpu.architecture or ""
     if from_side == VFIO and gpu.vendor == "amd" and arch in NO_RESET_AMD:
-        return Problem("SWITCH002", f"{gpu.key}: an AMD {arch} card cannot be reset for the host's driver once a "
+        return finding("SWITCH002", f"{gpu.key}: an AMD {arch} card cannot be reset for the host's driver once a "
                        "VM has used it (the AMD reset bug; https://github.com/gnif/vendor-reset): moving it from "
                        "vfio-pci to amdgpu needs a reboot. Reboot into the new mode instead (`psot apply` its files, "
                        "then reboot)", gpu.path)
