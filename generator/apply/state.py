@@ -12,8 +12,9 @@ it: it describes this machine's platforms, not the repository):
   (resumed after a failure, the rollback still goes back to `previous/`,
   and a second rollback still goes forward to this).
 - `mode.json`: the active GPU mode (`psot switch`): the mode last switched
-  to, the one before it, and while a switch has not completed, the switch
-  under way (from, to), which a re-run finishes.
+  to, the one before it, the side each card was left on (`cards`: vfio-pci
+  or host), and while a switch has not completed, the switch under way
+  (from, to, the steps done), which a re-run finishes.
 - `switch-tree/`: the files of the mode a switch goes to, which the
   commands that read a file themselves (Compose's `-f`) read.
 - `last-apply.json`: the record of the last run: every command, its exit

@@ -92,6 +92,7 @@ class Transition:
     moves: list[StepUnit] = field(default_factory=list)
     starts: list[StepUnit] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    sides: dict[str, str] = field(default_factory=dict)     # `host/gpu` -> its side once the transition is done
 
 
 def gpus_by_consumer(placement: Placement) -> dict[str, tuple[str, ...]]:
@@ -246,8 +247,12 @@ def _gpus_text(gpus: tuple[str, ...]) -> str:
 
 # --- all ---------------------------------------------------------------------------------------------
 
-def transition(before: tuple[Infra, Placement], after: tuple[Infra, Placement], ctx: Context) -> Transition:
-    """The ordered steps from the `before` mode to the `after` mode (each an infra and its placement)."""
+def transition(before: tuple[Infra, Placement], after: tuple[Infra, Placement], ctx: Context,
+               known: Mapping[str, str]) -> Transition:
+    """The ordered steps from the `before` mode to the `after` mode (each an infra and its placement).
+
+    `known`: the side (vfio-pci or host) each card was last moved to or used on (mode.json's `cards`): where a
+    card the `before` mode does not use is. Without it, a card's declared `driver_in_use` says."""
     (infra_a, placed_a), (infra_b, placed_b) = before, after
     held_a, held_b = gpus_by_consumer(placed_a), gpus_by_consumer(placed_b)
     out = Transition()
@@ -262,7 +267,8 @@ def transition(before: tuple[Infra, Placement], after: tuple[Infra, Placement], 
         from_side = side_of(infra_a, placed_a, key)
         gpu = infra_b.gpus[key]
         if from_side is None:
-            from_side = VFIO if gpu.driver_in_use == VFIO else HOST
+            from_side = known.get(key) or (VFIO if gpu.driver_in_use == VFIO else HOST)
+        out.sides[key] = to_side or from_side
         if to_side is None or to_side == from_side:
             continue
         moved = move_unit(ctx, gpu, from_side, to_side)
@@ -276,9 +282,6 @@ def transition(before: tuple[Infra, Placement], after: tuple[Infra, Placement], 
                                   f"{_gpus_text(held_a.get(name, ()))} -> {_gpus_text(held_b[name])}")
             if unit is not None:
                 out.starts.append(unit)
-    check_where(ctx, {u.host for u in out.moves} | {
-        infra.consumers[n].host or "" for infra, units in ((infra_a, out.stops), (infra_b, out.starts))
-        for n in (u.consumer for u in units) if infra.consumers[n].target == "proxmox"} - {""})
     check_where(ctx, {u.host for u in out.moves} | {
         infra.consumers[n].host or "" for infra, units in ((infra_a, out.stops), (infra_b, out.starts))
         for n in (u.consumer for u in units) if infra.consumers[n].target == "proxmox"} - {""})

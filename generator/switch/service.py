@@ -151,18 +151,21 @@ def switch(source: Path, target: Mode, output_dir: Path | None, run: Run) -> Swi
     try:
         with locked(after.output_dir):
             ctx = apply_service.context(after, state.switch_tree_dir, False)
+            mode = state.read_mode() or {}
+            cards = mode.get("cards")
+            known = {str(k): str(v) for k, v in cards.items()} if isinstance(cards, dict) else {}
             steps = transition((before.need_infra(), before.need_placement()),
-                               (after.need_infra(), after.need_placement()), ctx)
+                               (after.need_infra(), after.need_placement()), ctx, known)
+            sides = steps.sides
             if steps.problems:
                 _problems(after, steps.problems)
                 return Stopped(after)
             desired = dict(after.need_tree())
             files = tg.units(desired, state.applied(), ctx)
-            mode = state.read_mode() or {}
             if pending is not None:
                 done = _done(state.read_record() or {}, mode.get("switching") or {})
                 steps = Transition(_not_done(steps.stops, done), _not_done(steps.moves, done),
-                                   _not_done(steps.starts, done))
+                                   _not_done(steps.starts, done), sides=steps.sides)
             units = units_of(steps, files)
             if not run.dry_run and units and not ctx.refusals:
                 state.keep_switch_tree(desired)
@@ -172,7 +175,8 @@ def switch(source: Path, target: Mode, output_dir: Path | None, run: Run) -> Swi
                 return outcome
             if isinstance(outcome, apply_service.Nothing) or (
                     isinstance(outcome, apply_service.Ran) and outcome.outcome.ok):
-                state.write_mode({"psot": 1, "active": target.to_dict(), "previous": start.to_dict()})
+                state.write_mode({"psot": 1, "active": target.to_dict(), "previous": start.to_dict(),
+                                  "cards": dict(sorted({**known, **sides}.items()))})
             elif isinstance(outcome, apply_service.Ran):
                 # Failed: what this run did is kept, for the run that finishes it.
                 switching = {"from": start.to_dict(), "to": target.to_dict(),
