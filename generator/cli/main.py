@@ -112,7 +112,7 @@ def place(infra: Path | None, strategy: str | None, compare: bool, mode: str | N
         from generator.modes import compare as modes_compare
         return views.compare_modes(modes_compare.compare(infra_path(infra), output_dir), fmt)
     if compare:
-        return views.compare(preview.compare(infra_path(infra), without, output_dir), fmt)
+        return views.compare(preview.compare(infra_path(infra), without, output_dir, mode), fmt)
     return views.place(preview.preview(infra_path(infra), strategy, without, output_dir, mode), fmt)
 
 

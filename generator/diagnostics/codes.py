@@ -648,7 +648,7 @@ _WRITTEN_ENTRIES = (
             global: {}
             domains: {}
             """, finding="infra.yml:2:1: warning[KEY001] unknown key 'owner' at the top level is ignored; allowed "
-                         "keys: project_name, global, domains, hosts, workloads, network_policies, shared_volumes"),
+                         "keys: project_name, global, domains, hosts, workloads, network_policies, shared_volumes, modes"),
         passes=_infra("""\
             project_name: lab
             # owner: alice
@@ -782,7 +782,7 @@ _WRITTEN_ENTRIES = (
               llm: {target: compose, host: ws, gpu: {vram_gb: 3}}
             modes:
               failover: {unavailable: [rtx-4080]}
-            """, finding="infra.yml:13:29: error[MODE003] mode 'failover': unavailable GPU 'rtx-4080' is not in "
+            """, finding="infra.yml:13:28: error[MODE003] mode 'failover': unavailable GPU 'rtx-4080' is not in "
                          "hosts; did you mean 'rtx-4090'? one of: ws/rtx-4090, ws/rtx-a400"),
         passes=_infra(_WS + """                  rtx-4090: {vendor: nvidia, vram_gb: 24, index: 0}
                   rtx-a400: {vendor: nvidia, vram_gb: 4, index: 1}

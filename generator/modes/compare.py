@@ -12,7 +12,7 @@ from pathlib import Path
 
 from generator.diagnostics.findings import Diagnostics, Finding
 from generator.load import loader
-from generator.modes import mode_names
+from generator.modes import consumer_paths, mode_names
 from generator.pipeline import Compilation, run
 from generator.placement.core import fmt_gb
 from generator.placement.report import table
@@ -71,8 +71,8 @@ def compare(infra: Path, output_dir: Path | None) -> ModeComparison:
 
 
 def compare_table(comparison: ModeComparison) -> str:
-    """Consumer -> GPU per mode (`(disabled)` where a mode disables it), VRAM used/total per GPU per mode,
-    and each mode's errors and warnings."""
+    """Consumer -> GPU per mode (`(disabled)` where a mode disables it, `(no GPU)` where it has no GPU access
+    there), VRAM used/total per GPU per mode, and each mode's errors and warnings."""
     results = {m: (r.need_infra(), r.need_placement()) for m, r in comparison.results.items()}
     names = list(results)
     consumers = sorted({c for infra, _ in results.values() for c in infra.consumers})
@@ -82,8 +82,10 @@ def compare_table(comparison: ModeComparison) -> str:
         cells = []
         for infra, placement in results.values():
             assignment = placement.assignments.get(consumer)
-            cells.append("(disabled)" if consumer not in infra.consumers
-                         else ", ".join(assignment.gpus) if assignment and assignment.gpus else "(none)")
+            if consumer not in infra.consumers:   # disabled by the mode, or declared without GPU access there
+                cells.append("(no GPU)" if consumer in consumer_paths(infra.data) else "(disabled)")
+            else:
+                cells.append(", ".join(assignment.gpus) if assignment and assignment.gpus else "(none)")
         rows.append((consumer,) + tuple(cells))
     gpu_rows = [("GPU VRAM",) + tuple(names)]
     for key in gpus:

@@ -54,7 +54,8 @@ class Comparison:
         return {s: (r.diag.error_count, len(r.diag.findings) - r.diag.error_count) for s, r in self.results.items()}
 
 
-def compare(infra: Path, without: tuple[str, ...], output_dir: Path | None) -> Comparison:
-    """Place `infra` by every strategy, each without the GPUs `without`."""
-    return Comparison({s: compile_infra(infra, strategy=s, until="place", output_dir=output_dir, without=without)
-                       for s in STRATEGY_NAMES})
+def compare(infra: Path, without: tuple[str, ...], output_dir: Path | None, mode: str | None = None) -> Comparison:
+    """Place `infra` by every strategy in `mode` (None: global.mode, else the base file), each without the GPUs
+    `without`."""
+    return Comparison({s: compile_infra(infra, strategy=s, until="place", output_dir=output_dir, without=without,
+                                        mode=mode) for s in STRATEGY_NAMES})

@@ -152,7 +152,7 @@ Passes:
 
 
 def test_an_unknown_code_names_the_closest():
-    assert explain("NOPE1") == (1, "", "psot: unknown code 'NOPE1'; did you mean PVE001, COMPOSE001, NAME001?\n")
+    assert explain("NOPE1") == (1, "", "psot: unknown code 'NOPE1'; did you mean PVE001, COMPOSE001, MODE001?\n")
     assert explain("gpu01") == (1, "", "psot: unknown code 'gpu01'; did you mean GPU001, GPU002, PVE001?\n")
 
 
@@ -180,7 +180,7 @@ def test_json():
 def test_json_of_an_unknown_code():
     status, out, err = explain("NOPE1", "--format", "json")
     assert (status, err) == (1, "")
-    assert json.loads(out) == {"error": "unknown code 'NOPE1'", "did_you_mean": ["PVE001", "COMPOSE001", "NAME001"]}
+    assert json.loads(out) == {"error": "unknown code 'NOPE1'", "did_you_mean": ["PVE001", "COMPOSE001", "MODE001"]}
 
 
 def test_without_a_code_every_code_is_listed():
@@ -208,7 +208,7 @@ def test_the_command_exits_as_it_says():
     assert (ok.returncode, ok.stdout, ok.stderr) == (0, GPU001, "")
     unknown = run_psot("explain", "NOPE1")
     assert unknown.returncode == 1 and unknown.stdout == ""
-    assert unknown.stderr == "psot: unknown code 'NOPE1'; did you mean PVE001, COMPOSE001, NAME001?\n"
+    assert unknown.stderr == "psot: unknown code 'NOPE1'; did you mean PVE001, COMPOSE001, MODE001?\n"
 
 
 def test_prose_is_wrapped_without_cutting_a_code_span():
