@@ -14,7 +14,8 @@ from tests.conftest import run_psot
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "gpu-modes" / "infra.yml"
 TOOLS = ("qm", "docker", "pvesh", "tee", "modprobe", "hostname", "install", "update-initramfs", "update-grub")
-# Logs its name, its arguments and its standard input (the value a sysfs write gets); `hostname` says pve;
+# Logs its name, its arguments and its standard input (the value a sysfs write gets); `hostname` says pve
+# (or $SWITCH_HOSTNAME);
 # exits 1 when its command line is $SWITCH_FAIL.
 STUB = """#!/bin/sh
 name=$(basename "$0")
@@ -22,7 +23,7 @@ line="$name $*"
 input=""
 case "$name" in tee|install) input=" <<< $(cat | tr '\\n' ' ' | sed 's/ *$//')";; esac
 echo "$line$input" >> "$SWITCH_LOG"
-[ "$name" = hostname ] && echo pve
+[ "$name" = hostname ] && echo "${SWITCH_HOSTNAME:-pve}"
 [ "$line" = "$SWITCH_FAIL" ] && exit 1
 exit 0
 """
@@ -185,3 +186,14 @@ def test_without_a_gpu_is_the_same_ordered_transition_and_switching_back_restore
     # The card is still on vfio-pci (mode.json's `cards`): no move, the VM gets it back and starts.
     assert calls(root) == ["qm set --hostpci0 mapping=pve-rtx-5070-ti,pcie=1,x-vga=1 -- 100", "qm start -- 100"]
     assert mode(root)["active"] == {"mode": "gaming", "without": []}
+
+
+def test_a_host_that_is_not_this_machine_is_refused_before_anything_runs(tmp_path):
+    root, env = homelab(tmp_path)
+    done = run_psot("switch", "ai", "--yes", cwd=root, env=env | {"SWITCH_HOSTNAME": "laptop.lan"})
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        "psot: switch would fail: hosts.pve has no ssh and this machine is 'laptop', not 'pve': the switch would "
+        "change the wrong machine's devices; set hosts.pve.ssh or run psot switch on pve; nothing was run.")
+    assert calls(root) == []
+    assert not (root / ".generated.psot-state" / "mode.json").exists()     # no switch is under way
