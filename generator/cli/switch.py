@@ -14,7 +14,7 @@ import click
 
 from generator.apply import service as apply_service
 from generator.cli import apply_views as views
-from generator.cli.apply import _needs_approval_refused, _run, yes_option
+from generator.cli.apply import needs_approval_refused, run_with, yes_option
 from generator.cli.common import EXIT_OK, fail, format_option, infra_path, output_option
 from generator.switch import service
 from generator.switch.service import Mode
@@ -37,7 +37,7 @@ def switch(mode: str | None, infra: Path | None, without: tuple[str, ...], dry_r
     Without MODE, the active mode; with --without, that mode minus the GPUs named.
     """
     source = infra_path(infra)
-    refused = _needs_approval_refused("switch", yes, dry_run, fmt)
+    refused = needs_approval_refused("switch", yes, dry_run, fmt)
     if refused is not None:
         return refused
     bad_timeout = apply_service.timeout_refusal()
@@ -46,7 +46,7 @@ def switch(mode: str | None, infra: Path | None, without: tuple[str, ...], dry_r
     target = service.target_mode(source, mode, without, output_dir)
     if isinstance(target, service.Stopped):
         return fail(target.result, fmt, writes=False)
-    done = service.switch(source, target, output_dir, _run(dry_run, yes, fmt))
+    done = service.switch(source, target, output_dir, run_with(dry_run, yes, fmt))
     if isinstance(done, service.Stopped):
         return fail(done.result, fmt, writes=False)
     if isinstance(done, service.AlreadyActive):
