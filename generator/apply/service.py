@@ -157,6 +157,26 @@ def bytes_refusal(result: Compilation, skip: frozenset[str] = frozenset()) -> Re
     return Refused(message, details={"files": differ})
 
 
+def mode_refusal(result: Compilation, state: State) -> Refused | None:
+    """Refuse to apply generated/'s mode over another one `psot switch` put the machines in (or half-way through
+    a switch): files alone would undo the switch without its stops and card moves."""
+    mode = active_mode(state, result.mode)
+    compiled: dict[str, Any] = {"mode": result.mode, "without": []}
+    if "switching" not in mode and mode == compiled:
+        return None
+    if "switching" in mode:
+        why = "a `psot switch` did not complete: run it again to finish it first"
+    else:
+        now = repr(mode.get("mode")) if mode.get("mode") else "the base file"
+        if mode.get("without"):
+            now += " without " + ", ".join(map(str, mode["without"]))
+        ours = repr(result.mode) if result.mode else "the base file"
+        back = f"psot switch {result.mode}" if result.mode else "psot switch"
+        why = (f"the machines are in mode {now} (psot switch) and {result.output_dir.name}/ is for {ours}: run "
+               f"`{back}` to go back in order, or set global.mode to the active mode and `psot sync`")
+    return Refused(f"{why}; nothing was applied", ending="")
+
+
 def os_failure(exc: OSError) -> Failed:
     where = f"{exc.filename}: " if exc.filename else ""
     return Failed(f"{where}{exc.strerror or exc}; nothing more was run")
@@ -247,6 +267,9 @@ def apply(result: Compilation, targets: tuple[str, ...], clean_orphans: bool, ru
             if refused is not None:
                 return refused
             state = State(result.output_dir)
+            refused = mode_refusal(result, state)
+            if refused is not None:
+                return refused
             # What is sent is what psot rendered just now, never bytes read back from disk.
             desired = dict(result.need_tree())
             ctx = context(result, result.output_dir, clean_orphans)
@@ -293,6 +316,8 @@ class Status:
     record: dict[str, Any] | None        # the record of the last apply or rollback
     drift: list[tg.LiveDrift] = field(default_factory=list)   # applied objects changed on the machines by hand
     notes: list[str] = field(default_factory=list)            # what could not be asked
+    # The active GPU mode (`psot switch`, mode.json): {"mode", "without"}, and the switch under way if any.
+    mode: dict[str, Any] = field(default_factory=dict)
 
 
 def live_drift(result: Compilation, applied: dict[str, bytes], targets: tuple[str, ...] = (),
@@ -312,4 +337,16 @@ def status(result: Compilation, targets: tuple[str, ...]) -> Status:
                if not targets or tg.target_of(p) in targets]
     drift, notes = live_drift(result, applied, targets)
     return Status(sorted(p for p in applied if not targets or tg.target_of(p) in targets), pending,
-                  not make_plan(result.need_tree(), result.output_dir).changes, state.read_record(), drift, notes)
+                  not make_plan(result.need_tree(), result.output_dir).changes, state.read_record(), drift, notes,
+                  active_mode(state, result.mode))
+
+
+def active_mode(state: State, configured: str | None) -> dict[str, Any]:
+    """The mode the machines are in: the one `psot switch` last completed (mode.json), else the one infra.yml
+    compiles with (`global.mode`, None for the base file); with the switch under way, when one did not complete."""
+    recorded = state.read_mode() or {}
+    active = recorded.get("active") if isinstance(recorded.get("active"), dict) else None
+    out: dict[str, Any] = dict(active) if active else {"mode": configured, "without": []}
+    if isinstance(recorded.get("switching"), dict):
+        out["switching"] = {k: recorded["switching"].get(k) for k in ("from", "to")}
+    return out

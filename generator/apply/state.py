@@ -11,6 +11,12 @@ it: it describes this machine's platforms, not the repository):
   when that rollback started: what `previous/` becomes once it completes
   (resumed after a failure, the rollback still goes back to `previous/`,
   and a second rollback still goes forward to this).
+- `mode.json`: the active GPU mode (`psot switch`): the mode last switched
+  to, the one before it, the side each card was left on (`cards`: vfio-pci
+  or host), and while a switch has not completed, the switch under way
+  (from, to, the steps done), which a re-run finishes.
+- `switch-tree/`: the files of the mode a switch goes to, which the
+  commands that read a file themselves (Compose's `-f`) read.
 - `last-apply.json`: the record of the last run: every command, its exit
   status and the tail of its error output, which files were applied and
   which were not. It is rewritten after every unit, so a run that dies
@@ -35,6 +41,7 @@ from generator.workspace import sidecars
 from generator.workspace.atomic import fsync_dir, replace_file
 
 RECORD = "last-apply.json"
+MODE = "mode.json"
 PRIVATE = 0o600   # the mode of every file of the state: it describes this machine
 
 
@@ -65,6 +72,8 @@ class State:
         self.previous_dir = self.root / "previous"
         self.rolled_back_dir = self.root / "rolled-back"
         self.record_path = self.root / RECORD
+        self.mode_path = self.root / MODE
+        self.switch_tree_dir = self.root / "switch-tree"
 
     def applied(self) -> dict[str, bytes]:
         return read_tree(self.applied_dir)
@@ -122,6 +131,22 @@ class State:
         fsync_dir(self.root)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+    def keep_switch_tree(self, tree: dict[str, bytes]) -> None:
+        """switch-tree/ := `tree`, the files of the mode a switch goes to."""
+        self._replace_dir(self.switch_tree_dir, tree)
+
+    def write_mode(self, mode: dict) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        replace_file(self.mode_path, (json.dumps(mode, indent=2, sort_keys=True) + "\n").encode(), mode=PRIVATE)
+
+    def read_mode(self) -> dict | None:
+        """mode.json, or None when no switch was made (or it cannot be read)."""
+        try:
+            body = json.loads(self.mode_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return body if isinstance(body, dict) else None
 
     def write_record(self, record: dict) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

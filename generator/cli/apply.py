@@ -24,7 +24,7 @@ QUESTION = ("Do you want to perform these actions?\n"
             "  Only 'yes' will be accepted to approve.\n")
 
 
-def _needs_approval_refused(kind: str, yes: bool, dry_run: bool, fmt: str) -> int | None:
+def needs_approval_refused(kind: str, yes: bool, dry_run: bool, fmt: str) -> int | None:
     """Refuse up front, before any command runs (even a read-only query), when no one can be asked.
 
     Asking needs a person at a terminal; JSON output is for programs, which say --yes.
@@ -55,7 +55,7 @@ def _confirm(kind: str, units: list[tg.Unit]) -> bool:
     return False
 
 
-def _run(dry_run: bool, yes: bool, fmt: str) -> service.Run:
+def run_with(dry_run: bool, yes: bool, fmt: str) -> service.Run:
     """How the units run: asked first unless --yes, what runs shown to people (not in JSON)."""
     return service.Run(dry_run=dry_run, confirm=None if yes else _confirm,
                        progress=(lambda line: None) if fmt == "json" else click.echo)
@@ -84,7 +84,7 @@ def apply(source: Path | None, targets: tuple[str, ...], dry_run: bool, clean_or
     SOURCE is infra.yml (or infra/), or a plan saved by `psot plan --out FILE`.
     """
     if source is not None and source.is_file() and source.suffix == ".json":
-        return views.outcome(saved_plan.apply_saved(source, _run(dry_run, True, fmt)), None, fmt)
+        return views.outcome(saved_plan.apply_saved(source, run_with(dry_run, True, fmt)), None, fmt)
     result = compile_at(source, output_dir=output_dir)
     if not result.ok:
         return fail(result, fmt)
@@ -93,7 +93,7 @@ def apply(source: Path | None, targets: tuple[str, ...], dry_run: bool, clean_or
     stale = service.stale(result)
     if stale is not None:
         return views.refused(stale, fmt)
-    refused = _needs_approval_refused("apply", yes, dry_run, fmt)
+    refused = needs_approval_refused("apply", yes, dry_run, fmt)
     if refused is not None:
         return refused
     bad_timeout = service.timeout_refusal()
@@ -101,7 +101,7 @@ def apply(source: Path | None, targets: tuple[str, ...], dry_run: bool, clean_or
         return views.failed(bad_timeout, fmt)
     if fmt != "json":
         print_findings(result)
-    return views.outcome(service.apply(result, targets, clean_orphans, _run(dry_run, yes, fmt)), result, fmt)
+    return views.outcome(service.apply(result, targets, clean_orphans, run_with(dry_run, yes, fmt)), result, fmt)
 
 
 @click.command()
@@ -118,10 +118,10 @@ def rollback(infra: Path | None, targets: tuple[str, ...], dry_run: bool, clean_
     result = compile_at(infra, output_dir=output_dir, until="place")
     if result.infra is None:
         return fail(result, fmt)
-    refused = _needs_approval_refused("rollback", yes, dry_run, fmt)
+    refused = needs_approval_refused("rollback", yes, dry_run, fmt)
     if refused is not None:
         return refused
     bad_timeout = service.timeout_refusal()
     if bad_timeout is not None:
         return views.failed(bad_timeout, fmt)
-    return views.outcome(service.rollback(result, targets, clean_orphans, _run(dry_run, yes, fmt)), result, fmt)
+    return views.outcome(service.rollback(result, targets, clean_orphans, run_with(dry_run, yes, fmt)), result, fmt)

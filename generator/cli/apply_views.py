@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -167,11 +168,17 @@ def status(state: Status, result: Compilation, fmt: str) -> int:
             "generated_up_to_date": state.up_to_date,
             "drift": [d.to_dict() for d in state.drift],
             "notes": state.notes,
+            "mode": state.mode,
             "last_apply": state.record}, indent=2))
         return EXIT_CHANGES if state.pending or state.drift else EXIT_OK
     where = f"{result.output_dir.name}/"
     _last_run(state.record)
     click.echo(f"{len(state.applied)} file(s) applied.")
+    click.echo(f"Active GPU mode: {mode_text(state.mode)}.")
+    switching = state.mode.get("switching")
+    if switching:
+        click.echo(f"A switch from {mode_text(switching['from'])} to {mode_text(switching['to'])} did not complete: "
+                   "run the same `psot switch` again to finish it.")
     for note in state.notes:
         click.echo(f"note: {one_line(note)}")
     show_drift(state.drift, click.echo)
@@ -187,6 +194,13 @@ def status(state: Status, result: Compilation, fmt: str) -> int:
     if not state.up_to_date:
         click.echo(f"{where} is not up to date with {result.source.name}: run `psot sync` first.")
     return EXIT_CHANGES if state.pending or state.drift else EXIT_OK
+
+
+def mode_text(mode: dict[str, Any]) -> str:
+    """`ai`, `ai without pve/gtx-970`, `the base file` (no mode)."""
+    name = mode.get("mode")
+    without = mode.get("without") or []
+    return (str(name) if name else "the base file") + (f" without {', '.join(map(str, without))}" if without else "")
 
 
 def _last_run(record: dict | None) -> None:

@@ -44,7 +44,7 @@ class _Commands(click.Group):
 
     LAZY = {"apply": "generator.cli.apply:apply", "rollback": "generator.cli.apply:rollback",
             "init": "generator.cli.init:init", "detect": "generator.cli.detect:detect",
-            "explain": "generator.cli.explain:explain"}
+            "explain": "generator.cli.explain:explain", "switch": "generator.cli.switch:switch"}
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         # `--no-color` is accepted after any command too (`psot plan --no-color`), as Terraform's -no-color is.

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from functools import cache
 
 # The families, in the order the pipeline meets them: `psot explain` lists codes in this order.
-FAMILIES = ("load", "schema", "model rule", "placement", "placement rule", "output", "detect")
+FAMILIES = ("load", "schema", "model rule", "placement", "placement rule", "output", "detect", "switch")
 # README.md blocks generated from the table (besides the rule table), and the families each shows.
-README_BLOCKS = {"codes": ("load", "schema", "placement", "output"), "detect-codes": ("detect",)}
+README_BLOCKS = {"codes": ("load", "schema", "placement", "output"), "detect-codes": ("detect",),
+                 "switch-codes": ("switch",)}
 
 
 class CodeError(ValueError):
@@ -118,6 +119,35 @@ _WS = """\
               ws:
                 platform: docker
                 gpus:
+"""
+
+# A Proxmox host whose one AMD card goes to a VM in `gaming` and to a container in `ai` (the switch examples).
+_SWITCH = """\
+            project_name: lab
+            global: {mode: gaming}
+            domains: {}
+            hosts:
+              pve:
+                platform: proxmox
+                iommu: true
+                gpus:
+                  rx-6800:
+                    vendor: amd
+                    vram_gb: 8
+                    index: 0
+                    pci: "0000:03:00.0"
+                    pci_id: "1002:687f"
+                    architecture: vega
+                    subsystem_id: "1002:0b36"
+                    iommu_group: 20
+                    functions:
+                      - {pci: "0000:03:00.1", pci_id: "1002:aaf8", class: "0403"}
+            workloads:
+              game: {target: proxmox, host: pve, vmid: 100, gpu: {passthrough: true, vram_gb: 6}}
+              llm: {target: compose, host: pve, gpu: {vram_gb: 6}}
+            modes:
+              gaming: {consumers: {llm: {enabled: false}}}
+              ai: {consumers: {game: {enabled: false}}}
 """
 
 # Saved outputs of the detect examples: nvidia-smi's CSV query (one RTX 4090), lspci -nn -D -k.
@@ -1098,6 +1128,47 @@ _WRITTEN_ENTRIES = (
             """, "psot sync\nsed -i \"s/- '0'/- '1'/\" generated/compose/ws/docker-compose.gpu-override.yml\n"
                  "psot sync --force")),
 
+    # --- switch: psot switch (generator/switch/) ----------------------------------------------------
+    _entry(
+        "SWITCH001", "error", "switch", "A card must leave vfio-pci and psot cannot tell which host driver takes "
+        "one of its functions back.",
+        """
+        `psot switch` moves a card that a VM had to the host's driver by writing that driver's name to the
+        `driver_override` of each function of the card, then probing it. The GPU's own driver comes from its
+        `driver_in_use`, else its vendor (NVIDIA: nvidia), else its architecture (generator/hardware); each
+        other function's from its PCI `class` (0403 HDMI audio: snd_hda_intel, 0c03 USB: xhci_pci, 0c80
+        NVIDIA's USB-C UCSI: i2c_nvidia_gpu). When one of them is unknown, no driver name can be written, so
+        the switch is refused before any command runs.
+        """,
+        """
+        Set `driver_in_use` on the GPU (nvidia, amdgpu, i915, xe), or `architecture`, and a `class` on each
+        of its `functions` (`psot detect` reads them from `lspci -nn -D -k`).
+        """,
+        fails=_infra(_SWITCH.replace("architecture: vega", "architecture: rdna2").replace('"0403"', '"0c05"'),
+                     "psot switch ai --dry-run",
+                     "infra.yml:9:7: error[SWITCH001] pve/rx-6800: psot cannot tell which host driver takes back "
+                     "0000:03:00.1 when it leaves vfio-pci: set `driver_in_use` (nvidia, amdgpu, i915, xe) on the "
+                     "GPU, or `class` on each of its `functions` (0403 for an HDMI audio function)"),
+        passes=_infra(_SWITCH.replace("architecture: vega", "architecture: rdna2"), "psot switch gaming --dry-run")),
+    _entry(
+        "SWITCH002", "error", "switch", "An AMD card with the reset bug would go from a VM back to the host's "
+        "driver: that needs a reboot.",
+        """
+        AMD's Polaris, Vega and Navi 1x (RDNA) cards cannot be reset once a VM has used them: the host's
+        amdgpu cannot initialise the card again until the machine reboots (or the out-of-tree vendor-reset
+        module resets it; https://github.com/gnif/vendor-reset lists these families). Moving such a card from
+        vfio-pci to amdgpu at runtime would leave it unusable, so `psot switch` refuses before any command runs.
+        """,
+        """
+        Reboot into the mode instead: set `global.mode` to it, `psot sync` and `psot apply` (its boot files bind
+        the card at the next boot), then reboot. Or keep the card on the VM's side in both modes.
+        """,
+        fails=_infra(_SWITCH, "psot switch ai --dry-run",
+                     "infra.yml:9:7: error[SWITCH002] pve/rx-6800: an AMD vega card cannot be reset for the host's "
+                     "driver once a VM has used it (the AMD reset bug; https://github.com/gnif/vendor-reset): moving "
+                     "it from vfio-pci to amdgpu needs a reboot. Reboot into the new mode instead (`psot apply` its "
+                     "files, then reboot)"),
+        passes=_infra(_SWITCH, "psot switch gaming --dry-run")),
     # --- detect: psot detect and psot detect --check ------------------------------------------------
     _entry(
         "DETECT001", "error", "detect", "A `--from` file is in no format psot reads, or breaks off (truncated JSON "
