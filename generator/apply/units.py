@@ -49,6 +49,7 @@ class Step:
     argv: tuple[str, ...]
     stdin: bytes | None = None
     stdin_label: str | None = None        # the file shown after `<`
+    here: str | None = None               # a one-line stdin, shown as bash's here-string (`<<< word`)
     env: tuple[tuple[str, str], ...] = ()
     manual: bool = False                  # for the user to do; psot prints it and does not run it
     # Files the command reads from disk itself (path, the bytes psot rendered for it): checked just before it runs.
@@ -65,6 +66,8 @@ class Step:
         text = " ".join([f"{k}={word(v)}" for k, v in self.env] + [word(a) for a in self.argv])
         if self.stdin_label:
             text += f" < {word(self.stdin_label)}"
+        elif self.here is not None:
+            text += f" <<< {word(self.here)}"
         return text
 
 

@@ -134,7 +134,7 @@ def _function_drivers(gpu: Gpu, to_side: str) -> list[tuple[str, str | None]]:
 
 
 def _write(ctx: Context, host: str, path: str, value: str) -> Step:
-    return ctx.on_host(host, ("tee", "--", path), stdin=(value + "\n").encode(), stdin_label=f"<<< {value}")
+    return ctx.on_host(host, ("tee", "--", path), stdin=(value + "\n").encode(), here=value)
 
 
 def move_unit(ctx: Context, gpu: Gpu, from_side: str, to_side: str) -> StepUnit | Problem:

@@ -99,7 +99,7 @@ def test_switch_ai_dry_run_stops_the_vm_moves_the_card_then_recreates_the_contai
     ]
     shown = commands(done.stdout)
     assert shown[:3] == STOP_AI
-    assert shown[3:11] == [c.replace(" <<< ", " < '<<< ") + "'" if "<<<" in c else c for c in TO_NVIDIA]
+    assert shown[3:11] == TO_NVIDIA
     assert shown[11] == RECREATE
     assert calls(root) == []
     as_json = run_psot("switch", "ai", "--dry-run", "--format", "json", cwd=root, env=env)
