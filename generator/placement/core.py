@@ -191,6 +191,7 @@ class _State:
         self.exclusive = infra.gpu_policy == "exclusive"
         self.previous = previous
         self.isolate_hard = True               # isolating strategies: `isolate` consumers own a GPU (see alone)
+        self._isolated = [c for c in infra.consumers.values() if strategy.isolates(c) and not c.request.passthrough]
         self.used = {k: 0.0 for k in infra.gpus}
         self.on_gpu: dict[str, list[str]] = {k: [] for k in infra.gpus}
         self.alone_taken: set[str] = set()     # GPUs a consumer has to itself (see `alone`)
@@ -285,6 +286,20 @@ class _State:
     def alone(self, consumer: Consumer) -> bool:
         """Consumers that own their GPU: passthrough VMs, and those the strategy isolates."""
         return consumer.request.passthrough or (self.isolate_hard and self.strategy.isolates(consumer))
+
+    def isolate(self, hard: bool) -> None:
+        """Whether `isolate` consumers own their GPU from now on, those already placed (pins) too: the GPUs
+        owned are counted again, and those no longer owned offered again."""
+        if hard == self.isolate_hard:
+            return
+        self.isolate_hard = hard
+        for consumer in self._isolated:
+            for key in self.placed.get(consumer.name, ()):
+                if hard:
+                    self.alone_taken.add(key)
+                elif key in self.alone_taken:
+                    self.alone_taken.discard(key)
+                    self._touched(key)
 
     def was_on(self, consumer: Consumer, key: str) -> bool:
         return key in self.previous.get(consumer.name, ())
@@ -529,8 +544,11 @@ def _greedy(state: _State, order: list[Consumer], score_for: ScoreFor, diag: Dia
             _record(state, consumer, [fast], diag)
             continue
         options = _options(state, consumer)
+        pin = state.pinned(consumer)
+        if pin is not None and pin not in options:
+            options = [pin] + options     # pins win, over capacity or ownership too (the rules say so)
         if consumer.request.passthrough:
-            options = [g for g in options if state.fits(consumer, g)]
+            options = [g for g in options if state.fits(consumer, g) or g is pin]
         elif state.strategy.isolating and len(options) < state.need(consumer):
             options = [g for g in state.eligible(consumer)
                        if not any(state.infra.consumers[n].request.passthrough for n in state.on_gpu[g.key])]
@@ -541,15 +559,14 @@ def _greedy(state: _State, order: list[Consumer], score_for: ScoreFor, diag: Dia
         if sets:
             _record(state, consumer, list(sets[0]), diag)
             continue
-        if consumer.request.passthrough and state.eligible(consumer):
+        if consumer.request.passthrough and pin is None and state.eligible(consumer):
             state.no_gpu[consumer.name] = (f"it needs a whole GPU with {fmt_gb(consumer.request.vram_gb)} GB "
                                            "and no free eligible one has it")
             continue
-        # Fewer GPUs than it needs left on any host: as many as the best host still has.
-        pin = state.pinned(consumer)
-        first = pin if pin is not None and pin in ranked else (ranked[0] if ranked else None)
-        _record(state, consumer, [g.key for g in ranked if first is not None and g.host == first.host]
-                [:state.need(consumer)], diag)
+        # Fewer GPUs than it needs left on any host: as many as the best host still has, its pin first.
+        first = pin if pin is not None else (ranked[0] if ranked else None)
+        _record(state, consumer, [g.key for g in sorted(ranked, key=lambda g: g is not first)
+                                  if first is not None and g.host == first.host][:state.need(consumer)], diag)
 
 
 def _record(state: _State, consumer: Consumer, chosen: list[str], diag: Diagnostics) -> None:
@@ -648,7 +665,7 @@ def _place_ranked(state: _State, order: list[Consumer], score_for: ScoreFor, dia
         placed = False
         gpus = len({g.key for c in group for g in state.eligible(c)})
         for no_share, isolate_hard in _tiers(state):
-            state.isolate_hard = isolate_hard
+            state.isolate(isolate_hard)
             if _cannot_fit(state, group, no_share):
                 continue
             budget = min(state.budget, max(GROUP_WORK_MIN, GROUP_WORK_PER_CONSUMER * (len(group) + gpus)))
@@ -659,7 +676,7 @@ def _place_ranked(state: _State, order: list[Consumer], score_for: ScoreFor, dia
                 for consumer in group:
                     _warn_short(state, consumer, state.placed[consumer.name], diag)
                 break
-        state.isolate_hard = True
+        state.isolate(True)
         if not placed:
             _greedy(state, group, score_for, diag)
 
