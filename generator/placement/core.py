@@ -711,7 +711,8 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     3. Low churn: the previous placement of those consumers stays when it is valid, within capacity and
        at least as even as the new one. A second sync of the same input therefore moves nothing.
 
-    `exact` means the optimiser finished its search over every unpinned consumer: the joint optimum.
+    `exact` means the optimiser finished its search over every consumer placement chose a GPU for (only
+    pinned `count: 1` ones are not): the joint optimum.
     """
     previous, state.previous = state.previous, {}
     scratch = Diagnostics(diag.document, diag.default_file)
@@ -761,8 +762,9 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     for consumer, key in zip(single, kept or choice):
         state.assign(consumer, [key])
     diag.extend(scratch.findings)
-    joint = result.exact and result.feasible and len(single) == sum(c.name in first and state.pinned(c) is None
-                                                                    for c in rest)
+    # Joint only when the optimiser chose every GPU placement chose: a passthrough VM's, or a multi-GPU
+    # consumer's (pinned or not: its other GPUs came from step 1), would make it exact for step 1's frame only.
+    joint = result.exact and result.feasible and len(single) == sum(c.name in first for c in rest)
     bound = result.lower_bound if result.feasible else 0.0
     return _balance_report(state, "exact" if joint and kept is None else "heuristic", domain, capacity, bound)
 

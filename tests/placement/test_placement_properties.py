@@ -446,3 +446,30 @@ def test_a_pinned_passthrough_pair_too_big_keeps_its_pin(infra_file, strategy):
     result = compile_infra(infra_file(PINNED_PASSTHROUGH_PAIR), strategy=strategy, until="place")
     assert placed(result)["vm"][0] == "ws/g0"
     assert "vm requires ~6 GB, GPU 0 (ws/g0) only has 4 GB" in [f.message for f in result.diag.findings]
+
+
+PINNED_PAIR_BALANCED = """
+project_name: t
+global: {gpu_policy: shared, placement: {headroom_gb: 0}}
+domains: {}
+hosts:
+  ws:
+    platform: docker
+    gpus:
+      g0: {vendor: nvidia, vram_gb: 10, index: 0}
+      g1: {vendor: nvidia, vram_gb: 10, index: 1}
+      g2: {vendor: nvidia, vram_gb: 20, index: 2}
+workloads:
+  pair: {target: compose, host: ws, gpu: {vram_gb: 5, count: 2, pin: g0}}
+  one: {target: compose, host: ws, gpu: {vram_gb: 10}}
+"""
+
+
+# balanced used to claim `exact` although a pinned `count: 2` consumer's second GPU came from step 1
+# (vram_based: the most free, g2), when pair on g0 + g1 and one on g2 gives every GPU 50%.
+def test_balanced_does_not_claim_exact_over_a_pinned_pairs_second_gpu(infra_file):
+    result = compile_infra(infra_file(PINNED_PAIR_BALANCED), strategy="balanced", until="place")
+    best = oracle.balanced_optimum(oracle.problem_of(yaml.safe_load(PINNED_PAIR_BALANCED)), placed(result))
+    assert best.variance == 0.0 and best.choice == {"pair": ("ws/g0", "ws/g1"), "one": ("ws/g2",)}
+    assert result.placement.balance.method == "heuristic"
+    assert result.placement.balance.variance > best.variance
