@@ -732,9 +732,9 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     shared_first = any(len(state.on_gpu[k]) > 1 for k in domain)
     if sum(len(state.eligible(c)) for c in single) > BALANCE_MAX_OPTIONS:
         # Too many choices for the optimiser within the speed goal: step 1's placement (most free VRAM
-        # first, an even spread over equal GPUs) stands, reported as a heuristic with the trivial bound.
+        # first, an even spread over equal GPUs) stands, reported as a heuristic with the spread bound.
         diag.extend(scratch.findings)
-        return _balance_report(state, "heuristic", domain, capacity, 0.0)
+        return _balance_report(state, "heuristic", domain, capacity, _spread_bound(state, single, domain, capacity))
     for consumer in single:
         state.unassign(consumer)
     items = []
@@ -753,7 +753,8 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
         for consumer, g in zip(single, spread):
             state.assign(consumer, [domain[g]] if g is not None else list(first[consumer.name]))
         diag.extend(scratch.findings)
-        return _balance_report(state, "heuristic, over capacity", domain, capacity, 0.0)
+        return _balance_report(state, "heuristic, over capacity", domain, capacity,
+                               balance.spread_bound(balance.groups_of(items, load0), capacity))
     result = balance.solve(items, load0, capacity, exclusive=exclusive, occupied0=occupied0)
     choice: list[str] = [domain[g] if g is not None else "" for g in result.choice]
     if not result.feasible or any(not c for c in choice):
@@ -767,6 +768,29 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     joint = result.exact and result.feasible and len(single) == sum(c.name in first for c in rest)
     bound = result.lower_bound if result.feasible else 0.0
     return _balance_report(state, "exact" if joint and kept is None else "heuristic", domain, capacity, bound)
+
+
+def _spread_bound(state: _State, single: list[Consumer], domain: list[str], capacity: list[float]) -> float:
+    """balance.spread_bound for `single` (placed by step 1) without building an item per consumer: one
+    demand per eligibility key, its least and largest charges summed over its consumers."""
+    index = {k: i for i, k in enumerate(domain)}
+    load0 = [state.used[k] for k in domain]
+    demands: dict[tuple, tuple[tuple[int, ...], float, float]] = {}
+    for consumer in single:
+        for key in state.placed[consumer.name]:
+            if key in index:
+                load0[index[key]] -= state.charge(consumer, state.infra.gpus[key])
+        eligibility = eligibility_key(consumer)
+        if eligibility not in demands:
+            gpus = tuple(index[g.key] for g in state.eligible(consumer) if g.key in index)
+            demands[eligibility] = (gpus, 0.0, 0.0)
+        gpus, least, most = demands[eligibility]
+        if not gpus:
+            continue
+        charges = [state.charge(consumer, state.infra.gpus[domain[g]]) for g in (min(gpus, key=capacity.__getitem__),
+                                                                                  max(gpus, key=capacity.__getitem__))]
+        demands[eligibility] = (gpus, least + min(charges), most + max(charges))
+    return balance.spread_bound(balance.demand_groups(demands.values(), load0), capacity)
 
 
 def _previous_if_as_good(state: _State, single: list[Consumer], choice: list[str], domain: list[str],
