@@ -51,6 +51,10 @@ GROUP_WORK_MIN = 20_000            # ... and for one group of consumers that can
 GROUP_WORK_PER_CONSUMER = 20       # ... per consumer and GPU of the group
 FALLBACK_MAX = 8                   # fallback GPUs listed per consumer
 BALANCE_MAX_OPTIONS = 500_000      # consumer x GPU choices beyond which balanced keeps its first step
+# What balanced minimises, in the terms the JSON and the table show: a GPU's load is used_gb over its usable
+# VRAM (capacity_gb less the headroom), as in max_load_pct/min_load_pct.
+BALANCE_OBJECTIVE = ("make the GPUs as equally loaded as possible: the least variance of used / usable VRAM "
+                     "(capacity_gb - headroom_gb) across the GPUs it balances, never over capacity to do so")
 
 
 def fmt_gb(value: float) -> str:
@@ -165,7 +169,8 @@ class Placement:
             },
             "unplaced": list(self.unplaced),
             "findings": findings,
-            **({"balance": {"method": self.balance.method, "variance": round(self.balance.variance, 6),
+            **({"balance": {"objective": BALANCE_OBJECTIVE,
+                            "method": self.balance.method, "variance": round(self.balance.variance, 6),
                             "lower_bound": round(self.balance.lower_bound, 6),
                             "gap": round(self.balance.gap, 6),
                             "max_load_pct": number(100 * self.balance.max_load),

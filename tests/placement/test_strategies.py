@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from generator.pipeline import compile_infra
+from generator.placement.core import BALANCE_OBJECTIVE
 from tests.conftest import EXAMPLES, SEED_001, run_psot
 
 SEED_000 = EXAMPLES / "dual-gpu-proxmox" / "infra.yml"
@@ -251,11 +252,13 @@ def test_balanced_reports_an_exact_optimum_on_a_small_feasible_input(infra_file,
         "a": "ws/big", "b": "ws/small", "c": "ws/big", "d": "ws/big"}
     assert report.method == "exact" and report.variance == 0.0 and report.gap == 0.0
     summary = "GPU load spread: max 75%, min 75% of usable VRAM; best possible found"
-    assert result.placement.to_dict()["balance"] == {"method": "exact", "variance": 0.0, "lower_bound": 0.0,
-                                                     "gap": 0.0, "max_load_pct": 75, "min_load_pct": 75,
-                                                     "summary": summary}
+    assert result.placement.to_dict()["balance"] == {"objective": BALANCE_OBJECTIVE, "method": "exact",
+                                                     "variance": 0.0, "lower_bound": 0.0, "gap": 0.0,
+                                                     "max_load_pct": 75, "min_load_pct": 75, "summary": summary}
     text = run_psot("place", str(path), "-o", str(tmp_path / "out"))
-    assert text.stdout.splitlines()[-1] == summary
+    assert text.stdout.splitlines()[-2:] == [
+        "Objective: make the GPUs as equally loaded as possible: the least variance of used / usable VRAM "
+        "(capacity_gb - headroom_gb) across the GPUs it balances, never over capacity to do so", summary]
 
 
 def test_balanced_beyond_the_exact_search_says_how_much_better_the_best_could_be(infra_file, tmp_path):
