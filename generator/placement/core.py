@@ -781,6 +781,8 @@ def _spread_bound(state: _State, single: list[Consumer], domain: list[str], capa
     index = {k: i for i, k in enumerate(domain)}
     load0 = [state.used[k] for k in domain]
     demands: dict[tuple, tuple[tuple[int, ...], float, float]] = {}
+    # Per eligibility key: its smallest and largest usable GPU (a budgeted charge is monotone in usable VRAM).
+    extremes: dict[tuple, tuple[Gpu, Gpu]] = {}
     for consumer in single:
         for key in state.placed[consumer.name]:
             if key in index:
@@ -789,11 +791,13 @@ def _spread_bound(state: _State, single: list[Consumer], domain: list[str], capa
         if eligibility not in demands:
             gpus = tuple(index[g.key] for g in state.eligible(consumer) if g.key in index)
             demands[eligibility] = (gpus, 0.0, 0.0)
+            if gpus:
+                extremes[eligibility] = (state.infra.gpus[domain[min(gpus, key=capacity.__getitem__)]],
+                                         state.infra.gpus[domain[max(gpus, key=capacity.__getitem__)]])
         gpus, least, most = demands[eligibility]
         if not gpus:
             continue
-        charges = [state.charge(consumer, state.infra.gpus[domain[g]]) for g in (min(gpus, key=capacity.__getitem__),
-                                                                                  max(gpus, key=capacity.__getitem__))]
+        charges = [state.charge(consumer, gpu) for gpu in extremes[eligibility]]
         demands[eligibility] = (gpus, least + min(charges), most + max(charges))
     return balance.spread_bound(balance.demand_groups(demands.values(), load0), capacity)
 
