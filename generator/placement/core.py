@@ -733,13 +733,17 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
         return None
     index = {k: i for i, k in enumerate(domain)}
     capacity = [state.usable(state.infra.gpus[k]) for k in domain]
+    # The bounds hold for step 1's frame (its passthrough VMs and multi-GPU consumers where it put them, which
+    # also decides which GPUs are balanced): a bound on every placement only when that frame is the pins alone.
+    pins_only = len(single) == sum(c.name in first for c in rest)
     over_first = _over(state)
     shared_first = any(len(state.on_gpu[k]) > 1 for k in domain)
     if sum(len(state.eligible(c)) for c in single) > BALANCE_MAX_OPTIONS:
         # Too many choices for the optimiser within the speed goal: step 1's placement (most free VRAM
         # first, an even spread over equal GPUs) stands, reported as a heuristic with the spread bound.
         diag.extend(scratch.findings)
-        return _balance_report(state, "heuristic", domain, capacity, _spread_bound(state, single, domain, capacity))
+        return _balance_report(state, "heuristic", domain, capacity,
+                               _spread_bound(state, single, domain, capacity) if pins_only else 0.0)
     for consumer in single:
         state.unassign(consumer)
     items = []
@@ -759,7 +763,7 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
             state.assign(consumer, [domain[g]] if g is not None else list(first[consumer.name]))
         diag.extend(scratch.findings)
         return _balance_report(state, "heuristic, over capacity", domain, capacity,
-                               balance.spread_bound(balance.groups_of(items, load0), capacity))
+                               balance.spread_bound(balance.groups_of(items, load0), capacity) if pins_only else 0.0)
     result = balance.solve(items, load0, capacity, exclusive=exclusive, occupied0=occupied0)
     choice: list[str] = [domain[g] if g is not None else "" for g in result.choice]
     if not result.feasible or any(not c for c in choice):
@@ -770,8 +774,8 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     diag.extend(scratch.findings)
     # Joint only when the optimiser chose every GPU placement chose: a passthrough VM's, or a multi-GPU
     # consumer's (pinned or not: its other GPUs came from step 1), would make it exact for step 1's frame only.
-    joint = result.exact and result.feasible and len(single) == sum(c.name in first for c in rest)
-    bound = result.lower_bound if result.feasible else 0.0
+    joint = result.exact and result.feasible and pins_only
+    bound = result.lower_bound if result.feasible and pins_only else 0.0
     return _balance_report(state, "exact" if joint and kept is None else "heuristic", domain, capacity, bound)
 
 
