@@ -104,3 +104,26 @@ def test_quality_check_catches_a_wrong_exact_answer(monkeypatch):
     assert honest.mismatches == 0
     monkeypatch.setattr(bench.balance, "solve", fake_solve)
     assert bench.bench_quality(8, 3, 40).mismatches > 0
+
+
+def test_hostless_input_is_a_valid_infra_that_every_strategy_fits(tmp_path):
+    """The `--sizes large` placement input at scale, small: schema-valid (it skips the loader at 100 000),
+    about 80% of the VRAM asked for, and every strategy that searches places all of it within capacity."""
+    import yaml
+
+    from generator.diagnostics.findings import Diagnostics
+    from generator.pipeline import compile_infra
+    from generator.placement.core import place
+
+    doc = bench.hostless_doc(400, 40)
+    path = tmp_path / "infra.yml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    infra = compile_infra(path, until="validate", output_dir=tmp_path / "o").need_infra()
+    assert sorted(infra.hosts) == [f"node-{h:03d}" for h in range(5)] and len(infra.gpus) == 40
+    assert all(c.host is None and c.target == "kubernetes" for c in infra.consumers.values())
+    asked = sum(c.request.vram_gb for c in infra.consumers.values())
+    assert 0.75 < asked / (40 * 79.5) < 0.85
+    for strategy in ("vram_based", "latency_optimized", "isolation_first", "balanced"):
+        placement = place(infra, Diagnostics(), strategy)
+        assert placement is not None and placement.unplaced == (), strategy
+        assert [k for k, u in placement.gpus.items() if u.used_gb > u.capacity_gb - 0.5 + 1e-9] == [], strategy

@@ -55,18 +55,30 @@ def place(shown: Preview, fmt: str) -> int:
 
 
 def compare(comparison: Comparison, fmt: str) -> int:
-    """The strategies side by side (or one document with each)."""
+    """The strategies side by side (or one document with each); with GPUs gone, what moves per strategy."""
     failed = comparison.failed
     if failed is not None:
         return fail(failed, fmt, writes=False)
-    results = comparison.results
+    results, moves = comparison.results, comparison.moves()
     if fmt == "json":
-        click.echo(json.dumps({"strategies": {s: r.need_placement().to_dict() | {
-            "findings": [f.to_dict() for f in r.diag.findings]} for s, r in results.items()}}, indent=2))
+        body: dict = {"strategies": {s: r.need_placement().to_dict() | {
+            "findings": [f.to_dict() for f in r.diag.findings]}
+            | ({"moves": [m.to_dict() for m in moves[s]]} if comparison.without else {})
+            for s, r in results.items()}}
+        if comparison.without:
+            body["without"] = list(comparison.without)
+        click.echo(json.dumps(body, indent=2))
     else:
         placements = {s: r.need_placement() for s, r in results.items()}
         click.echo(report.compare_table(next(iter(results.values())).need_infra(), placements, comparison.counts()),
                    nl=False)
+        if comparison.without:
+            click.echo(f"\nWithout {one_line(', '.join(comparison.without))}:")
+            for strategy, moved in moves.items():
+                click.echo(f"{strategy}: " + (f"{len(moved)} consumer{'s move' if len(moved) != 1 else ' moves'}"
+                                              if moved else "nothing moves"))
+                for move in moved:
+                    click.echo(f"  {move.text()}")
     # As `psot place --strategy S` does for S: exit 1 when any strategy's placement has an error.
     return EXIT_ERRORS if any(errors for errors, _ in comparison.counts().values()) else EXIT_OK
 

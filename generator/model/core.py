@@ -174,6 +174,24 @@ class Infra:
     output_dir: str = "generated"
     project_dir: str = "/"             # infra.yml's directory, absolute: anchors the two relative paths above
 
+    @functools.cached_property
+    def dedicated_nodes(self) -> Mapping[str, frozenset[str]]:
+        """Node -> the workloads with `dedicated_node: true` that run there by their `host` or their pin.
+
+        Computed once per model (each consumer's eligibility asks it; placement/eligibility.py host_ok).
+        A dedicated workload without either gets its node from placement: that node is not known before,
+        and K8S002 judges who else placement put there."""
+        owners: dict[str, set[str]] = {}
+        for workload in self.workloads.values():
+            if not workload.dedicated_node:
+                continue
+            consumer = self.consumers.get(workload.name)
+            pinned = consumer.request.pin_gpu if consumer is not None and consumer.path == workload.path else None
+            node = workload.host or (self.gpus[pinned].host if pinned is not None and pinned in self.gpus else None)
+            if node is not None:
+                owners.setdefault(node, set()).add(workload.name)
+        return MappingProxyType({node: frozenset(names) for node, names in owners.items()})
+
     def gpu_label(self, key: str) -> str:
         """How every finding names a GPU: `GPU 1 (ws/rtx-a400)` (the driver's index, as nvidia-smi users
         know it, and the GPU's host/gpu) when infra.yml gives its `index`, else `ws/rtx-a400`."""

@@ -20,6 +20,7 @@ lower index, and callers index GPUs and items by name).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 EPS = 1e-9
@@ -140,6 +141,88 @@ def _bound_search(lower: list[float], capacity: list[float], total: float) -> fl
     return spread((a + b) / 2)
 
 
+@dataclass(frozen=True)
+class Group:
+    """GPUs whose load can only come from one set of consumers (a connected component of consumers and the
+    GPUs they may use), and the range of that load: fixed load0 plus each consumer's least/largest charge."""
+    gpus: tuple[int, ...]
+    low: float
+    high: float
+
+
+def groups_of(items: list[Item], load0: list[float]) -> list[Group]:
+    """The components of `items` over GPUs 0..len(load0)-1; a GPU no item may use is a group of its own."""
+    return demand_groups([(it.options, min(it.charge), max(it.charge)) for it in items if it.options], load0)
+
+
+def demand_groups(demands: Iterable[tuple[Sequence[int], float, float]], load0: list[float]) -> list[Group]:
+    """Groups of GPUs from demands (the GPUs a demand may use, its least and largest charge in all), as
+    groups_of: placement passes one demand per eligibility key when it has no items to build."""
+    demands = list(demands)
+    parent = list(range(len(load0)))
+
+    def find(g: int) -> int:
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    for options, _, _ in demands:
+        for g in options[1:]:
+            parent[find(g)] = find(options[0])
+    low = [0.0] * len(load0)
+    high = [0.0] * len(load0)
+    for options, least, most in demands:
+        if options:
+            root = find(options[0])
+            low[root] += least
+            high[root] += most
+    members: dict[int, list[int]] = {}
+    for g in range(len(load0)):
+        members.setdefault(find(g), []).append(g)
+    return [Group(tuple(gs), sum(load0[g] for g in gs) + low[root], sum(load0[g] for g in gs) + high[root])
+            for root, gs in sorted(members.items())]
+
+
+def spread_bound(groups: list[Group], capacity: list[float]) -> float:
+    """A lower bound on the variance of utilisation of any placement: each group's load stays on its GPUs.
+
+    Relaxed: load may be split among a group's GPUs (capacity and the load already on a GPU ignored), and a
+    group's total is anywhere in [low, high]. For a mean m, a group C of usable capacities c_g is best at
+    u_g = m + k c_g, which costs (T - m S)^2 / Q (S = sum c_g, Q = sum c_g^2, T its total nearest to m S);
+    the variance is at least (1/n) min over m of the sum of these, convex in m (golden-section search, each
+    step linear in groups). One group whose total can be spread evenly gives 0: only imbalance between
+    groups (hosts, vendors) is certified. Linear in GPUs, so it runs at any size.
+    """
+    n = sum(len(g.gpus) for g in groups)
+    if n == 0:
+        return 0.0
+    terms = []
+    for group in groups:
+        s = sum(capacity[g] for g in group.gpus)
+        q = sum(capacity[g] ** 2 for g in group.gpus)
+        terms.append((s, q, group.low, group.high))
+
+    def cost(m: float) -> float:
+        total = 0.0
+        for s, q, low, high in terms:
+            aim = m * s
+            miss = low - aim if aim < low else aim - high if aim > high else 0.0
+            total += miss * miss / q
+        return total / n
+
+    a, b = 0.0, max(high / s for s, _, _, high in terms) + 1.0
+    ratio = (math.sqrt(5) - 1) / 2
+    for _ in range(100):
+        c, d = b - ratio * (b - a), a + ratio * (b - a)
+        if cost(c) <= cost(d):
+            b = d
+        else:
+            a = c
+    # The search ends within float noise of the minimum; shave it off so the bound stays below it.
+    return max(cost((a + b) / 2) - 1e-12, 0.0)
+
+
 def heuristic(items: list[Item], load0: list[float], capacity: list[float],
               exclusive: bool = False, within_capacity: bool = True,
               occupied0: list[int] | None = None) -> tuple[list[int | None], list[float]]:
@@ -225,6 +308,7 @@ def solve(items: list[Item], load0: list[float], capacity: list[float], exclusiv
     total = sum(load0) + sum(min(it.charge, default=0.0) for it in items)
     root_bound = relaxation_bound([load0[g] / capacity[g] for g in range(n)], capacity, total) \
         if all(min(it.charge, default=0) == max(it.charge, default=0) for it in items) else 0.0
+    root_bound = max(root_bound, spread_bound(groups_of(items, load0), capacity))
     h_choice, h_load = heuristic(items, load0, capacity, exclusive, occupied0=occupied0)
     h_feasible = all(c is not None for c in h_choice)
     best_choice = list(h_choice)

@@ -51,6 +51,10 @@ GROUP_WORK_MIN = 20_000            # ... and for one group of consumers that can
 GROUP_WORK_PER_CONSUMER = 20       # ... per consumer and GPU of the group
 FALLBACK_MAX = 8                   # fallback GPUs listed per consumer
 BALANCE_MAX_OPTIONS = 500_000      # consumer x GPU choices beyond which balanced keeps its first step
+# What balanced minimises, in the terms the JSON and the table show: a GPU's load is used_gb over its usable
+# VRAM (capacity_gb less the headroom), as in max_load_pct/min_load_pct.
+BALANCE_OBJECTIVE = ("make the GPUs as equally loaded as possible: the least variance of used / usable VRAM "
+                     "(capacity_gb - headroom_gb) across the GPUs it balances, never over capacity to do so")
 
 
 def fmt_gb(value: float) -> str:
@@ -165,7 +169,8 @@ class Placement:
             },
             "unplaced": list(self.unplaced),
             "findings": findings,
-            **({"balance": {"method": self.balance.method, "variance": round(self.balance.variance, 6),
+            **({"balance": {"objective": BALANCE_OBJECTIVE,
+                            "method": self.balance.method, "variance": round(self.balance.variance, 6),
                             "lower_bound": round(self.balance.lower_bound, 6),
                             "gap": round(self.balance.gap, 6),
                             "max_load_pct": number(100 * self.balance.max_load),
@@ -191,6 +196,7 @@ class _State:
         self.exclusive = infra.gpu_policy == "exclusive"
         self.previous = previous
         self.isolate_hard = True               # isolating strategies: `isolate` consumers own a GPU (see alone)
+        self._isolated = [c for c in infra.consumers.values() if strategy.isolates(c) and not c.request.passthrough]
         self.used = {k: 0.0 for k in infra.gpus}
         self.on_gpu: dict[str, list[str]] = {k: [] for k in infra.gpus}
         self.alone_taken: set[str] = set()     # GPUs a consumer has to itself (see `alone`)
@@ -285,6 +291,20 @@ class _State:
     def alone(self, consumer: Consumer) -> bool:
         """Consumers that own their GPU: passthrough VMs, and those the strategy isolates."""
         return consumer.request.passthrough or (self.isolate_hard and self.strategy.isolates(consumer))
+
+    def isolate(self, hard: bool) -> None:
+        """Whether `isolate` consumers own their GPU from now on, those already placed (pins) too: the GPUs
+        owned are counted again, and those no longer owned offered again."""
+        if hard == self.isolate_hard:
+            return
+        self.isolate_hard = hard
+        for consumer in self._isolated:
+            for key in self.placed.get(consumer.name, ()):
+                if hard:
+                    self.alone_taken.add(key)
+                elif key in self.alone_taken:
+                    self.alone_taken.discard(key)
+                    self._touched(key)
 
     def was_on(self, consumer: Consumer, key: str) -> bool:
         return key in self.previous.get(consumer.name, ())
@@ -529,8 +549,11 @@ def _greedy(state: _State, order: list[Consumer], score_for: ScoreFor, diag: Dia
             _record(state, consumer, [fast], diag)
             continue
         options = _options(state, consumer)
+        pin = state.pinned(consumer)
+        if pin is not None and pin not in options:
+            options = [pin] + options     # pins win, over capacity or ownership too (the rules say so)
         if consumer.request.passthrough:
-            options = [g for g in options if state.fits(consumer, g)]
+            options = [g for g in options if state.fits(consumer, g) or g is pin]
         elif state.strategy.isolating and len(options) < state.need(consumer):
             options = [g for g in state.eligible(consumer)
                        if not any(state.infra.consumers[n].request.passthrough for n in state.on_gpu[g.key])]
@@ -541,15 +564,14 @@ def _greedy(state: _State, order: list[Consumer], score_for: ScoreFor, diag: Dia
         if sets:
             _record(state, consumer, list(sets[0]), diag)
             continue
-        if consumer.request.passthrough and state.eligible(consumer):
+        if consumer.request.passthrough and pin is None and state.eligible(consumer):
             state.no_gpu[consumer.name] = (f"it needs a whole GPU with {fmt_gb(consumer.request.vram_gb)} GB "
                                            "and no free eligible one has it")
             continue
-        # Fewer GPUs than it needs left on any host: as many as the best host still has.
-        pin = state.pinned(consumer)
-        first = pin if pin is not None and pin in ranked else (ranked[0] if ranked else None)
-        _record(state, consumer, [g.key for g in ranked if first is not None and g.host == first.host]
-                [:state.need(consumer)], diag)
+        # Fewer GPUs than it needs left on any host: as many as the best host still has, its pin first.
+        first = pin if pin is not None else (ranked[0] if ranked else None)
+        _record(state, consumer, [g.key for g in sorted(ranked, key=lambda g: g is not first)
+                                  if first is not None and g.host == first.host][:state.need(consumer)], diag)
 
 
 def _record(state: _State, consumer: Consumer, chosen: list[str], diag: Diagnostics) -> None:
@@ -648,7 +670,7 @@ def _place_ranked(state: _State, order: list[Consumer], score_for: ScoreFor, dia
         placed = False
         gpus = len({g.key for c in group for g in state.eligible(c)})
         for no_share, isolate_hard in _tiers(state):
-            state.isolate_hard = isolate_hard
+            state.isolate(isolate_hard)
             if _cannot_fit(state, group, no_share):
                 continue
             budget = min(state.budget, max(GROUP_WORK_MIN, GROUP_WORK_PER_CONSUMER * (len(group) + gpus)))
@@ -659,7 +681,7 @@ def _place_ranked(state: _State, order: list[Consumer], score_for: ScoreFor, dia
                 for consumer in group:
                     _warn_short(state, consumer, state.placed[consumer.name], diag)
                 break
-        state.isolate_hard = True
+        state.isolate(True)
         if not placed:
             _greedy(state, group, score_for, diag)
 
@@ -694,7 +716,8 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     3. Low churn: the previous placement of those consumers stays when it is valid, within capacity and
        at least as even as the new one. A second sync of the same input therefore moves nothing.
 
-    `exact` means the optimiser finished its search over every unpinned consumer: the joint optimum.
+    `exact` means the optimiser finished its search over every consumer placement chose a GPU for (only
+    pinned `count: 1` ones are not): the joint optimum.
     """
     previous, state.previous = state.previous, {}
     scratch = Diagnostics(diag.document, diag.default_file)
@@ -710,13 +733,17 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
         return None
     index = {k: i for i, k in enumerate(domain)}
     capacity = [state.usable(state.infra.gpus[k]) for k in domain]
+    # The bounds hold for step 1's frame (its passthrough VMs and multi-GPU consumers where it put them, which
+    # also decides which GPUs are balanced): a bound on every placement only when that frame is the pins alone.
+    pins_only = len(single) == sum(c.name in first for c in rest)
     over_first = _over(state)
     shared_first = any(len(state.on_gpu[k]) > 1 for k in domain)
     if sum(len(state.eligible(c)) for c in single) > BALANCE_MAX_OPTIONS:
         # Too many choices for the optimiser within the speed goal: step 1's placement (most free VRAM
-        # first, an even spread over equal GPUs) stands, reported as a heuristic with the trivial bound.
+        # first, an even spread over equal GPUs) stands, reported as a heuristic with the spread bound.
         diag.extend(scratch.findings)
-        return _balance_report(state, "heuristic", domain, capacity, 0.0)
+        return _balance_report(state, "heuristic", domain, capacity,
+                               _spread_bound(state, single, domain, capacity) if pins_only else 0.0)
     for consumer in single:
         state.unassign(consumer)
     items = []
@@ -735,7 +762,8 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
         for consumer, g in zip(single, spread):
             state.assign(consumer, [domain[g]] if g is not None else list(first[consumer.name]))
         diag.extend(scratch.findings)
-        return _balance_report(state, "heuristic, over capacity", domain, capacity, 0.0)
+        return _balance_report(state, "heuristic, over capacity", domain, capacity,
+                               balance.spread_bound(balance.groups_of(items, load0), capacity) if pins_only else 0.0)
     result = balance.solve(items, load0, capacity, exclusive=exclusive, occupied0=occupied0)
     choice: list[str] = [domain[g] if g is not None else "" for g in result.choice]
     if not result.feasible or any(not c for c in choice):
@@ -744,10 +772,38 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     for consumer, key in zip(single, kept or choice):
         state.assign(consumer, [key])
     diag.extend(scratch.findings)
-    joint = result.exact and result.feasible and len(single) == sum(c.name in first and state.pinned(c) is None
-                                                                    for c in rest)
-    bound = result.lower_bound if result.feasible else 0.0
+    # Joint only when the optimiser chose every GPU placement chose: a passthrough VM's, or a multi-GPU
+    # consumer's (pinned or not: its other GPUs came from step 1), would make it exact for step 1's frame only.
+    joint = result.exact and result.feasible and pins_only
+    bound = result.lower_bound if result.feasible and pins_only else 0.0
     return _balance_report(state, "exact" if joint and kept is None else "heuristic", domain, capacity, bound)
+
+
+def _spread_bound(state: _State, single: list[Consumer], domain: list[str], capacity: list[float]) -> float:
+    """balance.spread_bound for `single` (placed by step 1) without building an item per consumer: one
+    demand per eligibility key, its least and largest charges summed over its consumers."""
+    index = {k: i for i, k in enumerate(domain)}
+    load0 = [state.used[k] for k in domain]
+    demands: dict[tuple, tuple[tuple[int, ...], float, float]] = {}
+    # Per eligibility key: its smallest and largest usable GPU (a budgeted charge is monotone in usable VRAM).
+    extremes: dict[tuple, tuple[Gpu, Gpu]] = {}
+    for consumer in single:
+        for key in state.placed[consumer.name]:
+            if key in index:
+                load0[index[key]] -= state.charge(consumer, state.infra.gpus[key])
+        eligibility = eligibility_key(consumer)
+        if eligibility not in demands:
+            gpus = tuple(index[g.key] for g in state.eligible(consumer) if g.key in index)
+            demands[eligibility] = (gpus, 0.0, 0.0)
+            if gpus:
+                extremes[eligibility] = (state.infra.gpus[domain[min(gpus, key=capacity.__getitem__)]],
+                                         state.infra.gpus[domain[max(gpus, key=capacity.__getitem__)]])
+        gpus, least, most = demands[eligibility]
+        if not gpus:
+            continue
+        charges = [state.charge(consumer, gpu) for gpu in extremes[eligibility]]
+        demands[eligibility] = (gpus, least + min(charges), most + max(charges))
+    return balance.spread_bound(balance.demand_groups(demands.values(), load0), capacity)
 
 
 def _previous_if_as_good(state: _State, single: list[Consumer], choice: list[str], domain: list[str],

@@ -19,16 +19,10 @@ same functions, so they cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from generator.hardware import cuda, tables
 from generator.hardware.tables import version
 from generator.model.core import Consumer, Gpu, Infra
 from generator.platforms import PLATFORMS
-
-# The last model's dedicated nodes: asked once per consumer, computed once per model (it holds the model, so
-# the id cannot be reused by another one while it is here).
-_dedicated_cache: list[tuple[Infra, Mapping[str, frozenset[str]]]] = []
 
 
 def status(consumer: Consumer, gpu: Gpu) -> str:
@@ -36,33 +30,12 @@ def status(consumer: Consumer, gpu: Gpu) -> str:
     return gpu.declared_status if consumer.request.passthrough else gpu.status
 
 
-def dedicated_nodes(infra: Infra) -> Mapping[str, frozenset[str]]:
-    """Node -> the workloads with `dedicated_node: true` that run there by their `host` or their pin.
-
-    A dedicated workload without either gets its node from placement: that node is not known before, and
-    K8S002 judges who else placement put there."""
-    if _dedicated_cache and _dedicated_cache[0][0] is infra:
-        return _dedicated_cache[0][1]
-    owners: dict[str, set[str]] = {}
-    for workload in infra.workloads.values():
-        if not workload.dedicated_node:
-            continue
-        consumer = infra.consumers.get(workload.name)
-        pinned = consumer.request.pin_gpu if consumer is not None and consumer.path == workload.path else None
-        node = workload.host or (infra.gpus[pinned].host if pinned is not None and pinned in infra.gpus else None)
-        if node is not None:
-            owners.setdefault(node, set()).add(workload.name)
-    found = {node: frozenset(names) for node, names in owners.items()}
-    _dedicated_cache[:] = [(infra, found)]
-    return found
-
-
 def host_ok(consumer: Consumer, gpu: Gpu, infra: Infra) -> bool:
     """Whether the GPU's host is one the consumer may run on: its `host`, else a host of its platform that
     is not dedicated to another workload."""
     if consumer.host is not None:
         return gpu.host == consumer.host
-    owners = dedicated_nodes(infra).get(gpu.host)
+    owners = infra.dedicated_nodes.get(gpu.host)
     if owners is not None and consumer.name not in owners:
         return False
     return infra.hosts[gpu.host].platform in PLATFORMS[consumer.target].host_platforms

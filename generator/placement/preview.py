@@ -2,7 +2,8 @@
 
 - `preview`: the placement by a strategy (default: the input's); with `--without` GPUs, the placement
   without them (failover.py) and the consumers that move, each a PLACE008 warning.
-- `compare`: the placement by every strategy, side by side (`--compare`), also without GPUs.
+- `compare`: the placement by every strategy, side by side (`--compare`); with `--without` GPUs, each
+  strategy's placement without them and its moves, as `preview` gives them for that strategy.
 """
 
 from __future__ import annotations
@@ -41,8 +42,14 @@ def preview(infra: Path, strategy: str | None, without: tuple[str, ...], output_
 
 @dataclass
 class Comparison:
-    """Every strategy's compilation, placed, in STRATEGY_NAMES order."""
-    results: dict[str, Compilation]
+    """Every strategy's preview (placed, and with `without` what moves), in STRATEGY_NAMES order."""
+    previews: dict[str, Preview]
+    without: tuple[str, ...] = ()                 # the GPUs placed as gone, as host/gpu
+
+    @property
+    def results(self) -> dict[str, Compilation]:
+        """Strategy -> the compilation shown (without the GPUs `without` when given)."""
+        return {s: p.result for s, p in self.previews.items()}
 
     @property
     def failed(self) -> Compilation | None:
@@ -50,12 +57,17 @@ class Comparison:
         return next((r for r in self.results.values() if r.placement is None), None)
 
     def counts(self) -> dict[str, tuple[int, int]]:
-        """Strategy -> (errors, warnings) of its placement."""
+        """Strategy -> (errors, warnings) of its placement (PLACE008 moves included)."""
         return {s: (r.diag.error_count, len(r.diag.findings) - r.diag.error_count) for s, r in self.results.items()}
+
+    def moves(self) -> dict[str, list[report.Move]]:
+        """Strategy -> the consumers that move without the GPUs `without` (empty without `--without`)."""
+        return {s: p.moves for s, p in self.previews.items()}
 
 
 def compare(infra: Path, without: tuple[str, ...], output_dir: Path | None, mode: str | None = None) -> Comparison:
-    """Place `infra` by every strategy in `mode` (None: global.mode, else the base file), each without the GPUs
-    `without`."""
-    return Comparison({s: compile_infra(infra, strategy=s, until="place", output_dir=output_dir, without=without,
-                                        mode=mode) for s in STRATEGY_NAMES})
+    """Place `infra` by every strategy in `mode` (None: global.mode, else the base file) and, with `without`,
+    again without those GPUs (what moves)."""
+    previews = {s: preview(infra, s, without, output_dir, mode) for s in STRATEGY_NAMES}
+    gone = next((p.without for p in previews.values() if p.without), ())
+    return Comparison(previews, gone)

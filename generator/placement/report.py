@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from generator.diagnostics.findings import one_line
 from generator.model.core import Infra
-from generator.placement.core import Placement, fmt_gb
+from generator.placement.core import BALANCE_OBJECTIVE, Placement, fmt_gb
 
 BAR_WIDTH = 20
 
@@ -45,7 +45,7 @@ def placement_table(infra: Infra, placement: Placement) -> str:
                           ", ".join(a.fallback) or "-"))
     out = [f"Strategy: {one_line(placement.strategy)}", "", table(gpus), "", table(consumers)]
     if placement.balance is not None:
-        out += ["", placement.balance.summary()]
+        out += ["", f"Objective: {BALANCE_OBJECTIVE}", placement.balance.summary()]
     if placement.unplaced:
         out += ["", "Unplaced: " + one_line(", ".join(placement.unplaced))]
     return "\n".join(out) + "\n"

@@ -2,8 +2,10 @@
 
 Deliberately independent of generator/: they read the infra.yml document
 (a plain dict) and re-derive eligibility, pins, charges and capacities from
-SPEC §2 and §4, then enumerate every assignment. Only usable on small
-inputs (every consumer `count: 1`, a handful of consumers and GPUs).
+SPEC §2 and §4, then enumerate every assignment: each consumer gets `count`
+GPUs of one host (as many as its host has when fewer; with a pin, the pin and
+the others of its host), each charged its request. Only usable on small
+inputs (a handful of consumers and GPUs).
 
 Also here: the input generator shared by the hypothesis strategies and the
 fixed-seed inputs of the subprocess determinism test (`build_doc` draws
@@ -75,7 +77,8 @@ class DrawChooser(Chooser):
 
 
 def build_doc(ch: Chooser, *, max_consumers: int = 6, max_gpus: int = 3, pins: bool = True,
-              passthrough: bool = True, policies: Sequence[str] = ("shared", "exclusive")) -> dict:
+              passthrough: bool = True, counts: bool = True,
+              policies: Sequence[str] = ("shared", "exclusive")) -> dict:
     """An infra.yml document: 1-2 docker hosts, at most `max_gpus` GPUs, compose workloads."""
     n_hosts = ch.integer(1, min(2, max_gpus))
     hosts: dict[str, Any] = {}
@@ -127,6 +130,8 @@ def build_doc(ch: Chooser, *, max_consumers: int = 6, max_gpus: int = 3, pins: b
             request["latency_critical"] = True
         if ch.chance(1, 5):
             request["isolate"] = True
+        if counts and ch.chance(1, 5):
+            request["count"] = ch.choice((2, 3))
         # Names that do not sort as they were drawn, so name order matters.
         workloads[f"{ch.choice(('svc', 'llm', 'app'))}-{i}"] = {"target": "compose", "host": host, "gpu": request}
     return {
@@ -168,6 +173,8 @@ class OConsumer:
     pin: str | None            # resolved host/gpu
     budget_gb: float | None
     passthrough: bool
+    count: int = 1
+    isolate: bool = False
 
 
 @dataclass(frozen=True)
@@ -200,6 +207,23 @@ class Problem:
             out.append(key)
         return out
 
+    def options(self, name: str) -> list[tuple[str, ...]]:
+        """The sets of GPUs the consumer may get, sorted: `count` of one host (as many as the best host has
+        when fewer), its live pin among them; [] when no GPU can take it."""
+        pin = self.live_pin(name)
+        eligible = self.eligible(name)
+        per_host: dict[str, list[str]] = {}
+        for key in eligible:
+            per_host.setdefault(self.gpus[key].host, []).append(key)
+        if pin is not None:
+            others = [k for k in per_host.get(self.gpus[pin].host, []) if k != pin]
+            need = min(self.consumers[name].count, len(others) + 1)
+            return [tuple(sorted((pin,) + rest)) for rest in itertools.combinations(others, need - 1)]
+        if not per_host:
+            return []
+        need = min(self.consumers[name].count, max(len(keys) for keys in per_host.values()))
+        return [combo for keys in per_host.values() for combo in itertools.combinations(keys, need)]
+
     def live_pin(self, name: str) -> str | None:
         """The pinned GPU when it is available (a pin to an unavailable GPU falls back)."""
         pin = self.consumers[name].pin
@@ -228,14 +252,15 @@ def problem_of(doc: Mapping[str, Any]) -> Problem:
         consumers[name] = OConsumer(name, w["host"], float(r.get("vram_gb", 0)), r.get("vendor", "any"),
                                     _cc(r.get("min_compute_capability")), resolved,
                                     float(r["budget"]["gb"]) if "budget" in r else None,
-                                    bool(r.get("passthrough", False)))
+                                    bool(r.get("passthrough", False)), int(r.get("count", 1)),
+                                    bool(r.get("isolate", False)))
     glob = doc["global"]
     return Problem(dict(sorted(gpus.items())), dict(sorted(consumers.items())),
                    glob.get("gpu_policy", "exclusive") == "exclusive",
                    float(glob.get("placement", {}).get("headroom_gb", 0.5)))
 
 
-def _assignments(options: Mapping[str, Sequence[str]]) -> Iterator[dict[str, str]]:
+def _assignments(options: Mapping[str, Sequence[Any]]) -> Iterator[dict[str, Any]]:
     names = list(options)
     for combo in itertools.product(*(options[n] for n in names)):
         yield dict(zip(names, combo))
@@ -245,22 +270,24 @@ def _assignments(options: Mapping[str, Sequence[str]]) -> Iterator[dict[str, str
 # Oracle 1: does an assignment within capacity exist at all?
 # ---------------------------------------------------------------------------
 
-def feasible_assignment(p: Problem, fixed: Mapping[str, Sequence[str]] | None = None) -> dict[str, str] | None:
+def feasible_assignment(p: Problem, fixed: Mapping[str, Sequence[tuple[str, ...]]] | None = None
+                        ) -> dict[str, tuple[str, ...]] | None:
     """An assignment of every placeable consumer within every constraint, or None.
 
-    A consumer pinned to an available GPU stays on it; the others go to an
-    eligible GPU (a consumer without any eligible GPU cannot be placed by any
-    strategy and is left out). Constraints: usable capacity (vram_gb -
-    headroom_gb) with each consumer's charge, a passthrough consumer alone
-    on its GPU, and at most one consumer per GPU under `exclusive`.
+    Each consumer gets one of its `options` (its live pin among them); a
+    consumer no GPU can take cannot be placed by any strategy and is left out.
+    Constraints: usable capacity (vram_gb - headroom_gb) with each consumer's
+    charge on each of its GPUs, a passthrough consumer alone on each of its
+    GPUs, and at most one consumer per GPU under `exclusive`. (`isolate` is a
+    preference: isolation_first lets an isolated consumer share, PLACE007,
+    rather than overflow.)
 
-    `fixed`: consumers whose GPU is given (an empty tuple: left out).
+    `fixed`: consumers whose choices are given instead.
     """
     fixed = fixed or {}
-    options: dict[str, list[str]] = {}
+    options: dict[str, list[tuple[str, ...]]] = {}
     for name in p.consumers:
-        pin = p.live_pin(name)
-        choices = list(fixed[name]) if name in fixed else [pin] if pin is not None else p.eligible(name)
+        choices = list(fixed[name]) if name in fixed else p.options(name)
         if choices:
             options[name] = choices
     for assignment in _assignments(options):
@@ -269,12 +296,19 @@ def feasible_assignment(p: Problem, fixed: Mapping[str, Sequence[str]] | None = 
     return None
 
 
-def _within(p: Problem, assignment: Mapping[str, str], exclusive: bool) -> bool:
+def loads(p: Problem, assignment: Mapping[str, Sequence[str]]) -> tuple[dict[str, float], dict[str, list[str]]]:
+    """Per GPU: the VRAM charged and the consumers on it."""
     load = {k: 0.0 for k in p.gpus}
     on: dict[str, list[str]] = {k: [] for k in p.gpus}
-    for name, key in assignment.items():
-        load[key] += p.charge(name, key)
-        on[key].append(name)
+    for name, keys in assignment.items():
+        for key in keys:
+            load[key] += p.charge(name, key)
+            on[key].append(name)
+    return load, on
+
+
+def _within(p: Problem, assignment: Mapping[str, Sequence[str]], exclusive: bool) -> bool:
+    load, on = loads(p, assignment)
     for key, names in on.items():
         if load[key] > p.usable(key) + EPS:
             return False
@@ -298,60 +332,53 @@ def variance(load: Sequence[float], capacity: Sequence[float]) -> float:
 
 @dataclass(frozen=True)
 class BalanceOptimum:
-    domain: tuple[str, ...]                  # GPUs the variance is taken over
     variance: float | None                   # None: no feasible assignment of the movable consumers
     exclusive_feasible: bool                 # an assignment with one consumer per GPU exists
-    choice: Mapping[str, str] | None         # one optimal assignment of the movable consumers
+    choice: Mapping[str, tuple[str, ...]] | None   # one optimal assignment of the movable consumers
+    domain: tuple[str, ...] = ()             # the GPUs the optimal variance is taken over
+
+
+def balance_domain(p: Problem, assignment: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
+    """The GPUs `balanced` evens out: available, with usable capacity, not passed through to a VM."""
+    passed = {k for n, keys in assignment.items() if p.consumers[n].passthrough for k in keys}
+    return tuple(k for k, g in p.gpus.items() if g.status != "unavailable" and k not in passed and p.usable(k) > 0)
 
 
 def balanced_optimum(p: Problem, placed: Mapping[str, Sequence[str]]) -> BalanceOptimum:
-    """Minimum variance over the assignments of `balanced`'s movable consumers.
+    """The joint minimum variance of utilisation over every consumer `balanced` may place.
 
-    The frame of placement.py is taken as the placement made it: pinned
-    consumers (available pin) on their pin, passthrough consumers where they
-    were put (`placed`). The variance is over the GPUs that are not
-    unavailable, not passed through, and have usable capacity; utilisation
-    = used / usable. Every other consumer (count 1) goes to one of its
-    eligible GPUs in that domain; those without one are left out. An
-    assignment is feasible when every GPU that receives a movable consumer
-    ends within capacity (GPUs the frame alone overfills do not make it
-    infeasible: pins win). Under `exclusive`, an assignment with one
-    consumer per GPU is preferred when one exists (counting the frame's
-    consumers too), else any within capacity.
+    Pinned consumers with `count: 1` stay on their live pin (pins win); every
+    other consumer, passthrough VMs and `count >= 2` ones included, takes any
+    of its `options`. The variance is over `balance_domain` of the assignment
+    (a GPU passed through leaves it); utilisation = used / usable. Feasible:
+    a passthrough VM alone on its GPUs, and every GPU that receives a movable
+    consumer within capacity (a GPU the pins alone overfill does not make it
+    infeasible: pins win). Under `exclusive`, an assignment with one consumer
+    per GPU (the pins' too) is preferred when one exists, else any feasible.
+    `placed` (the placement under test) gives the pins' GPUs.
     """
-    frame = {n for n in p.consumers if p.live_pin(n) is not None or p.consumers[n].passthrough}
-    passed = {k for n in p.consumers if p.consumers[n].passthrough for k in placed.get(n, ())}
-    domain = tuple(k for k, g in p.gpus.items()
-                   if g.status != "unavailable" and k not in passed and p.usable(k) > 0)
-    capacity = [p.usable(k) for k in domain]
-    load0 = {k: 0.0 for k in p.gpus}
-    count0 = {k: 0 for k in p.gpus}
-    for n in frame:
-        for k in placed.get(n, ()):
-            load0[k] += p.charge(n, k)
-            count0[k] += 1
-    options = {}
-    for n in p.consumers:
-        if n in frame:
-            continue
-        choices = [k for k in p.eligible(n) if k in domain]
-        if choices:
-            options[n] = choices
-    best: dict[bool, tuple[float, dict[str, str]] | None] = {True: None, False: None}
+    frame = {n: tuple(placed.get(n, ())) for n in p.consumers
+             if p.live_pin(n) is not None and len(p.options(n)) == 1 and len(p.options(n)[0]) == 1}
+    options = {n: p.options(n) for n in p.consumers if n not in frame and p.options(n)}
+    best: dict[bool, tuple[float, dict[str, tuple[str, ...]], tuple[str, ...]] | None] = {True: None,
+                                                                                          False: None}
     for assignment in _assignments(options):
-        load = dict(load0)
-        count = {k: 0 for k in p.gpus}
-        for n, k in assignment.items():
-            load[k] += p.charge(n, k)
-            count[k] += 1
-        if any(load[k] > p.usable(k) + EPS for k in count if count[k]):
+        every = {**frame, **assignment}
+        load, on = loads(p, every)
+        moved = {k for keys in assignment.values() for k in keys}
+        if any(load[k] > p.usable(k) + EPS for k in moved):
             continue
-        one_each = all(count[k] + count0[k] <= 1
-                       for k in count if count[k])
-        value = variance([load[k] for k in domain], capacity)
+        if any(len(on[k]) > 1 and any(p.consumers[n].passthrough for n in on[k]) for k in moved):
+            continue
+        domain = balance_domain(p, every)
+        if not domain:
+            continue
+        one_each = all(len(names) <= 1 for names in on.values())
+        value = variance([load[k] for k in domain], [p.usable(k) for k in domain])
         for kind in ((True, False) if one_each else (False,)):
-            if best[kind] is None or value < best[kind][0]:
-                best[kind] = (value, assignment)
+            if best[kind] is None or value < best[kind][0] - EPS:
+                best[kind] = (value, assignment, domain)
     chosen = best[True] if p.exclusive and best[True] is not None else best[False]
-    return BalanceOptimum(domain, None if chosen is None else chosen[0], best[True] is not None,
-                          None if chosen is None else chosen[1])
+    if chosen is None:
+        return BalanceOptimum(None, best[True] is not None, None)
+    return BalanceOptimum(chosen[0], best[True] is not None, chosen[1], chosen[2])

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from generator.pipeline import compile_infra
+from generator.placement.core import BALANCE_OBJECTIVE
 from tests.conftest import EXAMPLES, SEED_001, run_psot
 
 SEED_000 = EXAMPLES / "dual-gpu-proxmox" / "infra.yml"
@@ -183,6 +184,45 @@ def test_compare_shows_the_five_strategies(tmp_path):
                                         "balanced"]
 
 
+def test_compare_without_a_gpu_shows_each_strategys_moves(tmp_path):
+    """`--compare --without` shows per strategy what `--strategy S --without` shows: the moves, the GPU gone
+    marked unavailable, `!` where the rest overflows; exit 1 since manual has errors."""
+    out = str(tmp_path / "out")
+    result = run_psot("place", str(SEED_001), "--compare", "--without", "rtx-a400", "-o", out)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[8].split() == [A400] + ["0/4", "GB", "(unavailable)"] * 5
+    assert lines[9].split() == [A5500, "0/24", "GB"] + ["31.85/24", "GB", "!"] * 4
+    assert lines[lines.index(f"Without {A400}:"):] == [
+        f"Without {A400}:",
+        "manual: nothing moves",
+        "vram_based: 2 consumers move",
+        f"  ai-enrichment: {A400} -> {A5500}", f"  ai-yolo26: {A400} -> {A5500}",
+        "latency_optimized: 3 consumers move",
+        f"  ai-clip: {A400} -> {A5500}", f"  ai-enrichment: {A400} -> {A5500}", f"  ai-florence: {A400} -> {A5500}",
+        "isolation_first: 4 consumers move",
+        f"  ai-clip: {A400} -> {A5500}", f"  ai-enrichment: {A400} -> {A5500}", f"  ai-florence: {A400} -> {A5500}",
+        f"  ai-yolo26: {A400} -> {A5500}",
+        "balanced: 1 consumer moves",
+        f"  ai-enrichment: {A400} -> {A5500}"]
+    body = json.loads(run_psot("place", str(SEED_001), "--compare", "--without", "rtx-a400", "--format", "json",
+                               "-o", out).stdout)
+    assert body["without"] == [A400]
+    for strategy, shown in body["strategies"].items():
+        alone = json.loads(run_psot("place", str(SEED_001), "--strategy", strategy, "--without", "rtx-a400",
+                                    "--format", "json", "-o", out).stdout)
+        assert shown["moves"] == alone["moves"], strategy
+        assert shown["assignments"] == alone["assignments"], strategy
+        assert sorted(map(json.dumps, shown["findings"])) == sorted(map(json.dumps, alone["findings"])), strategy
+
+
+def test_compare_without_an_unknown_gpu_is_an_error(tmp_path):
+    result = run_psot("place", str(SEED_001), "--compare", "--without", "ws/rtx-9090", "-o", str(tmp_path / "out"))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines()[0] == (
+        f"<command line>:1:1: error[REF005] --without ws/rtx-9090: no such GPU; one of: {A400}, {A5500}")
+
+
 def test_place_table_draws_vram_bars(tmp_path):
     result = run_psot("place", str(SEED_000), "-o", str(tmp_path / "out"))
     assert f"{TI}  ok      [███████████████░░░░░]   12/16 GB    gaming" in result.stdout
@@ -212,11 +252,13 @@ def test_balanced_reports_an_exact_optimum_on_a_small_feasible_input(infra_file,
         "a": "ws/big", "b": "ws/small", "c": "ws/big", "d": "ws/big"}
     assert report.method == "exact" and report.variance == 0.0 and report.gap == 0.0
     summary = "GPU load spread: max 75%, min 75% of usable VRAM; best possible found"
-    assert result.placement.to_dict()["balance"] == {"method": "exact", "variance": 0.0, "lower_bound": 0.0,
-                                                     "gap": 0.0, "max_load_pct": 75, "min_load_pct": 75,
-                                                     "summary": summary}
+    assert result.placement.to_dict()["balance"] == {"objective": BALANCE_OBJECTIVE, "method": "exact",
+                                                     "variance": 0.0, "lower_bound": 0.0, "gap": 0.0,
+                                                     "max_load_pct": 75, "min_load_pct": 75, "summary": summary}
     text = run_psot("place", str(path), "-o", str(tmp_path / "out"))
-    assert text.stdout.splitlines()[-1] == summary
+    assert text.stdout.splitlines()[-2:] == [
+        "Objective: make the GPUs as equally loaded as possible: the least variance of used / usable VRAM "
+        "(capacity_gb - headroom_gb) across the GPUs it balances, never over capacity to do so", summary]
 
 
 def test_balanced_beyond_the_exact_search_says_how_much_better_the_best_could_be(infra_file, tmp_path):
