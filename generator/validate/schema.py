@@ -8,6 +8,13 @@ an error that says `did you mean '…'?`. Two more slips are that error, so
 that `gpu: {vram: 20}` is not silently placed as a request for 0 GB: a key
 that only lacks its unit (`vram` where `vram_gb` is allowed), and a known
 alias (`_ALIASES`).
+
+Two engines: jsonschema-rs (compiled Rust, ~3 ms to import) answers yes/no
+for a document whose values both engines read alike (`_alike`); only a
+document it refuses, or one outside that set, imports python-jsonschema
+(~40 ms), whose errors this module words. So a valid infra.yml never pays
+for python-jsonschema, and every finding is worded from the same errors as
+before (tests/validate/test_engines.py checks that both paths agree).
 """
 
 from __future__ import annotations
@@ -15,8 +22,9 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from generator.diagnostics.findings import Diagnostics
@@ -175,6 +183,72 @@ def dereferenced(schema: dict) -> dict:
         return schema
 
 
+@functools.cache
+def _fast_check() -> Callable[[Any], bool]:
+    """jsonschema-rs's yes/no answer for the schema with the registered platforms."""
+    import jsonschema_rs
+    validator = jsonschema_rs.Draft202012Validator(with_platforms(infra_schema(), tuple(PLATFORMS.values())))
+
+    def is_valid(data: Any) -> bool:
+        try:
+            return bool(validator.is_valid(data))
+        except (ValueError, TypeError, OverflowError):      # a value it cannot convert: ask the reference
+            return False
+    return is_valid
+
+
+# Where the engines could differ, psot departs from plain JSON Schema or Rust's regex from Python's:
+# a line break (`_pattern` refuses it; a `\s` inside a Rust pattern matches it), other control
+# characters and whitespace other than the space (Python's `\s` matches U+001C-U+001F, Rust's does
+# not: https://docs.rs/regex/latest/regex/#perl-character-classes-unicode-friendly), integers past
+# 64 bits, infinities. A document holding any of them is left to python-jsonschema.
+_ODD_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]|[^\S ]")
+
+
+class _Unlike(Exception):
+    """The document holds a value the two engines may read differently."""
+
+
+def _alike(value: Any) -> Any:
+    """`value` as jsonschema-rs should see it to answer as psot's python-jsonschema would.
+
+    An integral float (`disk_gb: 2.0`) becomes the next float up: `_is_integer` refuses 8.0 where
+    the schema wants an integer, which JSON Schema (and so jsonschema-rs) accepts. The next float
+    is no integer either, and it meets every bound and type the float met or fails one, so the
+    reference decides; infra.schema.json applies no `not`, and its `if`s, `oneOf` and
+    `uniqueItems` lists are about strings. Raises _Unlike for the values in `_ODD_CHARACTER`'s note.
+    """
+    if isinstance(value, dict):
+        return {_alike_key(k): _alike(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_alike(item) for item in value]
+    if isinstance(value, str):
+        if _ODD_CHARACTER.search(value):
+            raise _Unlike(value)
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _Unlike(value)
+        return math.nextafter(value, math.inf) if value.is_integer() else value
+    if isinstance(value, bool) or value is None or (isinstance(value, int) and -2**63 <= value < 2**63):
+        return value
+    raise _Unlike(value)
+
+
+def _alike_key(key: Any) -> str:
+    if not isinstance(key, str):
+        raise _Unlike(key)
+    return cast(str, _alike(key))
+
+
+def _fast_valid(data: Any) -> bool:
+    """True when jsonschema-rs finds `data` valid and python-jsonschema would too (see `_alike`)."""
+    try:
+        return _fast_check()(_alike(data))
+    except _Unlike:
+        return False
+
+
 def edit_distance(a: str, b: str) -> int:
     """Optimal string alignment distance: Levenshtein plus adjacent transpositions."""
     prev2: list[int] = []
@@ -264,6 +338,8 @@ def validate(doc: Document, diag: Diagnostics) -> bool:
     may rely on its types.
     """
     errors_before = diag.error_count
+    if _fast_valid(doc.data):
+        return True
     ignored: list[tuple] = []
     for error in _validator().iter_errors(doc.data):
         _report(error, diag, ignored)
