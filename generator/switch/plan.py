@@ -36,18 +36,17 @@ found before anything runs (SWITCH001, SWITCH002).
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.apply.units import Context, Step, Unit, as_mapping, path_argument
+from generator.apply.units import Context, Step, Unit, as_mapping
 from generator.hardware import tables
 from generator.model import passthrough
 from generator.model import proxmox as pve
 from generator.model.core import Consumer, Gpu, Infra
 from generator.placement.core import Placement
-from generator.platforms.compose.apply import settings_of
+from generator.platforms.compose.apply import compose_command
 from generator.platforms.kubernetes import settings as k8s_settings
 from generator.platforms.proxmox.render import FUNCTION_DRIVERS
 
@@ -176,17 +175,8 @@ def _workload(infra: Infra, consumer: Consumer) -> Mapping[str, Any]:
 
 
 def _compose(ctx: Context, infra: Infra, consumer: Consumer, verb: str) -> Step:
-    host = str(consumer.host)
-    settings = settings_of(ctx.infra_data, host)
-    options: tuple[str, ...] = ()
-    if settings.project_dir is not None:
-        options += ("--project-directory", path_argument(settings.project_dir))
-    for name in settings.files:
-        options += ("-f", path_argument(name))
-    dest = ctx.ssh(host)
-    env = (("DOCKER_HOST", f"ssh://{dest}"),) if dest else ()
-    service = infra.workloads[consumer.name].service
-    return Step((*shlex.split(settings.command), *options, verb, "--", service), env=env)
+    command, env = compose_command(ctx, str(consumer.host))
+    return Step((*command, verb, "--", infra.workloads[consumer.name].service), env=env)
 
 
 def _kubectl(ctx: Context, infra: Infra, consumer: Consumer, replicas: int) -> Step | None:

@@ -44,24 +44,27 @@ def units(changes: list[Change], ctx: Context, desired: Mapping[str, bytes],
         if not changed:
             out.append(Unit(NAME, action, {path: new}))
             continue
-        settings = settings_of(ctx.infra_data, host)
-        options: tuple[str, ...] = ()
-        if settings.project_dir is not None:
-            options += ("--project-directory", path_argument(settings.project_dir))
-        for name in settings.files:
-            options += ("-f", path_argument(name))
-        if new is not None:
-            options += ("-f", path_argument(ctx.source_label(path)))
-        env: tuple[tuple[str, str], ...] = ()
-        dest = ctx.ssh(host)
-        if dest:
-            env = (("DOCKER_HOST", f"ssh://{dest}"),)
+        override = (ctx.source_label(path),) if new is not None else ()
+        command, env = compose_command(ctx, host, override)
         reads = ((ctx.source_path(path), new),) if new is not None else ()
-        step = Step((*shlex.split(settings.command), *options, "up", "-d", "--force-recreate", "--no-deps", "--",
-                     *changed), env=env, reads=reads)
+        step = Step((*command, "up", "-d", "--force-recreate", "--no-deps", "--", *changed), env=env, reads=reads)
         out.append(Unit(NAME, action, {path: new}, [step],
                         note=f"recreates {', '.join(changed)}; other services are not touched"))
     return out
+
+
+def compose_command(ctx: Context, host: str, more_files: tuple[str, ...] = ()) \
+        -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The host's compose command with its project directory and the user's `-f` files (then `more_files`), and
+    the environment it runs in (DOCKER_HOST over ssh when the host has a destination): what a verb follows."""
+    settings = settings_of(ctx.infra_data, host)
+    options: tuple[str, ...] = ()
+    if settings.project_dir is not None:
+        options += ("--project-directory", path_argument(settings.project_dir))
+    for name in (*settings.files, *more_files):
+        options += ("-f", path_argument(name))
+    dest = ctx.ssh(host)
+    return (*shlex.split(settings.command), *options), ((("DOCKER_HOST", f"ssh://{dest}"),) if dest else ())
 
 
 def programs(files: Mapping[str, bytes], ctx: Context) -> list[Program]:
