@@ -104,3 +104,9 @@ def test_quality_check_catches_a_wrong_exact_answer(monkeypatch):
     assert honest.mismatches == 0
     monkeypatch.setattr(bench.balance, "solve", fake_solve)
     assert bench.bench_quality(8, 3, 40).mismatches > 0
+
+
+def test_one_machine_edit_changes_only_the_first_memory_limit():
+    from bench.targets import one_machine_edit
+    text = "a:\n  limits.memory: 4GiB\nb:\n  limits.memory: 16GiB\n"
+    assert one_machine_edit(text) == "a:\n  limits.memory: 5GiB\nb:\n  limits.memory: 16GiB\n"
