@@ -783,8 +783,10 @@ def print_targets(args: argparse.Namespace, out: Path) -> None:
     rows = targets.bench_targets(SPEED_INPUTS[args.sizes], generate, out, args.repeat,
                                  log=lambda line: print(line, file=sys.stderr, flush=True))
     validate = targets.bench_validate(out)
+    edit = [targets.edit_table(targets.bench_edit(spec.name, generate(spec, out), out, args.repeat))
+            for spec in SPEED_INPUTS[args.sizes] if spec.name == targets.EDIT_INPUT]
     bodies = []
-    for title, header, body in targets.tables(rows, validate):
+    for title, header, body in targets.tables(rows, validate) + edit:
         print(f"\n{title}")
         print(plain(header, body), end="")
         if args.markdown:

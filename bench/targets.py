@@ -65,12 +65,12 @@ def subprocess_env(out: Path) -> dict[str, str]:
     return env
 
 
-def run(cmd: list[str], env: dict[str, str], cwd: Path = REPO) -> float:
-    """Wall-clock seconds of one command; it must succeed."""
+def run(cmd: list[str], env: dict[str, str], cwd: Path = REPO, expect: int = 0) -> float:
+    """Wall-clock seconds of one command; it must exit `expect` (success unless told)."""
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    if done.returncode != 0:
+    if done.returncode != expect:
         raise SystemExit(f"bench: {' '.join(cmd)} exited {done.returncode}:\n{done.stderr[-3000:]}")
     return elapsed
 
@@ -168,6 +168,58 @@ def bench_validate(out: Path, runs: int = VALIDATE_RUNS) -> ValidateRow:
         v.append(run(validate, env))
         y.append(run(import_yaml, env))
     return ValidateRow(min(v) * 1000.0, min(y) * 1000.0)
+
+
+TARGET_EDIT = 0.10
+EDIT_INPUT = "anklume-200x40"
+
+
+@dataclass
+class EditRow:
+    name: str
+    sync_ms: float
+    plan_ms: float
+
+    @property
+    def ratio(self) -> float:
+        return self.plan_ms / self.sync_ms
+
+
+def one_machine_edit(text: str) -> str:
+    """The input with one machine's memory limit changed: the first `limits.memory` value gets one GiB more."""
+    head, sep, tail = text.partition("limits.memory: ")
+    if not sep:
+        raise SystemExit("bench: the input has no limits.memory to edit")
+    value, _, rest = tail.partition("GiB")
+    return f"{head}{sep}{int(value) + 1}GiB{rest}"
+
+
+def bench_edit(name: str, infra: Path, out: Path, repeat: int) -> EditRow:
+    """Issue 21's goal: `psot plan` after a one-machine edit against a cold `psot sync`, both in a fresh
+    process. The sync writes the tree of `infra`; the plan compiles the edited copy (beside it, so
+    paths resolve alike) against that tree and must report the change (exit 2)."""
+    env = subprocess_env(out)
+    scratch = out / name / "scratch-edit"
+    scratch.mkdir(parents=True, exist_ok=True)
+    edited = infra.with_name(infra.stem + "-edited" + infra.suffix)
+    edited.write_text(one_machine_edit(infra.read_text()))
+    sync, plan = [], []
+    for i in range(repeat + 1):                        # the first round is untimed (caches)
+        target = Path(tempfile.mkdtemp(dir=scratch)) / "generated"
+        took_sync = run(psot_command() + ["sync", str(infra), "-o", str(target)], env)
+        took_plan = run(psot_command() + ["plan", str(edited), "-o", str(target)], env, expect=2)
+        if i:
+            sync.append(took_sync)
+            plan.append(took_plan)
+    return EditRow(name, min(sync) * 1000.0, min(plan) * 1000.0)
+
+
+def edit_table(row: EditRow) -> tuple[str, list[str], list[list[str]]]:
+    header = ["input", "cold sync ms", "plan after edit ms", "plan/sync", "target", "result"]
+    body = [[row.name, f"{row.sync_ms:,.0f}", f"{row.plan_ms:,.0f}", f"{row.ratio:.2f}", f"<= {TARGET_EDIT:g}",
+             verdict(row.ratio <= TARGET_EDIT)]]
+    return ("`psot plan` after a one-machine edit against the cold `psot sync` of the same input (issue 21)",
+            header, body)
 
 
 def verdict(ok: bool, judged: bool = True) -> str:

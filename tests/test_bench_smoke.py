@@ -127,3 +127,9 @@ def test_hostless_input_is_a_valid_infra_that_every_strategy_fits(tmp_path):
         placement = place(infra, Diagnostics(), strategy)
         assert placement is not None and placement.unplaced == (), strategy
         assert [k for k, u in placement.gpus.items() if u.used_gb > u.capacity_gb - 0.5 + 1e-9] == [], strategy
+
+
+def test_one_machine_edit_changes_only_the_first_memory_limit():
+    from bench.targets import one_machine_edit
+    text = "a:\n  limits.memory: 4GiB\nb:\n  limits.memory: 16GiB\n"
+    assert one_machine_edit(text) == "a:\n  limits.memory: 5GiB\nb:\n  limits.memory: 16GiB\n"
