@@ -24,7 +24,7 @@ QUESTION = ("Do you want to perform these actions?\n"
             "  Only 'yes' will be accepted to approve.\n")
 
 
-def needs_approval_refused(kind: str, yes: bool, dry_run: bool, fmt: str) -> int | None:
+def _needs_approval_refused(kind: str, yes: bool, dry_run: bool, fmt: str) -> int | None:
     """Refuse up front, before any command runs (even a read-only query), when no one can be asked.
 
     Asking needs a person at a terminal; JSON output is for programs, which say --yes.
@@ -39,6 +39,15 @@ def needs_approval_refused(kind: str, yes: bool, dry_run: bool, fmt: str) -> int
     else:
         click.echo(f"psot: {message}; nothing was run.", err=True)
     return EXIT_ERRORS
+
+
+def refused_before_running(kind: str, yes: bool, dry_run: bool, fmt: str) -> int | None:
+    """The exit status when `kind` must not start (no one to ask for confirmation, a bad command timeout), or None."""
+    refused = _needs_approval_refused(kind, yes, dry_run, fmt)
+    if refused is not None:
+        return refused
+    bad_timeout = service.timeout_refusal()
+    return views.failed(bad_timeout, fmt) if bad_timeout is not None else None
 
 
 def _confirm(kind: str, units: list[tg.Unit]) -> bool:
@@ -93,12 +102,9 @@ def apply(source: Path | None, targets: tuple[str, ...], dry_run: bool, clean_or
     stale = service.stale(result)
     if stale is not None:
         return views.refused(stale, fmt)
-    refused = needs_approval_refused("apply", yes, dry_run, fmt)
+    refused = refused_before_running("apply", yes, dry_run, fmt)
     if refused is not None:
         return refused
-    bad_timeout = service.timeout_refusal()
-    if bad_timeout is not None:
-        return views.failed(bad_timeout, fmt)
     if fmt != "json":
         print_findings(result)
     return views.outcome(service.apply(result, targets, clean_orphans, run_with(dry_run, yes, fmt)), result, fmt)
@@ -118,10 +124,7 @@ def rollback(infra: Path | None, targets: tuple[str, ...], dry_run: bool, clean_
     result = compile_at(infra, output_dir=output_dir, until="place")
     if result.infra is None:
         return fail(result, fmt)
-    refused = needs_approval_refused("rollback", yes, dry_run, fmt)
+    refused = refused_before_running("rollback", yes, dry_run, fmt)
     if refused is not None:
         return refused
-    bad_timeout = service.timeout_refusal()
-    if bad_timeout is not None:
-        return views.failed(bad_timeout, fmt)
     return views.outcome(service.rollback(result, targets, clean_orphans, run_with(dry_run, yes, fmt)), result, fmt)

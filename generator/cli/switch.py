@@ -14,7 +14,7 @@ import click
 
 from generator.apply import service as apply_service
 from generator.cli import apply_views as views
-from generator.cli.apply import needs_approval_refused, run_with, yes_option
+from generator.cli.apply import refused_before_running, run_with, yes_option
 from generator.cli.common import EXIT_OK, fail, format_option, infra_path, output_option
 from generator.switch import service
 from generator.switch.service import Mode
@@ -37,12 +37,9 @@ def switch(mode: str | None, infra: Path | None, without: tuple[str, ...], dry_r
     Without MODE, the active mode; with --without, that mode minus the GPUs named.
     """
     source = infra_path(infra)
-    refused = needs_approval_refused("switch", yes, dry_run, fmt)
+    refused = refused_before_running("switch", yes, dry_run, fmt)
     if refused is not None:
         return refused
-    bad_timeout = apply_service.timeout_refusal()
-    if bad_timeout is not None:
-        return views.failed(bad_timeout, fmt)
     target = service.target_mode(source, mode, without, output_dir)
     if isinstance(target, service.Stopped):
         return fail(target.result, fmt, writes=False)
