@@ -18,31 +18,28 @@ from pathlib import Path
 import click
 
 from generator import __version__
-from generator.cli import colour, views
+from generator.cli import colour
 from generator.cli.common import (
     EXIT_ERRORS,
     EXIT_OK,
     EXIT_TOOL,
     compile_at,
-    fail,
     format_option,
     infra_argument,
-    infra_path,
-    output_option,
     print_findings,
 )
 from generator.diagnostics.findings import render_json, summary_line
-from generator.placement import preview
-from generator.placement.core import STRATEGY_NAMES
 
-# The plan, the sync and the writer are imported by the commands that use them: `psot validate`
-# starts in a fraction of the time without them (hashlib, ctypes, tempfile, difflib...).
+# Every command but `validate` lives in its own module, imported when it runs (or `--help` lists it):
+# `psot validate` starts without the placement search, the renderers, the plan, the sync and the writer
+# (tests/cli/test_validate_imports.py checks it).
 
 class _Commands(click.Group):
-    """The top-level group. Commands that live in their own package are imported only when they run
-    (or `--help` lists them): `psot validate` must not pay for importing `apply` or `detect`."""
+    """The top-level group. Commands that live in their own module are imported only when they run
+    (or `--help` lists them): `psot validate` must not pay for importing placement, `apply` or `detect`."""
 
-    LAZY = {"apply": "generator.cli.apply:apply", "rollback": "generator.cli.apply:rollback",
+    LAZY = {"place": "generator.cli.place:place", "plan": "generator.cli.tree:plan", "sync": "generator.cli.tree:sync",
+            "apply": "generator.cli.apply:apply", "rollback": "generator.cli.apply:rollback",
             "init": "generator.cli.init:init", "detect": "generator.cli.detect:detect",
             "explain": "generator.cli.explain:explain", "switch": "generator.cli.switch:switch"}
 
@@ -92,66 +89,6 @@ def validate(infra: Path | None, fmt: str) -> int:
         print_findings(result, sys.stdout)
         click.echo(f"{summary_line(findings)}.", err=not result.ok)
     return EXIT_OK if result.ok else EXIT_ERRORS
-
-
-@cli.command()
-@infra_argument
-@click.option("--strategy", type=click.Choice(STRATEGY_NAMES),
-              help="Preview another strategy than global.placement.strategy.")
-@click.option("--compare", is_flag=True, help="Show the five strategies side by side.")
-@click.option("--mode", "mode", metavar="MODE", help="Place with this mode of `modes:` applied (default: global.mode).")
-@click.option("--compare-modes", is_flag=True, help="Show every mode of `modes:` side by side.")
-@click.option("--without", "without", multiple=True, metavar="GPU",
-              help="Place as if this GPU (its name, or host/gpu) had failed (repeatable), and show what moves.")
-@format_option
-@output_option
-def place(infra: Path | None, strategy: str | None, compare: bool, mode: str | None, compare_modes: bool,
-          without: tuple[str, ...], fmt: str, output_dir: Path | None) -> int:
-    """Show which GPU every consumer gets (no file is written). Exit 1 when the placement has errors."""
-    if compare_modes:
-        from generator.modes import compare as modes_compare
-        return views.compare_modes(modes_compare.compare(infra_path(infra), output_dir), fmt)
-    if compare:
-        return views.compare(preview.compare(infra_path(infra), without, output_dir, mode), fmt)
-    return views.place(preview.preview(infra_path(infra), strategy, without, output_dir, mode), fmt)
-
-
-@cli.command()
-@infra_argument
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
-              show_default=True, help="For people (text), machines (json), or a pull-request comment (markdown).")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
-              help="Also save the plan, with the apply commands it implies, for `psot apply FILE`.")
-@click.option("--mode", "mode", metavar="MODE",
-              help="Plan the tree with this mode of `modes:` active (default: global.mode).")
-@click.option("--refresh/--no-refresh", default=True, show_default=True,
-              help="Read back from the machines what changed by hand since psot applied it (when something was "
-                   "applied from here).")
-@output_option
-def plan(infra: Path | None, fmt: str, out: Path | None, mode: str | None, refresh: bool,
-         output_dir: Path | None) -> int:
-    """Diff the compiled tree against generated/. Exit 0 no change, 2 changes, 1 errors."""
-    result = compile_at(infra, output_dir=output_dir, mode=mode)
-    if not result.ok:
-        return fail(result, "json" if fmt == "json" else "text", writes=False)
-    from generator.plan import service
-    return views.plan(service.plan(result, with_files=fmt == "markdown", out=out, refresh=refresh), fmt)
-
-
-@cli.command()
-@infra_argument
-@click.option("--dry-run", is_flag=True, help="Show the plan; write nothing.")
-@click.option("--check", is_flag=True, help="Write nothing; exit 2 when generated/ is not up to date (for CI).")
-@click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
-@click.option("--clean-orphans", is_flag=True, help="Delete files psot generated earlier that are no longer produced.")
-@format_option
-@output_option
-def sync(infra: Path | None, dry_run: bool, check: bool, force: bool, clean_orphans: bool, fmt: str,
-         output_dir: Path | None) -> int:
-    """Compile and write generated/ atomically: all of it, or nothing."""
-    from generator import sync as syncing
-    options = syncing.Options(check=check, dry_run=dry_run, force=force, clean_orphans=clean_orphans)
-    return views.sync(syncing.sync(infra_path(infra), output_dir, options), fmt)
 
 
 def _json_requested(args: list[str]) -> bool:

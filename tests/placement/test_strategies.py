@@ -367,7 +367,7 @@ def test_balance_summary_bounds_the_spread_from_the_variance_bound():
 
 def test_the_schema_the_cli_and_the_strategy_registry_agree():
     """A strategy is one class in placement.STRATEGIES: the schema's enum and `--strategy` list the same ones."""
-    from generator.cli import main as cli
+    from generator.cli import place as cli
     from generator.placement import core as placement
     root = Path(__file__).resolve().parents[2]
     schema = json.loads((root / "schemas" / "infra.schema.json").read_text(encoding="utf-8"))
