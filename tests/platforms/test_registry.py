@@ -53,6 +53,21 @@ def test_the_schema_file_names_exactly_the_registered_platforms():
     assert _enum(written, ("$defs", "workload", "properties", "target")) == ["compose", "kubernetes", "proxmox"]
 
 
+def test_the_schema_with_a_fifth_platform_leaves_the_schema_file_as_it_was():
+    """with_platforms copies only the mappings on the way to the three enums (no deep copy): the cached
+    schema is untouched, and the definitions it does not change are shared."""
+    written = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    before = json.dumps(written, sort_keys=True)
+    extended = schema.with_platforms(written, [*PLATFORMS.values(), Platform.of(toy)])
+    assert json.dumps(written, sort_keys=True) == before
+    assert _enum(extended, ("$defs", "global", "properties", "targets", "items")) == [*PLATFORMS, "toy"]
+    assert _enum(extended, ("$defs", "host", "properties", "platform")) == \
+        _enum(written, ("$defs", "host", "properties", "platform")) + ["toybox"]
+    assert _enum(extended, ("$defs", "workload", "properties", "target")) == ["compose", "kubernetes", "proxmox", "toy"]
+    assert extended["$defs"]["machine"] is written["$defs"]["machine"]
+    assert extended["$defs"]["host"]["properties"]["gpus"] is written["$defs"]["host"]["properties"]["gpus"]
+
+
 def test_every_platform_package_is_registered_and_names_functions_that_exist():
     packages = sorted(info.name for info in pkgutil.iter_modules(platforms.__path__) if info.ispkg)
     assert packages == sorted(PLATFORMS)
