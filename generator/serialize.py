@@ -20,6 +20,7 @@ included. Numbers and booleans psot writes stay plain.
 from __future__ import annotations
 
 import functools
+import io
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from generator.block_yaml import BlockWriter
 from generator.resources import data_dir
 
 if TYPE_CHECKING:
@@ -148,9 +150,23 @@ def exact_text(value: bool | int | float | str) -> str:
     return str(value)
 
 
-def dump_yaml(data: Any) -> str:
+def reference_dump_yaml(data: Any) -> str:
+    """`data` as YAML through PyYAML's dumper: the reference for every byte psot writes."""
     return yaml.dump(data, Dumper=Dumper, sort_keys=False, default_flow_style=False,
                      allow_unicode=True, width=4096)
+
+
+@functools.cache
+def _block_writer() -> BlockWriter:
+    resolve = Dumper(io.StringIO()).resolve   # the very resolver reference_dump_yaml's emitter asks
+    return BlockWriter(lambda text: resolve(yaml.ScalarNode, text, (True, False)))
+
+
+def dump_yaml(data: Any) -> str:
+    """`data` as YAML, the bytes of reference_dump_yaml: from the fast writer when it handles the data
+    (generator/block_yaml.py, about 5x faster), else from the reference itself."""
+    text = _block_writer().dump(data)
+    return text if text is not None else reference_dump_yaml(data)
 
 
 def yaml_file(data: Any, source: str) -> bytes:
