@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from generator.block_yaml import BlockWriter
+from generator.load.resolve import CachedSafeLoader
 from generator.resources import data_dir
 
 if TYPE_CHECKING:
@@ -157,15 +158,16 @@ def reference_dump_yaml(data: Any) -> str:
 
 
 @functools.cache
-def _block_writer() -> BlockWriter:
-    resolve = Dumper(io.StringIO()).resolve   # the very resolver reference_dump_yaml's emitter asks
+def block_writer(dumper: type) -> BlockWriter:
+    """The fast writer of `dumper`'s bytes: it asks that dumper's own resolver which strings to quote."""
+    resolve = dumper(io.StringIO()).resolve
     return BlockWriter(lambda text: resolve(yaml.ScalarNode, text, (True, False)))
 
 
 def dump_yaml(data: Any) -> str:
     """`data` as YAML, the bytes of reference_dump_yaml: from the fast writer when it handles the data
-    (generator/block_yaml.py, about 5x faster), else from the reference itself."""
-    text = _block_writer().dump(data)
+    (generator/block_yaml.py, several times faster), else from the reference itself."""
+    text = block_writer(Dumper).dump(data)
     return text if text is not None else reference_dump_yaml(data)
 
 
@@ -181,10 +183,10 @@ def _compose_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     return None if node.tag == "!reset" or not isinstance(node, yaml.ScalarNode) else loader.construct_scalar(node)
 
 
-# The safe loader, plus Compose's merge tags of the compose override (`devices: !override [...]`): read as
-# the value they tag (`!reset` as null), so plan still compares the override as data. A subclass: the
-# tags are not added to PyYAML's own loaders.
-_Reader = type("_Reader", (getattr(yaml, "CSafeLoader", yaml.SafeLoader),), {})
+# The safe loader (its tags cached, see generator/load/resolve.py), plus Compose's merge tags of the compose
+# override (`devices: !override [...]`): read as the value they tag (`!reset` as null), so plan still
+# compares the override as data. A subclass: the tags are not added to PyYAML's own loaders.
+_Reader = type("_Reader", (CachedSafeLoader,), {})
 for _tag in ("!override", "!reset"):
     yaml.add_constructor(_tag, _compose_tag, Loader=_Reader)
 

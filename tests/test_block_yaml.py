@@ -50,7 +50,7 @@ def trees(scalars: st.SearchStrategy, keys: st.SearchStrategy) -> st.SearchStrat
 @given(data=trees(SCALARS, KEYS))
 def test_dump_yaml_is_the_reference_on_random_data(data):
     reference = serialize.reference_dump_yaml(data)
-    fast = serialize._block_writer().dump(data)
+    fast = serialize.block_writer(serialize.Dumper).dump(data)
     assert fast is None or fast == reference
     assert serialize.dump_yaml(data) == reference
 
@@ -68,7 +68,7 @@ HANDLED_TEXT = st.one_of(st.sampled_from([
 @PROPERTY
 @given(data=trees(st.one_of(HANDLED_TEXT, st.integers(), st.floats(), st.booleans(), st.none()), HANDLED_TEXT))
 def test_the_fast_writer_handles_what_renderers_build(data):
-    assert serialize._block_writer().dump(data) == serialize.reference_dump_yaml(data)
+    assert serialize.block_writer(serialize.Dumper).dump(data) == serialize.reference_dump_yaml(data)
 
 
 @pytest.mark.parametrize("data", [
@@ -82,13 +82,13 @@ def test_the_fast_writer_handles_what_renderers_build(data):
     "scalar",                           # a root that is not a collection
 ], ids=["tab", "break", "astral", "long-key", "long-text", "int-key", "tuple", "scalar-root"])
 def test_what_the_fast_writer_leaves_to_the_reference(data):
-    assert serialize._block_writer().dump(data) is None
+    assert serialize.block_writer(serialize.Dumper).dump(data) is None
 
 
 def test_a_container_met_twice_is_left_to_the_reference_which_writes_an_alias():
     shared = {"b": 1}
     data = {"x": shared, "y": shared}
-    assert serialize._block_writer().dump(data) is None
+    assert serialize.block_writer(serialize.Dumper).dump(data) is None
     assert serialize.dump_yaml(data) == "x: &id001\n  b: 1\n'y': *id001\n"
 
 
@@ -97,7 +97,7 @@ def test_exact_bytes_of_each_block_shape():
             "h": [[{"i": "a: b"}]]}
     expected = ("a:\n- 1\n- - 2\n  - 3\n- b: null\n  c: []\n- {}\nd:\n  e:\n    f: 1.5e+17\ng: 'on'\n'': '#x'\n"
                 "h:\n- - i: 'a: b'\n")
-    assert serialize._block_writer().dump(data) == expected == serialize.reference_dump_yaml(data)
+    assert serialize.block_writer(serialize.Dumper).dump(data) == expected == serialize.reference_dump_yaml(data)
 
 
 def _snapshot_trees() -> list[Path]:
@@ -113,7 +113,7 @@ def test_every_snapshot_tree_without_line_breaks_is_written_by_the_fast_writer_b
         raw = path.read_bytes()
         body = raw.split(b"\n", 1)[1].decode("utf-8")   # the header line aside
         data = yaml.load(body, Loader=yaml.CSafeLoader)
-        fast = serialize._block_writer().dump(data)
+        fast = serialize.block_writer(serialize.Dumper).dump(data)
         if fast is None:
             left.append(path.relative_to(SNAPSHOTS).as_posix())
         else:
