@@ -47,9 +47,8 @@ def engines(infra: Path) -> list[Engine]:
         found.append(("rapidyaml (C++ tree only)", lambda t: modules["ryml"].parse_in_arena(t.encode()), None))
     if modules["yaml_rs"]:
         found.append(("yaml-rs", modules["yaml_rs"].loads, modules["yaml_rs"].dumps))
-    if modules["pyyaml_rs"]:   # safe_dump takes none of psot's options but those two
-        found.append(("pyyaml-rs", modules["pyyaml_rs"].safe_load,
-                      lambda d: modules["pyyaml_rs"].safe_dump(d, default_flow_style=False, allow_unicode=True)))
+    if modules["pyyaml_rs"]:   # its safe_dump takes no option at all
+        found.append(("pyyaml-rs", modules["pyyaml_rs"].safe_load, modules["pyyaml_rs"].safe_dump))
     if modules["ryaml"]:
         found.append(("ryaml", modules["ryaml"].loads, modules["ryaml"].dumps))
     if modules["fast_yaml"]:   # its width is at most 1000
