@@ -1,9 +1,11 @@
 """The one writer: generated data to bytes, with the header every file starts with.
 
 Renderers return Python structures; YAML files are dumped here with libyaml's
-C dumper when present, in the key order the renderer built (renderers build
-their mappings in a fixed order, so output never depends on hash seeds or on
-the order of keys in infra.yml). Jinja2 is used only for text by nature.
+C dumper when present (reference_dump_yaml), in the key order the renderer
+built (renderers build their mappings in a fixed order, so output never
+depends on hash seeds or on the order of keys in infra.yml), or with the same
+bytes by the fast writer of generator/block_yaml.py where it handles the data.
+Jinja2 is used only for text by nature.
 
 Every string is written so that every reader of the file reads a string.
 PyYAML quotes a scalar when its own resolver (YAML 1.1) would read the plain
