@@ -438,7 +438,7 @@ def remove_scratch(out: Path, specs) -> None:
     """The trees the run wrote, removed together at its end: on an ext4 without a journal,
     creating files is slower for minutes after many were deleted (bench/floor.py)."""
     for spec in specs:
-        for name in ("scratch", "scratch-sync"):
+        for name in ("scratch", "scratch-sync", "scratch-anklume"):
             shutil.rmtree(out / spec.name / name, ignore_errors=True)
 
 
@@ -785,6 +785,11 @@ def print_targets(args: argparse.Namespace, out: Path) -> None:
     validate = targets.bench_validate(out)
     edit = [targets.edit_table(targets.bench_edit(spec.name, generate(spec, out), out, args.repeat))
             for spec in SPEED_INPUTS[args.sizes] if spec.name == targets.EDIT_INPUT]
+    if args.anklume is not None:
+        script = targets.anklume_generator(args.anklume.resolve())
+        edit.append(targets.anklume_table([
+            targets.bench_anklume(spec.name, spec.a * spec.b, generate(spec, out), script, out, args.repeat)
+            for spec in SPEED_INPUTS[args.sizes] if spec.kind == "anklume"]))
     bodies = []
     for title, header, body in targets.tables(rows, validate) + edit:
         print(f"\n{title}")
@@ -814,6 +819,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-targets", action="store_true", help="skip the speed targets (psot as a subprocess)")
     parser.add_argument("--targets-only", action="store_true",
                         help="only the speed targets: no stage, placement or quality table")
+    parser.add_argument("--anklume", type=Path, metavar="DIR",
+                        help="also time AnKLuMe's own generator against `psot sync` on the AnKLuMe inputs: DIR is a "
+                             f"checkout of github.com/jmchantrein/AnKLuMe at commit {targets.ANKLUME_COMMIT}")
     parser.add_argument("--hostless-only", action="store_true",
                         help="only the placement of workloads without host at scale (--sizes large: 100 000 over "
                              "1 000 GPUs), every strategy once")

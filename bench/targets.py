@@ -291,3 +291,82 @@ def bench_targets(specs, generate: Callable, out: Path, repeat: int, log=None) -
             log(f"  {spec.name}: sync {rows[-1].full_ms:,.0f} ms, no-op {rows[-1].noop_ms:,.0f} ms, "
                 f"floor {rows[-1].floor_ms:,.0f} ms ({time.perf_counter() - t0:.1f} s)")
     return rows
+
+
+# AnKLuMe's own generator (issue 21's goal: `psot sync` at least 10x faster on the same AnKLuMe file), opt-in
+# with `--anklume DIR`, DIR a checkout of github.com/jmchantrein/AnKLuMe at ANKLUME_COMMIT: the last commit with
+# its generator as scripts/generate.py (the scripts/psot/ package it wraps); later commits replaced it with
+# src/anklume/. Nothing of it is vendored here: the harness only runs it.
+ANKLUME_COMMIT = "8eb7d81"
+TARGET_VS_ANKLUME = 0.10
+ANKLUME_JUDGED = {"anklume-50x40", "anklume-200x40"}   # 2 000 and 8 000 machines
+
+
+@dataclass
+class AnklumeRow:
+    name: str
+    machines: int
+    anklume_ms: float
+    psot_ms: float
+
+    @property
+    def ratio(self) -> float:
+        return self.psot_ms / self.anklume_ms
+
+
+def anklume_generator(checkout: Path) -> Path:
+    """The generator script of an AnKLuMe checkout; exits when it is not one at ANKLUME_COMMIT."""
+    script = checkout / "scripts" / "generate.py"
+    if not script.is_file() or not (checkout / "scripts" / "psot").is_dir():
+        raise SystemExit(f"bench: {checkout} has no scripts/generate.py and scripts/psot/: check out AnKLuMe at "
+                         f"commit {ANKLUME_COMMIT} (git -C {checkout} checkout {ANKLUME_COMMIT})")
+    head = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode == 0 and not head.stdout.startswith(ANKLUME_COMMIT):
+        raise SystemExit(f"bench: {checkout} is at {head.stdout[:7]}, not at AnKLuMe's commit {ANKLUME_COMMIT}")
+    return script
+
+
+def anklume_input(infra: Path) -> Path:
+    """A copy of a bench AnKLuMe input that AnKLuMe's generator accepts, beside it: psot's extensions out
+    (`gpu: {vram_gb: N}` becomes `gpu: true`, which AnKLuMe reads; the `hosts:` inventory goes). psot reads
+    the copy too, so both programs compile the same file."""
+    import yaml
+    data = yaml.load(infra.read_bytes(), Loader=yaml.CSafeLoader)
+    data.pop("hosts", None)
+    for domain in data["domains"].values():
+        for machine in domain["machines"].values():
+            if isinstance(machine.get("gpu"), dict):
+                machine["gpu"] = True
+    copy = infra.with_name(infra.stem + "-anklume" + infra.suffix)
+    copy.write_text(yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False, default_flow_style=False,
+                              width=4096), encoding="utf-8")
+    return copy
+
+
+def bench_anklume(name: str, machines: int, infra: Path, script: Path, out: Path, repeat: int) -> AnklumeRow:
+    """`python scripts/generate.py COPY --base-dir NEW` (AnKLuMe writes its Ansible tree there) against
+    `psot sync COPY -o NEW/generated`, interleaved, each into a new directory, best of `repeat` after an
+    untimed round; both with the bytecode cache on and this interpreter's PyYAML."""
+    env = subprocess_env(out)
+    scratch = out / name / "scratch-anklume"
+    scratch.mkdir(parents=True, exist_ok=True)
+    copy = anklume_input(infra)
+    theirs, ours = [], []
+    for i in range(repeat + 1):
+        parent = Path(tempfile.mkdtemp(dir=scratch))
+        took_theirs = run([sys.executable, str(script), str(copy), "--base-dir", str(parent)], env, cwd=parent)
+        took_ours = run(psot_command() + ["sync", str(copy), "-o", str(parent / "generated")], env)
+        if i:
+            theirs.append(took_theirs)
+            ours.append(took_ours)
+    return AnklumeRow(name, machines, min(theirs) * 1000.0, min(ours) * 1000.0)
+
+
+def anklume_table(rows: list[AnklumeRow]) -> tuple[str, list[str], list[list[str]]]:
+    header = ["input", "machines", "AnKLuMe generate.py ms", "psot sync ms", "psot/AnKLuMe", "speed-up", "target",
+              "result"]
+    body = [[r.name, f"{r.machines:,}", f"{r.anklume_ms:,.0f}", f"{r.psot_ms:,.0f}", f"{r.ratio:.2f}",
+             f"{1 / r.ratio:.1f}x", f"<= {TARGET_VS_ANKLUME:g}",
+             verdict(r.ratio <= TARGET_VS_ANKLUME, r.name in ANKLUME_JUDGED)] for r in rows]
+    return (f"`psot sync` against AnKLuMe's own generator (commit {ANKLUME_COMMIT}) on the same AnKLuMe file "
+            "(issue 21)", header, body)
