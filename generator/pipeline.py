@@ -18,9 +18,9 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
@@ -35,6 +35,9 @@ from generator.placement.core import Placement
 from generator.rules.base import gpu_choices
 from generator.serialize import load_yaml
 from generator.validate import schema
+
+if TYPE_CHECKING:
+    from generator.workspace.incremental import RenderMemo
 
 DEFAULT_OUTPUT_DIR = "generated"
 MODES_DIR = "modes"      # generated/modes/<mode>/: each mode's tree
@@ -81,6 +84,7 @@ class Placed(Validated):
 class Rendered(Placed):
     """The tree of generated files, `{relative path: bytes}`, as sync would write it."""
     tree: dict[str, bytes]
+    memo: RenderMemo = field(compare=False)   # the bytes rendered by content, which sync leaves for the next compile
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,7 @@ class Compilation:
     model_findings: tuple[Finding, ...] = ()
     # The mode compiled (generator/modes/): `--mode`, else global.mode; None for the base file alone.
     mode: str | None = None
+    memo: RenderMemo | None = None   # what the render stage serialised (workspace/incremental.py)
 
     @property
     def ok(self) -> bool:
@@ -143,7 +148,7 @@ class Compilation:
         if isinstance(reached, Placed):
             self.placement, self.previous, self.without = reached.placement, reached.previous, reached.without
         if isinstance(reached, Rendered):
-            self.tree = reached.tree
+            self.tree, self.memo = reached.tree, reached.memo
 
 
 class StageNotRun(RuntimeError):
@@ -374,11 +379,14 @@ def place(validated: Validated, strategy: str | None = None, without: tuple[str,
     return _grown(Placed, replace(validated, infra=infra), placement=placement, previous=previous, without=keys)
 
 
-def render(placed: Placed) -> Rendered:
-    """The tree of every platform's files and placement.yml."""
+def render(placed: Placed, memo: RenderMemo | None = None) -> Rendered:
+    """The tree of every platform's files and placement.yml; `memo` (default: the one the last sync of the
+    output directory left) gives the bytes of data serialised before."""
     from generator import render  # the renderers and their imports: not needed to validate or place
-    tree = render.render(placed.infra, placed.placement, source_label(placed.source))
-    return _grown(Rendered, placed, tree=tree)
+    from generator.workspace.incremental import RenderMemo
+    memo = memo if memo is not None else RenderMemo.beside(placed.output_dir)
+    tree = render.render(placed.infra, placed.placement, source_label(placed.source), memo)
+    return _grown(Rendered, placed, tree=tree, memo=memo)
 
 
 # The stages by name, in the order they run.
@@ -386,17 +394,21 @@ STAGES: dict[str, Callable[..., Outcome]] = {"load": load, "validate": validate,
 
 
 def run(path: Path, until: str = "render", *, strategy: str | None = None, output_dir: Path | None = None,
-        without: tuple[str, ...] = (), mode: str | None = None, mode_tree: bool = False) -> Outcome:
+        without: tuple[str, ...] = (), mode: str | None = None, mode_tree: bool = False,
+        memo: RenderMemo | None = None) -> Outcome:
     """The stages on `path` up to `until` (a name of STAGES); the result of the last stage run, which is the
     first whose result has an error when one has. `strategy` and `without` are place's, `mode` validate's.
 
     `mode_tree`: compile `mode` for its tree under generated/modes/<mode>/ (its previous placement and the
-    paths its files name are those of that directory)."""
+    paths its files name are those of that directory). `memo`: render's (default: the output directory's)."""
     if until not in STAGES:
         raise ValueError(f"no stage {until!r}: one of {', '.join(STAGES)}")
     loaded = load(path, output_dir)
     if until == "load" or isinstance(loaded, Stopped) or not loaded.ok:
         return loaded
+    if memo is None and until == "render":
+        from generator.workspace.incremental import RenderMemo  # not needed to validate or place
+        memo = RenderMemo.beside(loaded.output_dir)   # beside the output directory, also for a mode's tree
     if mode_tree and mode is not None:
         loaded = replace(loaded, output_dir=loaded.output_dir / MODES_DIR / mode)
     validated = validate(loaded, mode)
@@ -405,7 +417,7 @@ def run(path: Path, until: str = "render", *, strategy: str | None = None, outpu
     placed = place(validated, strategy, without)
     if until == "place" or isinstance(placed, Stopped) or not placed.ok:
         return placed
-    return render(placed)
+    return render(placed, memo)
 
 
 def place_stage(result: Compilation, strategy: str | None, without: tuple[str, ...]) -> None:
@@ -437,7 +449,7 @@ def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path |
     if result.infra is None:
         return result   # the file or its schema failed: every mode would report the same
     others = {name: run(path, stage, strategy=strategy, output_dir=output_dir, without=without, mode=name,
-                        mode_tree=True) for name in modes.mode_names(result.infra)}
+                        mode_tree=True, memo=result.memo) for name in modes.mode_names(result.infra)}
     _join_mode_findings(result, others)
     if result.tree is not None and result.ok:
         result.tree.update(mode_trees(others))

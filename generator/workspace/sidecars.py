@@ -5,6 +5,8 @@ Beside `generated/` (or any output directory NAME) psot keeps only names that st
 
 - `.NAME.psot-lock`: the lock every sync, apply and rollback holds (writer.locked);
 - `.NAME.psot-cache`: the record that answers a no-op sync (sync_cache);
+- `.NAME.psot-render` and `.NAME.psot-files`: the incremental caches, rendered files by content
+  and the files on disk proven unchanged since the last sync (incremental);
 - `.NAME.psot-state/`: the applied state and the record of the last apply (apply/state);
 - `.NAME.psot-new-*` and `.NAME.psot-old-*`: a sync's staging tree and the tree it moved
   aside, both gone when the sync ends (writer; a killed sync's are cleaned by the next run).
@@ -28,6 +30,14 @@ def lock(output_dir: Path) -> Path:
 
 def cache(output_dir: Path) -> Path:
     return _beside(output_dir, ".psot-cache")
+
+
+def render_cache(output_dir: Path) -> Path:
+    return _beside(output_dir, ".psot-render")
+
+
+def files_record(output_dir: Path) -> Path:
+    return _beside(output_dir, ".psot-files")
 
 
 def state(output_dir: Path) -> Path:
