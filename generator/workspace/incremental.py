@@ -23,7 +23,9 @@ psot or another output directory, or fails its checksum is ignored whole: the co
   the tree is swapped into place, where users can first reach it), else it is read next time as always.
   A file the sync did not write (kept from the previous tree as a hard link, which changes its ctime) is
   recorded only when its content is proven: by the previous record (same inode, size and mtime, same
-  hash), else by reading it.
+  hash), else by reading it. A file whose hash is not the one the manifest on disk records (another
+  sync swapped its tree in meanwhile) is not recorded; a plan trusts a record only for the hash the
+  manifest records, too.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from generator.plan.changes import MANIFEST, digest
+from generator.plan.changes import MANIFEST, digest, read_manifest
 from generator.serialize import file_bytes
 from generator.workspace import sidecars
 from generator.workspace.atomic import replace_file
@@ -160,6 +162,8 @@ def record_files(output_dir: Path, tree: dict[str, bytes], written: Collection[s
     manifest = _manifest_key(output_dir)
     if manifest is None:
         return
+    # What the manifest on disk records: another sync may have swapped its tree in since this one wrote.
+    owned = read_manifest(output_dir)
     previous = (_files_record(output_dir) or {}).get("files")
     before: dict = previous if isinstance(previous, dict) else {}
     written, root = set(written), str(output_dir)
@@ -174,6 +178,8 @@ def record_files(output_dir: Path, tree: dict[str, bytes], written: Collection[s
         if not stat.S_ISREG(st.st_mode) or st.st_ctime_ns >= limit:
             continue   # too recent to tell from an edit in the same clock tick: read next time
         sha, key = digest(content), _stat_key(st)
+        if owned.get(path) != sha:
+            continue   # not the file this sync wrote there
         old = before.get(path)
         proven = path in written or (isinstance(old, list) and len(old) == 6 and old[0] == sha
                                      and [old[1], old[2], old[4], old[5]] == [key[0], key[1], key[3], key[4]])

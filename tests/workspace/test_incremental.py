@@ -110,3 +110,11 @@ def test_the_caches_of_another_psot_are_not_trusted(project, monkeypatch):
     monkeypatch.setattr(incremental, "fingerprint", lambda: "another psot")
     assert incremental.unchanged_files(out) == {}
     assert compile_infra(project / "infra.yml", output_dir=out).memo.hits == 0
+
+
+def test_a_file_another_sync_wrote_meanwhile_is_not_recorded(project, monkeypatch):
+    out = synced(project, monkeypatch)
+    tree = compile_infra(project / "infra.yml", output_dir=out).need_tree()
+    ours = dict(tree, **{INSTANCE: tree[INSTANCE] + b"# what this sync wrote, before another swapped its tree in\n"})
+    incremental.record_files(out, ours, written=list(ours))
+    assert set(incremental.unchanged_files(out)) == set(tree) - {INSTANCE}
