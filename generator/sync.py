@@ -14,7 +14,8 @@ In order:
   `--clean-orphans`, else kept and listed;
 - a sync that compiled, wrote and kept no orphan leaves the no-op record for the next one;
 - a sync that compiled and wrote leaves the incremental caches (workspace/incremental.py): the bytes it
-  rendered by content and the files on disk it can vouch for, which the next plan does not read again.
+  rendered by content and the files on disk it can vouch for, which the next plan does not read again,
+  and the top-level entries of infra.yml it parsed (workspace/parse_cache.py).
 
 The outcome, `Synced`, is what the command prints (text or JSON) and exits with.
 """
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.diagnostics.findings import Diagnostics, Finding
-from generator.pipeline import Compilation, compile_infra
+from generator.pipeline import Compilation, compile_infra, expected_output_dir
 from generator.plan.changes import Drift, Plan, make_plan
 from generator.workspace import cache, incremental
 from generator.workspace.writer import WriteError, tidy, write
@@ -99,6 +100,8 @@ def sync(infra: Path, output_dir: Path | None, options: Options) -> Synced:
             if result.memo is not None:   # compiled, not answered by the no-op record
                 result.memo.save(result.output_dir)
                 incremental.record_files(result.output_dir, result.need_tree(), synced.written)
+            if result.parse_memo is not None and expected_output_dir(infra, output_dir) == result.output_dir:
+                result.parse_memo.save(result.output_dir)   # where the next compile looks, before reading infra.yml
     except WriteError as exc:
         synced.error = str(exc)
         return synced

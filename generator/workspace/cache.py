@@ -37,7 +37,7 @@ from pathlib import Path
 
 from generator.diagnostics.findings import Diagnostics, Finding
 from generator.load import loader
-from generator.pipeline import DEFAULT_OUTPUT_DIR, Compilation, output_override, place_and_judge
+from generator.pipeline import Compilation, expected_output_dir, place_and_judge
 from generator.plan.changes import MANIFEST, Plan, digest, is_generated, manifest_bytes, read_tree, tree_identity
 from generator.workspace import sidecars
 from generator.workspace.atomic import replace_file
@@ -61,24 +61,10 @@ def _key(infra: Path, override: Path | None) -> dict | None:
             "output_dir": None if override is None else str(Path(override).absolute())}
 
 
-def _output_dir(infra: Path, override: Path | None) -> Path | None:
-    """Where lookup looks, before reading infra.yml: `--output-dir`, else generated/ beside it.
-
-    An input whose `global.output_dir` puts the tree elsewhere gets no record (see record);
-    any input recorded here resolved to here, and its bytes are in the key. None: `--output-dir`
-    is refused (PATH002), which compiling reports; nothing is read there.
-    """
-    if override is None:
-        return infra.resolve().parent / DEFAULT_OUTPUT_DIR
-    refused = Diagnostics()
-    output_dir = output_override(override, infra.resolve().parent, refused)
-    return None if refused.has_errors else output_dir
-
-
 def lookup(infra: Path, override: Path | None) -> tuple[Compilation, Plan] | None:
     """The compilation and (empty) plan of an up-to-date tree, or None: then compile."""
     infra = Path(infra)
-    output_dir = _output_dir(infra, override)
+    output_dir = expected_output_dir(infra, override)
     if output_dir is None:
         return None
     try:
@@ -145,7 +131,7 @@ def record(result: Compilation, override: Path | None) -> None:
     if manifest != manifest_bytes({path: digest(content) for path, content in result.tree.items()}):
         return  # the tree on disk is not byte for byte this one (a concurrent sync, a reformatted file)
     key = _key(result.source, override)
-    if key is None or _output_dir(result.source, override) != result.output_dir.absolute():
+    if key is None or expected_output_dir(result.source, override) != result.output_dir.absolute():
         return  # global.output_dir elsewhere: lookup would never look there
     if not _settled(result):
         return

@@ -76,20 +76,7 @@ class RenderMemo:
     @classmethod
     def beside(cls, output_dir: Path) -> RenderMemo:
         """The memo the last sync of `output_dir` left; an empty one when there is none to trust."""
-        try:
-            raw = _read_no_follow(sidecars.render_cache(output_dir))
-            head, _, blob = raw.partition(b"\n")
-            header = json.loads(head)
-            if not isinstance(header, dict) or header.get("psot-render") != RENDER_VERSION or \
-                    header.get("psot") != fingerprint() or header.get("sha256") != digest(blob):
-                return cls()
-            known, offset = {}, 0
-            for key, length in header["entries"]:
-                known[bytes.fromhex(key)] = blob[offset:offset + length]
-                offset += length
-        except (OSError, ValueError, TypeError, KeyError):
-            return cls()
-        return cls(known) if offset == len(blob) else cls()
+        return cls(read_store(sidecars.render_cache(output_dir), "psot-render", RENDER_VERSION))
 
     def file_bytes(self, data: Any, source: str) -> bytes:
         """serialize.file_bytes(data, source), from the memo when the same data was rendered before."""
@@ -107,11 +94,34 @@ class RenderMemo:
 
     def save(self, output_dir: Path) -> None:
         """Leave what this compilation rendered (and only that: the cache never grows past one tree)."""
-        keys = sorted(self.used)
-        blob = b"".join(self.used[k] for k in keys)
-        header = {"psot-render": RENDER_VERSION, "psot": fingerprint(), "sha256": digest(blob),
-                  "entries": [[k.hex(), len(self.used[k])] for k in keys]}
-        _save(sidecars.render_cache(output_dir), json.dumps(header).encode() + b"\n" + blob)
+        write_store(sidecars.render_cache(output_dir), "psot-render", RENDER_VERSION, self.used)
+
+
+def read_store(path: Path, tag: str, version: int) -> dict[bytes, bytes]:
+    """A cache of blobs by key: a JSON header line (`tag`: its version, psot's fingerprint, the SHA-256 of
+    the blobs, each key and length), then the blobs. {} when it cannot be trusted whole."""
+    try:
+        head, _, blob = _read_no_follow(path).partition(b"\n")
+        header = json.loads(head)
+        if not isinstance(header, dict) or header.get(tag) != version or header.get("psot") != fingerprint() \
+                or header.get("sha256") != digest(blob):
+            return {}
+        known, offset = {}, 0
+        for key, length in header["entries"]:
+            known[bytes.fromhex(key)] = blob[offset:offset + length]
+            offset += length
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
+    return known if offset == len(blob) else {}
+
+
+def write_store(path: Path, tag: str, version: int, entries: dict[bytes, bytes]) -> None:
+    """Leave `entries` as read_store reads them."""
+    keys = sorted(entries)
+    blob = b"".join(entries[k] for k in keys)
+    header = {tag: version, "psot": fingerprint(), "sha256": digest(blob),
+              "entries": [[k.hex(), len(entries[k])] for k in keys]}
+    _save(path, json.dumps(header).encode() + b"\n" + blob)
 
 
 def _stat_key(st: os.stat_result) -> list[int]:
