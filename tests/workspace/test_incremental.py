@@ -90,10 +90,11 @@ def test_a_one_machine_edit_serialises_one_file_again(project, monkeypatch):
 @pytest.mark.parametrize("damage", [b"", b"not json\n", b'{"psot-render": 1}\n', b"[1, 2]\nxx"])
 def test_a_damaged_cache_is_ignored(project, monkeypatch, damage):
     out = synced(project, monkeypatch)
-    sidecars.render_cache(out).write_bytes(damage)
-    sidecars.files_record(out).write_bytes(damage)
+    for cache in (sidecars.render_cache, sidecars.files_record, sidecars.parse_cache):
+        cache(out).write_bytes(damage)
     assert incremental.unchanged_files(out) == {}
-    assert compile_infra(project / "infra.yml", output_dir=out).memo.hits == 0
+    compiled = compile_infra(project / "infra.yml", output_dir=out)
+    assert (compiled.memo.hits, compiled.parse_memo.hits) == (0, 0)
     assert psot(project, "plan", "infra.yml", cold=False) == psot(project, "plan", "infra.yml", cold=True)
 
 
@@ -107,9 +108,12 @@ def test_a_cut_or_altered_render_cache_fails_its_checksum(project, monkeypatch):
 
 def test_the_caches_of_another_psot_are_not_trusted(project, monkeypatch):
     out = synced(project, monkeypatch)
+    monkeypatch.chdir(project)   # as the sync ran: findings name the file relative to the working directory
+    assert compile_infra(Path("infra.yml"), output_dir=out).parse_memo.hits == 4   # every top-level entry
     monkeypatch.setattr(incremental, "fingerprint", lambda: "another psot")
     assert incremental.unchanged_files(out) == {}
-    assert compile_infra(project / "infra.yml", output_dir=out).memo.hits == 0
+    compiled = compile_infra(project / "infra.yml", output_dir=out)
+    assert (compiled.memo.hits, compiled.parse_memo.hits) == (0, 0)
 
 
 def test_a_file_another_sync_wrote_meanwhile_is_not_recorded(project, monkeypatch):

@@ -23,7 +23,7 @@ from generator.cli.main import cli
 from generator.workspace import sidecars
 from tests.hardening.helpers import anklume_doc, tree_hashes
 
-CACHES = (sidecars.render_cache, sidecars.files_record, sidecars.cache)
+CACHES = (sidecars.render_cache, sidecars.files_record, sidecars.parse_cache, sidecars.cache)
 
 
 def base_doc() -> dict:
@@ -115,7 +115,7 @@ def test_a_compile_with_the_caches_is_the_compile_without_them(tmp_path_factory,
         project.mkdir()
         infra = write(project, doc, directory)
         assert psot(project, "sync", str(infra), cold=project == cold)[0] == 0
-    assert sidecars.render_cache(warm / "generated").is_file() and sidecars.files_record(warm / "generated").is_file()
+    assert all(cache(warm / "generated").is_file() for cache in CACHES)
     for op, a, b in edits:
         edit(doc, op, a, b)
         for project in (warm, cold):
