@@ -109,7 +109,8 @@ def test_a_cut_or_altered_render_cache_fails_its_checksum(project, monkeypatch):
 def test_the_caches_of_another_psot_are_not_trusted(project, monkeypatch):
     out = synced(project, monkeypatch)
     monkeypatch.chdir(project)   # as the sync ran: findings name the file relative to the working directory
-    assert compile_infra(Path("infra.yml"), output_dir=out).parse_memo.hits == 7   # project_name, global, 3 domains, hosts, workloads
+    # Every top-level entry: project_name, global, the three domains, hosts, workloads.
+    assert compile_infra(Path("infra.yml"), output_dir=out).parse_memo.hits == 7
     monkeypatch.setattr(incremental, "fingerprint", lambda: "another psot")
     assert incremental.unchanged_files(out) == {}
     compiled = compile_infra(project / "infra.yml", output_dir=out)
