@@ -70,6 +70,8 @@ def _cut(text: str) -> tuple[list[_Entry], int | None] | None:
             entries.append(((), key, top.start(), end, line_at(top.start())))
             continue
         level = len(first[1])
+        if head is not None:
+            return None   # `domains:` twice: the whole file reports the duplicate
         if re.compile(rf"^ {{0,{level - 1}}}[^ #\n]", re.MULTILINE).search(text, top.end(), end):
             return None   # a line less indented than the domains
         head = line_at(top.start())
@@ -158,8 +160,12 @@ def _assemble(entries: list[_Entry], parsed: list[tuple], head: int | None, disp
     keys, values = doc.keys, doc.values
     values[()] = (display, entries[0][4] + 1, 1)   # a block mapping starts at its first key
     data: dict = {}
+    opened = False   # the domains of `domains:` (one such line at most, see _cut)
     for (prefix, key, _, _, line), (then, entry, entry_keys, entry_values) in zip(entries, parsed):
-        if prefix and "domains" not in data:
+        if prefix and not opened:
+            if "domains" in data:
+                return None   # a `domains:` entry before it: a duplicate key, which parse_text reports
+            opened = True
             data["domains"] = {}
             keys[("domains",)] = values[("domains",)] = (display, (head or 0) + 1, 1)
         target = data["domains"] if prefix else data

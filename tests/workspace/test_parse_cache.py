@@ -11,7 +11,7 @@ the findings.
 from __future__ import annotations
 
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from generator.diagnostics.findings import Diagnostics
@@ -52,6 +52,8 @@ def document(domains: dict, top: dict, flow: bool) -> str:
 
 
 @settings(max_examples=150, deadline=None)
+# `domains:` twice, the first a flow mapping: the whole file's duplicate, not the domains merged.
+@example(domains={"dom-a": []}, top={}, flow=False, odd=[(0, "domains: {}")], above=0)
 @given(domains=st.dictionaries(NAMES, VALUES, max_size=4), top=st.dictionaries(st.sampled_from(["global", "x"]),
        VALUES, max_size=2), flow=st.booleans(),
        odd=st.lists(st.tuples(st.integers(0, 60), ODD_LINES), max_size=3), above=st.integers(0, 3))
