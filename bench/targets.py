@@ -196,18 +196,22 @@ def one_machine_edit(text: str) -> str:
 
 def bench_edit(name: str, infra: Path, out: Path, repeat: int) -> EditRow:
     """Issue 21's goal: `psot plan` after a one-machine edit against a cold `psot sync`, both in a fresh
-    process. The sync writes the tree of `infra`; the plan compiles the edited copy (beside it, so
-    paths resolve alike) against that tree and must report the change (exit 2)."""
+    process. The sync writes the tree of a copy of `infra` into a new directory; the copy is then edited
+    in place (the same name, as a user edits it: the name is in every file's header) and the plan
+    compiles it against that tree and must report the change (exit 2)."""
     env = subprocess_env(out)
     scratch = out / name / "scratch-edit"
     scratch.mkdir(parents=True, exist_ok=True)
-    edited = infra.with_name(infra.stem + "-edited" + infra.suffix)
-    edited.write_text(one_machine_edit(infra.read_text()))
+    text = infra.read_text()
+    edited = one_machine_edit(text)
     sync, plan = [], []
     for i in range(repeat + 1):                        # the first round is untimed (caches)
-        target = Path(tempfile.mkdtemp(dir=scratch)) / "generated"
-        took_sync = run(psot_command() + ["sync", str(infra), "-o", str(target)], env)
-        took_plan = run(psot_command() + ["plan", str(edited), "-o", str(target)], env, expect=2)
+        project = Path(tempfile.mkdtemp(dir=scratch))
+        copy, target = project / infra.name, project / "generated"
+        copy.write_text(text)
+        took_sync = run(psot_command() + ["sync", str(copy), "-o", str(target)], env)
+        copy.write_text(edited)
+        took_plan = run(psot_command() + ["plan", str(copy), "-o", str(target)], env, expect=2)
         if i:
             sync.append(took_sync)
             plan.append(took_plan)

@@ -18,9 +18,9 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
@@ -35,6 +35,10 @@ from generator.placement.core import Placement
 from generator.rules.base import gpu_choices
 from generator.serialize import load_yaml
 from generator.validate import schema
+
+if TYPE_CHECKING:
+    from generator.workspace.incremental import RenderMemo
+    from generator.workspace.parse_cache import ParseMemo
 
 DEFAULT_OUTPUT_DIR = "generated"
 MODES_DIR = "modes"      # generated/modes/<mode>/: each mode's tree
@@ -81,6 +85,7 @@ class Placed(Validated):
 class Rendered(Placed):
     """The tree of generated files, `{relative path: bytes}`, as sync would write it."""
     tree: dict[str, bytes]
+    memo: RenderMemo = field(compare=False)   # the bytes rendered by content, which sync leaves for the next compile
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,8 @@ class Compilation:
     model_findings: tuple[Finding, ...] = ()
     # The mode compiled (generator/modes/): `--mode`, else global.mode; None for the base file alone.
     mode: str | None = None
+    memo: RenderMemo | None = None   # what the render stage serialised (workspace/incremental.py)
+    parse_memo: ParseMemo | None = None   # what the load stage parsed (workspace/parse_cache.py)
 
     @property
     def ok(self) -> bool:
@@ -143,7 +150,7 @@ class Compilation:
         if isinstance(reached, Placed):
             self.placement, self.previous, self.without = reached.placement, reached.previous, reached.without
         if isinstance(reached, Rendered):
-            self.tree = reached.tree
+            self.tree, self.memo = reached.tree, reached.memo
 
 
 class StageNotRun(RuntimeError):
@@ -245,6 +252,18 @@ def _output_dir(path: Path, data: dict | None, override: Path | None, diag: Diag
     return project_root / DEFAULT_OUTPUT_DIR
 
 
+def expected_output_dir(infra: Path, override: Path | None) -> Path | None:
+    """Where the records beside the output directory are looked for before infra.yml is read: `--output-dir`,
+    else generated/ beside it. An input whose `global.output_dir` puts the tree elsewhere gets none (see
+    workspace/cache.py). None: `--output-dir` is refused (PATH002), which compiling reports; nothing is
+    read there."""
+    if override is None:
+        return infra.resolve().parent / DEFAULT_OUTPUT_DIR
+    refused = Diagnostics()
+    output_dir = output_override(override, infra.resolve().parent, refused)
+    return None if refused.has_errors else output_dir
+
+
 def _check_kubernetes_base(path: Path, data: dict | None, diag: Diagnostics) -> None:
     """`global.kubernetes.base` names the user's kustomize directory, which the generated overlay lists as a
     resource: like output_dir, it must stay inside the project (what a review of it sees), also once
@@ -322,13 +341,13 @@ def _without_keys(infra: Infra, names: tuple[str, ...], diag: Diagnostics) -> tu
     return tuple(dict.fromkeys(keys))
 
 
-def load(path: Path, output_dir: Path | None = None) -> Loaded | Stopped:
+def load(path: Path, output_dir: Path | None = None, parse: loader.Parse | None = None) -> Loaded | Stopped:
     """Read infra.yml (or infra/) and find the output directory: `output_dir` (`--output-dir`), else
     `global.output_dir`, else generated/ beside it (PATH001, PATH002); PATH003 for a kustomize base
-    outside the project."""
+    outside the project. `parse`: what parses each file (loader.load's)."""
     path = Path(path)
     diag = Diagnostics(default_file=loader.display_name(path))
-    doc = loader.load(path, diag)
+    doc = loader.load(path, diag, parse)
     data = doc.data if doc else None
     target = _output_dir(path, data, output_dir, diag)
     _check_kubernetes_base(path, data, diag)
@@ -374,11 +393,14 @@ def place(validated: Validated, strategy: str | None = None, without: tuple[str,
     return _grown(Placed, replace(validated, infra=infra), placement=placement, previous=previous, without=keys)
 
 
-def render(placed: Placed) -> Rendered:
-    """The tree of every platform's files and placement.yml."""
+def render(placed: Placed, memo: RenderMemo | None = None) -> Rendered:
+    """The tree of every platform's files and placement.yml; `memo` (default: the one the last sync of the
+    output directory left) gives the bytes of data serialised before."""
     from generator import render  # the renderers and their imports: not needed to validate or place
-    tree = render.render(placed.infra, placed.placement, source_label(placed.source))
-    return _grown(Rendered, placed, tree=tree)
+    from generator.workspace.incremental import RenderMemo
+    memo = memo if memo is not None else RenderMemo.beside(placed.output_dir)
+    tree = render.render(placed.infra, placed.placement, source_label(placed.source), memo)
+    return _grown(Rendered, placed, tree=tree, memo=memo)
 
 
 # The stages by name, in the order they run.
@@ -386,17 +408,22 @@ STAGES: dict[str, Callable[..., Outcome]] = {"load": load, "validate": validate,
 
 
 def run(path: Path, until: str = "render", *, strategy: str | None = None, output_dir: Path | None = None,
-        without: tuple[str, ...] = (), mode: str | None = None, mode_tree: bool = False) -> Outcome:
+        without: tuple[str, ...] = (), mode: str | None = None, mode_tree: bool = False,
+        memo: RenderMemo | None = None, parse_memo: ParseMemo | None = None) -> Outcome:
     """The stages on `path` up to `until` (a name of STAGES); the result of the last stage run, which is the
     first whose result has an error when one has. `strategy` and `without` are place's, `mode` validate's.
 
     `mode_tree`: compile `mode` for its tree under generated/modes/<mode>/ (its previous placement and the
-    paths its files name are those of that directory)."""
+    paths its files name are those of that directory). `memo`: render's (default: the output directory's);
+    `parse_memo`: load's (default: none, every file parsed whole)."""
     if until not in STAGES:
         raise ValueError(f"no stage {until!r}: one of {', '.join(STAGES)}")
-    loaded = load(path, output_dir)
+    loaded = load(path, output_dir, parse_memo.parse if parse_memo is not None else None)
     if until == "load" or isinstance(loaded, Stopped) or not loaded.ok:
         return loaded
+    if memo is None and until == "render":
+        from generator.workspace.incremental import RenderMemo  # not needed to validate or place
+        memo = RenderMemo.beside(loaded.output_dir)   # beside the output directory, also for a mode's tree
     if mode_tree and mode is not None:
         loaded = replace(loaded, output_dir=loaded.output_dir / MODES_DIR / mode)
     validated = validate(loaded, mode)
@@ -405,7 +432,7 @@ def run(path: Path, until: str = "render", *, strategy: str | None = None, outpu
     placed = place(validated, strategy, without)
     if until == "place" or isinstance(placed, Stopped) or not placed.ok:
         return placed
-    return render(placed)
+    return render(placed, memo)
 
 
 def place_stage(result: Compilation, strategy: str | None, without: tuple[str, ...]) -> None:
@@ -431,13 +458,20 @@ def compile_infra(path: Path, *, strategy: str | None = None, output_dir: Path |
     the compile. "render" adds each mode's tree under `modes/<mode>/` (see `mode_trees`).
     """
     stage = "place" if until in ("validate", "place") else "render"
-    outcome = run(path, stage, strategy=strategy, output_dir=output_dir, without=without, mode=mode)
-    result = Compilation(outcome.source, outcome.output_dir, outcome.diag)
+    parse_memo = None
+    if stage == "render":   # the commands that render (plan, sync, apply); validate's start-up stays lean
+        from generator.workspace.parse_cache import ParseMemo
+        home = expected_output_dir(Path(path), output_dir)
+        parse_memo = ParseMemo.beside(home) if home is not None else None
+    outcome = run(path, stage, strategy=strategy, output_dir=output_dir, without=without, mode=mode,
+                  parse_memo=parse_memo)
+    result = Compilation(outcome.source, outcome.output_dir, outcome.diag, parse_memo=parse_memo)
     result.take(outcome)
     if result.infra is None:
         return result   # the file or its schema failed: every mode would report the same
     others = {name: run(path, stage, strategy=strategy, output_dir=output_dir, without=without, mode=name,
-                        mode_tree=True) for name in modes.mode_names(result.infra)}
+                        mode_tree=True, memo=result.memo, parse_memo=parse_memo)
+              for name in modes.mode_names(result.infra)}
     _join_mode_findings(result, others)
     if result.tree is not None and result.ok:
         result.tree.update(mode_trees(others))

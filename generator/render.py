@@ -17,7 +17,8 @@ from typing import Any, cast
 from generator.model.core import Infra
 from generator.placement.core import Placement
 from generator.platforms import PLATFORMS, load
-from generator.serialize import file_bytes, yaml_file
+from generator.serialize import file_bytes
+from generator.workspace.incremental import RenderMemo
 
 Renderer = Callable[[Infra, Placement], Mapping[str, Any]]
 
@@ -36,10 +37,12 @@ def check_relpath(path: str) -> str:
     return path
 
 
-def render(infra: Infra, placement: Placement, source: str) -> dict[str, bytes]:
-    tree: dict[str, bytes] = {"placement.yml": yaml_file(placement.to_dict(with_locations=False), source)}
+def render(infra: Infra, placement: Placement, source: str, memo: RenderMemo | None = None) -> dict[str, bytes]:
+    """The tree; `memo` gives the bytes of data it has serialised before (workspace/incremental.py)."""
+    to_bytes = file_bytes if memo is None else memo.file_bytes
+    tree: dict[str, bytes] = {"placement.yml": to_bytes(placement.to_dict(with_locations=False), source)}
     for target in infra.targets:
         renderer = cast(Renderer, load(PLATFORMS[target].render))
         for path, data in renderer(infra, placement).items():
-            tree[check_relpath(path)] = file_bytes(data, source)
+            tree[check_relpath(path)] = to_bytes(data, source)
     return dict(sorted(tree.items()))

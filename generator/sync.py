@@ -12,7 +12,10 @@ In order:
   `--force`: one DRIFT001 per file, and nothing is written;
 - the tree is written (workspace/writer.py), all of it or nothing; orphans are deleted only with
   `--clean-orphans`, else kept and listed;
-- a sync that compiled, wrote and kept no orphan leaves the no-op record for the next one.
+- a sync that compiled, wrote and kept no orphan leaves the no-op record for the next one;
+- a sync that compiled and wrote leaves the incremental caches (workspace/incremental.py): the bytes it
+  rendered by content and the files on disk it can vouch for, which the next plan does not read again,
+  and the top-level entries of infra.yml it parsed (workspace/parse_cache.py).
 
 The outcome, `Synced`, is what the command prints (text or JSON) and exits with.
 """
@@ -23,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.diagnostics.findings import Diagnostics, Finding
-from generator.pipeline import Compilation, compile_infra
+from generator.pipeline import Compilation, compile_infra, expected_output_dir
 from generator.plan.changes import Drift, Plan, make_plan
-from generator.workspace import cache
+from generator.workspace import cache, incremental
 from generator.workspace.writer import WriteError, tidy, write
 
 
@@ -76,7 +79,7 @@ def sync(infra: Path, output_dir: Path | None, options: Options) -> Synced:
         if not result.ok:
             return Synced(result, options)
         try:
-            the_plan = make_plan(result.need_tree(), result.output_dir)
+            the_plan = make_plan(result.need_tree(), result.output_dir, incremental.unchanged_files(result.output_dir))
         except OSError as exc:
             return Synced(result, options, error=f"cannot read {result.output_dir}: {exc.strerror or exc}")
     synced = Synced(result, options, the_plan)
@@ -94,6 +97,11 @@ def sync(infra: Path, output_dir: Path | None, options: Options) -> Synced:
             return synced
         if writes:
             synced.written = write(the_plan, result.need_tree(), clean_orphans=options.clean_orphans)
+            if result.memo is not None:   # compiled, not answered by the no-op record
+                result.memo.save(result.output_dir)
+                incremental.record_files(result.output_dir, result.need_tree(), synced.written)
+            if result.parse_memo is not None and expected_output_dir(infra, output_dir) == result.output_dir:
+                result.parse_memo.save(result.output_dir)   # where the next compile looks, before reading infra.yml
     except WriteError as exc:
         synced.error = str(exc)
         return synced

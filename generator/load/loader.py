@@ -399,7 +399,13 @@ def _nodes_beyond_limit(text: str) -> Any:
     return None
 
 
-def _load_file(path: Path, display: str, diag: Diagnostics, doc: Document, prefix: Path_ = ()) -> tuple[bool, Any]:
+# A file's text (within the limits) into (ok, data, its positions): `parse_text`, or what stands in for it
+# (workspace/parse_cache.py: the same results, of the top-level entries that did not change, from a cache).
+Parse = Callable[[str, str, Diagnostics], "tuple[bool, Any, Document]"]
+
+
+def _load_file(path: Path, display: str, diag: Diagnostics, doc: Document, prefix: Path_ = (),
+               parse: Parse | None = None) -> tuple[bool, Any]:
     """Load one YAML file into `doc`'s position maps under `prefix`.
 
     Returns (ok, data); ok is False when nothing usable came out of it.
@@ -418,6 +424,19 @@ def _load_file(path: Path, display: str, diag: Diagnostics, doc: Document, prefi
                          "it into infra/base.yml and infra/domains/*.yml", display, too_many.line + 1,
                          too_many.column + 1)
         return False, None
+    ok, data, sub = (parse or parse_text)(text, display, diag)
+    if not ok:
+        return False, None
+    if not prefix and not doc.keys and not doc.values:
+        doc.keys, doc.values = sub.keys, sub.values  # the first (or only) file: nothing to re-key
+    else:
+        _copy_locations(sub, doc, prefix)
+    return True, data
+
+
+def parse_text(text: str, display: str, diag: Diagnostics) -> tuple[bool, Any, Document]:
+    """One file's text, within the limits, into (ok, data, the positions of its keys and values)."""
+    sub = Document(None, (display,))
     loader = CachedSafeLoader(text)
     # Composing and building create millions of small objects and no reference
     # cycles, so the cyclic collector would only cost time here (two thirds of
@@ -429,11 +448,10 @@ def _load_file(path: Path, display: str, diag: Diagnostics, doc: Document, prefi
         if node is None:
             diag.at_location("LOAD005", "error", "file is empty; infra.yml must be a mapping with project_name, "
                              "global and domains", display, 1, 1)
-            return False, None
-        sub = Document(None, (display,))
+            return False, None, sub
         data = _Builder(loader, display, diag, sub, aliases="*" in text).build(node)
     except _Abort:
-        return False, None
+        return False, None, sub
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -441,22 +459,18 @@ def _load_file(path: Path, display: str, diag: Diagnostics, doc: Document, prefi
         if exc.context:
             problem = f"{problem} ({exc.context})"
         diag.at_location("YAML001", "error", f"not valid YAML: {problem}", display, line, column)
-        return False, None
+        return False, None, sub
     except yaml.YAMLError as exc:
         diag.at_location("YAML001", "error", f"not valid YAML: {exc}", display, 1, 1)
-        return False, None
+        return False, None, sub
     except RecursionError:
         diag.at_location("YAML004", "error", "nesting too deep to read", display, 1, 1)
-        return False, None
+        return False, None, sub
     finally:
         loader.dispose()
         if gc_was_on:
             gc.enable()
-    if not prefix and not doc.keys and not doc.values:
-        doc.keys, doc.values = sub.keys, sub.values  # the first (or only) file: nothing to re-key
-    else:
-        _copy_locations(sub, doc, prefix)
-    return True, data
+    return True, data, sub
 
 
 def display_name(path: Path) -> str:
@@ -478,19 +492,21 @@ def default_infra_path(cwd: Path | None = None) -> Path:
     return cwd / "infra.yml"
 
 
-def load(path: Path, diag: Diagnostics) -> Document | None:
-    """Load infra.yml, an infra/ directory or an AnKLuMe project. None when it cannot be loaded at all."""
+def load(path: Path, diag: Diagnostics, parse: Parse | None = None) -> Document | None:
+    """Load infra.yml, an infra/ directory or an AnKLuMe project. None when it cannot be loaded at all.
+
+    `parse`: what parses each file of infra.yml or infra/ (default `parse_text`)."""
     path = Path(path)
     root = anklume.project_root(path)
     if root is not None:
         return _load_anklume(root, diag)
     if path.is_dir():
-        return _load_directory(path, diag)
+        return _load_directory(path, diag, parse)
     display = display_name(path)
     doc = Document(None, (display,))
     diag.document = doc
     diag.default_file = display
-    ok, data = _load_file(path, display, diag, doc)
+    ok, data = _load_file(path, display, diag, doc, parse=parse)
     if not ok:
         return None
     doc.data = data
@@ -541,7 +557,7 @@ def _leaves_project(file: Path, project: Path, display: str, diag: Diagnostics) 
     return True
 
 
-def _open_layout(root: Path, first: Path, first_display: str, diag: Diagnostics
+def _open_layout(root: Path, first: Path, first_display: str, diag: Diagnostics, parse: Parse | None = None
                  ) -> tuple[Document, list[Path], set[Path], Path] | None:
     """What a directory layout (base.yml or anklume.yml first, then domains/, then policies.yml) starts
     with: its files, those leaving the project (LOAD010, reported for every file at once; none of them is
@@ -553,14 +569,14 @@ def _open_layout(root: Path, first: Path, first_display: str, diag: Diagnostics
     diag.document = doc
     if first in outside:
         return None
-    ok, data = _load_file(first, first_display, diag, doc)
+    ok, data = _load_file(first, first_display, diag, doc, parse=parse)
     if not ok:
         return None
     doc.data = data
     return doc, files, outside, root / "policies.yml"
 
 
-def _load_directory(root: Path, diag: Diagnostics) -> Document | None:
+def _load_directory(root: Path, diag: Diagnostics, parse: Parse | None = None) -> Document | None:
     """Directory mode: base.yml, then domains/*.yml in sorted order, then policies.yml."""
     base = root / "base.yml"
     base_display = display_name(base)
@@ -569,7 +585,7 @@ def _load_directory(root: Path, diag: Diagnostics) -> Document | None:
         diag.at_location("LOAD006", "error", f"directory {display_name(root)}/ has no base.yml; create it with "
                          "project_name, global and domains (or pass an infra.yml file)", base_display, 1, 1)
         return None
-    opened = _open_layout(root, base, base_display, diag)
+    opened = _open_layout(root, base, base_display, diag, parse)
     if opened is None:
         return None
     doc, files, outside, policies = opened
@@ -579,9 +595,11 @@ def _load_directory(root: Path, diag: Diagnostics) -> Document | None:
     ok_all = not outside
     for file in domain_files:
         if file not in outside:
-            ok_all &= _merge_part(file, diag, doc, ("domains",), "domain ", "a domain file ({domain-name: domain})")
+            ok_all &= _merge_part(file, diag, doc, ("domains",), "domain ", "a domain file ({domain-name: domain})",
+                                  parse=parse)
     if policies in files and policies not in outside:
-        ok_all &= _merge_part(policies, diag, doc, (), "", "policies.yml (e.g. network_policies: [...])")
+        ok_all &= _merge_part(policies, diag, doc, (), "", "policies.yml (e.g. network_policies: [...])",
+                              parse=parse)
     return doc if ok_all else None
 
 
@@ -615,7 +633,7 @@ def _load_anklume(root: Path, diag: Diagnostics) -> Document | None:
 
 
 def _merge_part(file: Path, diag: Diagnostics, doc: Document, prefix: Path_, noun: str, shape: str,
-                reshape: Callable[[dict, Document], dict] | None = None) -> bool:
+                reshape: Callable[[dict, Document], dict] | None = None, parse: Parse | None = None) -> bool:
     """Load `file`, a mapping, and add its keys to the document under `prefix`; `reshape` turns the
     file's mapping (and its positions) into those keys first: a file of an AnKLuMe project's.
 
@@ -624,7 +642,7 @@ def _merge_part(file: Path, diag: Diagnostics, doc: Document, prefix: Path_, nou
     """
     display = display_name(file)
     part_doc = Document(None, (display,))
-    ok, part = _load_file(file, display, diag, part_doc)
+    ok, part = _load_file(file, display, diag, part_doc, parse=parse)
     if not ok:
         return False
     if not isinstance(part, dict):

@@ -25,6 +25,7 @@ import errno
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,11 +163,18 @@ def read_tree(root: Path) -> dict[str, bytes]:
 
 
 def _read_files(root: Path) -> dict[str, bytes]:
-    """Each directory's files (sorted), then its subdirectories, as os.walk visits them; the
-    kind of every entry comes from the directory listing itself (no stat per file)."""
+    """Each directory's files (sorted), then its subdirectories, as os.walk visits them."""
+    return _walk_files(root, {})[0]
+
+
+def _walk_files(root: Path, known: Mapping[str, str]) -> tuple[dict[str, bytes], set[str]]:
+    """The files under `root` read, but those `known` names (proven unchanged: their content is the hash
+    known gives), which are only listed; the kind of every entry comes from the directory listing itself
+    (no stat per file)."""
     tree: dict[str, bytes] = {}
+    listed: set[str] = set()
     if not root.is_dir() or root.is_symlink():
-        return tree
+        return tree, listed
 
     def walk(directory: str, prefix: str) -> None:
         try:
@@ -182,13 +190,17 @@ def _read_files(root: Path) -> dict[str, bytes]:
                 if prefix or entry.name != STATE_DIR:
                     subdirectories.append(entry)
             elif entry.is_file(follow_symlinks=False):
+                rel = prefix + entry.name
+                if rel in known:
+                    listed.add(rel)
+                    continue
                 with open(entry.path, "rb") as fh:
-                    tree[prefix + entry.name] = fh.read()
+                    tree[rel] = fh.read()
         for entry in subdirectories:
             walk(entry.path, f"{prefix}{entry.name}/")
 
     walk(str(root), "")
-    return tree
+    return tree, listed
 
 
 def changed_keys(old: bytes, new: bytes) -> tuple[str, ...] | None:
@@ -233,13 +245,30 @@ def tree_identity(output_dir: Path) -> tuple | None:
     return (st.st_dev, st.st_ino, st.st_ctime_ns)
 
 
-def make_plan(tree: dict[str, bytes], output_dir: Path) -> Plan:
-    base, (on_disk, recorded) = _consistent(output_dir, lambda root: (_read_files(root), read_manifest(root)))
+def make_plan(tree: dict[str, bytes], output_dir: Path, known: Mapping[str, str] | None = None) -> Plan:
+    """The plan of `tree` against `output_dir`. `known`: files proven unchanged since the last sync
+    (workspace/incremental.py), path -> SHA-256 of their content, which are not read unless they change."""
+    def read(root: Path) -> tuple[dict[str, bytes], set[str], dict[str, str]]:
+        recorded = read_manifest(root)
+        # Only a hash the manifest records too: a file whose hash differs from it is drift, which needs its bytes.
+        trusted = {p: h for p, h in (known or {}).items() if recorded.get(p) == h}
+        return (*_walk_files(root, trusted), recorded)
+
+    base, (on_disk, listed, recorded) = _consistent(output_dir, read)
+    changed = [p for p in sorted(listed) if p not in tree or digest(tree[p]) != recorded[p]]
+    if changed:
+        again, extra = _consistent(output_dir, lambda root: {p: (root / p).read_bytes() for p in changed})
+        if again != base:
+            return make_plan(tree, output_dir)   # another sync swapped the tree meanwhile: read it all
+        on_disk.update(extra)
+        listed.difference_update(changed)
     drift = tuple(Drift(p, _first_difference(on_disk[p], tree.get(p)))
                   for p, h in sorted(recorded.items()) if p in on_disk and digest(on_disk[p]) != h)
     changes = []
-    owned = {p for p, c in on_disk.items() if is_generated(c) or p in recorded}
+    owned = {p for p, c in on_disk.items() if is_generated(c) or p in recorded} | listed
     for path in sorted(set(tree) | owned):
+        if path in listed:
+            continue   # on disk, unchanged since the last sync, and that is what the tree has
         if path not in on_disk:
             changes.append(Change(path, "add"))
         elif path not in tree:

@@ -15,6 +15,7 @@ from generator.apply.state import State
 from generator.apply.units import LiveDrift, Program
 from generator.pipeline import Compilation, previous_placement
 from generator.plan.changes import Plan, make_plan, read_tree
+from generator.workspace.incremental import unchanged_files
 
 
 @dataclass
@@ -40,7 +41,7 @@ def plan(result: Compilation, *, with_files: bool = False, out: Path | None = No
     """The plan of `result` (compiled without errors); `with_files`: also what is on disk, for the Markdown
     diffs; `out`: save it there; `refresh`: read the machines back for what changed by hand."""
     try:
-        the_plan = make_plan(result.need_tree(), result.output_dir)
+        the_plan = make_plan(result.need_tree(), result.output_dir, unchanged_files(result.output_dir))
         on_disk = read_tree(result.output_dir) if with_files else {}
         drift, notes = live_drift(result, State(result.output_dir).applied(), refresh=refresh)
     except OSError as exc:

@@ -31,49 +31,24 @@ ignored.
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
-import importlib.util
 import json
 import os
-import sys
 from pathlib import Path
 
-import yaml
-
-from generator import __version__
 from generator.diagnostics.findings import Diagnostics, Finding
 from generator.load import loader
-from generator.pipeline import DEFAULT_OUTPUT_DIR, Compilation, output_override, place_and_judge
+from generator.pipeline import Compilation, expected_output_dir, place_and_judge
 from generator.plan.changes import MANIFEST, Plan, digest, is_generated, manifest_bytes, read_tree, tree_identity
-from generator.resources import data_dir
 from generator.workspace import sidecars
 from generator.workspace.atomic import replace_file
+from generator.workspace.fingerprint import fingerprint
 
 CACHE_VERSION = 1
-_SOURCES = (".py", ".json", ".j2")
 
 
 def cache_file(output_dir: Path) -> Path:
     """`.generated.psot-cache` beside `generated/`."""
     return sidecars.cache(output_dir)
-
-
-@functools.cache
-def fingerprint() -> str:
-    """What psot itself contributes to a tree: its code, schemas and templates, and the
-    versions of what turns data into text (Python's float repr, PyYAML and libyaml, Jinja2)."""
-    h = hashlib.sha256()
-    h.update(f"{__version__}\0{sys.version}\0{yaml.__version__}\0{yaml.__with_libyaml__}\0".encode())
-    package = Path(__file__).resolve().parents[1]   # generator/
-    for root in dict.fromkeys((package, data_dir("schemas"), data_dir("templates"))):
-        for path in sorted(root.rglob("*")):
-            if path.suffix in _SOURCES and "__pycache__" not in path.parts and path.is_file():
-                h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    jinja = importlib.util.find_spec("jinja2")
-    if jinja is not None and jinja.origin:
-        h.update(Path(jinja.origin).read_bytes())  # its __init__.py names its version
-    return h.hexdigest()
 
 
 def _key(infra: Path, override: Path | None) -> dict | None:
@@ -86,24 +61,10 @@ def _key(infra: Path, override: Path | None) -> dict | None:
             "output_dir": None if override is None else str(Path(override).absolute())}
 
 
-def _output_dir(infra: Path, override: Path | None) -> Path | None:
-    """Where lookup looks, before reading infra.yml: `--output-dir`, else generated/ beside it.
-
-    An input whose `global.output_dir` puts the tree elsewhere gets no record (see record);
-    any input recorded here resolved to here, and its bytes are in the key. None: `--output-dir`
-    is refused (PATH002), which compiling reports; nothing is read there.
-    """
-    if override is None:
-        return infra.resolve().parent / DEFAULT_OUTPUT_DIR
-    refused = Diagnostics()
-    output_dir = output_override(override, infra.resolve().parent, refused)
-    return None if refused.has_errors else output_dir
-
-
 def lookup(infra: Path, override: Path | None) -> tuple[Compilation, Plan] | None:
     """The compilation and (empty) plan of an up-to-date tree, or None: then compile."""
     infra = Path(infra)
-    output_dir = _output_dir(infra, override)
+    output_dir = expected_output_dir(infra, override)
     if output_dir is None:
         return None
     try:
@@ -170,7 +131,7 @@ def record(result: Compilation, override: Path | None) -> None:
     if manifest != manifest_bytes({path: digest(content) for path, content in result.tree.items()}):
         return  # the tree on disk is not byte for byte this one (a concurrent sync, a reformatted file)
     key = _key(result.source, override)
-    if key is None or _output_dir(result.source, override) != result.output_dir.absolute():
+    if key is None or expected_output_dir(result.source, override) != result.output_dir.absolute():
         return  # global.output_dir elsewhere: lookup would never look there
     if not _settled(result):
         return

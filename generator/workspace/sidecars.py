@@ -5,6 +5,9 @@ Beside `generated/` (or any output directory NAME) psot keeps only names that st
 
 - `.NAME.psot-lock`: the lock every sync, apply and rollback holds (writer.locked);
 - `.NAME.psot-cache`: the record that answers a no-op sync (sync_cache);
+- `.NAME.psot-render`, `.NAME.psot-files` and `.NAME.psot-parse`: the incremental caches, rendered
+  files by content, the files on disk proven unchanged since the last sync (incremental) and the
+  parsed top-level entries of infra.yml by content (parse_cache);
 - `.NAME.psot-state/`: the applied state and the record of the last apply (apply/state);
 - `.NAME.psot-new-*` and `.NAME.psot-old-*`: a sync's staging tree and the tree it moved
   aside, both gone when the sync ends (writer; a killed sync's are cleaned by the next run).
@@ -28,6 +31,18 @@ def lock(output_dir: Path) -> Path:
 
 def cache(output_dir: Path) -> Path:
     return _beside(output_dir, ".psot-cache")
+
+
+def render_cache(output_dir: Path) -> Path:
+    return _beside(output_dir, ".psot-render")
+
+
+def files_record(output_dir: Path) -> Path:
+    return _beside(output_dir, ".psot-files")
+
+
+def parse_cache(output_dir: Path) -> Path:
+    return _beside(output_dir, ".psot-parse")
 
 
 def state(output_dir: Path) -> Path:

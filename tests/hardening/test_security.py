@@ -333,7 +333,8 @@ def test_generated_itself_a_symlink_is_refused(tmp_path, planted, option):
 
 
 @pytest.mark.parametrize("name", [".generated.psot-lock", ".generated.psot-new-planted", ".generated.psot-old-planted",
-                                  ".generated.psot-cache"])
+                                  ".generated.psot-cache", ".generated.psot-render", ".generated.psot-files",
+                                  ".generated.psot-parse"])
 def test_a_symlink_planted_beside_generated_is_never_followed(tmp_path, planted, name):
     """The lock file and the staging names live beside generated/: links planted there are not followed
     (the lock is opened with O_NOFOLLOW; a planted 'old tree' is not renamed into place)."""
