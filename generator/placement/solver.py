@@ -1,0 +1,249 @@
+"""`balanced`'s exact solver for one group of GPUs that share consumers: a MIP solved by HiGHS.
+
+Every consumer of the group is placed jointly: a passthrough VM on whole GPUs
+nobody else uses, a `count: N` consumer on N distinct GPUs of one host (its pin
+among them), at most one consumer per GPU under `exclusive`, every GPU within
+its usable VRAM (a GPU the fixed load alone overfills takes nobody more).
+
+What is minimised: the sum, over the group's balanced GPUs (usable VRAM > 0,
+not passed through to a VM), of |utilisation - level|, utilisation being
+used / usable VRAM and the level a free variable (at the optimum, the median
+utilisation). The variance balanced reports is quadratic, which HiGHS's MIP
+does not take (it solves QPs only without integers); this L1 deviation is its
+linear counterpart, and it bounds it: for n GPUs whose deviation sum is D,
+the variance is at least (D / n)^2 (mean |u - mean| >= mean |u - median|
+and Jensen). After HiGHS, single-GPU moves that keep the deviation and
+lower the variance polish the answer.
+
+`exact` means HiGHS proved the deviation optimal (gap below ABS_GAP) within
+MAX_NODES branch-and-bound nodes; the answer and the bound depend only on the
+input, not on the machine's speed (one thread, seed 0; the node limit is the
+work limit; TIME_LIMIT is only a safety net far above what MAX_NODES takes,
+and an answer cut by it is thrown away rather than used, see `solve`).
+
+highspy is imported only when a group is solved, so `psot validate` never
+loads it. Pure data in and out: GPU and consumer indexes, no model objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+EPS = 1e-9
+ABS_GAP = 1e-7          # HiGHS's absolute MIP gap: below it the deviation is proven optimal
+MAX_NODES = 2_000       # branch-and-bound nodes per group: the deterministic work limit
+TIME_LIMIT = 30.0       # seconds; a safety net only (a group cut by it is left to the heuristic)
+POLISH_PASSES = 20
+
+
+@dataclass(frozen=True)
+class Gpu:
+    capacity: float      # usable VRAM (vram_gb - headroom_gb)
+    load0: float         # VRAM already taken by consumers that do not move (pins)
+    occupied0: int       # how many such consumers it holds
+    host: str
+
+
+@dataclass(frozen=True)
+class Consumer:
+    options: tuple[int, ...]      # GPU indexes it may take
+    charge: tuple[float, ...]     # VRAM it takes on each option (same order)
+    need: int                     # distinct GPUs of one host it takes
+    pin: int | None               # a GPU that must be among them
+    alone: bool                   # a passthrough VM: its GPUs hold nobody else and leave the balance
+
+
+@dataclass(frozen=True)
+class Answer:
+    choice: tuple[tuple[int, ...], ...]   # GPU indexes per consumer, sorted
+    deviation: float                      # the objective of the answer (see the module docstring)
+    bound: float                          # no placement of the group has a lower deviation
+    exact: bool
+    balanced: int                         # GPUs the deviation is taken over (at most, over any placement)
+
+
+def deviation(utilisation: Sequence[float]) -> float:
+    """sum |u - level| at the best level (a median)."""
+    if not utilisation:
+        return 0.0
+    ordered = sorted(utilisation)
+    level = ordered[len(ordered) // 2]
+    return sum(abs(u - level) for u in ordered)
+
+
+def _variance(utilisation: Sequence[float]) -> float:
+    if not utilisation:
+        return 0.0
+    mean = sum(utilisation) / len(utilisation)
+    return sum((u - mean) ** 2 for u in utilisation) / len(utilisation)
+
+
+class _Eval:
+    """Loads of one assignment, its feasibility and its (deviation, variance)."""
+
+    def __init__(self, gpus: Sequence[Gpu], consumers: Sequence[Consumer], exclusive: bool):
+        self.gpus, self.consumers, self.exclusive = gpus, consumers, exclusive
+
+    def score(self, choice: Sequence[Sequence[int]]) -> tuple[float, float] | None:
+        load = [g.load0 for g in self.gpus]
+        count = [g.occupied0 for g in self.gpus]
+        vm = [False] * len(self.gpus)
+        moved = [False] * len(self.gpus)
+        for consumer, gs in zip(self.consumers, choice):
+            for g in gs:
+                load[g] += consumer.charge[consumer.options.index(g)]
+                count[g] += 1
+                moved[g] = True
+                vm[g] = vm[g] or consumer.alone
+        for g, gpu in enumerate(self.gpus):
+            if not moved[g]:
+                continue
+            if load[g] > gpu.capacity + EPS or ((vm[g] or self.exclusive) and count[g] > 1):
+                return None
+        u = [load[g] / gpu.capacity for g, gpu in enumerate(self.gpus) if gpu.capacity > 0 and not vm[g]]
+        return deviation(u), _variance(u)
+
+
+def solve(gpus: Sequence[Gpu], consumers: Sequence[Consumer], exclusive: bool) -> Answer | None:
+    """The group's placement of least deviation, or None when HiGHS finds none within its limits
+    (no placement exists, or none was found in MAX_NODES nodes)."""
+    import highspy
+    import numpy as np
+
+    inf = highspy.kHighsInf
+    cols_lo: list[float] = []
+    cols_hi: list[float] = []
+    cost: list[float] = []
+    integer: list[int] = []
+    rows: list[tuple[float, float, dict[int, float]]] = []
+
+    def column(lo: float, hi: float, c: float = 0.0, is_int: bool = True) -> int:
+        cols_lo.append(lo)
+        cols_hi.append(hi)
+        cost.append(c)
+        integer.append(1 if is_int else 0)
+        return len(cols_lo) - 1
+
+    # No consumer more may go to a GPU its fixed load already overfills; none beside a fixed one under
+    # exclusive, and no VM beside one.
+    closed = [gpu.load0 > gpu.capacity + EPS for gpu in gpus]
+    y: list[dict[int, int]] = []
+    for consumer in consumers:
+        cols = {}
+        for g in consumer.options:
+            shut = closed[g] or ((exclusive or consumer.alone) and gpus[g].occupied0 > 0)
+            cols[g] = column(1.0 if g == consumer.pin else 0.0, 0.0 if shut and g != consumer.pin else 1.0)
+        y.append(cols)
+        rows.append((consumer.need, consumer.need, {cols[g]: 1.0 for g in consumer.options}))
+        hosts = sorted({gpus[g].host for g in consumer.options})
+        if consumer.need > 1 and len(hosts) > 1:
+            z = {h: column(0.0, 1.0) for h in hosts}
+            rows.append((1.0, 1.0, {z[h]: 1.0 for h in hosts}))
+            for g in consumer.options:
+                rows.append((-inf, 0.0, {cols[g]: 1.0, z[gpus[g].host]: -1.0}))
+    top = max([1.0] + [gpu.load0 / gpu.capacity for gpu in gpus if gpu.capacity > 0])
+    level = column(0.0, top, is_int=False)
+    for g, gpu in enumerate(gpus):
+        users = [(i, y[i][g]) for i, c in enumerate(consumers) if g in y[i]]
+        vms = [col for i, col in users if consumers[i].alone]
+        others = [(i, col) for i, col in users if not consumers[i].alone]
+        if users:
+            rows.append((-inf, max(gpu.capacity - gpu.load0, 0.0),
+                         {col: consumers[i].charge[consumers[i].options.index(g)] for i, col in users}))
+        if exclusive and len(users) > 1:
+            rows.append((-inf, 1.0, {col: 1.0 for _, col in users}))
+        if len(vms) > 1:
+            rows.append((-inf, 1.0, {col: 1.0 for col in vms}))
+        if vms and others:
+            k = float(len(others))
+            rows.append((-inf, k, {**{col: 1.0 for _, col in others}, **{col: k for col in vms}}))
+        if gpu.capacity <= 0:
+            continue
+        # d >= u - level and d >= level - u, both lifted by `top` when a VM takes the GPU (it leaves the sum).
+        d = column(0.0, inf, 1.0, is_int=False)
+        share = {col: consumers[i].charge[consumers[i].options.index(g)] / gpu.capacity for i, col in others}
+        lift = {col: top for col in vms}
+        u0 = gpu.load0 / gpu.capacity
+        rows.append((u0, inf, {d: 1.0, level: 1.0, **{c: -v for c, v in share.items()}, **lift}))
+        rows.append((-u0, inf, {d: 1.0, level: -1.0, **share, **lift}))
+
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(cols_lo)
+    lp.num_row_ = len(rows)
+    lp.col_cost_ = np.array(cost, dtype=np.double)
+    lp.col_lower_ = np.array(cols_lo, dtype=np.double)
+    lp.col_upper_ = np.array(cols_hi, dtype=np.double)
+    lp.row_lower_ = np.array([r[0] for r in rows], dtype=np.double)
+    lp.row_upper_ = np.array([r[1] for r in rows], dtype=np.double)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    starts, index, value = [0], [], []
+    for _, _, entries in rows:
+        for col in sorted(entries):
+            index.append(col)
+            value.append(entries[col])
+        starts.append(len(index))
+    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value, dtype=np.double)
+    lp.a_matrix_.num_col_ = lp.num_col_
+    lp.a_matrix_.num_row_ = lp.num_row_
+    lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                       for i in integer]
+    h = highspy.Highs()
+    for option, setting in (("output_flag", False), ("threads", 1), ("random_seed", 0),
+                            ("mip_max_nodes", MAX_NODES), ("time_limit", TIME_LIMIT),
+                            ("mip_rel_gap", 0.0), ("mip_abs_gap", ABS_GAP)):
+        h.setOptionValue(option, setting)
+    h.passModel(lp)
+    h.run()
+    status = h.getModelStatus()
+    if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kSolutionLimit) \
+            or h.getInfo().primal_solution_status != 2:   # 2: a feasible solution
+        return None
+    values = h.getSolution().col_value
+    choice = [tuple(sorted(g for g, col in y[i].items() if values[col] > 0.5)) for i in range(len(consumers))]
+    evaluate = _Eval(gpus, consumers, exclusive)
+    if any(len(gs) != c.need for gs, c in zip(choice, consumers)) or evaluate.score(choice) is None:
+        return None
+    choice = _polish(evaluate, choice)
+    score = evaluate.score(choice)
+    assert score is not None
+    bound = max(min(h.getInfo().mip_dual_bound, score[0]), 0.0)
+    exact = status == highspy.HighsModelStatus.kOptimal and score[0] - bound <= ABS_GAP + EPS
+    return Answer(tuple(choice), score[0], score[0] if exact else bound, exact,
+                  sum(gpu.capacity > 0 for gpu in gpus))
+
+
+def _polish(evaluate: _Eval, choice: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    """Single-GPU moves (of consumers with one GPU, no pin, no VM) that lower (deviation, variance)
+    lexicographically, first improvement, consumers and GPUs in index order: deterministic."""
+    best = evaluate.score(choice)
+    assert best is not None
+    for _ in range(POLISH_PASSES):
+        improved = False
+        for i, consumer in enumerate(evaluate.consumers):
+            if consumer.need != 1 or consumer.pin is not None or consumer.alone:
+                continue
+            for g in consumer.options:
+                if (g,) == choice[i]:
+                    continue
+                trial = choice[:i] + [(g,)] + choice[i + 1:]
+                score = evaluate.score(trial)
+                if score is not None and (score[0] < best[0] - EPS
+                                          or (score[0] <= best[0] + EPS and score[1] < best[1] - 1e-12)):
+                    choice, best, improved = trial, score, True
+        if not improved:
+            break
+    return choice
+
+
+def variance_bound(answers: Sequence[Answer], gpus: int) -> float:
+    """A lower bound on the variance of utilisation over `gpus` GPUs (at most that many are balanced)
+    from each group's deviation bound: the variance is at least its within-group part,
+    (1/n) sum over groups of n_g * var_g, and var_g >= (D_g / n_g)^2 for a deviation sum D_g over n_g
+    GPUs; n_g and n are at most the GPUs the group and the whole balance could count."""
+    if gpus <= 0:
+        return 0.0
+    # Shaved by a relative 1e-9 so that float noise never lifts it above the variance it bounds.
+    return sum(a.bound ** 2 / a.balanced for a in answers if a.balanced) / gpus * (1 - 1e-9)
