@@ -87,9 +87,11 @@ def _solve(state: _State, members: list[Consumer], keys: list[str]) -> GroupResu
     for consumer in members:
         options = [g for g in state.eligible(consumer) if g.key in index]
         pin = state.pinned(consumer)
+        home = state.previous.get(consumer.name) or before[consumer.name]
         consumers.append(solver.Consumer(tuple(index[g.key] for g in options),
                                          tuple(state.charge(consumer, g) for g in options), state.need(consumer),
-                                         index.get(pin.key) if pin is not None else None, state.alone(consumer)))
+                                         index.get(pin.key) if pin is not None else None, state.alone(consumer),
+                                         tuple(index[k] for k in home if k in index)))
     answer = None
     if all(c.pin is None or c.pin in c.options for c in consumers):
         if state.exclusive:

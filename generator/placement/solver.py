@@ -15,7 +15,12 @@ the variance is at least (D / n)^2 (mean |u - mean| >= mean |u - median|
 and Jensen). After HiGHS, single-GPU moves that keep the deviation and
 lower the variance polish the answer.
 
-`exact` means HiGHS proved the deviation optimal (gap below ABS_GAP) within
+Ties go to each consumer's home GPUs (its previous placement, so a second sync
+moves nothing, or step 1's): every GPU taken away from home costs
+TIE_TOTAL / (GPUs taken in all), so the deviation is within TIE_TOTAL of the
+least one and, among such placements, the fewest consumers move.
+
+`exact` means HiGHS proved the deviation optimal (gap below ABS_GAP, plus the tie-break's TIE_TOTAL) within
 MAX_NODES branch-and-bound nodes; the answer and the bound depend only on the
 input, not on the machine's speed (one thread, seed 0; the node limit is the
 work limit; TIME_LIMIT is only a safety net far above what MAX_NODES takes,
@@ -32,6 +37,7 @@ from dataclasses import dataclass
 
 EPS = 1e-9
 ABS_GAP = 1e-7          # HiGHS's absolute MIP gap: below it the deviation is proven optimal
+TIE_TOTAL = 1e-5        # the most the low-churn tie-break (a cost per GPU away from home) adds in all
 MAX_NODES = 2_000       # branch-and-bound nodes per group: the deterministic work limit
 TIME_LIMIT = 30.0       # seconds; a safety net only (a group cut by it is left to the heuristic)
 POLISH_PASSES = 20
@@ -52,6 +58,7 @@ class Consumer:
     need: int                     # distinct GPUs of one host it takes
     pin: int | None               # a GPU that must be among them
     alone: bool                   # a passthrough VM: its GPUs hold nobody else and leave the balance
+    home: tuple[int, ...] = ()    # its GPUs in the previous placement (step 1's without one): ties stay there
 
 
 @dataclass(frozen=True)
@@ -128,12 +135,14 @@ def solve(gpus: Sequence[Gpu], consumers: Sequence[Consumer], exclusive: bool) -
     # No consumer more may go to a GPU its fixed load already overfills; none beside a fixed one under
     # exclusive, and no VM beside one.
     closed = [gpu.load0 > gpu.capacity + EPS for gpu in gpus]
+    tie = TIE_TOTAL / max(sum(c.need for c in consumers), 1)
     y: list[dict[int, int]] = []
     for consumer in consumers:
         cols = {}
         for g in consumer.options:
             shut = closed[g] or ((exclusive or consumer.alone) and gpus[g].occupied0 > 0)
-            cols[g] = column(1.0 if g == consumer.pin else 0.0, 0.0 if shut and g != consumer.pin else 1.0)
+            cols[g] = column(1.0 if g == consumer.pin else 0.0, 0.0 if shut and g != consumer.pin else 1.0,
+                             0.0 if g in consumer.home else tie)
         y.append(cols)
         rows.append((consumer.need, consumer.need, {cols[g]: 1.0 for g in consumer.options}))
         hosts = sorted({gpus[g].host for g in consumer.options})
@@ -209,9 +218,10 @@ def solve(gpus: Sequence[Gpu], consumers: Sequence[Consumer], exclusive: bool) -
     choice = _polish(evaluate, choice)
     score = evaluate.score(choice)
     assert score is not None
-    bound = max(min(h.getInfo().mip_dual_bound, score[0]), 0.0)
-    exact = status == highspy.HighsModelStatus.kOptimal and score[0] - bound <= ABS_GAP + EPS
-    return Answer(tuple(choice), score[0], score[0] if exact else bound, exact,
+    # HiGHS's bound is on deviation + tie-break costs: less the most those can be, a bound on the deviation.
+    bound = max(min(h.getInfo().mip_dual_bound - TIE_TOTAL, score[0]), 0.0)
+    exact = status == highspy.HighsModelStatus.kOptimal
+    return Answer(tuple(choice), score[0], bound, exact,
                   sum(gpu.capacity > 0 for gpu in gpus))
 
 

@@ -47,6 +47,7 @@ from hypothesis import strategies as st
 
 from generator.pipeline import compile_infra
 from generator.placement.core import STRATEGY_NAMES, fmt_gb
+from generator.placement.solver import TIE_TOTAL
 from tests.conftest import REPO
 from tests.placement import placement_oracle as oracle
 
@@ -517,5 +518,7 @@ def test_balanced_moves_a_passthrough_vm_jointly(infra_file):
     balance = result.placement.balance
     assert balance.method == "exact"
     assert abs(balance.variance - (5 / 12 - 1 / 3) ** 2 / 4) <= 1e-12
-    # The bound from HiGHS's deviation bound D over n = 3 GPUs: D^2 / 3 / 3 (solver.variance_bound).
-    assert abs(balance.lower_bound - (1 / 12) ** 2 / 9) <= 1e-9
+    # From HiGHS's deviation bound D (less the tie-break's TIE_TOTAL) over n = 3 GPUs: D^2 / 3 / 3.
+    (group,) = balance.groups
+    assert abs(group.deviation - 1 / 12) <= 1e-12 and 1 / 12 - TIE_TOTAL <= group.bound <= 1 / 12
+    assert abs(balance.lower_bound - group.bound ** 2 / 9) <= 1e-12
