@@ -20,8 +20,8 @@ from generator.placement import solver
 if TYPE_CHECKING:
     from generator.placement.core import _State
 
-GROUP_MAX_CHOICES = 600
-TOTAL_MAX_CHOICES = 6_000
+GROUP_MAX_CHOICES = 200
+TOTAL_MAX_CHOICES = 1_000
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 EPS = 1e-9
 ABS_GAP = 1e-7          # HiGHS's absolute MIP gap: below it the deviation is proven optimal
 TIE_TOTAL = 1e-5        # the most the low-churn tie-break (a cost per GPU away from home) adds in all
-MAX_NODES = 2_000       # branch-and-bound nodes per group: the deterministic work limit
+MAX_NODES = 500         # branch-and-bound nodes per group: the deterministic work limit
 TIME_LIMIT = 30.0       # seconds; a safety net only (a group cut by it is left to the heuristic)
 POLISH_PASSES = 20
 
@@ -132,19 +132,33 @@ def solve(gpus: Sequence[Gpu], consumers: Sequence[Consumer], exclusive: bool) -
         integer.append(1 if is_int else 0)
         return len(cols_lo) - 1
 
+    # Consumers alike (same options and charges, one GPU, no pin) are one unit with a count per GPU, not a
+    # binary each: far fewer columns and none of the symmetry that would make HiGHS branch on who is who.
+    units: dict[tuple, list[int]] = {}
+    for i, consumer in enumerate(consumers):
+        key = (consumer.options, consumer.charge, consumer.alone) if consumer.need == 1 and consumer.pin is None \
+            else (i,)
+        units.setdefault(key, []).append(i)
     # No consumer more may go to a GPU its fixed load already overfills; none beside a fixed one under
     # exclusive, and no VM beside one.
     closed = [gpu.load0 > gpu.capacity + EPS for gpu in gpus]
-    tie = TIE_TOTAL / max(sum(c.need for c in consumers), 1)
-    y: list[dict[int, int]] = []
-    for consumer in consumers:
+    taken = sum(c.need for c in consumers)
+    tie = TIE_TOTAL / max(taken, 1)
+    x: list[tuple[Consumer, list[int], dict[int, int]]] = []
+    for members in units.values():
+        consumer, k = consumers[members[0]], len(members)
         cols = {}
         for g in consumer.options:
             shut = closed[g] or ((exclusive or consumer.alone) and gpus[g].occupied0 > 0)
-            cols[g] = column(1.0 if g == consumer.pin else 0.0, 0.0 if shut and g != consumer.pin else 1.0,
-                             0.0 if g in consumer.home else tie)
-        y.append(cols)
-        rows.append((consumer.need, consumer.need, {cols[g]: 1.0 for g in consumer.options}))
+            most = 0 if shut and g != consumer.pin else 1 if (exclusive or consumer.alone or consumer.need > 1) else k
+            cols[g] = column(1.0 if g == consumer.pin else 0.0, float(most))
+            home = sum(g in consumers[i].home for i in members)
+            if home:
+                # Low churn: each consumer on one of its home GPUs takes back its share of the offset.
+                w = column(0.0, float(home), -tie, is_int=False)
+                rows.append((-inf, 0.0, {w: 1.0, cols[g]: -1.0}))
+        x.append((consumer, members, cols))
+        rows.append((k * consumer.need, k * consumer.need, {cols[g]: 1.0 for g in consumer.options}))
         hosts = sorted({gpus[g].host for g in consumer.options})
         if consumer.need > 1 and len(hosts) > 1:
             z = {h: column(0.0, 1.0) for h in hosts}
@@ -154,30 +168,31 @@ def solve(gpus: Sequence[Gpu], consumers: Sequence[Consumer], exclusive: bool) -
     top = max([1.0] + [gpu.load0 / gpu.capacity for gpu in gpus if gpu.capacity > 0])
     level = column(0.0, top, is_int=False)
     for g, gpu in enumerate(gpus):
-        users = [(i, y[i][g]) for i, c in enumerate(consumers) if g in y[i]]
-        vms = [col for i, col in users if consumers[i].alone]
-        others = [(i, col) for i, col in users if not consumers[i].alone]
+        users = [(c, len(m), cols[g]) for c, m, cols in x if g in cols]
+        vms = [col for c, _, col in users if c.alone]
+        others = [(c, col) for c, _, col in users if not c.alone]
         if users:
             rows.append((-inf, max(gpu.capacity - gpu.load0, 0.0),
-                         {col: consumers[i].charge[consumers[i].options.index(g)] for i, col in users}))
+                         {col: c.charge[c.options.index(g)] for c, _, col in users}))
         if exclusive and len(users) > 1:
-            rows.append((-inf, 1.0, {col: 1.0 for _, col in users}))
+            rows.append((-inf, 1.0, {col: 1.0 for _, _, col in users}))
         if len(vms) > 1:
             rows.append((-inf, 1.0, {col: 1.0 for col in vms}))
         if vms and others:
-            k = float(len(others))
+            k = float(sum(n for c, n, _ in users if not c.alone))
             rows.append((-inf, k, {**{col: 1.0 for _, col in others}, **{col: k for col in vms}}))
         if gpu.capacity <= 0:
             continue
         # d >= u - level and d >= level - u, both lifted by `top` when a VM takes the GPU (it leaves the sum).
         d = column(0.0, inf, 1.0, is_int=False)
-        share = {col: consumers[i].charge[consumers[i].options.index(g)] / gpu.capacity for i, col in others}
+        share = {col: c.charge[c.options.index(g)] / gpu.capacity for c, col in others}
         lift = {col: top for col in vms}
         u0 = gpu.load0 / gpu.capacity
         rows.append((u0, inf, {d: 1.0, level: 1.0, **{c: -v for c, v in share.items()}, **lift}))
         rows.append((-u0, inf, {d: 1.0, level: -1.0, **share, **lift}))
 
     lp = highspy.HighsLp()
+    lp.offset_ = TIE_TOTAL if taken else 0.0
     lp.num_col_ = len(cols_lo)
     lp.num_row_ = len(rows)
     lp.col_cost_ = np.array(cost, dtype=np.double)
@@ -211,7 +226,24 @@ def solve(gpus: Sequence[Gpu], consumers: Sequence[Consumer], exclusive: bool) -
             or h.getInfo().primal_solution_status != 2:   # 2: a feasible solution
         return None
     values = h.getSolution().col_value
-    choice = [tuple(sorted(g for g, col in y[i].items() if values[col] > 0.5)) for i in range(len(consumers))]
+    choice: list[tuple[int, ...]] = [()] * len(consumers)
+    for consumer, members, cols in x:
+        slots = {g: round(values[col]) for g, col in cols.items()}
+        if len(members) == 1:
+            choice[members[0]] = tuple(sorted(g for g, n in slots.items() if n > 0))
+            continue
+        # Who goes where among consumers alike: each to a home GPU while it has room, the rest in order.
+        rest = []
+        for i in members:
+            home = next((g for g in consumers[i].home if slots.get(g, 0) > 0), None)
+            if home is None:
+                rest.append(i)
+            else:
+                slots[home] -= 1
+                choice[i] = (home,)
+        free = [g for g in sorted(slots) for _ in range(slots[g])]
+        for i, g in zip(rest, free):
+            choice[i] = (g,)
     evaluate = _Eval(gpus, consumers, exclusive)
     if any(len(gs) != c.need for gs, c in zip(choice, consumers)) or evaluate.score(choice) is None:
         return None
@@ -228,21 +260,42 @@ def solve(gpus: Sequence[Gpu], consumers: Sequence[Consumer], exclusive: bool) -
 def _polish(evaluate: _Eval, choice: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
     """Single-GPU moves (of consumers with one GPU, no pin, no VM) that lower (deviation, variance)
     lexicographically, first improvement, consumers and GPUs in index order: deterministic."""
-    best = evaluate.score(choice)
-    assert best is not None
+    gpus, consumers = evaluate.gpus, evaluate.consumers
+    load = [g.load0 for g in gpus]
+    count = [g.occupied0 for g in gpus]
+    vm = [False] * len(gpus)
+    for consumer, gs in zip(consumers, choice):
+        for g in gs:
+            load[g] += consumer.charge[consumer.options.index(g)]
+            count[g] += 1
+            vm[g] = vm[g] or consumer.alone
+    balanced = [g for g in range(len(gpus)) if gpus[g].capacity > 0 and not vm[g]]
+
+    def score() -> tuple[float, float]:
+        u = [load[g] / gpus[g].capacity for g in balanced]
+        return deviation(u), _variance(u)
+
+    best = score()
     for _ in range(POLISH_PASSES):
         improved = False
-        for i, consumer in enumerate(evaluate.consumers):
+        for i, consumer in enumerate(consumers):
             if consumer.need != 1 or consumer.pin is not None or consumer.alone:
                 continue
-            for g in consumer.options:
-                if (g,) == choice[i]:
+            (old,) = choice[i]
+            w_old = consumer.charge[consumer.options.index(old)]
+            for g, w in zip(consumer.options, consumer.charge):
+                if g == old or vm[g] or load[g] + w > gpus[g].capacity + EPS or (evaluate.exclusive and count[g]):
                     continue
-                trial = choice[:i] + [(g,)] + choice[i + 1:]
-                score = evaluate.score(trial)
-                if score is not None and (score[0] < best[0] - EPS
-                                          or (score[0] <= best[0] + EPS and score[1] < best[1] - 1e-12)):
-                    choice, best, improved = trial, score, True
+                load[old] -= w_old
+                load[g] += w
+                trial = score()
+                if trial[0] < best[0] - EPS or (trial[0] <= best[0] + EPS and trial[1] < best[1] - 1e-12):
+                    count[old] -= 1
+                    count[g] += 1
+                    choice[i], best, improved, old, w_old = (g,), trial, True, g, w
+                else:
+                    load[g] -= w
+                    load[old] += w_old
         if not improved:
             break
     return choice
