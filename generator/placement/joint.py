@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from generator.model.core import Consumer
 from generator.placement import solver
+from generator.placement.eligibility import eligibility_key
 
 if TYPE_CHECKING:
     from generator.placement.core import _State
@@ -43,15 +44,18 @@ def groups(state: _State, movable: list[Consumer]) -> list[tuple[list[Consumer],
             x = parent[x]
         return x
 
+    joined: set[tuple] = set()   # consumers of one eligibility key see the same GPUs: join those once
     for consumer in movable:
-        keys = [g.key for g in state.eligible(consumer)]
+        key = eligibility_key(consumer)
+        root = find("k:" + repr(key))
+        parent[find("c:" + consumer.name)] = root
+        if key not in joined:
+            joined.add(key)
+            for gpu in state.eligible(consumer):
+                parent[find("g:" + gpu.key)] = find(root)
         pin = state.pinned(consumer)
         if pin is not None:
-            keys.append(pin.key)
-        root = find("c:" + consumer.name)
-        for key in keys:
-            parent[find("g:" + key)] = root
-            root = find(root)
+            parent[find("g:" + pin.key)] = find(root)
     members: dict[str, tuple[list[Consumer], list[str]]] = {}
     for consumer in sorted(movable, key=lambda c: c.name):
         members.setdefault(find("c:" + consumer.name), ([], []))[0].append(consumer)

@@ -227,7 +227,7 @@ def solve(gpus: Sequence[Gpu], consumers: Sequence[Consumer], exclusive: bool) -
         return None
     values = h.getSolution().col_value
     choice: list[tuple[int, ...]] = [()] * len(consumers)
-    for consumer, members, cols in x:
+    for _, members, cols in x:
         slots = {g: round(values[col]) for g, col in cols.items()}
         if len(members) == 1:
             choice[members[0]] = tuple(sorted(g for g, n in slots.items() if n > 0))
