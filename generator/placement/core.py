@@ -10,7 +10,8 @@ The five strategies of SPEC §4 share one frame:
 2. passthrough consumers take a whole, empty GPU each, the largest first;
 3. the rest are placed by the strategy: an order of consumers and a ranking
    of GPUs (`vram_based`, `latency_optimized`, `isolation_first`), or an
-   optimiser (`balanced`, see balance.py); `manual` places nothing more.
+   optimiser (`balanced`: HiGHS per group of GPUs, joint.py and solver.py, else
+   balance.py); `manual` places nothing more.
 
 Ranked strategies search depth first (a loop, not recursion), consumer by
 consumer, taking GPUs in rank order and only where the consumer fits: the
@@ -28,8 +29,8 @@ best host has (PLACE006 says so).
 Low churn: given the previous placement (placement.yml of the same
 strategy), a consumer's previous GPU, where it still fits, wins over more free
 VRAM, never over status, exclusivity or speed (see the score functions); one
-edited consumer moves nobody else. `balanced` keeps the previous placement
-when it is as even (see _balanced). A second sync of an unchanged input gives
+edited consumer moves nobody else. `balanced` breaks ties towards the previous
+placement (see _balanced). A second sync of an unchanged input gives
 the same placement: each consumer fits on its previous GPU again.
 """
 

@@ -347,6 +347,23 @@ def test_balanced_claims_exact_on_most_inputs_without_pins():
     assert methods == {"exact": 15, "heuristic, over capacity": 16}
 
 
+def test_balanced_claims_exact_with_passthrough_and_counts():
+    """Nor on inputs with a passthrough VM or a `count >= 2` consumer, which HiGHS now places jointly
+    (step 1 used to fix them, and balanced then said `heuristic`): each is checked against the oracle."""
+    rng = random.Random(12)
+    methods: dict[str, int] = {}
+    for _ in range(100):
+        doc = oracle.build_doc(oracle.RandomChooser(rng))
+        if not any(w["gpu"].get("passthrough") or w["gpu"].get("count", 1) > 1 for w in doc["workloads"].values()):
+            continue
+        result = compile_doc(doc, "balanced")
+        if result.placement is not None and result.placement.balance is not None:
+            method = result.placement.balance.method
+            methods[method] = methods.get(method, 0) + 1
+            check_balanced_optimum(doc)
+    assert methods == {"exact": 10, "heuristic, over capacity": 4, "heuristic": 1}
+
+
 # -- Regressions: bugs the properties above found, with their minimal inputs ------------------------
 
 PASSTHROUGH_FIRST = """
