@@ -765,7 +765,7 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     # Usable GPUs no pinned VM holds: at most that many are balanced in any placement.
     most = sum(1 for k, g in state.infra.gpus.items() if g.status != "unavailable" and state.usable(g) > 0
                and not any(state.pinned(state.infra.consumers[n]) is not None for n in state.on_gpu[k]
-                           if state.alone(state.infra.consumers[n])))
+                           if state.alone(state.infra.consumers[n]))) if answers else 0
     solver_bound = solver.variance_bound(answers, most)
 
     def bound(spread: float) -> float:
@@ -787,7 +787,9 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
         diag.extend(scratch.findings)
         return report("heuristic", _spread_bound(state, single + [c for c in movable if c.name in solved],
                                                  domain, capacity))
-    spread = _spread_bound(state, single + [c for c in movable if c.name in solved], domain, capacity)
+    # With solved groups their consumers' demand joins the bound's (else the items' alone give it, cheaply).
+    spread = _spread_bound(state, single + [c for c in movable if c.name in solved], domain, capacity) \
+        if solved else -1.0
     for consumer in single:
         state.unassign(consumer)
     items = []
@@ -798,6 +800,8 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     load0 = [state.used[k] for k in domain]
     occupied0 = [len(state.on_gpu[k]) for k in domain]
     exclusive = state.exclusive and not shared_first
+    if spread < 0:
+        spread = balance.spread_bound(balance.groups_of(items, load0), capacity)
     if over_first:
         # Nothing fits within capacity (step 1's search found nothing): warn but allow, with the most even
         # spread of the overflow the heuristic finds, one per GPU where step 1 was.
