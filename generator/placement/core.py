@@ -735,8 +735,8 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     3. In the other groups balance.py moves the consumers that want one GPU of their own choice (no pin,
        not passthrough), around step 1's placement of the others; its answer is taken only when it is
        within capacity (and one per GPU where step 1 was). Low churn there: the previous placement of
-       those consumers stays when it is valid, within capacity and at least as even. Step 2 is a pure
-       function of the input, so a second sync of the same input moves nothing either way.
+       those consumers stays when it is valid, within capacity and at least as even. Step 2's ties go to
+       the previous placement (solver.py), so a second sync of the same input moves nothing either way.
 
     `exact` means every group with a choice was solved by HiGHS to a proven optimum (solver.py).
     """

@@ -97,16 +97,23 @@ def _solve(state: _State, members: list[Consumer], keys: list[str]) -> GroupResu
                                          index.get(pin.key) if pin is not None else None, state.alone(consumer),
                                          tuple(index[k] for k in home if k in index)))
     answer = None
+    exclusive = state.exclusive
     if all(c.pin is None or c.pin in c.options for c in consumers):
-        if state.exclusive:
+        if exclusive:
             answer = solver.solve(gpus, consumers, exclusive=True)
         if answer is None:
+            exclusive = False
             answer = solver.solve(gpus, consumers, exclusive=False)
     names = tuple(c.name for c in members)
     if answer is None:
         for consumer in members:
             state.assign(consumer, before[consumer.name])
         return GroupResult(tuple(keys), names, "left to the heuristic", None)
+    # Low churn: the previous placement stays when it is valid and as good (see solver.no_better).
+    previous = [tuple(sorted(index[k] for k in state.previous.get(c.name, ()) if k in index)) for c in members]
+    if previous != list(answer.choice) and all(len(p) == len(state.previous.get(c.name, ()))
+                                               for p, c in zip(previous, members)):
+        answer = solver.no_better(gpus, consumers, exclusive, answer, previous) or answer
     for consumer, chosen in zip(members, answer.choice):
         state.assign(consumer, [open_keys[g] for g in chosen])
     return GroupResult(tuple(keys), names, "exact" if answer.exact else "heuristic", answer)

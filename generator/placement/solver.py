@@ -33,7 +33,7 @@ loads it. Pure data in and out: GPU and consumer indexes, no model objects.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 EPS = 1e-9
 ABS_GAP = 1e-7          # HiGHS's absolute MIP gap: below it the deviation is proven optimal
@@ -179,8 +179,8 @@ def solve(gpus: Sequence[Gpu], consumers: Sequence[Consumer], exclusive: bool) -
         if len(vms) > 1:
             rows.append((-inf, 1.0, {col: 1.0 for col in vms}))
         if vms and others:
-            k = float(sum(n for c, n, _ in users if not c.alone))
-            rows.append((-inf, k, {**{col: 1.0 for _, col in others}, **{col: k for col in vms}}))
+            beside = float(sum(n for c, n, _ in users if not c.alone))
+            rows.append((-inf, beside, {**{col: 1.0 for _, col in others}, **{col: beside for col in vms}}))
         if gpu.capacity <= 0:
             continue
         # d >= u - level and d >= level - u, both lifted by `top` when a VM takes the GPU (it leaves the sum).
@@ -233,14 +233,14 @@ def solve(gpus: Sequence[Gpu], consumers: Sequence[Consumer], exclusive: bool) -
             choice[members[0]] = tuple(sorted(g for g, n in slots.items() if n > 0))
             continue
         # Who goes where among consumers alike: each to a home GPU while it has room, the rest in order.
-        rest = []
+        rest: list[int] = []
         for i in members:
-            home = next((g for g in consumers[i].home if slots.get(g, 0) > 0), None)
-            if home is None:
+            spot = next((g for g in consumers[i].home if slots.get(g, 0) > 0), None)
+            if spot is None:
                 rest.append(i)
             else:
-                slots[home] -= 1
-                choice[i] = (home,)
+                slots[spot] -= 1
+                choice[i] = (spot,)
         free = [g for g in sorted(slots) for _ in range(slots[g])]
         for i, g in zip(rest, free):
             choice[i] = (g,)
@@ -255,6 +255,24 @@ def solve(gpus: Sequence[Gpu], consumers: Sequence[Consumer], exclusive: bool) -
     exact = status == highspy.HighsModelStatus.kOptimal
     return Answer(tuple(choice), score[0], bound, exact,
                   sum(gpu.capacity > 0 for gpu in gpus))
+
+
+def no_better(gpus: Sequence[Gpu], consumers: Sequence[Consumer], exclusive: bool, answer: Answer,
+              other: Sequence[tuple[int, ...]]) -> Answer | None:
+    """`answer` with `other`'s placement (of the same consumers, e.g. the previous one) when the answer is
+    no better, else None: `other` is valid (each consumer its `need` GPUs of its options on one host, its
+    pin among them) and its (deviation, variance) is at most the answer's. Low churn for groups HiGHS did
+    not prove: a second run, whose tie-break starts from the first answer, could find another one."""
+    for consumer, gs in zip(consumers, other):
+        if len(set(gs)) != consumer.need or not set(gs) <= set(consumer.options) \
+                or len({gpus[g].host for g in gs}) != 1 or (consumer.pin is not None and consumer.pin not in gs):
+            return None
+    evaluate = _Eval(gpus, consumers, exclusive)
+    mine, theirs = evaluate.score(answer.choice), evaluate.score(other)
+    if mine is None or theirs is None or theirs[0] > mine[0] + EPS or theirs[1] > mine[1] + 1e-12:
+        return None
+    return replace(answer, choice=tuple(tuple(gs) for gs in other), deviation=theirs[0],
+                   bound=min(answer.bound, theirs[0]))
 
 
 def _polish(evaluate: _Eval, choice: list[tuple[int, ...]]) -> list[tuple[int, ...]]:

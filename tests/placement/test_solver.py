@@ -92,3 +92,15 @@ def test_validate_does_not_load_highspy():
             "    print('highspy' in sys.modules, 'numpy' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.stdout.splitlines()[-1] == "False False", out.stdout + out.stderr
+
+
+def test_a_previous_placement_as_good_is_kept_and_a_worse_or_invalid_one_is_not():
+    gpus = [Gpu(10, 0, 0, "h"), Gpu(10, 0, 0, "h")]
+    consumers = [one((0, 1), 4), one((0, 1), 4)]
+    answer = solver.solve(gpus, consumers, exclusive=False)
+    assert answer is not None and sorted(answer.choice) == [(0,), (1,)]
+    swapped = tuple(reversed(answer.choice))
+    kept = solver.no_better(gpus, consumers, False, answer, swapped)
+    assert kept is not None and kept.choice == swapped and kept.deviation == 0.0
+    assert solver.no_better(gpus, consumers, False, answer, ((0,), (0,))) is None   # 80% and 0%: worse
+    assert solver.no_better(gpus, consumers, False, answer, ((0, 1), (1,))) is None  # two GPUs: invalid
