@@ -10,7 +10,8 @@ The five strategies of SPEC §4 share one frame:
 2. passthrough consumers take a whole, empty GPU each, the largest first;
 3. the rest are placed by the strategy: an order of consumers and a ranking
    of GPUs (`vram_based`, `latency_optimized`, `isolation_first`), or an
-   optimiser (`balanced`, see balance.py); `manual` places nothing more.
+   optimiser (`balanced`: HiGHS per group of GPUs, joint.py and solver.py, else
+   balance.py); `manual` places nothing more.
 
 Ranked strategies search depth first (a loop, not recursion), consumer by
 consumer, taking GPUs in rank order and only where the consumer fits: the
@@ -28,8 +29,8 @@ best host has (PLACE006 says so).
 Low churn: given the previous placement (placement.yml of the same
 strategy), a consumer's previous GPU, where it still fits, wins over more free
 VRAM, never over status, exclusivity or speed (see the score functions); one
-edited consumer moves nobody else. `balanced` keeps the previous placement
-when it is as even (see _balanced). A second sync of an unchanged input gives
+edited consumer moves nobody else. `balanced` breaks ties towards the previous
+placement (see _balanced). A second sync of an unchanged input gives
 the same placement: each consumer fits on its previous GPU again.
 """
 
@@ -39,11 +40,11 @@ import heapq
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from generator.diagnostics.findings import Diagnostics, Finding
 from generator.model.core import Consumer, Gpu, Infra
-from generator.placement import balance
+from generator.placement import balance, joint, solver
 from generator.placement.eligibility import eligibility_key, eligible, status, why_none
 
 WORK_BUDGET = 2_000_000           # GPUs the search may examine for a whole placement
@@ -52,9 +53,11 @@ GROUP_WORK_PER_CONSUMER = 20       # ... per consumer and GPU of the group
 FALLBACK_MAX = 8                   # fallback GPUs listed per consumer
 BALANCE_MAX_OPTIONS = 500_000      # consumer x GPU choices beyond which balanced keeps its first step
 # What balanced minimises, in the terms the JSON and the table show: a GPU's load is used_gb over its usable
-# VRAM (capacity_gb less the headroom), as in max_load_pct/min_load_pct.
-BALANCE_OBJECTIVE = ("make the GPUs as equally loaded as possible: the least variance of used / usable VRAM "
-                     "(capacity_gb - headroom_gb) across the GPUs it balances, never over capacity to do so")
+# VRAM (capacity_gb less the headroom), as in max_load_pct/min_load_pct (solver.py says why this sum).
+BALANCE_OBJECTIVE = ("make the GPUs as equally loaded as possible: in each group of GPUs that share consumers, "
+                     "the least sum over its GPUs of |used / usable VRAM (capacity_gb - headroom_gb) - a common "
+                     "level|, then the least variance, never over capacity to do so; variance and lower_bound "
+                     "are of used / usable VRAM across the GPUs it balances")
 
 
 def fmt_gb(value: float) -> str:
@@ -86,14 +89,31 @@ class GpuUse:
 
 
 @dataclass(frozen=True)
+class GroupReport:
+    """One group of GPUs that share consumers, as `balanced` placed it (see joint.py): `exact` or
+    `heuristic` (HiGHS stopped at its node limit) with the deviation it reached and HiGHS's bound, or
+    `left to the heuristic` (too large, or HiGHS found no placement) without them."""
+    gpus: tuple[str, ...]
+    method: str
+    deviation: float | None
+    bound: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"gpus": list(self.gpus), "method": self.method,
+                **({"deviation": round(self.deviation, 6), "bound": round(self.bound, 6)}
+                   if self.deviation is not None and self.bound is not None else {})}
+
+
+@dataclass(frozen=True)
 class BalanceReport:
     """How good `balanced`'s answer is: its variance of utilisation and a lower bound on any answer's,
     and for people the spread of the loads it balanced (utilisation: used / usable VRAM)."""
-    method: str            # "exact" (branch and bound finished), "heuristic", or "heuristic, over capacity"
+    method: str            # "exact" (every group proven by HiGHS), "heuristic", or "heuristic, over capacity"
     variance: float
     lower_bound: float
     max_load: float = 0.0  # the highest and lowest utilisation among the GPUs it balanced
     min_load: float = 0.0
+    groups: tuple[GroupReport, ...] = ()
 
     @property
     def gap(self) -> float:
@@ -106,8 +126,6 @@ class BalanceReport:
         Loads whose spread is R have a variance of at most (R/2)^2, so the best placement, whose variance
         is at least the lower bound, has a spread of at least 2 * sqrt(lower bound). Rounded up: "up to".
         """
-        if self.method == "exact":
-            return 0
         spread = self.max_load - self.min_load
         return max(math.ceil(100 * (spread - 2 * math.sqrt(self.lower_bound)) - 1e-6), 0)
 
@@ -116,7 +134,7 @@ class BalanceReport:
         spread = (f"GPU load spread: max {round(100 * self.max_load)}%, min {round(100 * self.min_load)}% "
                   "of usable VRAM")
         if self.method == "exact":
-            return f"{spread}; best possible found"
+            return f"{spread}; the least deviation from a common load possible (proven by HiGHS)"
         if self.method == "heuristic":
             points = self.narrower_by
             if points == 0:
@@ -175,7 +193,8 @@ class Placement:
                             "gap": round(self.balance.gap, 6),
                             "max_load_pct": number(100 * self.balance.max_load),
                             "min_load_pct": number(100 * self.balance.min_load),
-                            "summary": self.balance.summary()}} if self.balance else {}),
+                            "summary": self.balance.summary(),
+                            "groups": [g.to_dict() for g in self.balance.groups]}} if self.balance else {}),
         }
 
 
@@ -706,25 +725,30 @@ def _over(state: _State) -> bool:
 
 
 def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> BalanceReport | None:
-    """Minimise the variance of utilisation across GPUs within capacity (balance.py).
+    """Even out utilisation across GPUs within capacity (joint.py, solver.py, balance.py).
 
     1. vram_based's search places everyone, without the previous placement (so this step is a pure
        function of the input): a placement within capacity whenever its search finds one.
-    2. The optimiser moves the consumers that want one GPU of their own choice (no pin, not
-       passthrough); the others keep step 1's GPUs. Its answer is taken only when it is within
-       capacity (and one per GPU where step 1 was): otherwise step 1's placement stays.
-    3. Low churn: the previous placement of those consumers stays when it is valid, within capacity and
-       at least as even as the new one. A second sync of the same input therefore moves nothing.
+    2. Each small group of GPUs that share consumers is re-placed jointly by HiGHS (joint.py): every
+       consumer of it, passthrough VMs and `count >= 2` ones included, for the least deviation of
+       utilisation (solver.py). A group it cannot place keeps step 1's placement.
+    3. In the other groups balance.py moves the consumers that want one GPU of their own choice (no pin,
+       not passthrough), around step 1's placement of the others; its answer is taken only when it is
+       within capacity (and one per GPU where step 1 was). Low churn there: the previous placement of
+       those consumers stays when it is valid, within capacity and at least as even. Step 2's ties go to
+       the previous placement (solver.py), so a second sync of the same input moves nothing either way.
 
-    `exact` means the optimiser finished its search over every consumer placement chose a GPU for (only
-    pinned `count: 1` ones are not): the joint optimum.
+    `exact` means every group with a choice was solved by HiGHS to a proven optimum (solver.py).
     """
     previous, state.previous = state.previous, {}
     scratch = Diagnostics(diag.document, diag.default_file)
     VramBased().place(state, rest, scratch)
     state.previous = previous
+    movable = [c for c in rest if c.name in state.placed]
+    results = joint.optimise(state, movable)
+    solved = {name for r in results if r.answer is not None for name in r.consumers}
     first = dict(state.placed)
-    single = sorted((c for c in rest if c.name in first and state.need(c) == 1 and not state.alone(c)
+    single = sorted((c for c in movable if c.name not in solved and state.need(c) == 1 and not state.alone(c)
                      and state.pinned(c) is None), key=lambda c: c.name)
     domain = [k for k, g in state.infra.gpus.items()
               if g.status != "unavailable" and k not in state.alone_taken and state.usable(g) > 0]
@@ -733,17 +757,39 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
         return None
     index = {k: i for i, k in enumerate(domain)}
     capacity = [state.usable(state.infra.gpus[k]) for k in domain]
-    # The bounds hold for step 1's frame (its passthrough VMs and multi-GPU consumers where it put them, which
-    # also decides which GPUs are balanced): a bound on every placement only when that frame is the pins alone.
-    pins_only = len(single) == sum(c.name in first for c in rest)
+    # The spread bound holds for every placement when the domain cannot change (no VM moves) and the
+    # consumers balance.py does not move are pins or solved groups (their demand is counted below).
+    left = [c for c in movable if c.name not in solved]
+    pins_only = len(single) == len(left) and not any(state.alone(c) for c in movable)
+    answers = [r.answer for r in results if r.answer is not None]
+    # Usable GPUs no pinned VM holds: at most that many are balanced in any placement.
+    most = sum(1 for k, g in state.infra.gpus.items() if g.status != "unavailable" and state.usable(g) > 0
+               and not any(state.pinned(state.infra.consumers[n]) is not None for n in state.on_gpu[k]
+                           if state.alone(state.infra.consumers[n]))) if answers else 0
+    solver_bound = solver.variance_bound(answers, most)
+
+    def bound(spread: float) -> float:
+        return max(spread if pins_only else 0.0, solver_bound)
+
+    def report(method: str, spread: float) -> BalanceReport:
+        return _balance_report(state, method, domain, capacity, bound(spread), results)
+
     over_first = _over(state)
     shared_first = any(len(state.on_gpu[k]) > 1 for k in domain)
+    if not single:
+        diag.extend(scratch.findings)
+        exact = all(r.method == "exact" for r in results) and not over_first
+        return report("exact" if exact else "heuristic, over capacity" if over_first else "heuristic",
+                      _spread_bound(state, [c for c in movable if not state.alone(c)], domain, capacity))
     if sum(len(state.eligible(c)) for c in single) > BALANCE_MAX_OPTIONS:
         # Too many choices for the optimiser within the speed goal: step 1's placement (most free VRAM
         # first, an even spread over equal GPUs) stands, reported as a heuristic with the spread bound.
         diag.extend(scratch.findings)
-        return _balance_report(state, "heuristic", domain, capacity,
-                               _spread_bound(state, single, domain, capacity) if pins_only else 0.0)
+        return report("heuristic", _spread_bound(state, single + [c for c in movable if c.name in solved],
+                                                 domain, capacity))
+    # With solved groups their consumers' demand joins the bound's (else the items' alone give it, cheaply).
+    spread = _spread_bound(state, single + [c for c in movable if c.name in solved], domain, capacity) \
+        if solved else -1.0
     for consumer in single:
         state.unassign(consumer)
     items = []
@@ -754,16 +800,17 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     load0 = [state.used[k] for k in domain]
     occupied0 = [len(state.on_gpu[k]) for k in domain]
     exclusive = state.exclusive and not shared_first
+    if spread < 0:
+        spread = balance.spread_bound(balance.groups_of(items, load0), capacity)
     if over_first:
         # Nothing fits within capacity (step 1's search found nothing): warn but allow, with the most even
         # spread of the overflow the heuristic finds, one per GPU where step 1 was.
-        spread, _ = balance.heuristic(items, load0, capacity, exclusive, within_capacity=False,
+        placed, _ = balance.heuristic(items, load0, capacity, exclusive, within_capacity=False,
                                       occupied0=occupied0)
-        for consumer, g in zip(single, spread):
+        for consumer, g in zip(single, placed):
             state.assign(consumer, [domain[g]] if g is not None else list(first[consumer.name]))
         diag.extend(scratch.findings)
-        return _balance_report(state, "heuristic, over capacity", domain, capacity,
-                               balance.spread_bound(balance.groups_of(items, load0), capacity) if pins_only else 0.0)
+        return report("heuristic, over capacity", spread)
     result = balance.solve(items, load0, capacity, exclusive=exclusive, occupied0=occupied0)
     choice: list[str] = [domain[g] if g is not None else "" for g in result.choice]
     if not result.feasible or any(not c for c in choice):
@@ -772,16 +819,14 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     for consumer, key in zip(single, kept or choice):
         state.assign(consumer, [key])
     diag.extend(scratch.findings)
-    # Joint only when the optimiser chose every GPU placement chose: a passthrough VM's, or a multi-GPU
-    # consumer's (pinned or not: its other GPUs came from step 1), would make it exact for step 1's frame only.
-    joint = result.exact and result.feasible and pins_only
-    bound = result.lower_bound if result.feasible and pins_only else 0.0
-    return _balance_report(state, "exact" if joint and kept is None else "heuristic", domain, capacity, bound)
+    return report("heuristic", max(spread, result.lower_bound if result.feasible and pins_only and not solved
+                                   else 0.0))
 
 
 def _spread_bound(state: _State, single: list[Consumer], domain: list[str], capacity: list[float]) -> float:
-    """balance.spread_bound for `single` (placed by step 1) without building an item per consumer: one
-    demand per eligibility key, its least and largest charges summed over its consumers."""
+    """balance.spread_bound for `single` (placed, none a VM) without building an item per consumer: one
+    demand per eligibility key, its least and largest charges (times the GPUs each takes) summed over its
+    consumers."""
     index = {k: i for i, k in enumerate(domain)}
     load0 = [state.used[k] for k in domain]
     demands: dict[tuple, tuple[tuple[int, ...], float, float]] = {}
@@ -802,7 +847,8 @@ def _spread_bound(state: _State, single: list[Consumer], domain: list[str], capa
         if not gpus:
             continue
         charges = [state.charge(consumer, gpu) for gpu in extremes[eligibility]]
-        demands[eligibility] = (gpus, least + min(charges), most + max(charges))
+        need = state.need(consumer)
+        demands[eligibility] = (gpus, least + need * min(charges), most + need * max(charges))
     return balance.spread_bound(balance.demand_groups(demands.values(), load0), capacity)
 
 
@@ -833,13 +879,13 @@ def _previous_if_as_good(state: _State, single: list[Consumer], choice: list[str
 
 
 def _balance_report(state: _State, method: str, domain: list[str], capacity: list[float],
-                    bound: float) -> BalanceReport:
+                    bound: float, results: list[joint.GroupResult]) -> BalanceReport:
     final = [state.used[k] for k in domain]
     achieved = balance.variance(final, capacity)
     loads = [used / cap for used, cap in zip(final, capacity)]
-    if method == "exact":
-        bound = achieved
-    return BalanceReport(method, achieved, min(bound, achieved), max(loads), min(loads))
+    groups = tuple(GroupReport(r.gpus, r.method, r.answer.deviation if r.answer else None,
+                               r.answer.bound if r.answer else None) for r in results)
+    return BalanceReport(method, achieved, min(bound, achieved), max(loads), min(loads), groups)
 
 
 class Strategy:

@@ -382,3 +382,69 @@ def balanced_optimum(p: Problem, placed: Mapping[str, Sequence[str]]) -> Balance
     if chosen is None:
         return BalanceOptimum(None, best[True] is not None, None)
     return BalanceOptimum(chosen[0], best[True] is not None, chosen[1], chosen[2])
+
+
+# ---------------------------------------------------------------------------
+# Oracle 3: the least deviation `balanced`'s solver can reach, group by group
+# ---------------------------------------------------------------------------
+
+def deviation(utilisation: Sequence[float]) -> float:
+    """sum |u - level| at the best level: a median minimises it, so try every value as the level."""
+    return min((sum(abs(u - level) for u in utilisation) for level in utilisation), default=0.0)
+
+
+def movable(p: Problem) -> list[str]:
+    """Consumers balanced may move: all but the pinned `count: 1` ones (and those no GPU can take)."""
+    return [n for n in p.consumers if p.options(n)
+            and not (p.live_pin(n) is not None and len(p.options(n)) == 1 and len(p.options(n)[0]) == 1)]
+
+
+def groups(p: Problem) -> list[tuple[list[str], list[str]]]:
+    """Movable consumers joined through the GPUs they may use (their live pin included), with those GPUs."""
+    out: list[tuple[set[str], set[str]]] = []
+    for name in movable(p):
+        gpus = set(p.eligible(name)) | ({p.live_pin(name)} - {None})
+        joined = [g for g in out if g[1] & gpus]
+        names, keys = {name}, set(gpus)
+        for g in joined:
+            out.remove(g)
+            names |= g[0]
+            keys |= g[1]
+        out.append((names, keys))
+    return [(sorted(n), sorted(k)) for n, k in out]
+
+
+def group_deviation(p: Problem, keys: Sequence[str], assignment: Mapping[str, Sequence[str]]) -> float:
+    """The deviation over a group's balanced GPUs: usable VRAM > 0, not passed through to a VM."""
+    load, _ = loads(p, assignment)
+    passed = {k for n, ks in assignment.items() if p.consumers[n].passthrough for k in ks}
+    return deviation([load[k] / p.usable(k) for k in keys
+                      if k not in passed and p.usable(k) > 0 and p.gpus[k].status != "unavailable"])
+
+
+def deviation_optimum(p: Problem, placed: Mapping[str, Sequence[str]]) -> tuple[float, float] | None:
+    """(the least sum over groups of their deviation, the placement's own sum), or None when a group
+    has no feasible assignment. Per group, under `exclusive`, an assignment with one consumer per GPU of
+    the group is preferred when one exists, as balanced prefers it."""
+    frame = {n: tuple(placed.get(n, ())) for n in p.consumers if n not in movable(p)}
+    best_total = own_total = 0.0
+    for names, keys in groups(p):
+        best: dict[bool, float | None] = {True: None, False: None}
+        for assignment in _assignments({n: p.options(n) for n in names}):
+            every = {**frame, **assignment}
+            load, on = loads(p, every)
+            moved = {k for ks in assignment.values() for k in ks}
+            if any(load[k] > p.usable(k) + EPS for k in moved):
+                continue
+            if any(len(on[k]) > 1 and any(p.consumers[n].passthrough for n in on[k]) for k in moved):
+                continue
+            value = group_deviation(p, keys, every)
+            for kind in ((True, False) if all(len(on[k]) <= 1 for k in keys) else (False,)):
+                if best[kind] is None or value < best[kind]:
+                    best[kind] = value
+        chosen = best[True] if p.exclusive and best[True] is not None else best[False]
+        if chosen is None:
+            return None
+        best_total += chosen
+        own_total += group_deviation(p, keys, {n: tuple(ks) for n, ks in placed.items()})
+    return best_total, own_total
