@@ -208,13 +208,24 @@ class _State:
         self._eligible: dict[tuple, list[Gpu]] = {}
         self._eligible_keys: dict[tuple, set[str]] = {}
         self._most: dict[tuple, tuple[int, str | None]] = {}
-        # (eligibility key, passthrough, score) -> heap of score + (GPU key,)
+        self._need: dict[str, int] = {}
+        self._key_of: dict[str, tuple] = {}
+        # (eligibility key, passthrough, score) -> heap of score + (GPU key, version)
         self._heaps: dict[tuple, list[tuple]] = {}
         self._heaps_of: dict[str, list[tuple]] = {k: [] for k in infra.gpus}
+        self._version = {k: 0 for k in infra.gpus}          # bumped whenever a GPU's load changes
+        self._dirty: dict[tuple, set[str]] = {}              # per heap: GPUs changed since it was last read
         self._usable = {k: max(g.vram_gb - self.headroom, 0.0) for k, g in infra.gpus.items()}
 
+    def key_of(self, consumer: Consumer) -> tuple:
+        """The consumer's eligibility key (eligibility.eligibility_key), built once per consumer."""
+        key = self._key_of.get(consumer.name)
+        if key is None:
+            key = self._key_of[consumer.name] = eligibility_key(consumer)
+        return key
+
     def eligible(self, consumer: Consumer) -> list[Gpu]:
-        key = eligibility_key(consumer)
+        key = self.key_of(consumer)
         if key not in self._eligible:
             self._eligible[key] = eligible(consumer, self.infra)
             self._eligible_keys[key] = {g.key for g in self._eligible[key]}
@@ -223,7 +234,7 @@ class _State:
     def may_use(self, consumer: Consumer, key: str) -> bool:
         """Whether the GPU `key` is eligible for the consumer."""
         self.eligible(consumer)
-        return key in self._eligible_keys[eligibility_key(consumer)]
+        return key in self._eligible_keys[self.key_of(consumer)]
 
     def wanted(self, consumer: Consumer) -> int:
         """GPUs the consumer asks for: its `count`, or with `count: all` every GPU eligible for it.
@@ -238,7 +249,7 @@ class _State:
     def most_on_one_host(self, consumer: Consumer) -> tuple[int, str | None]:
         """The most eligible GPUs one host has for the consumer (its pin's host when pinned), and that host."""
         pin = self.pinned(consumer)
-        cache_key = (eligibility_key(consumer), pin.key if pin is not None else None)
+        cache_key = (self.key_of(consumer), pin.key if pin is not None else None)
         if cache_key not in self._most:
             self._most[cache_key] = self._most_on_one_host(consumer, pin)
         return self._most[cache_key]
@@ -256,8 +267,13 @@ class _State:
         return per_host[host], host
 
     def need(self, consumer: Consumer) -> int:
-        """GPUs placement gives the consumer: what it wants, at most what one host has (all on one host)."""
-        return max(min(self.wanted(consumer), self.most_on_one_host(consumer)[0]), 1)
+        """GPUs placement gives the consumer: what it wants, at most what one host has (all on one host).
+
+        Fixed for the whole placement (it reads the eligible GPUs and the pin only): kept per consumer."""
+        need = self._need.get(consumer.name)
+        if need is None:
+            need = self._need[consumer.name] = max(min(self.wanted(consumer), self.most_on_one_host(consumer)[0]), 1)
+        return need
 
     def pinned(self, consumer: Consumer) -> Gpu | None:
         """Its pinned GPU while that GPU is available to it."""
@@ -283,7 +299,11 @@ class _State:
         return self._usable[key] - self.used[key]
 
     def fits(self, consumer: Consumer, gpu: Gpu) -> bool:
-        return self.charge(consumer, gpu) <= self.free(gpu.key) + 1e-9
+        request = consumer.request
+        key = gpu.key
+        if request.budget is None:
+            return request.vram_gb <= self._usable[key] - self.used[key] + 1e-9
+        return self.charge(consumer, gpu) <= self._usable[key] - self.used[key] + 1e-9
 
     def occupied(self, key: str) -> bool:
         return bool(self.on_gpu[key])
@@ -331,28 +351,36 @@ class _State:
             self._touched(key)
 
     def _touched(self, key: str) -> None:
-        gpu = self.infra.gpus[key]
+        self._version[key] += 1
         for heap_key in self._heaps_of[key]:
-            _, passthrough, score = heap_key
-            heapq.heappush(self._heaps[heap_key], score(self, passthrough, gpu) + (key,))
+            self._dirty[heap_key].add(key)
 
     def best(self, consumer: Consumer, score: Score, no_share: bool) -> str | None:
         """The GPU `_candidates` would put first for a consumer that owns no GPU and wants one, or None
         when the heap's top does not settle it (it does not fit there: budgets make fitting
         non-monotonic in free VRAM, so the caller scans)."""
         passthrough = consumer.request.passthrough
-        heap_key = (eligibility_key(consumer), passthrough, score)
+        heap_key = (self.key_of(consumer), passthrough, score)
         heap = self._heaps.get(heap_key)
+        version = self._version
+        gpus = self.infra.gpus
         if heap is None:
-            heap = [score(self, passthrough, g) + (g.key,) for g in self.eligible(consumer)]
+            heap = [score(self, passthrough, g) + (g.key, version[g.key]) for g in self.eligible(consumer)]
             heapq.heapify(heap)
             self._heaps[heap_key] = heap
+            self._dirty[heap_key] = set()
             for gpu in self.eligible(consumer):
                 self._heaps_of[gpu.key].append(heap_key)
+        else:
+            # Fresh entries for the GPUs changed since this heap was last read; the older ones are stale.
+            dirty = self._dirty[heap_key]
+            for key in dirty:
+                heapq.heappush(heap, score(self, passthrough, gpus[key]) + (key, version[key]))
+            dirty.clear()
         while heap:
             top = heap[0]
-            gpu = self.infra.gpus[top[-1]]
-            if top[-1] in self.alone_taken or top[:-1] != score(self, passthrough, gpu):
+            gpu = gpus[top[-2]]
+            if top[-2] in self.alone_taken or top[-1] != version[top[-2]]:
                 heapq.heappop(heap)
                 continue
             if (no_share and self.occupied(gpu.key)) or not self.fits(consumer, gpu):
@@ -361,7 +389,7 @@ class _State:
             for key in sorted(self.previous.get(consumer.name, ())):
                 other = self.infra.gpus.get(key)
                 if (other is not None and key not in self.alone_taken and self.may_use(consumer, key)
-                        and score(self, passthrough, other)[:-1] == top[:-2] and self.fits(consumer, other)
+                        and score(self, passthrough, other)[:-1] == top[:-3] and self.fits(consumer, other)
                         and not (no_share and self.occupied(key))):
                     return key
             return gpu.key
@@ -460,8 +488,13 @@ def _sets(state: _State, consumer: Consumer, ranked: list[Gpu]) -> list[tuple[st
 
 def _candidates(state: _State, consumer: Consumer, score: Score, no_share: bool) -> list[tuple[str, ...]]:
     """Every GPU set within capacity (and on GPUs nobody uses under `no_share`) for the consumer, best first."""
-    options = [g for g in _options(state, consumer)
-               if state.fits(consumer, g) and not (no_share and state.occupied(g.key))]
+    shares = not (no_share or state.alone(consumer))
+    taken, on_gpu, fits = state.alone_taken, state.on_gpu, state.fits
+    # _options, then what fits, in one pass (the search builds this list at every step).
+    options = [g for g in state.eligible(consumer)
+               if g.key not in taken and (shares or not on_gpu[g.key]) and fits(consumer, g)]
+    if not options:
+        return []
     return _sets(state, consumer, _ranked(state, consumer, score, options))
 
 
@@ -611,7 +644,7 @@ def _components(state: _State, order: list[Consumer]) -> list[list[Consumer]]:
 
     joined: set[tuple] = set()
     for consumer in order:
-        key = eligibility_key(consumer)
+        key = state.key_of(consumer)
         root = find("k:" + repr(key))
         parent[find("c:" + consumer.name)] = root
         if key not in joined:
@@ -634,7 +667,7 @@ def _cannot_fit(state: _State, group: list[Consumer], no_share: bool) -> bool:
     demand = 0.0
     smallest: dict[tuple, float] = {}
     for consumer in group:
-        key = eligibility_key(consumer)
+        key = state.key_of(consumer)
         options = state.eligible(consumer)
         if key not in smallest:
             gpus.update(g.key for g in options)
@@ -1075,7 +1108,7 @@ def _fallback(state: _State, consumer: Consumer, by_free: dict[tuple, list[Gpu]]
     own = set(state.placed.get(consumer.name, ()))
     if not own:
         return ()
-    key = eligibility_key(consumer)
+    key = state.key_of(consumer)
     passthrough = consumer.request.passthrough
     if key not in by_free:
         # Free VRAM is a float sum whose last bits depend on the order consumers were added: rounded,
