@@ -197,6 +197,7 @@ class _State:
         self.previous = previous
         self.isolate_hard = True               # isolating strategies: `isolate` consumers own a GPU (see alone)
         self._isolated = [c for c in infra.consumers.values() if strategy.isolates(c) and not c.request.passthrough]
+        self._isolated_names = {c.name for c in infra.consumers.values() if strategy.isolates(c)}
         self.used = {k: 0.0 for k in infra.gpus}
         self.on_gpu: dict[str, list[str]] = {k: [] for k in infra.gpus}
         self.alone_taken: set[str] = set()     # GPUs a consumer has to itself (see `alone`)
@@ -310,7 +311,7 @@ class _State:
 
     def alone(self, consumer: Consumer) -> bool:
         """Consumers that own their GPU: passthrough VMs, and those the strategy isolates."""
-        return consumer.request.passthrough or (self.isolate_hard and self.strategy.isolates(consumer))
+        return consumer.request.passthrough or (self.isolate_hard and consumer.name in self._isolated_names)
 
     def isolate(self, hard: bool) -> None:
         """Whether `isolate` consumers own their GPU from now on, those already placed (pins) too: the GPUs
@@ -528,18 +529,22 @@ def _search(state: _State, order: list[Consumer], score_for: ScoreFor, no_share:
     """
     work = 0
     frames: list[_Frame] = []
+    # What the search asks of each consumer at every step is fixed while it runs (`isolate_hard` too).
+    scores = [score_for(state, c) for c in order]
+    simple = [_simple(state, c) for c in order]
+    width = [len(state.eligible(c)) for c in order]
     i = 0
     while i < len(order):
         consumer = order[i]
-        score = score_for(state, consumer)
+        score = scores[i]
         if len(frames) == i:
             work += 1
-            fast = state.best(consumer, score, no_share) if _simple(state, consumer) else None
+            fast = state.best(consumer, score, no_share) if simple[i] else None
             if fast is not None:
                 frames.append(_Frame((fast,), None))
             else:
                 sets = _candidates(state, consumer, score, no_share)
-                work += len(state.eligible(consumer))
+                work += width[i]
                 frames.append(_Frame(None, sets))
         frame = frames[i]
         choice: tuple[str, ...] | None = None
@@ -548,7 +553,7 @@ def _search(state: _State, order: list[Consumer], score_for: ScoreFor, no_share:
                 choice, frame.pos = frame.fast, 1
             else:
                 frame.sets = [s for s in _candidates(state, consumer, score, no_share) if s != frame.fast]
-                work += len(state.eligible(consumer))
+                work += width[i]
                 frame.pos = 0
         if choice is None and frame.sets is not None and frame.pos < len(frame.sets):
             choice = frame.sets[frame.pos]
@@ -682,6 +687,35 @@ def _cannot_fit(state: _State, group: list[Consumer], no_share: bool) -> bool:
     return demand > sum(max(state.free(k), 0.0) for k in gpus) + 1e-9
 
 
+def _owners_cannot_fit(state: _State, group: list[Consumer]) -> bool:
+    """Whether no search can fit the group because the consumers that own their GPU (`alone`) leave too
+    little for the rest: each takes a whole GPU nobody uses, so at least the freest-but-smallest such GPUs
+    (as many as they need), and at least their own VRAM, is lost to the others. A proof, never a guess:
+    every term is a bound the search cannot beat (see _place_ranked for why it is charged as a search)."""
+    gpus = {g.key for c in group for g in state.eligible(c)} - state.alone_taken
+    owners = [c for c in group if state.alone(c)]
+    if not owners:
+        return False
+    empty = sorted(max(state.free(k), 0.0) for k in gpus if not state.occupied(k))
+    taken = sum(state.need(c) for c in owners)
+    if taken > len(empty):
+        return True
+    demand = 0.0
+    owned = 0.0
+    for consumer in group:
+        options = state.eligible(consumer)
+        charge = consumer.request.vram_gb
+        if consumer.request.budget is not None:
+            charge = min(state.charge(consumer, g) for g in options) if options else 0.0
+        if state.alone(consumer):
+            owned += state.need(consumer) * charge
+        else:
+            demand += state.need(consumer) * charge
+    lost = max(sum(empty[:taken]), owned)
+    # Each GPU may end up to 1e-9 GB over (see fits): the bound allows as much.
+    return demand + lost > sum(max(state.free(k), 0.0) for k in gpus) + 1e-9 * (len(gpus) + 1)
+
+
 def _tiers(state: _State) -> list[tuple[bool, bool]]:
     """(no_share, isolate_hard) in the order to try: under `exclusive` one consumer per GPU first; under an
     isolating strategy `isolate` consumers alone first, then sharing (PLACE007) rather than overflowing."""
@@ -707,6 +741,11 @@ def _place_ranked(state: _State, order: list[Consumer], score_for: ScoreFor, dia
             if _cannot_fit(state, group, no_share):
                 continue
             budget = min(state.budget, max(GROUP_WORK_MIN, GROUP_WORK_PER_CONSUMER * (len(group) + gpus)))
+            if _owners_cannot_fit(state, group):
+                # The search would fail: it is charged its whole budget, as a failed search is, so that
+                # the groups after it get the budget they got before this proof existed.
+                state.budget -= budget
+                continue
             used = _search(state, group, score_for, no_share, budget)
             state.budget -= used if used >= 0 else budget
             if used >= 0:
