@@ -49,6 +49,7 @@ from generator.placement.eligibility import eligibility_key, eligible, status, w
 WORK_BUDGET = 2_000_000           # GPUs the search may examine for a whole placement
 GROUP_WORK_MIN = 20_000            # ... and for one group of consumers that can share GPUs
 GROUP_WORK_PER_CONSUMER = 20       # ... per consumer and GPU of the group
+MEMO_GPUS = 64                     # GPUs of a group up to which the search remembers its failures (_Memo)
 FALLBACK_MAX = 8                   # fallback GPUs listed per consumer
 BALANCE_MAX_OPTIONS = 500_000      # consumer x GPU choices beyond which balanced keeps its first step
 # What balanced minimises, in the terms the JSON and the table show: a GPU's load is used_gb over its usable
@@ -200,6 +201,7 @@ class _State:
         self._isolated_names = {c.name for c in infra.consumers.values() if strategy.isolates(c)}
         self.used = {k: 0.0 for k in infra.gpus}
         self.on_gpu: dict[str, list[str]] = {k: [] for k in infra.gpus}
+        self.latency_on = {k: 0 for k in infra.gpus}   # latency-critical consumers on each GPU
         self.alone_taken: set[str] = set()     # GPUs a consumer has to itself (see `alone`)
         self.budget = WORK_BUDGET              # search work left (see _search)
         self.placed: dict[str, tuple[str, ...]] = {}
@@ -333,9 +335,11 @@ class _State:
     def assign(self, consumer: Consumer, keys: Iterable[str]) -> None:
         keys = sorted(keys)   # a machine's GPUs in one order on every sync, whatever order they were chosen in
         alone = self.alone(consumer)
+        latency = consumer.request.latency_critical
         for key in keys:
             self.used[key] += self.charge(consumer, self.infra.gpus[key])
             self.on_gpu[key].append(consumer.name)
+            self.latency_on[key] += latency
             if alone:
                 self.alone_taken.add(key)
             self._touched(key)
@@ -344,9 +348,11 @@ class _State:
 
     def unassign(self, consumer: Consumer) -> None:
         alone = self.alone(consumer)
+        latency = consumer.request.latency_critical
         for key in self.placed.pop(consumer.name, ()):
             self.used[key] -= self.charge(consumer, self.infra.gpus[key])
             self.on_gpu[key].remove(consumer.name)
+            self.latency_on[key] -= latency
             if alone:
                 self.alone_taken.discard(key)
             self._touched(key)
@@ -443,7 +449,7 @@ def score_fastest(state: _State, passthrough: bool, gpu: Gpu) -> tuple:
 
 def score_spread(state: _State, passthrough: bool, gpu: Gpu) -> tuple:
     """latency_optimized, the rest: GPUs of no latency-critical consumer first, then by free VRAM."""
-    latency = any(state.infra.consumers[n].request.latency_critical for n in state.on_gpu[gpu.key])
+    latency = state.latency_on[gpu.key] > 0
     return (_occupied_first(state, gpu), _degraded(passthrough, gpu), latency, -round(state.free(gpu.key), 6))
 
 
@@ -510,12 +516,15 @@ ScoreFor = Callable[[_State, Consumer], Score]
 class _Frame:
     """One consumer's place in the search: the GPU sets left to try."""
 
-    __slots__ = ("fast", "sets", "pos")
+    __slots__ = ("fast", "sets", "pos", "seen", "started")
 
-    def __init__(self, fast: tuple[str, ...] | None, sets: list[tuple[str, ...]] | None):
+    def __init__(self, fast: tuple[str, ...] | None, sets: list[tuple[str, ...]] | None, seen: tuple | None,
+                 started: int):
         self.fast = fast      # the heap's first choice, tried before the full list is built
         self.sets = sets
         self.pos = 0
+        self.seen = seen        # the state it was made in (see _Memo), None without a memo
+        self.started = started  # the search's work before it
 
 
 def _search(state: _State, order: list[Consumer], score_for: ScoreFor, no_share: bool, budget: int) -> int:
@@ -526,6 +535,12 @@ def _search(state: _State, order: list[Consumer], score_for: ScoreFor, no_share:
     A consumer's full list of choices is built only when the search comes back to it. Returns the
     work done (GPUs examined), or -1 when no assignment was found within `budget`; on success the
     assignment stays in `state`, on failure `state` is as before.
+
+    A search that cannot succeed spends its whole budget backtracking among the last consumers, and
+    reaches the same state of the group's GPUs by many paths (two equal consumers swapped). What
+    follows a state is a function of it alone (`_Memo`): the search remembers where it failed, and
+    meeting that state again it counts the work that failure cost and leaves the loads as it did,
+    without doing it again. The work counted, so where the budget runs out, is the same either way.
     """
     work = 0
     frames: list[_Frame] = []
@@ -533,19 +548,34 @@ def _search(state: _State, order: list[Consumer], score_for: ScoreFor, no_share:
     scores = [score_for(state, c) for c in order]
     simple = [_simple(state, c) for c in order]
     width = [len(state.eligible(c)) for c in order]
+    memo = _Memo(state, order)
     i = 0
     while i < len(order):
         consumer = order[i]
         score = scores[i]
         if len(frames) == i:
+            seen = memo.key(i)
+            failed = memo.failed.get(seen) if seen is not None else None
+            if failed is not None and work + failed[0] <= budget:
+                # This state failed before: as if searched again (the same work, the same loads after). Where
+                # the budget would run out inside it, it is searched again instead, so that the search stops
+                # at the very step it stopped at before, with the same loads.
+                work += failed[0]
+                memo.restore(failed[1])
+                if i == 0:
+                    return -1
+                i -= 1
+                state.unassign(order[i])
+                continue
+            started = work
             work += 1
             fast = state.best(consumer, score, no_share) if simple[i] else None
             if fast is not None:
-                frames.append(_Frame((fast,), None))
+                frames.append(_Frame((fast,), None, seen, started))
             else:
                 sets = _candidates(state, consumer, score, no_share)
                 work += width[i]
-                frames.append(_Frame(None, sets))
+                frames.append(_Frame(None, sets, seen, started))
         frame = frames[i]
         choice: tuple[str, ...] | None = None
         if frame.sets is None:
@@ -559,19 +589,61 @@ def _search(state: _State, order: list[Consumer], score_for: ScoreFor, no_share:
             choice = frame.sets[frame.pos]
             frame.pos += 1
         if work > budget:
-            for done in order[:i]:
-                state.unassign(done)
-            return -1
+            break
         if choice is not None:
             state.assign(consumer, choice)
             i += 1
             continue
         frames.pop()
+        if frame.seen is not None:
+            memo.failed[frame.seen] = (work - frame.started, memo.loads())
         if i == 0:
             return -1
         i -= 1
         state.unassign(order[i])
-    return work
+    else:
+        return work
+    for done in order[:i]:
+        state.unassign(done)
+    return -1
+
+
+class _Memo:
+    """The states of one search's GPUs it failed from, and what that failure cost and left.
+
+    A state is what the search can read of the group's GPUs: used VRAM (exact floats: float noise from
+    the order loads were added in is part of it), whether a consumer is on it, whether a
+    latency-critical one is, whether one owns it; with the index of the next consumer to place. A
+    score function, or a test in _candidates or best, that reads anything else of a GPU must be added
+    to `key`. Kept for groups of at most MEMO_GPUS GPUs (the key is built at every step of the search).
+    """
+
+    def __init__(self, state: _State, order: list[Consumer]):
+        self.state = state
+        keys = sorted({g.key for c in order for g in state.eligible(c)})
+        self.keys = keys if len(keys) <= MEMO_GPUS else []
+        self.on = len(keys) <= MEMO_GPUS
+        # state key -> (work the failure cost, used VRAM of self.keys after it)
+        self.failed: dict[tuple, tuple[int, tuple[float, ...]]] = {}
+
+    def key(self, i: int) -> tuple | None:
+        if not self.on:
+            return None
+        state = self.state
+        used, on_gpu, latency, taken = state.used, state.on_gpu, state.latency_on, state.alone_taken
+        return (i, *[(used[k], bool(on_gpu[k]), latency[k] > 0, k in taken) for k in self.keys])
+
+    def loads(self) -> tuple[float, ...]:
+        used = self.state.used
+        return tuple(used[k] for k in self.keys)
+
+    def restore(self, loads: tuple[float, ...]) -> None:
+        """Used VRAM as it was (the bits backtracking leaves), refreshing the heaps of GPUs that differ."""
+        state = self.state
+        for key, value in zip(self.keys, loads):
+            if state.used[key] != value:
+                state.used[key] = value
+                state._touched(key)
 
 
 def _greedy(state: _State, order: list[Consumer], score_for: ScoreFor, diag: Diagnostics) -> None:
