@@ -1108,7 +1108,7 @@ def place(infra: Infra, diag: Diagnostics, strategy: str | None = None,
                 sub.warning("PLACE002", f"{consumer.name} gets no GPU: there are no GPUs under hosts",
                             consumer.path)
     budgets = _budgets(state)
-    by_free: dict[tuple, list[Gpu]] = {}
+    by_free: dict[tuple, list[_ByFree]] = {}
     placement = Placement(
         strategy=strategy,
         assignments={
@@ -1207,7 +1207,10 @@ def _budgets(state: _State) -> dict[str, float]:
     return out
 
 
-def _fallback(state: _State, consumer: Consumer, by_free: dict[tuple, list[Gpu]]) -> tuple[str, ...]:
+_ByFree = tuple[bool, float, str, Gpu]   # degraded, -free VRAM rounded, GPU key, the GPU (see _fallback)
+
+
+def _fallback(state: _State, consumer: Consumer, by_free: dict[tuple, list[_ByFree]]) -> tuple[str, ...]:
     """Where the consumer would go if its GPU failed: other eligible GPUs, best first, at most FALLBACK_MAX.
 
     A passthrough VM can only move to a GPU nobody uses; nobody moves onto a
@@ -1224,15 +1227,18 @@ def _fallback(state: _State, consumer: Consumer, by_free: dict[tuple, list[Gpu]]
     if key not in by_free:
         # Free VRAM is a float sum whose last bits depend on the order consumers were added: rounded,
         # equal GPUs tie and go by name, and a second sync of the same input orders them the same.
-        by_free[key] = sorted(state.eligible(consumer), key=lambda g: (
-            _degraded(passthrough, g), -round(state.free(g.key), 6), g.key))
-    picked: list[Gpu] = []
-    for gpu in by_free[key]:
-        if gpu.key in own or gpu.key in state.alone_taken or (passthrough and state.on_gpu[gpu.key]):
+        by_free[key] = sorted((_degraded(passthrough, g), -round(state.free(g.key), 6), g.key, g)
+                              for g in state.eligible(consumer))
+    taken, on_gpu = state.alone_taken, state.on_gpu
+    picked: list[_ByFree] = []
+    for entry in by_free[key]:
+        gpu_key = entry[2]
+        if gpu_key in own or gpu_key in taken or (passthrough and on_gpu[gpu_key]):
             continue
-        picked.append(gpu)
+        picked.append(entry)
         if len(picked) == 2 * FALLBACK_MAX:
             break
-    picked.sort(key=lambda g: (_degraded(passthrough, g), state.free(g.key) < state.charge(consumer, g),
-                               -round(state.free(g.key), 6), g.key))
-    return tuple(g.key for g in picked[:FALLBACK_MAX])
+    # Keys are unique, so the tuples sort as (status, fits, free VRAM, name) and never reach the GPU.
+    ranked = sorted((degraded, state.free(gpu_key) < state.charge(consumer, gpu), free, gpu_key)
+                    for degraded, free, gpu_key, gpu in picked)
+    return tuple(entry[3] for entry in ranked[:FALLBACK_MAX])
