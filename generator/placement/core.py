@@ -620,7 +620,7 @@ class _Memo:
 
     def __init__(self, state: _State, order: list[Consumer]):
         self.state = state
-        keys = sorted({g.key for c in order for g in state.eligible(c)})
+        keys = sorted(_group_gpus(state, order))
         self.keys = keys if len(keys) <= MEMO_GPUS else []
         self.on = len(keys) <= MEMO_GPUS
         # state key -> (work the failure cost, used VRAM of self.keys after it)
@@ -759,15 +759,28 @@ def _cannot_fit(state: _State, group: list[Consumer], no_share: bool) -> bool:
     return demand > sum(max(state.free(k), 0.0) for k in gpus) + 1e-9
 
 
+def _group_gpus(state: _State, group: list[Consumer]) -> set[str]:
+    """The GPUs eligible for some consumer of the group, joined once per eligibility key (10 000 consumers
+    without `host` share one key: not consumers x GPUs)."""
+    gpus: set[str] = set()
+    seen: set[tuple] = set()
+    for consumer in group:
+        key = state.key_of(consumer)
+        if key not in seen:
+            seen.add(key)
+            gpus.update(g.key for g in state.eligible(consumer))
+    return gpus
+
+
 def _owners_cannot_fit(state: _State, group: list[Consumer]) -> bool:
     """Whether no search can fit the group because the consumers that own their GPU (`alone`) leave too
     little for the rest: each takes a whole GPU nobody uses, so at least the freest-but-smallest such GPUs
     (as many as they need), and at least their own VRAM, is lost to the others. A proof, never a guess:
     every term is a bound the search cannot beat (see _place_ranked for why it is charged as a search)."""
-    gpus = {g.key for c in group for g in state.eligible(c)} - state.alone_taken
     owners = [c for c in group if state.alone(c)]
     if not owners:
         return False
+    gpus = _group_gpus(state, group) - state.alone_taken
     empty = sorted(max(state.free(k), 0.0) for k in gpus if not state.occupied(k))
     taken = sum(state.need(c) for c in owners)
     if taken > len(empty):
@@ -807,7 +820,7 @@ def _place_ranked(state: _State, order: list[Consumer], score_for: ScoreFor, dia
     order = [c for c in order if c.name not in state.placed]
     for group in _components(state, order):
         placed = False
-        gpus = len({g.key for c in group for g in state.eligible(c)})
+        gpus = len(_group_gpus(state, group))
         for no_share, isolate_hard in _tiers(state):
             state.isolate(isolate_hard)
             if _cannot_fit(state, group, no_share):
