@@ -291,3 +291,84 @@ def bench_targets(specs, generate: Callable, out: Path, repeat: int, log=None) -
             log(f"  {spec.name}: sync {rows[-1].full_ms:,.0f} ms, no-op {rows[-1].noop_ms:,.0f} ms, "
                 f"floor {rows[-1].floor_ms:,.0f} ms ({time.perf_counter() - t0:.1f} s)")
     return rows
+
+
+# Issue 21: "linear scaling holds to 32 000 machines; peak memory grows linearly too". Each size's cost per
+# machine, in time and in the child's peak resident memory, against the size before it.
+TARGET_SCALING = 1.2
+
+
+@dataclass
+class ScalingRow:
+    name: str
+    machines: int
+    files: int
+    sync_ms: float
+    peak_kib: int                  # the psot process's peak RSS (ru_maxrss, KiB on Linux)
+
+    @property
+    def us_per_machine(self) -> float:
+        return self.sync_ms * 1000.0 / self.machines
+
+    @property
+    def kib_per_machine(self) -> float:
+        return self.peak_kib / self.machines
+
+
+def run_measured(cmd: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[float, int]:
+    """Wall-clock seconds and peak RSS (KiB) of one command, which must succeed. os.wait4 gives the rusage of
+    that child alone (RUSAGE_CHILDREN would be the largest of every child the harness ever waited for)."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"bench: {' '.join(cmd)} exited {child.returncode}:\n"
+                             f"{err.read().decode(errors='replace')[-3000:]}")
+    return elapsed, usage.ru_maxrss
+
+
+def bench_scaling(specs, generate: Callable, out: Path, repeat: int, log=None) -> list[ScalingRow]:
+    """`psot sync INFRA -o DIR` (DIR new) of each AnKLuMe input: best of `repeat` wall clock, and the peak RSS
+    of that process (the smallest over the runs: the same work, so any spread is the allocator's, not psot's).
+    One untimed run first. The trees stay until the end of the run, as bench_sync's do."""
+    env = subprocess_env(out)
+    rows = []
+    for spec in specs:
+        t0 = time.perf_counter()
+        infra = generate(spec, out)
+        scratch = out / spec.name / "scratch-sync"
+        scratch.mkdir(parents=True, exist_ok=True)
+        cmd = psot_command() + ["sync", str(infra), "-o"]
+        samples = [run_measured(cmd + [str(Path(tempfile.mkdtemp(dir=scratch)) / "generated")], env)
+                   for _ in range(repeat + 1)][1:]
+        target = Path(tempfile.mkdtemp(dir=scratch)) / "generated"
+        run(cmd + [str(target)], env)
+        files = sum(len(names) for _, _, names in os.walk(target))
+        rows.append(ScalingRow(spec.name, spec.a * spec.b, files, min(s for s, _ in samples) * 1000.0,
+                               min(rss for _, rss in samples)))
+        if log:
+            log(f"  {spec.name}: sync {rows[-1].sync_ms:,.0f} ms, peak RSS {rows[-1].peak_kib / 1024:,.0f} MiB "
+                f"({time.perf_counter() - t0:.1f} s)")
+    return rows
+
+
+def scaling_table(rows: list[ScalingRow]) -> tuple[str, list[str], list[list[str]]]:
+    header = ["input", "machines", "files", "sync ms", "us per machine", "time vs previous", "peak RSS MiB",
+              "KiB per machine", "memory vs previous", "target", "result"]
+    body = []
+    for prev, r in zip([None, *rows], rows):
+        cells = [r.name, f"{r.machines:,}", f"{r.files:,}", f"{r.sync_ms:,.0f}", f"{r.us_per_machine:,.0f}"]
+        if prev is None:
+            body.append(cells[:5] + ["-", f"{r.peak_kib / 1024:,.0f}", f"{r.kib_per_machine:,.1f}", "-", "-", "-"])
+            continue
+        time_growth = r.us_per_machine / prev.us_per_machine
+        memory_growth = r.kib_per_machine / prev.kib_per_machine
+        body.append(cells + [f"{time_growth:.2f}", f"{r.peak_kib / 1024:,.0f}", f"{r.kib_per_machine:,.1f}",
+                             f"{memory_growth:.2f}", f"<= {TARGET_SCALING:g} both",
+                             verdict(time_growth <= TARGET_SCALING and memory_growth <= TARGET_SCALING)])
+    return ("scaling to 32 000 machines: `psot sync` cost per machine, wall clock and the process's peak RSS, "
+            "each size against the one before (issue 21)", header, body)
