@@ -303,21 +303,27 @@ class ScalingRow:
     name: str
     machines: int
     files: int
-    sync_ms: float
-    peak_kib: int                  # the psot process's peak RSS (ru_maxrss, KiB on Linux)
+    sync_ms: float                 # wall clock, best of N
+    cpu_ms: float                  # the process's user + system CPU time, least of N
+    peak_kib: int                  # the process's peak RSS (ru_maxrss, KiB on Linux), least of N
 
     @property
     def us_per_machine(self) -> float:
         return self.sync_ms * 1000.0 / self.machines
 
     @property
+    def cpu_us_per_machine(self) -> float:
+        return self.cpu_ms * 1000.0 / self.machines
+
+    @property
     def kib_per_machine(self) -> float:
         return self.peak_kib / self.machines
 
 
-def run_measured(cmd: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[float, int]:
-    """Wall-clock seconds and peak RSS (KiB) of one command, which must succeed. os.wait4 gives the rusage of
-    that child alone (RUSAGE_CHILDREN would be the largest of every child the harness ever waited for)."""
+def run_measured(cmd: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[float, float, int]:
+    """Wall-clock seconds, CPU seconds (user + system) and peak RSS (KiB) of one command, which must succeed.
+    os.wait4 gives the rusage of that child alone (RUSAGE_CHILDREN's ru_maxrss would be the largest of every
+    child the harness ever waited for)."""
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
@@ -328,13 +334,15 @@ def run_measured(cmd: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple
             err.seek(0)
             raise SystemExit(f"bench: {' '.join(cmd)} exited {child.returncode}:\n"
                              f"{err.read().decode(errors='replace')[-3000:]}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def bench_scaling(specs, generate: Callable, out: Path, repeat: int, log=None) -> list[ScalingRow]:
-    """`psot sync INFRA -o DIR` (DIR new) of each AnKLuMe input: best of `repeat` wall clock, and the peak RSS
-    of that process (the smallest over the runs: the same work, so any spread is the allocator's, not psot's).
-    One untimed run first. The trees stay until the end of the run, as bench_sync's do."""
+    """`psot sync INFRA -o DIR` (DIR new) of each AnKLuMe input: best of `repeat` wall clock, and the least CPU
+    time and peak RSS of that process over the runs (the same work each time: a spread is the machine's
+    other load or the allocator, not psot). One untimed run first. The trees stay until the end of the run,
+    as bench_sync's do. The time target is judged on CPU time: on a machine shared with other jobs the
+    wall clock of one size can double while another's does not; the wall clock is shown beside it."""
     env = subprocess_env(out)
     rows = []
     for spec in specs:
@@ -348,27 +356,30 @@ def bench_scaling(specs, generate: Callable, out: Path, repeat: int, log=None) -
         target = Path(tempfile.mkdtemp(dir=scratch)) / "generated"
         run(cmd + [str(target)], env)
         files = sum(len(names) for _, _, names in os.walk(target))
-        rows.append(ScalingRow(spec.name, spec.a * spec.b, files, min(s for s, _ in samples) * 1000.0,
-                               min(rss for _, rss in samples)))
+        rows.append(ScalingRow(spec.name, spec.a * spec.b, files, min(s[0] for s in samples) * 1000.0,
+                               min(s[1] for s in samples) * 1000.0, min(s[2] for s in samples)))
         if log:
-            log(f"  {spec.name}: sync {rows[-1].sync_ms:,.0f} ms, peak RSS {rows[-1].peak_kib / 1024:,.0f} MiB "
-                f"({time.perf_counter() - t0:.1f} s)")
+            row = rows[-1]
+            log(f"  {spec.name}: sync {row.sync_ms:,.0f} ms, CPU {row.cpu_ms:,.0f} ms, "
+                f"peak RSS {row.peak_kib / 1024:,.0f} MiB ({time.perf_counter() - t0:.1f} s)")
     return rows
 
 
 def scaling_table(rows: list[ScalingRow]) -> tuple[str, list[str], list[list[str]]]:
-    header = ["input", "machines", "files", "sync ms", "us per machine", "time vs previous", "peak RSS MiB",
-              "KiB per machine", "memory vs previous", "target", "result"]
+    header = ["input", "machines", "files", "sync ms", "wall us/machine", "CPU ms", "CPU us/machine",
+              "CPU vs previous", "peak RSS MiB", "KiB/machine", "memory vs previous", "target", "result"]
     body = []
     for prev, r in zip([None, *rows], rows):
-        cells = [r.name, f"{r.machines:,}", f"{r.files:,}", f"{r.sync_ms:,.0f}", f"{r.us_per_machine:,.0f}"]
+        cells = [r.name, f"{r.machines:,}", f"{r.files:,}", f"{r.sync_ms:,.0f}", f"{r.us_per_machine:,.0f}",
+                 f"{r.cpu_ms:,.0f}", f"{r.cpu_us_per_machine:,.0f}"]
+        memory = [f"{r.peak_kib / 1024:,.0f}", f"{r.kib_per_machine:,.1f}"]
         if prev is None:
-            body.append(cells[:5] + ["-", f"{r.peak_kib / 1024:,.0f}", f"{r.kib_per_machine:,.1f}", "-", "-", "-"])
+            body.append(cells + ["-"] + memory + ["-", "-", "-"])
             continue
-        time_growth = r.us_per_machine / prev.us_per_machine
+        time_growth = r.cpu_us_per_machine / prev.cpu_us_per_machine
         memory_growth = r.kib_per_machine / prev.kib_per_machine
-        body.append(cells + [f"{time_growth:.2f}", f"{r.peak_kib / 1024:,.0f}", f"{r.kib_per_machine:,.1f}",
-                             f"{memory_growth:.2f}", f"<= {TARGET_SCALING:g} both",
-                             verdict(time_growth <= TARGET_SCALING and memory_growth <= TARGET_SCALING)])
-    return ("scaling to 32 000 machines: `psot sync` cost per machine, wall clock and the process's peak RSS, "
+        body.append(cells + [f"{time_growth:.2f}"] + memory + [
+            f"{memory_growth:.2f}", f"<= {TARGET_SCALING:g} both",
+            verdict(time_growth <= TARGET_SCALING and memory_growth <= TARGET_SCALING)])
+    return ("scaling to 32 000 machines: `psot sync` cost per machine, the process's CPU time and peak RSS, "
             "each size against the one before (issue 21)", header, body)
