@@ -187,7 +187,8 @@ class _State:
     and, per key and score function, kept in a heap of (score, GPU key) entries: the best GPU for a
     consumer is the heap's top (`best`), not a scan of every GPU, so 10 000 consumers without a
     `host` over 1 000 GPUs cost about consumers x log GPUs. An entry is stale once its GPU's load
-    changed: a fresh one is pushed on every change and stale ones are dropped when they come up.
+    changed (its version is no longer the GPU's): a fresh one is pushed when the heap is next read, and
+    stale ones are dropped when they come up.
     """
 
     def __init__(self, infra: Infra, previous: Mapping[str, tuple[str, ...]], strategy: Strategy):
@@ -424,7 +425,8 @@ def speed(gpu: Gpu) -> float:
 # GPU status), so one heap serves every consumer of an eligibility key. Each ends with the room it
 # compares (free VRAM, or VRAM): the consumer's previous GPU comes before that last term (low churn,
 # see _ranked), and ties go by GPU key. Free VRAM is rounded so that float noise from the order loads
-# were added in never breaks a tie differently.
+# were added in never breaks a tie differently. Of a GPU they may read only what _Memo keys a state by
+# (used VRAM, occupancy, latency-critical consumers, ownership) besides the GPU itself.
 Score = Callable[["_State", bool, Gpu], tuple]
 
 
