@@ -320,21 +320,29 @@ class ScalingRow:
         return self.peak_kib / self.machines
 
 
+# Runs argv[1:] and prints its wall-clock seconds, CPU seconds and peak RSS (KiB) as JSON, then exits with
+# its exit status. A small process of its own: a child forked from the harness (hundreds of MiB after the
+# stage tables, a GiB under pytest) starts with the harness's peak RSS as its own (Linux keeps the
+# high-water mark of the memory it had before exec), so psot's would read as at least that.
+_MEASURE = """
+import json, os, subprocess, sys, time
+start = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(json.dumps([time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss]))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_measured(cmd: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[float, float, int]:
     """Wall-clock seconds, CPU seconds (user + system) and peak RSS (KiB) of one command, which must succeed.
     os.wait4 gives the rusage of that child alone (RUSAGE_CHILDREN's ru_maxrss would be the largest of every
-    child the harness ever waited for)."""
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        elapsed = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        if child.returncode != 0:
-            err.seek(0)
-            raise SystemExit(f"bench: {' '.join(cmd)} exited {child.returncode}:\n"
-                             f"{err.read().decode(errors='replace')[-3000:]}")
-    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    child ever waited for), in a small measuring process (_MEASURE)."""
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], cwd=cwd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(cmd)} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    elapsed, cpu, peak = json.loads(done.stdout)
+    return elapsed, cpu, peak
 
 
 def bench_scaling(specs, generate: Callable, out: Path, repeat: int, log=None) -> list[ScalingRow]:
