@@ -8,6 +8,7 @@ Run from the repository root:
     .venv/bin/python -m bench --profile            # also cProfile one end-to-end run of the slowest input
     .venv/bin/python -m bench --no-quality         # skip the balanced-quality table
     .venv/bin/python -m bench --quality 14x4:20    # other quality shapes: items x GPUs : instances
+    .venv/bin/python -m bench --scaling            # sync of 8 000 to 32 000 machines: time, memory per machine
 
 What it does:
 
@@ -139,6 +140,10 @@ SPEED_INPUTS = {
     "large": (Spec("anklume", 50, 40), Spec("anklume", 200, 40), Spec("anklume", 200, 150),
               Spec("compose", 1_000, 100), Spec("compose", 10_000, 1_000), Spec("compose", 30_000, 3_000)),
 }
+
+# Issue 21's scaling to 32 000 machines (bench/targets.py, bench_scaling): AnKLuMe inputs of 8 000, 16 000 and
+# 32 000 machines, each against the one before; with --sizes large, or alone with --scaling.
+SCALING = (Spec("anklume", 200, 40), Spec("anklume", 400, 40), Spec("anklume", 800, 40))
 
 # Balanced-quality shapes per size: (items, GPUs, instances).
 QUALITY_SHAPES = {
@@ -799,6 +804,8 @@ def print_targets(args: argparse.Namespace, out: Path) -> None:
             print(markdown(header, body), end="")
         bodies.append(body)
     print(f"\n{targets.summary(bodies)}", flush=True)
+    if args.sizes == "large":
+        print_scaling(args, out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -825,6 +832,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hostless-only", action="store_true",
                         help="only the placement of workloads without host at scale (--sizes large: 100 000 over "
                              "1 000 GPUs), every strategy once")
+    parser.add_argument("--scaling", action="store_true",
+                        help="only the scaling to 32 000 machines (psot sync of anklume-200x40, -400x40, -800x40: "
+                             "time and peak memory per machine); --sizes large runs it with the speed targets")
     parser.add_argument("--quality", type=_shapes, metavar="IxG:N,...",
                         help="balanced-quality shapes instead of the size's: I items x G GPUs, N instances "
                              "(e.g. 14x4:20, the exact solver's limits)")
@@ -839,14 +849,31 @@ def main(argv: list[str] | None = None) -> int:
     print(environment())
     print(f"inputs: {out}", flush=True)
     started = time.perf_counter()
-    remove_scratch(out, set(specs) | set(SPEED_INPUTS[args.sizes]))   # what an interrupted run left
+    remove_scratch(out, set(specs) | set(SPEED_INPUTS[args.sizes]) | set(SCALING))   # what an interrupted run left
     try:
         return run(args, specs, out, started)
     finally:
-        remove_scratch(out, set(specs) | set(SPEED_INPUTS[args.sizes]))
+        remove_scratch(out, set(specs) | set(SPEED_INPUTS[args.sizes]) | set(SCALING))
+
+
+def print_scaling(args: argparse.Namespace, out: Path) -> None:
+    """Issue 21's scaling to 32 000 machines (bench/targets.py, bench_scaling)."""
+    rows = targets.bench_scaling(SCALING, generate, out, args.repeat,
+                                 log=lambda line: print(line, file=sys.stderr, flush=True))
+    title, header, body = targets.scaling_table(rows)
+    print(f"\n{title}")
+    print(plain(header, body), end="")
+    if args.markdown:
+        print()
+        print(markdown(header, body), end="")
+    print(f"\n{targets.summary([body])}", flush=True)
 
 
 def run(args: argparse.Namespace, specs, out: Path, started: float) -> int:
+    if args.scaling:
+        print_scaling(args, out)
+        print(f"\ntotal: {time.perf_counter() - started:.1f} s")
+        return 0
     if not args.no_targets and not args.hostless_only:
         print_targets(args, out)
     if args.targets_only:

@@ -374,3 +374,103 @@ def anklume_table(rows: list[AnklumeRow]) -> tuple[str, list[str], list[list[str
              verdict(r.ratio <= TARGET_VS_ANKLUME, r.name in ANKLUME_JUDGED)] for r in rows]
     return (f"`psot sync` against AnKLuMe's own generator (commit {ANKLUME_COMMIT}) on the same AnKLuMe file "
             "(issue 21)", header, body)
+
+
+# Issue 21: "linear scaling holds to 32 000 machines; peak memory grows linearly too". Each size's cost per
+# machine, in time and in the child's peak resident memory, against the size before it.
+TARGET_SCALING = 1.2
+
+
+@dataclass
+class ScalingRow:
+    name: str
+    machines: int
+    files: int
+    sync_ms: float                 # wall clock, best of N
+    cpu_ms: float                  # the process's user + system CPU time, least of N
+    peak_kib: int                  # the process's peak RSS (ru_maxrss, KiB on Linux), least of N
+
+    @property
+    def us_per_machine(self) -> float:
+        return self.sync_ms * 1000.0 / self.machines
+
+    @property
+    def cpu_us_per_machine(self) -> float:
+        return self.cpu_ms * 1000.0 / self.machines
+
+    @property
+    def kib_per_machine(self) -> float:
+        return self.peak_kib / self.machines
+
+
+# Runs argv[1:] and prints its wall-clock seconds, CPU seconds and peak RSS (KiB) as JSON, then exits with
+# its exit status. A small process of its own: a child forked from the harness (hundreds of MiB after the
+# stage tables, a GiB under pytest) starts with the harness's peak RSS as its own (Linux keeps the
+# high-water mark of the memory it had before exec), so psot's would read as at least that.
+_MEASURE = """
+import json, os, subprocess, sys, time
+start = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(json.dumps([time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss]))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run_measured(cmd: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[float, float, int]:
+    """Wall-clock seconds, CPU seconds (user + system) and peak RSS (KiB) of one command, which must succeed.
+    os.wait4 gives the rusage of that child alone (RUSAGE_CHILDREN's ru_maxrss would be the largest of every
+    child ever waited for), in a small measuring process (_MEASURE)."""
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], cwd=cwd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(cmd)} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    elapsed, cpu, peak = json.loads(done.stdout)
+    return elapsed, cpu, peak
+
+
+def bench_scaling(specs, generate: Callable, out: Path, repeat: int, log=None) -> list[ScalingRow]:
+    """`psot sync INFRA -o DIR` (DIR new) of each AnKLuMe input: best of `repeat` wall clock, and the least CPU
+    time and peak RSS of that process over the runs (the same work each time: a spread is the machine's
+    other load or the allocator, not psot). One untimed run first. The trees stay until the end of the run,
+    as bench_sync's do. The time target is judged on CPU time: on a machine shared with other jobs the
+    wall clock of one size can double while another's does not; the wall clock is shown beside it."""
+    env = subprocess_env(out)
+    rows = []
+    for spec in specs:
+        t0 = time.perf_counter()
+        infra = generate(spec, out)
+        scratch = out / spec.name / "scratch-sync"
+        scratch.mkdir(parents=True, exist_ok=True)
+        cmd = psot_command() + ["sync", str(infra), "-o"]
+        samples = [run_measured(cmd + [str(Path(tempfile.mkdtemp(dir=scratch)) / "generated")], env)
+                   for _ in range(repeat + 1)][1:]
+        target = Path(tempfile.mkdtemp(dir=scratch)) / "generated"
+        run(cmd + [str(target)], env)
+        files = sum(len(names) for _, _, names in os.walk(target))
+        rows.append(ScalingRow(spec.name, spec.a * spec.b, files, min(s[0] for s in samples) * 1000.0,
+                               min(s[1] for s in samples) * 1000.0, min(s[2] for s in samples)))
+        if log:
+            row = rows[-1]
+            log(f"  {spec.name}: sync {row.sync_ms:,.0f} ms, CPU {row.cpu_ms:,.0f} ms, "
+                f"peak RSS {row.peak_kib / 1024:,.0f} MiB ({time.perf_counter() - t0:.1f} s)")
+    return rows
+
+
+def scaling_table(rows: list[ScalingRow]) -> tuple[str, list[str], list[list[str]]]:
+    header = ["input", "machines", "files", "sync ms", "wall us/machine", "CPU ms", "CPU us/machine",
+              "CPU vs previous", "peak RSS MiB", "KiB/machine", "memory vs previous", "target", "result"]
+    body = []
+    for prev, r in zip([None, *rows], rows):
+        cells = [r.name, f"{r.machines:,}", f"{r.files:,}", f"{r.sync_ms:,.0f}", f"{r.us_per_machine:,.0f}",
+                 f"{r.cpu_ms:,.0f}", f"{r.cpu_us_per_machine:,.0f}"]
+        memory = [f"{r.peak_kib / 1024:,.0f}", f"{r.kib_per_machine:,.1f}"]
+        if prev is None:
+            body.append(cells + ["-"] + memory + ["-", "-", "-"])
+            continue
+        time_growth = r.cpu_us_per_machine / prev.cpu_us_per_machine
+        memory_growth = r.kib_per_machine / prev.kib_per_machine
+        body.append(cells + [f"{time_growth:.2f}"] + memory + [
+            f"{memory_growth:.2f}", f"<= {TARGET_SCALING:g} both",
+            verdict(time_growth <= TARGET_SCALING and memory_growth <= TARGET_SCALING)])
+    return ("scaling to 32 000 machines: `psot sync` cost per machine, the process's CPU time and peak RSS, "
+            "each size against the one before (issue 21)", header, body)

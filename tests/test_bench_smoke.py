@@ -133,3 +133,28 @@ def test_one_machine_edit_changes_only_the_first_memory_limit():
     from bench.targets import one_machine_edit
     text = "a:\n  limits.memory: 4GiB\nb:\n  limits.memory: 16GiB\n"
     assert one_machine_edit(text) == "a:\n  limits.memory: 5GiB\nb:\n  limits.memory: 16GiB\n"
+
+
+def test_scaling_measure_reads_each_child_alone_and_judges_cpu_and_memory_per_machine(tmp_path):
+    import pytest
+
+    from bench.targets import ScalingRow, run_measured, scaling_table
+
+    env = {"PATH": "/usr/bin:/bin"}
+    _, _, big = run_measured([sys.executable, "-c", "b = bytearray(200_000_000); b[::4096] = b'x' * len(b[::4096])"],
+                             env, cwd=tmp_path)
+    _, _, small = run_measured([sys.executable, "-c", "pass"], env, cwd=tmp_path)
+    assert big > 195_000 > small          # KiB: the second child's peak is its own, not the largest so far
+    with pytest.raises(SystemExit, match="exited 3"):
+        run_measured([sys.executable, "-c", "import sys; sys.exit(3)"], env, cwd=tmp_path)
+
+    rows = [ScalingRow("a", 8_000, 9_002, 4_000.0, 3_000.0, 150_000),
+            ScalingRow("b", 16_000, 17_857, 9_000.0, 6_600.0, 250_000),     # CPU 1.10x per machine, memory 0.83x
+            ScalingRow("c", 32_000, 35_457, 16_000.0, 13_200.0, 600_000)]   # CPU 1.00x, memory 1.20x
+    _, header, body = scaling_table(rows)
+    assert header[7] == "CPU vs previous" and header[10] == "memory vs previous"
+    assert [r[7] for r in body] == ["-", "1.10", "1.00"]
+    assert [r[10] for r in body] == ["-", "0.83", "1.20"]
+    assert [r[-1] for r in body] == ["-", "PASS", "PASS"]
+    rows[2] = ScalingRow("c", 32_000, 35_457, 16_000.0, 13_200.0, 601_000)
+    assert scaling_table(rows)[2][2][-1] == "FAIL"

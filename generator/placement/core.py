@@ -50,6 +50,7 @@ from generator.placement.eligibility import eligibility_key, eligible, status, w
 WORK_BUDGET = 2_000_000           # GPUs the search may examine for a whole placement
 GROUP_WORK_MIN = 20_000            # ... and for one group of consumers that can share GPUs
 GROUP_WORK_PER_CONSUMER = 20       # ... per consumer and GPU of the group
+MEMO_GPUS = 64                     # GPUs of a group up to which the search remembers its failures (_Memo)
 FALLBACK_MAX = 8                   # fallback GPUs listed per consumer
 BALANCE_MAX_OPTIONS = 500_000      # consumer x GPU choices beyond which balanced keeps its first step
 # What balanced minimises, in the terms the JSON and the table show: a GPU's load is used_gb over its usable
@@ -205,7 +206,8 @@ class _State:
     and, per key and score function, kept in a heap of (score, GPU key) entries: the best GPU for a
     consumer is the heap's top (`best`), not a scan of every GPU, so 10 000 consumers without a
     `host` over 1 000 GPUs cost about consumers x log GPUs. An entry is stale once its GPU's load
-    changed: a fresh one is pushed on every change and stale ones are dropped when they come up.
+    changed (its version is no longer the GPU's): a fresh one is pushed when the heap is next read, and
+    stale ones are dropped when they come up.
     """
 
     def __init__(self, infra: Infra, previous: Mapping[str, tuple[str, ...]], strategy: Strategy):
@@ -216,8 +218,10 @@ class _State:
         self.previous = previous
         self.isolate_hard = True               # isolating strategies: `isolate` consumers own a GPU (see alone)
         self._isolated = [c for c in infra.consumers.values() if strategy.isolates(c) and not c.request.passthrough]
+        self._isolated_names = {c.name for c in infra.consumers.values() if strategy.isolates(c)}
         self.used = {k: 0.0 for k in infra.gpus}
         self.on_gpu: dict[str, list[str]] = {k: [] for k in infra.gpus}
+        self.latency_on = {k: 0 for k in infra.gpus}   # latency-critical consumers on each GPU
         self.alone_taken: set[str] = set()     # GPUs a consumer has to itself (see `alone`)
         self.budget = WORK_BUDGET              # search work left (see _search)
         self.placed: dict[str, tuple[str, ...]] = {}
@@ -227,13 +231,24 @@ class _State:
         self._eligible: dict[tuple, list[Gpu]] = {}
         self._eligible_keys: dict[tuple, set[str]] = {}
         self._most: dict[tuple, tuple[int, str | None]] = {}
-        # (eligibility key, passthrough, score) -> heap of score + (GPU key,)
+        self._need: dict[str, int] = {}
+        self._key_of: dict[str, tuple] = {}
+        # (eligibility key, passthrough, score) -> heap of score + (GPU key, version)
         self._heaps: dict[tuple, list[tuple]] = {}
         self._heaps_of: dict[str, list[tuple]] = {k: [] for k in infra.gpus}
+        self._version = {k: 0 for k in infra.gpus}          # bumped whenever a GPU's load changes
+        self._dirty: dict[tuple, set[str]] = {}              # per heap: GPUs changed since it was last read
         self._usable = {k: max(g.vram_gb - self.headroom, 0.0) for k, g in infra.gpus.items()}
 
+    def key_of(self, consumer: Consumer) -> tuple:
+        """The consumer's eligibility key (eligibility.eligibility_key), built once per consumer."""
+        key = self._key_of.get(consumer.name)
+        if key is None:
+            key = self._key_of[consumer.name] = eligibility_key(consumer)
+        return key
+
     def eligible(self, consumer: Consumer) -> list[Gpu]:
-        key = eligibility_key(consumer)
+        key = self.key_of(consumer)
         if key not in self._eligible:
             self._eligible[key] = eligible(consumer, self.infra)
             self._eligible_keys[key] = {g.key for g in self._eligible[key]}
@@ -242,7 +257,7 @@ class _State:
     def may_use(self, consumer: Consumer, key: str) -> bool:
         """Whether the GPU `key` is eligible for the consumer."""
         self.eligible(consumer)
-        return key in self._eligible_keys[eligibility_key(consumer)]
+        return key in self._eligible_keys[self.key_of(consumer)]
 
     def wanted(self, consumer: Consumer) -> int:
         """GPUs the consumer asks for: its `count`, or with `count: all` every GPU eligible for it.
@@ -257,7 +272,7 @@ class _State:
     def most_on_one_host(self, consumer: Consumer) -> tuple[int, str | None]:
         """The most eligible GPUs one host has for the consumer (its pin's host when pinned), and that host."""
         pin = self.pinned(consumer)
-        cache_key = (eligibility_key(consumer), pin.key if pin is not None else None)
+        cache_key = (self.key_of(consumer), pin.key if pin is not None else None)
         if cache_key not in self._most:
             self._most[cache_key] = self._most_on_one_host(consumer, pin)
         return self._most[cache_key]
@@ -275,8 +290,13 @@ class _State:
         return per_host[host], host
 
     def need(self, consumer: Consumer) -> int:
-        """GPUs placement gives the consumer: what it wants, at most what one host has (all on one host)."""
-        return max(min(self.wanted(consumer), self.most_on_one_host(consumer)[0]), 1)
+        """GPUs placement gives the consumer: what it wants, at most what one host has (all on one host).
+
+        Fixed for the whole placement (it reads the eligible GPUs and the pin only): kept per consumer."""
+        need = self._need.get(consumer.name)
+        if need is None:
+            need = self._need[consumer.name] = max(min(self.wanted(consumer), self.most_on_one_host(consumer)[0]), 1)
+        return need
 
     def pinned(self, consumer: Consumer) -> Gpu | None:
         """Its pinned GPU while that GPU is available to it."""
@@ -302,14 +322,18 @@ class _State:
         return self._usable[key] - self.used[key]
 
     def fits(self, consumer: Consumer, gpu: Gpu) -> bool:
-        return self.charge(consumer, gpu) <= self.free(gpu.key) + 1e-9
+        request = consumer.request
+        key = gpu.key
+        if request.budget is None:
+            return request.vram_gb <= self._usable[key] - self.used[key] + 1e-9
+        return self.charge(consumer, gpu) <= self._usable[key] - self.used[key] + 1e-9
 
     def occupied(self, key: str) -> bool:
         return bool(self.on_gpu[key])
 
     def alone(self, consumer: Consumer) -> bool:
         """Consumers that own their GPU: passthrough VMs, and those the strategy isolates."""
-        return consumer.request.passthrough or (self.isolate_hard and self.strategy.isolates(consumer))
+        return consumer.request.passthrough or (self.isolate_hard and consumer.name in self._isolated_names)
 
     def isolate(self, hard: bool) -> None:
         """Whether `isolate` consumers own their GPU from now on, those already placed (pins) too: the GPUs
@@ -331,9 +355,11 @@ class _State:
     def assign(self, consumer: Consumer, keys: Iterable[str]) -> None:
         keys = sorted(keys)   # a machine's GPUs in one order on every sync, whatever order they were chosen in
         alone = self.alone(consumer)
+        latency = consumer.request.latency_critical
         for key in keys:
             self.used[key] += self.charge(consumer, self.infra.gpus[key])
             self.on_gpu[key].append(consumer.name)
+            self.latency_on[key] += latency
             if alone:
                 self.alone_taken.add(key)
             self._touched(key)
@@ -342,36 +368,46 @@ class _State:
 
     def unassign(self, consumer: Consumer) -> None:
         alone = self.alone(consumer)
+        latency = consumer.request.latency_critical
         for key in self.placed.pop(consumer.name, ()):
             self.used[key] -= self.charge(consumer, self.infra.gpus[key])
             self.on_gpu[key].remove(consumer.name)
+            self.latency_on[key] -= latency
             if alone:
                 self.alone_taken.discard(key)
             self._touched(key)
 
     def _touched(self, key: str) -> None:
-        gpu = self.infra.gpus[key]
+        self._version[key] += 1
         for heap_key in self._heaps_of[key]:
-            _, passthrough, score = heap_key
-            heapq.heappush(self._heaps[heap_key], score(self, passthrough, gpu) + (key,))
+            self._dirty[heap_key].add(key)
 
     def best(self, consumer: Consumer, score: Score, no_share: bool) -> str | None:
         """The GPU `_candidates` would put first for a consumer that owns no GPU and wants one, or None
         when the heap's top does not settle it (it does not fit there: budgets make fitting
         non-monotonic in free VRAM, so the caller scans)."""
         passthrough = consumer.request.passthrough
-        heap_key = (eligibility_key(consumer), passthrough, score)
+        heap_key = (self.key_of(consumer), passthrough, score)
         heap = self._heaps.get(heap_key)
+        version = self._version
+        gpus = self.infra.gpus
         if heap is None:
-            heap = [score(self, passthrough, g) + (g.key,) for g in self.eligible(consumer)]
+            heap = [score(self, passthrough, g) + (g.key, version[g.key]) for g in self.eligible(consumer)]
             heapq.heapify(heap)
             self._heaps[heap_key] = heap
+            self._dirty[heap_key] = set()
             for gpu in self.eligible(consumer):
                 self._heaps_of[gpu.key].append(heap_key)
+        else:
+            # Fresh entries for the GPUs changed since this heap was last read; the older ones are stale.
+            dirty = self._dirty[heap_key]
+            for key in dirty:
+                heapq.heappush(heap, score(self, passthrough, gpus[key]) + (key, version[key]))
+            dirty.clear()
         while heap:
             top = heap[0]
-            gpu = self.infra.gpus[top[-1]]
-            if top[-1] in self.alone_taken or top[:-1] != score(self, passthrough, gpu):
+            gpu = gpus[top[-2]]
+            if top[-2] in self.alone_taken or top[-1] != version[top[-2]]:
                 heapq.heappop(heap)
                 continue
             if (no_share and self.occupied(gpu.key)) or not self.fits(consumer, gpu):
@@ -380,7 +416,7 @@ class _State:
             for key in sorted(self.previous.get(consumer.name, ())):
                 other = self.infra.gpus.get(key)
                 if (other is not None and key not in self.alone_taken and self.may_use(consumer, key)
-                        and score(self, passthrough, other)[:-1] == top[:-2] and self.fits(consumer, other)
+                        and score(self, passthrough, other)[:-1] == top[:-3] and self.fits(consumer, other)
                         and not (no_share and self.occupied(key))):
                     return key
             return gpu.key
@@ -408,7 +444,8 @@ def speed(gpu: Gpu) -> float:
 # GPU status), so one heap serves every consumer of an eligibility key. Each ends with the room it
 # compares (free VRAM, or VRAM): the consumer's previous GPU comes before that last term (low churn,
 # see _ranked), and ties go by GPU key. Free VRAM is rounded so that float noise from the order loads
-# were added in never breaks a tie differently.
+# were added in never breaks a tie differently. Of a GPU they may read only what _Memo keys a state by
+# (used VRAM, occupancy, latency-critical consumers, ownership) besides the GPU itself.
 Score = Callable[["_State", bool, Gpu], tuple]
 
 
@@ -433,7 +470,7 @@ def score_fastest(state: _State, passthrough: bool, gpu: Gpu) -> tuple:
 
 def score_spread(state: _State, passthrough: bool, gpu: Gpu) -> tuple:
     """latency_optimized, the rest: GPUs of no latency-critical consumer first, then by free VRAM."""
-    latency = any(state.infra.consumers[n].request.latency_critical for n in state.on_gpu[gpu.key])
+    latency = state.latency_on[gpu.key] > 0
     return (_occupied_first(state, gpu), _degraded(passthrough, gpu), latency, -round(state.free(gpu.key), 6))
 
 
@@ -479,8 +516,13 @@ def _sets(state: _State, consumer: Consumer, ranked: list[Gpu]) -> list[tuple[st
 
 def _candidates(state: _State, consumer: Consumer, score: Score, no_share: bool) -> list[tuple[str, ...]]:
     """Every GPU set within capacity (and on GPUs nobody uses under `no_share`) for the consumer, best first."""
-    options = [g for g in _options(state, consumer)
-               if state.fits(consumer, g) and not (no_share and state.occupied(g.key))]
+    shares = not (no_share or state.alone(consumer))
+    taken, on_gpu, fits = state.alone_taken, state.on_gpu, state.fits
+    # _options, then what fits, in one pass (the search builds this list at every step).
+    options = [g for g in state.eligible(consumer)
+               if g.key not in taken and (shares or not on_gpu[g.key]) and fits(consumer, g)]
+    if not options:
+        return []
     return _sets(state, consumer, _ranked(state, consumer, score, options))
 
 
@@ -495,12 +537,15 @@ ScoreFor = Callable[[_State, Consumer], Score]
 class _Frame:
     """One consumer's place in the search: the GPU sets left to try."""
 
-    __slots__ = ("fast", "sets", "pos")
+    __slots__ = ("fast", "sets", "pos", "seen", "started")
 
-    def __init__(self, fast: tuple[str, ...] | None, sets: list[tuple[str, ...]] | None):
+    def __init__(self, fast: tuple[str, ...] | None, sets: list[tuple[str, ...]] | None, seen: tuple | None,
+                 started: int):
         self.fast = fast      # the heap's first choice, tried before the full list is built
         self.sets = sets
         self.pos = 0
+        self.seen = seen        # the state it was made in (see _Memo), None without a memo
+        self.started = started  # the search's work before it
 
 
 def _search(state: _State, order: list[Consumer], score_for: ScoreFor, no_share: bool, budget: int) -> int:
@@ -511,22 +556,47 @@ def _search(state: _State, order: list[Consumer], score_for: ScoreFor, no_share:
     A consumer's full list of choices is built only when the search comes back to it. Returns the
     work done (GPUs examined), or -1 when no assignment was found within `budget`; on success the
     assignment stays in `state`, on failure `state` is as before.
+
+    A search that cannot succeed spends its whole budget backtracking among the last consumers, and
+    reaches the same state of the group's GPUs by many paths (two equal consumers swapped). What
+    follows a state is a function of it alone (`_Memo`): the search remembers where it failed, and
+    meeting that state again it counts the work that failure cost and leaves the loads as it did,
+    without doing it again. The work counted, so where the budget runs out, is the same either way.
     """
     work = 0
     frames: list[_Frame] = []
+    # What the search asks of each consumer at every step is fixed while it runs (`isolate_hard` too).
+    scores = [score_for(state, c) for c in order]
+    simple = [_simple(state, c) for c in order]
+    width = [len(state.eligible(c)) for c in order]
+    memo = _Memo(state, order)
     i = 0
     while i < len(order):
         consumer = order[i]
-        score = score_for(state, consumer)
+        score = scores[i]
         if len(frames) == i:
+            seen = memo.key(i)
+            failed = memo.failed.get(seen) if seen is not None else None
+            if failed is not None and work + failed[0] <= budget:
+                # This state failed before: as if searched again (the same work, the same loads after). Where
+                # the budget would run out inside it, it is searched again instead, so that the search stops
+                # at the very step it stopped at before, with the same loads.
+                work += failed[0]
+                memo.restore(failed[1])
+                if i == 0:
+                    return -1
+                i -= 1
+                state.unassign(order[i])
+                continue
+            started = work
             work += 1
-            fast = state.best(consumer, score, no_share) if _simple(state, consumer) else None
+            fast = state.best(consumer, score, no_share) if simple[i] else None
             if fast is not None:
-                frames.append(_Frame((fast,), None))
+                frames.append(_Frame((fast,), None, seen, started))
             else:
                 sets = _candidates(state, consumer, score, no_share)
-                work += len(state.eligible(consumer))
-                frames.append(_Frame(None, sets))
+                work += width[i]
+                frames.append(_Frame(None, sets, seen, started))
         frame = frames[i]
         choice: tuple[str, ...] | None = None
         if frame.sets is None:
@@ -534,25 +604,67 @@ def _search(state: _State, order: list[Consumer], score_for: ScoreFor, no_share:
                 choice, frame.pos = frame.fast, 1
             else:
                 frame.sets = [s for s in _candidates(state, consumer, score, no_share) if s != frame.fast]
-                work += len(state.eligible(consumer))
+                work += width[i]
                 frame.pos = 0
         if choice is None and frame.sets is not None and frame.pos < len(frame.sets):
             choice = frame.sets[frame.pos]
             frame.pos += 1
         if work > budget:
-            for done in order[:i]:
-                state.unassign(done)
-            return -1
+            break
         if choice is not None:
             state.assign(consumer, choice)
             i += 1
             continue
         frames.pop()
+        if frame.seen is not None:
+            memo.failed[frame.seen] = (work - frame.started, memo.loads())
         if i == 0:
             return -1
         i -= 1
         state.unassign(order[i])
-    return work
+    else:
+        return work
+    for done in order[:i]:
+        state.unassign(done)
+    return -1
+
+
+class _Memo:
+    """The states of one search's GPUs it failed from, and what that failure cost and left.
+
+    A state is what the search can read of the group's GPUs: used VRAM (exact floats: float noise from
+    the order loads were added in is part of it), whether a consumer is on it, whether a
+    latency-critical one is, whether one owns it; with the index of the next consumer to place. A
+    score function, or a test in _candidates or best, that reads anything else of a GPU must be added
+    to `key`. Kept for groups of at most MEMO_GPUS GPUs (the key is built at every step of the search).
+    """
+
+    def __init__(self, state: _State, order: list[Consumer]):
+        self.state = state
+        keys = sorted(_group_gpus(state, order))
+        self.keys = keys if len(keys) <= MEMO_GPUS else []
+        self.on = len(keys) <= MEMO_GPUS
+        # state key -> (work the failure cost, used VRAM of self.keys after it)
+        self.failed: dict[tuple, tuple[int, tuple[float, ...]]] = {}
+
+    def key(self, i: int) -> tuple | None:
+        if not self.on:
+            return None
+        state = self.state
+        used, on_gpu, latency, taken = state.used, state.on_gpu, state.latency_on, state.alone_taken
+        return (i, *[(used[k], bool(on_gpu[k]), latency[k] > 0, k in taken) for k in self.keys])
+
+    def loads(self) -> tuple[float, ...]:
+        used = self.state.used
+        return tuple(used[k] for k in self.keys)
+
+    def restore(self, loads: tuple[float, ...]) -> None:
+        """Used VRAM as it was (the bits backtracking leaves), refreshing the heaps of GPUs that differ."""
+        state = self.state
+        for key, value in zip(self.keys, loads):
+            if state.used[key] != value:
+                state.used[key] = value
+                state._touched(key)
 
 
 def _greedy(state: _State, order: list[Consumer], score_for: ScoreFor, diag: Diagnostics) -> None:
@@ -630,7 +742,7 @@ def _components(state: _State, order: list[Consumer]) -> list[list[Consumer]]:
 
     joined: set[tuple] = set()
     for consumer in order:
-        key = eligibility_key(consumer)
+        key = state.key_of(consumer)
         root = find("k:" + repr(key))
         parent[find("c:" + consumer.name)] = root
         if key not in joined:
@@ -653,7 +765,7 @@ def _cannot_fit(state: _State, group: list[Consumer], no_share: bool) -> bool:
     demand = 0.0
     smallest: dict[tuple, float] = {}
     for consumer in group:
-        key = eligibility_key(consumer)
+        key = state.key_of(consumer)
         options = state.eligible(consumer)
         if key not in smallest:
             gpus.update(g.key for g in options)
@@ -666,6 +778,48 @@ def _cannot_fit(state: _State, group: list[Consumer], no_share: bool) -> bool:
     if no_share and sum(state.need(c) for c in group) > sum(not state.occupied(k) for k in gpus):
         return True
     return demand > sum(max(state.free(k), 0.0) for k in gpus) + 1e-9
+
+
+def _group_gpus(state: _State, group: list[Consumer]) -> set[str]:
+    """The GPUs eligible for some consumer of the group, joined once per eligibility key (10 000 consumers
+    without `host` share one key: not consumers x GPUs)."""
+    gpus: set[str] = set()
+    seen: set[tuple] = set()
+    for consumer in group:
+        key = state.key_of(consumer)
+        if key not in seen:
+            seen.add(key)
+            gpus.update(g.key for g in state.eligible(consumer))
+    return gpus
+
+
+def _owners_cannot_fit(state: _State, group: list[Consumer]) -> bool:
+    """Whether no search can fit the group because the consumers that own their GPU (`alone`) leave too
+    little for the rest: each takes a whole GPU nobody uses, so at least the freest-but-smallest such GPUs
+    (as many as they need), and at least their own VRAM, is lost to the others. A proof, never a guess:
+    every term is a bound the search cannot beat (see _place_ranked for why it is charged as a search)."""
+    owners = [c for c in group if state.alone(c)]
+    if not owners:
+        return False
+    gpus = _group_gpus(state, group) - state.alone_taken
+    empty = sorted(max(state.free(k), 0.0) for k in gpus if not state.occupied(k))
+    taken = sum(state.need(c) for c in owners)
+    if taken > len(empty):
+        return True
+    demand = 0.0
+    owned = 0.0
+    for consumer in group:
+        options = state.eligible(consumer)
+        charge = consumer.request.vram_gb
+        if consumer.request.budget is not None:
+            charge = min(state.charge(consumer, g) for g in options) if options else 0.0
+        if state.alone(consumer):
+            owned += state.need(consumer) * charge
+        else:
+            demand += state.need(consumer) * charge
+    lost = max(sum(empty[:taken]), owned)
+    # Each GPU may end up to 1e-9 GB over (see fits): the bound allows as much.
+    return demand + lost > sum(max(state.free(k), 0.0) for k in gpus) + 1e-9 * (len(gpus) + 1)
 
 
 def _tiers(state: _State) -> list[tuple[bool, bool]]:
@@ -687,12 +841,17 @@ def _place_ranked(state: _State, order: list[Consumer], score_for: ScoreFor, dia
     order = [c for c in order if c.name not in state.placed]
     for group in _components(state, order):
         placed = False
-        gpus = len({g.key for c in group for g in state.eligible(c)})
+        gpus = len(_group_gpus(state, group))
         for no_share, isolate_hard in _tiers(state):
             state.isolate(isolate_hard)
             if _cannot_fit(state, group, no_share):
                 continue
             budget = min(state.budget, max(GROUP_WORK_MIN, GROUP_WORK_PER_CONSUMER * (len(group) + gpus)))
+            if _owners_cannot_fit(state, group):
+                # The search would fail: it is charged its whole budget, as a failed search is, so that
+                # the groups after it get the budget they got before this proof existed.
+                state.budget -= budget
+                continue
             used = _search(state, group, score_for, no_share, budget)
             state.budget -= used if used >= 0 else budget
             if used >= 0:
@@ -1010,7 +1169,7 @@ def place(infra: Infra, diag: Diagnostics, strategy: str | None = None,
                 sub.warning("PLACE002", f"{consumer.name} gets no GPU: there are no GPUs under hosts",
                             consumer.path)
     budgets = _budgets(state)
-    by_free: dict[tuple, list[Gpu]] = {}
+    by_free: dict[tuple, list[_ByFree]] = {}
     placement = Placement(
         strategy=strategy,
         assignments={
@@ -1109,7 +1268,10 @@ def _budgets(state: _State) -> dict[str, float]:
     return out
 
 
-def _fallback(state: _State, consumer: Consumer, by_free: dict[tuple, list[Gpu]]) -> tuple[str, ...]:
+_ByFree = tuple[bool, float, str, Gpu]   # degraded, -free VRAM rounded, GPU key, the GPU (see _fallback)
+
+
+def _fallback(state: _State, consumer: Consumer, by_free: dict[tuple, list[_ByFree]]) -> tuple[str, ...]:
     """Where the consumer would go if its GPU failed: other eligible GPUs, best first, at most FALLBACK_MAX.
 
     A passthrough VM can only move to a GPU nobody uses; nobody moves onto a
@@ -1121,20 +1283,23 @@ def _fallback(state: _State, consumer: Consumer, by_free: dict[tuple, list[Gpu]]
     own = set(state.placed.get(consumer.name, ()))
     if not own:
         return ()
-    key = eligibility_key(consumer)
+    key = state.key_of(consumer)
     passthrough = consumer.request.passthrough
     if key not in by_free:
         # Free VRAM is a float sum whose last bits depend on the order consumers were added: rounded,
         # equal GPUs tie and go by name, and a second sync of the same input orders them the same.
-        by_free[key] = sorted(state.eligible(consumer), key=lambda g: (
-            _degraded(passthrough, g), -round(state.free(g.key), 6), g.key))
-    picked: list[Gpu] = []
-    for gpu in by_free[key]:
-        if gpu.key in own or gpu.key in state.alone_taken or (passthrough and state.on_gpu[gpu.key]):
+        by_free[key] = sorted((_degraded(passthrough, g), -round(state.free(g.key), 6), g.key, g)
+                              for g in state.eligible(consumer))
+    taken, on_gpu = state.alone_taken, state.on_gpu
+    picked: list[_ByFree] = []
+    for entry in by_free[key]:
+        gpu_key = entry[2]
+        if gpu_key in own or gpu_key in taken or (passthrough and on_gpu[gpu_key]):
             continue
-        picked.append(gpu)
+        picked.append(entry)
         if len(picked) == 2 * FALLBACK_MAX:
             break
-    picked.sort(key=lambda g: (_degraded(passthrough, g), state.free(g.key) < state.charge(consumer, g),
-                               -round(state.free(g.key), 6), g.key))
-    return tuple(g.key for g in picked[:FALLBACK_MAX])
+    # Keys are unique, so the tuples sort as (status, fits, free VRAM, name) and never reach the GPU.
+    ranked = sorted((degraded, state.free(gpu_key) < state.charge(consumer, gpu), free, gpu_key)
+                    for degraded, free, gpu_key, gpu in picked)
+    return tuple(entry[3] for entry in ranked[:FALLBACK_MAX])
