@@ -686,8 +686,11 @@ def _greedy(state: _State, order: list[Consumer], score_for: ScoreFor, diag: Dia
         if consumer.request.passthrough:
             options = [g for g in options if state.fits(consumer, g) or g is pin]
         elif state.strategy.isolating and len(options) < state.need(consumer):
-            options = [g for g in state.eligible(consumer)
-                       if not any(state.infra.consumers[n].request.passthrough for n in state.on_gpu[g.key])]
+            # It shares: any GPU no passthrough VM holds, and its pin whoever holds it (pins win, PASS001 says why).
+            options = [g for g in state.eligible(consumer) if g is pin or not any(
+                state.infra.consumers[n].request.passthrough for n in state.on_gpu[g.key])]
+            if pin is not None and pin not in options:
+                options = [pin] + options
         fitting = _ranked(state, consumer, score, [g for g in options if state.fits(consumer, g)])
         others = _ranked(state, consumer, score, [g for g in options if not state.fits(consumer, g)])
         ranked = fitting + others

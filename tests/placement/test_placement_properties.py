@@ -473,6 +473,37 @@ def test_a_pinned_passthrough_pair_too_big_keeps_its_pin(infra_file, strategy):
     assert "vm requires ~6 GB, GPU 0 (ws/g0) only has 4 GB" in [f.message for f in result.diag.findings]
 
 
+
+PIN_UNDER_A_PASSTHROUGH = """
+project_name: t
+global: {gpu_policy: shared, placement: {headroom_gb: 0}}
+domains: {}
+hosts:
+  ws:
+    platform: docker
+    iommu: true
+    gpus:
+      g0: {vendor: nvidia, vram_gb: 4, index: 0, pci: "0000:01:00.0"}
+      g1: {vendor: nvidia, vram_gb: 4, index: 1, pci: "0000:02:00.0"}
+workloads:
+  svc-0: {target: compose, host: ws, gpu: {vram_gb: 0, pin: g0, count: 2}}
+  svc-1: {target: compose, host: ws, gpu: {vram_gb: 0, passthrough: true}}
+  svc-3: {target: compose, host: ws, gpu: {vram_gb: 0, isolate: true}}
+"""
+
+
+# Found by the pin property: under isolation_first the passthrough VM svc-1 and the isolated svc-3 took
+# both GPUs first, and svc-0, left to share, was offered only the GPUs no VM holds, so its pin g0 was
+# dropped (PLACE006, one GPU). Its pin wins as in every strategy, and PASS001 names the conflict.
+@pytest.mark.parametrize("strategy", ["vram_based", "isolation_first"])
+def test_a_pinned_pair_keeps_its_pin_on_a_gpu_a_passthrough_vm_took(infra_file, strategy):
+    result = compile_infra(infra_file(PIN_UNDER_A_PASSTHROUGH), strategy=strategy, until="place")
+    assert placed(result)["svc-0"] == ("ws/g0", "ws/g1")
+    assert placed(result)["svc-1"] == ("ws/g0",)
+    assert [f.message for f in result.diag.findings if f.code in ("PASS001", "PLACE006")] == [
+        "GPU 0 (ws/g0) is passed through to VM svc-1 (vfio-pci), so it can serve nothing else under any "
+        "gpu_policy: svc-0 must use another GPU"]
+
 PINNED_PAIR_BALANCED = """
 project_name: t
 global: {gpu_policy: shared, placement: {headroom_gb: 0}}
