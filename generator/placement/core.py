@@ -886,6 +886,18 @@ def _over(state: _State) -> bool:
                for k in state.infra.gpus)
 
 
+
+def _judged_again(state: _State, scratch: Diagnostics, solved: set[str]) -> Diagnostics:
+    """Step 1's findings, with the PLACE006 of each consumer HiGHS re-placed judged on the GPUs it has now
+    (step 1's names the GPUs it had then). Names are validated (no spaces), so the message's first word
+    says whose it is."""
+    again = Diagnostics(scratch.document, scratch.default_file)
+    again.extend(f for f in scratch.findings
+                 if f.code != "PLACE006" or f.message.split(" ", 1)[0] not in solved)
+    for name in sorted(solved):
+        _warn_short(state, state.infra.consumers[name], state.placed.get(name, ()), again)
+    return again
+
 def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> BalanceReport | None:
     """Even out utilisation across GPUs within capacity (joint.py, solver.py, balance.py).
 
@@ -909,6 +921,8 @@ def _balanced(state: _State, rest: list[Consumer], diag: Diagnostics) -> Balance
     movable = [c for c in rest if c.name in state.placed]
     results = joint.optimise(state, movable)
     solved = {name for r in results if r.answer is not None for name in r.consumers}
+    if solved:
+        scratch = _judged_again(state, scratch, solved)
     first = dict(state.placed)
     single = sorted((c for c in movable if c.name not in solved and state.need(c) == 1 and not state.alone(c)
                      and state.pinned(c) is None), key=lambda c: c.name)

@@ -534,6 +534,25 @@ def test_balanced_places_a_pinned_pair_jointly(infra_file):
         {"gpus": ["ws/g0", "ws/g1", "ws/g2"], "method": "exact", "deviation": 0.0, "bound": 0.0}]
 
 
+
+# Step 1 warns PLACE006 naming the GPUs it chose; when HiGHS then gives the consumer its two GPUs, that
+# warning would be stale (and name GPUs it no longer has). Step 1 is made to fall short here (it finds this
+# pair's GPUs by itself), so the test checks that the consumer HiGHS re-placed is judged on its new GPUs.
+def test_balanced_judges_a_count_again_once_highs_has_placed_it(infra_file, monkeypatch):
+    from generator.placement import core
+    original = core.VramBased.place
+
+    def short(self, state, rest, diag):
+        original(self, state, rest, diag)
+        pair = state.infra.consumers["pair"]
+        state.unassign(pair)
+        core._record(state, pair, ["ws/g2"], diag)
+
+    monkeypatch.setattr(core.VramBased, "place", short)
+    result = compile_infra(infra_file(PINNED_PAIR_BALANCED), strategy="balanced", until="place")
+    assert placed(result) == {"pair": ("ws/g0", "ws/g1"), "one": ("ws/g2",)}
+    assert [f for f in result.diag.findings if f.code == "PLACE006"] == []
+
 VM_AND_SERVICES = """
 project_name: t
 global: {gpu_policy: shared, placement: {headroom_gb: 0}}
