@@ -62,8 +62,9 @@ def test_plain_scalars_resolve_as_the_safe_loader_resolves_them(pairs):
 
 def test_every_yaml_file_of_the_repository_loads_alike():
     files = sorted(p for pattern in ("*.yml", "*.yaml") for p in REPO.rglob(pattern)
-                   if not {".venv", "out"} & set(p.relative_to(REPO).parts) and b"!override" not in p.read_bytes())
-    assert len(files) > 90
+                   if not {".venv", "out", "generated"} & set(p.relative_to(REPO).parts)
+                   and b"!override" not in p.read_bytes())
+    assert len(files) > 80   # the repository's own files: generated/ exists only after a sync (not in a fresh clone)
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert same(yaml.load(text, Loader=CachedSafeLoader), yaml.load(text, Loader=BaseLoader)), path
