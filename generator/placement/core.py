@@ -45,7 +45,7 @@ from typing import Any, ClassVar
 from generator.diagnostics.findings import Diagnostics, Finding
 from generator.model.core import Consumer, Gpu, Infra
 from generator.placement import balance, joint, solver
-from generator.placement.eligibility import eligibility_key, eligible, status, why_none
+from generator.placement.eligibility import eligibility_key, eligible, linked, status, why_none
 
 WORK_BUDGET = 2_000_000           # GPUs the search may examine for a whole placement
 GROUP_WORK_MIN = 20_000            # ... and for one group of consumers that can share GPUs
@@ -735,26 +735,7 @@ def _components(state: _State, order: list[Consumer]) -> list[list[Consumer]]:
     """Split `order` into groups that can share no GPU (each keeps its order): they are searched apart.
 
     Consumers of one eligibility key share its GPUs, so GPUs are joined once per key, not per consumer."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    joined: set[tuple] = set()
-    for consumer in order:
-        key = state.key_of(consumer)
-        root = find("k:" + repr(key))
-        parent[find("c:" + consumer.name)] = root
-        if key not in joined:
-            joined.add(key)
-            for gpu in state.eligible(consumer):
-                parent[find("g:" + gpu.key)] = find(root)
-        pin = state.pinned(consumer)
-        if pin is not None:
-            parent[find("g:" + pin.key)] = find(root)
+    find, _ = linked(order, state.key_of, state.eligible, state.pinned)
     groups: dict[str, list[Consumer]] = {}
     for consumer in order:
         groups.setdefault(find("c:" + consumer.name), []).append(consumer)

@@ -19,6 +19,8 @@ same functions, so they cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from generator.hardware import cuda, tables
 from generator.hardware.tables import version
 from generator.model.core import Consumer, Gpu, Infra
@@ -117,3 +119,32 @@ def eligibility_key(consumer: Consumer) -> tuple:
     request = consumer.request
     return (consumer.host, consumer.target, request.vendor, request.min_compute_capability, request.cuda,
             request.passthrough)
+
+
+def linked(consumers: Iterable[Consumer], key_of: Callable[[Consumer], tuple],
+           eligible_of: Callable[[Consumer], Iterable[Gpu]],
+           pinned: Callable[[Consumer], Gpu | None]) -> tuple[Callable[[str], str], list[str]]:
+    """Consumers joined through the GPUs they may use or are pinned to (a union-find of "c:NAME" and
+    "g:GPU" nodes): its find, and every node in sorted order. Consumers of one eligibility key see the
+    same GPUs, so those are joined once per key, not per consumer."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    joined: set[tuple] = set()
+    for consumer in consumers:
+        key = key_of(consumer)
+        root = find("k:" + repr(key))
+        parent[find("c:" + consumer.name)] = root
+        if key not in joined:
+            joined.add(key)
+            for gpu in eligible_of(consumer):
+                parent[find("g:" + gpu.key)] = find(root)
+        pin = pinned(consumer)
+        if pin is not None:
+            parent[find("g:" + pin.key)] = find(root)
+    return find, sorted(parent)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from generator.model.core import Consumer
 from generator.placement import solver
-from generator.placement.eligibility import eligibility_key
+from generator.placement.eligibility import linked
 
 if TYPE_CHECKING:
     from generator.placement.core import _State
@@ -36,30 +36,11 @@ class GroupResult:
 
 def groups(state: _State, movable: list[Consumer]) -> list[tuple[list[Consumer], list[str]]]:
     """The groups of `movable` (each sorted by name) with their GPU keys (sorted), in order of first GPU."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    joined: set[tuple] = set()   # consumers of one eligibility key see the same GPUs: join those once
-    for consumer in movable:
-        key = eligibility_key(consumer)
-        root = find("k:" + repr(key))
-        parent[find("c:" + consumer.name)] = root
-        if key not in joined:
-            joined.add(key)
-            for gpu in state.eligible(consumer):
-                parent[find("g:" + gpu.key)] = find(root)
-        pin = state.pinned(consumer)
-        if pin is not None:
-            parent[find("g:" + pin.key)] = find(root)
+    find, nodes = linked(movable, state.key_of, state.eligible, state.pinned)
     members: dict[str, tuple[list[Consumer], list[str]]] = {}
     for consumer in sorted(movable, key=lambda c: c.name):
         members.setdefault(find("c:" + consumer.name), ([], []))[0].append(consumer)
-    for node in sorted(parent):
+    for node in nodes:
         if node.startswith("g:") and find(node) in members:
             members[find(node)][1].append(node[2:])
     return sorted(members.values(), key=lambda m: (m[1][:1], m[0][0].name))
