@@ -20,7 +20,7 @@ lower index, and callers index GPUs and items by name).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 EPS = 1e-9
@@ -130,15 +130,7 @@ def _bound_search(lower: list[float], capacity: list[float], total: float) -> fl
                 hi = k
         return sum((max(lw, m + hi * c) - m) ** 2 for lw, c in zip(lower, capacity)) / n
 
-    a, b = min(lower) - 1.0, max(lower) + total / max(sum(capacity), EPS) + 1.0
-    ratio = (math.sqrt(5) - 1) / 2
-    for _ in range(60):
-        c, d = b - ratio * (b - a), a + ratio * (b - a)
-        if spread(c) <= spread(d):
-            b = d
-        else:
-            a = c
-    return spread((a + b) / 2)
+    return spread(_golden_min(spread, min(lower) - 1.0, max(lower) + total / max(sum(capacity), EPS) + 1.0, 60))
 
 
 @dataclass(frozen=True)
@@ -211,17 +203,21 @@ def spread_bound(groups: list[Group], capacity: list[float]) -> float:
             total += miss * miss / q
         return total / n
 
-    a, b = 0.0, max(high / s for s, _, _, high in terms) + 1.0
+    # The search ends within float noise of the minimum; shave it off so the bound stays below it.
+    return max(cost(_golden_min(cost, 0.0, max(high / s for s, _, _, high in terms) + 1.0, 100)) - 1e-12, 0.0)
+
+
+
+def _golden_min(f: Callable[[float], float], a: float, b: float, steps: int) -> float:
+    """The middle of [a, b] after `steps` golden-section steps towards the minimum of a convex f."""
     ratio = (math.sqrt(5) - 1) / 2
-    for _ in range(100):
+    for _ in range(steps):
         c, d = b - ratio * (b - a), a + ratio * (b - a)
-        if cost(c) <= cost(d):
+        if f(c) <= f(d):
             b = d
         else:
             a = c
-    # The search ends within float noise of the minimum; shave it off so the bound stays below it.
-    return max(cost((a + b) / 2) - 1e-12, 0.0)
-
+    return (a + b) / 2
 
 def heuristic(items: list[Item], load0: list[float], capacity: list[float],
               exclusive: bool = False, within_capacity: bool = True,
